@@ -1,0 +1,31 @@
+package dlcourse.data;
+
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A data set held as two tensors whose first dimension indexes examples, like PyTorch's {@code TensorDataset}.
+ *
+ * <p>Everything is a tensor for speed: batching gathers rows instead of building one example at a time.
+ * Features are float32, images {@code (N, C, H, W)} in [0, 1]; class labels are int64 {@code (N)}, other
+ * targets any shape {@code (N, ...)}.
+ */
+public interface Dataset {
+  /** The number of examples {@code N}. */
+  long size();
+
+  /** The inputs, shape {@code (N, ...)}, float32. */
+  INDArray features();
+
+  /** The targets, shape {@code (N)} int64 for class indices or {@code (N, ...)} otherwise. */
+  INDArray labels();
+
+  /** The class names by index, empty when the targets are not classes. */
+  List<String> classes();
+
+  /** The examples at {@code indices}, in that order (rows are copied). */
+  Dataset subset(long[] indices);
+
+  /** The first {@code n} examples (all of them when {@code n >= size()}). */
+  Dataset take(long n);
+}
