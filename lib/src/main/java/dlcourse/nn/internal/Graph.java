@@ -1,0 +1,114 @@
+package dlcourse.nn.internal;
+
+import dlcourse.nn.Module;
+import dlcourse.nn.Parameter;
+import dlcourse.nn.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One SameDiff graph built from a module tree for fixed input shapes and one mode (train or eval).
+ *
+ * <p>Parameters enter the graph as SameDiff variables named by their module path ({@code features.0.weight})
+ * that share the parameter's array, so optimizer updates are seen by every graph. Everything else gets a
+ * unique generated name, because SameDiff rejects duplicate names.
+ */
+public final class Graph {
+  /** A buffer (running mean, ...) that takes the value of {@code value} after each training step. */
+  public record StateUpdate(Parameter buffer, Tensor value) {}
+
+  /** One row of a shape trace: which module produced which output shape. */
+  public record TraceRow(String path, Module module, long[] outputShape) {}
+
+  private final SameDiff sd = SameDiff.create();
+  private final boolean training;
+  private final IdentityHashMap<Parameter, SDVariable> paramVars = new IdentityHashMap<>();
+  private final IdentityHashMap<Parameter, String> paramPaths = new IdentityHashMap<>();
+  private final IdentityHashMap<Module, String> modulePaths = new IdentityHashMap<>();
+  private final Map<String, Integer> nameCounts = new HashMap<>();
+  private final List<StateUpdate> stateUpdates = new ArrayList<>();
+  private final List<TraceRow> trace = new ArrayList<>();
+
+  /** Builds an empty graph for {@code root}; its parameters are added lazily, named by their paths. */
+  public Graph(Module root, boolean training) {
+    this.training = training;
+    root.namedParameters().forEach((path, p) -> paramPaths.put(p, path));
+    root.namedModules().forEach((path, m) -> modulePaths.put(m, path));
+  }
+
+  public SameDiff sameDiff() {
+    return sd;
+  }
+
+  /** Whether layers should behave as in training (dropout active, batch statistics). */
+  public boolean training() {
+    return training;
+  }
+
+  /** A new graph input of the given type and shape. */
+  public Tensor placeholder(String name, DataType type, long... shape) {
+    return Tensor.wrap(this, sd.placeHolder(uniqueName(name), type, shape), shape);
+  }
+
+  /** A constant holding {@code value} (copied into the graph). */
+  public Tensor constant(INDArray value) {
+    return Tensor.wrap(this, sd.constant(uniqueName("const"), value), value.shape());
+  }
+
+  /** The graph variable of a parameter, sharing its array; created on first use. */
+  public Tensor tensor(Parameter p) {
+    SDVariable v = paramVars.get(p);
+    if (v == null) {
+      String path = paramPaths.getOrDefault(p, p.name());
+      v = p.requiresGrad() ? sd.var(uniqueName(path), p.data()) : sd.constant(uniqueName(path), p.data());
+      paramVars.put(p, v);
+    }
+    return Tensor.wrap(this, v, p.shape());
+  }
+
+  /** The parameters that entered the graph as trainable variables, by variable name. */
+  public Map<String, Parameter> trainableVariables() {
+    Map<String, Parameter> out = new java.util.LinkedHashMap<>();
+    paramVars.forEach((p, v) -> {
+      if (p.requiresGrad()) {
+        out.put(v.name(), p);
+      }
+    });
+    return out;
+  }
+
+  /** A name not used yet in this graph, derived from {@code base}. */
+  public String uniqueName(String base) {
+    int n = nameCounts.merge(base, 1, Integer::sum);
+    return n == 1 ? base : base + "_" + (n - 1);
+  }
+
+  public void addStateUpdate(Parameter buffer, Tensor value) {
+    stateUpdates.add(new StateUpdate(buffer, value));
+  }
+
+  public List<StateUpdate> stateUpdates() {
+    return stateUpdates;
+  }
+
+  /** The module path of {@code m} in the tree this graph was built from, or its class name. */
+  public String pathOf(Module m) {
+    String path = modulePaths.get(m);
+    return path == null ? m.getClass().getSimpleName() : path;
+  }
+
+  public void record(Module m, long[] outputShape) {
+    trace.add(new TraceRow(pathOf(m), m, outputShape));
+  }
+
+  public List<TraceRow> trace() {
+    return trace;
+  }
+}

@@ -1,0 +1,66 @@
+package dlcourse.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dlcourse.nn.internal.Executable;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class ModuleTest {
+  @Test
+  void parameterPathsFollowTheModuleTree() {
+    var net = new Sequential(new Conv2d(1, 4, 3), new ReLU(), new Flatten(), new Linear(4 * 26 * 26, 10));
+    assertEquals(List.of("0.weight", "0.bias", "3.weight", "3.bias"), List.copyOf(net.namedParameters().keySet()));
+    assertEquals(4 * 9 + 4 + 4 * 26 * 26 * 10 + 10, net.numParameters());
+  }
+
+  @Test
+  void linearForwardMatchesMatrixProduct() {
+    Init.manualSeed(1);
+    var lin = new Linear(3, 2);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3);
+    INDArray expected = x.mmul(lin.weight().data().transpose()).addRowVector(lin.bias().data());
+    assertTrue(expected.equalsWithEps(lin.forward(x), 1e-5));
+  }
+
+  @Test
+  void summaryReportsShapesAndCounts() {
+    var net = new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(16, 32, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(32, 64, 3).padding(1), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(576, 10));
+    Summary s = net.summary(1, 1, 28, 28);
+    assertEquals(29_066, s.totalParameters());
+    assertEquals("(1, 64, 3, 3)", s.outputShapes().get(8));
+    assertEquals("(1, 10)", s.outputShapes().get(10));
+  }
+
+  @Test
+  void shapeErrorsNameTheLayer() {
+    var net = new Sequential(new Flatten(), new Linear(400, 10));
+    var e = assertThrows(IllegalArgumentException.class, () -> net.summary(64, 320));
+    assertTrue(e.getMessage().contains("[1 (Linear)]"), e.getMessage());
+    assertTrue(e.getMessage().contains("(64, 320)"), e.getMessage());
+  }
+
+  @Test
+  void stepSetsGradientsOfLinearRegressionLoss() {
+    Init.manualSeed(2);
+    var lin = new Linear(3, 1);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 5, 3);
+    INDArray y = Nd4j.rand(DataType.FLOAT, 5, 1);
+    Executable exe = Executable.build(lin, true, List.of(x.shape(), y.shape()), List.of(DataType.FLOAT, DataType.FLOAT),
+        in -> Map.of("loss", F.mseLoss(lin.call(in.get(0)), in.get(1))));
+    double loss = exe.step(x, y).loss();
+    INDArray err = x.mmul(lin.weight().data().transpose()).addi(lin.bias().data().getDouble(0)).subi(y); // (5, 1)
+    assertEquals(err.mul(err).meanNumber().doubleValue(), loss, 1e-5);
+    INDArray gradW = err.transpose().mmul(x).muli(2.0 / 5); // d mean(e^2) / dW
+    assertTrue(gradW.equalsWithEps(lin.weight().grad(), 1e-5), lin.weight().grad() + " vs " + gradW);
+  }
+}
