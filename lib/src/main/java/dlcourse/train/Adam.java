@@ -1,0 +1,136 @@
+package dlcourse.train;
+
+import dlcourse.nn.Parameter;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Adam with bias correction, optional AMSGrad and coupled L2 weight decay, exactly as {@code torch.optim.Adam}:
+ *
+ * <pre>
+ * g = grad + weightDecay * p
+ * m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
+ * vmax = max(vmax, v) if amsgrad
+ * p = p - lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+ * </pre>
+ *
+ * <p>Defaults as PyTorch: betas (0.9, 0.999), eps 1e-8, weight decay 0. Example:
+ * {@code new Adam(model.parameters(), 1e-3).betas(0.9, 0.95)}.
+ */
+public class Adam extends Optimizer {
+  private double beta1 = 0.9;
+  private double beta2 = 0.999;
+  private double eps = 1e-8;
+  private boolean amsgrad;
+
+  /** Adam with PyTorch's defaults. */
+  public Adam(List<Parameter> params, double lr) {
+    this(params, lr, 0.0);
+  }
+
+  /** Adam with PyTorch's default learning rate 1e-3. */
+  public Adam(List<Parameter> params) {
+    this(params, 1e-3);
+  }
+
+  Adam(List<Parameter> params, double lr, double weightDecay) {
+    super(params, lr, weightDecay);
+  }
+
+  /** Sets the decay rates of the first and second moment estimates, each in [0, 1). */
+  public Adam betas(double beta1, double beta2) {
+    Check.beta(beta1, "beta1");
+    Check.beta(beta2, "beta2");
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    return this;
+  }
+
+  /** The decay rates {beta1, beta2}. */
+  public double[] betas() {
+    return new double[] {beta1, beta2};
+  }
+
+  public double eps() {
+    return eps;
+  }
+
+  /** Term added to the denominator for numerical stability; default 1e-8. */
+  public Adam eps(double eps) {
+    Check.nonNegative(eps, "eps");
+    this.eps = eps;
+    return this;
+  }
+
+  public boolean amsgrad() {
+    return amsgrad;
+  }
+
+  /** Uses the maximum of past second-moment estimates (AMSGrad); default false. */
+  public Adam amsgrad(boolean amsgrad) {
+    this.amsgrad = amsgrad;
+    return this;
+  }
+
+  @Override
+  public Adam lr(double lr) {
+    super.lr(lr);
+    return this;
+  }
+
+  @Override
+  public Adam weightDecay(double weightDecay) {
+    super.weightDecay(weightDecay);
+    return this;
+  }
+
+  @Override
+  public Adam maximize(boolean maximize) {
+    super.maximize(maximize);
+    return this;
+  }
+
+  @Override
+  public Adam paramGroup(List<Parameter> params, double weightDecay) {
+    super.paramGroup(params, weightDecay);
+    return this;
+  }
+
+  @Override
+  protected void update(INDArray p, INDArray grad, double weightDecay, State s) {
+    adamUpdate(p, effectiveGrad(p, grad, weightDecay, s), s);
+  }
+
+  /** The Adam step proper, on a gradient that already includes any coupled weight decay. */
+  final void adamUpdate(INDArray p, INDArray g, State s) {
+    INDArray m = s.buffer("exp_avg", p);
+    INDArray v = s.buffer("exp_avg_sq", p);
+    INDArray tmp = s.scratch("tmp", p);
+    m.muli(beta1);
+    axpy(1 - beta1, g, m);
+    g.mul(g, tmp);
+    v.muli(beta2);
+    axpy(1 - beta2, tmp, v);
+    int t = s.step();
+    double bc1 = 1 - Math.pow(beta1, t);
+    double bc2 = 1 - Math.pow(beta2, t);
+    INDArray second = v;
+    if (amsgrad) {
+      second = s.buffer("max_exp_avg_sq", p);
+      Transforms.max(second, v, false);
+    }
+    Nd4j.exec(new Sqrt(second, tmp));
+    tmp.divi(Math.sqrt(bc2)).addi(eps);
+    m.div(tmp, tmp);
+    axpy(-lr() / bc1, tmp, p);
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "(lr=" + lr() + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
+        + ", weightDecay=" + weightDecay() + (amsgrad ? ", amsgrad=true" : "") + ")";
+  }
+}
