@@ -161,6 +161,12 @@ public final class ImageFolder {
 
     /** Reads the images below the prefix of {@code source}, a folder or a {@code .tgz}/{@code .tar.gz}/{@code .tar}. */
     public ImageFolder read(Path source) {
+      Decoding d = decodeAll(source);
+      return assemble(d.classes(), d.images(), d.channels());
+    }
+
+    /** Decodes every image without assembling tensors (for callers that post-process the bytes). */
+    Decoding decodeAll(Path source) {
       List<Encoded> files;
       try {
         files = Files.isDirectory(source) ? listFolder(source) : listArchive(source);
@@ -178,7 +184,7 @@ public final class ImageFolder {
       int c = channels != 0 ? channels : channelsOf(files.get(0), source);
       List<Decoded> decoded =
           files.parallelStream().map(f -> decode(f, c, source)).toList();
-      return assemble(classes, decoded, c);
+      return new Decoding(classes, decoded, c);
     }
 
     private List<Encoded> limit(List<Encoded> sorted) {
@@ -298,7 +304,11 @@ public final class ImageFolder {
 
   private record Encoded(String cls, String name, byte[] bytes) {}
 
-  private record Decoded(String cls, String name, int h, int w, byte[] pixels) {}
+  /** One decoded image: class folder, path below the root, size and planar unsigned-byte pixels. */
+  record Decoded(String cls, String name, int h, int w, byte[] pixels) {}
+
+  /** All decoded images of a folder with the sorted class names and the channel count. */
+  record Decoding(List<String> classes, List<Decoded> images, int channels) {}
 
   static {
     // The disk cache makes ImageIO several times slower on many small images.
