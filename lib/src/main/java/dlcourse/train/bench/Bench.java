@@ -1,0 +1,260 @@
+package dlcourse.train.bench;
+
+import dlcourse.nn.F;
+import dlcourse.nn.Init;
+import dlcourse.nn.Module;
+import dlcourse.nn.internal.Executable;
+import dlcourse.train.SGD;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code ./dlcourse bench}: the training-step time (forward, backward, SGD update, cross-entropy on a random
+ * batch) of the {@link ReferenceModels} against the same models in PyTorch, measured in alternating rounds in
+ * one run, one line per model ending with the ratio ours/PyTorch.
+ *
+ * <p>Usage: {@code Bench [--models a,b] [--rounds R] [--header] [--profile] [--script torch_models.py]
+ * [--python /usr/bin/python3]}. The thread count is {@code OMP_NUM_THREADS}, which must be set before the JVM
+ * starts (ND4J reads it once); PyTorch gets the same count.
+ */
+public final class Bench {
+  private static final long SEED = 0;
+
+  private Bench() {}
+
+  /** Steps per case: warm-up, rounds, steps per round (each round runs ours then PyTorch). */
+  private record Plan(int warmup, int rounds, int perRound) {}
+
+  private static Plan plan(String name, double scale) {
+    Plan p = switch (name) {
+      case "mnist" -> new Plan(5, 5, 6);
+      case "cifar" -> new Plan(3, 4, 4);
+      default -> new Plan(2, 3, 3);
+    };
+    return new Plan(p.warmup(), Math.max(1, (int) Math.round(p.rounds() * scale)), p.perRound());
+  }
+
+  public static void main(String[] args) throws Exception {
+    List<String> models = ReferenceModels.NAMES;
+    double scale = 1;
+    boolean header = false;
+    boolean profile = false;
+    String python = "/usr/bin/python3";
+    Path script = Path.of("bench/library/torch_models.py");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--models" -> models = List.of(value(args, ++i, "--models").split(","));
+        case "--scale" -> scale = Double.parseDouble(value(args, ++i, "--scale"));
+        case "--header" -> header = true;
+        case "--profile" -> profile = true;
+        case "--python" -> python = value(args, ++i, "--python");
+        case "--script" -> script = Path.of(value(args, ++i, "--script"));
+        default -> throw new IllegalArgumentException("unknown argument '" + args[i]
+            + "'; expected --models, --scale, --header, --profile, --python or --script");
+      }
+    }
+    for (String m : models) {
+      ReferenceModels.create(m); // fail on a bad name before the slow start of PyTorch
+    }
+    int threads = threads();
+    try (TorchProcess torch = new TorchProcess(python, script, threads)) {
+      if (header) {
+        printHeader(threads, torch.ask("info"));
+      }
+      for (String name : models) {
+        if (profile) {
+          profile(name, threads, torch);
+        } else {
+          measure(name, threads, plan(name, scale), torch);
+        }
+      }
+    }
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(flag + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int threads() {
+    String env = System.getenv("OMP_NUM_THREADS");
+    if (env == null || env.isBlank()) {
+      throw new IllegalStateException("set OMP_NUM_THREADS before starting the JVM (ND4J reads it once at load); "
+          + "bench/library/run does this per model");
+    }
+    try {
+      return Integer.parseInt(env.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalStateException("OMP_NUM_THREADS must be a positive integer, got '" + env + "'", e);
+    }
+  }
+
+  /** One training step of our library: the graph runs forward and backward, then SGD updates in place. */
+  private static final class OurStep {
+    final Executable exe;
+    final SGD opt;
+    final INDArray x;
+    final INDArray y;
+
+    OurStep(ReferenceModels.Spec spec) {
+      Module model = spec.model();
+      long[] xShape = new long[spec.inputShape().length + 1];
+      xShape[0] = spec.batch();
+      System.arraycopy(spec.inputShape(), 0, xShape, 1, spec.inputShape().length);
+      Nd4j.getRandom().setSeed(SEED);
+      x = Nd4j.randn(DataType.FLOAT, xShape);
+      Random r = new Random(SEED);
+      long[] labels = new long[spec.batch()];
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = r.nextInt(spec.classes());
+      }
+      y = Nd4j.createFromArray(labels);
+      exe = Executable.build(model, true, List.of(x.shape(), y.shape()), List.of(DataType.FLOAT, DataType.LONG),
+          in -> Map.of("loss", F.crossEntropy(model.call(in.get(0)), in.get(1))));
+      opt = new SGD(model.parameters(), 0.01);
+    }
+
+    double run() {
+      long t0 = System.nanoTime();
+      exe.step(x, y);
+      opt.step();
+      return (System.nanoTime() - t0) / 1e6;
+    }
+  }
+
+  private static OurStep build(String name, ReferenceModels.Spec spec, TorchProcess torch) throws IOException {
+    Init.manualSeed(SEED);
+    torch.build(name, spec.batch(), SEED);
+    return new OurStep(spec);
+  }
+
+  private static void measure(String name, int threads, Plan plan, TorchProcess torch) throws IOException {
+    ReferenceModels.Spec spec = ReferenceModels.create(name);
+    OurStep ours = build(name, spec, torch);
+    for (int i = 0; i < plan.warmup(); i++) {
+      ours.run();
+    }
+    torch.run(name, plan.warmup());
+    List<Double> a = new ArrayList<>();
+    List<Double> b = new ArrayList<>();
+    for (int round = 0; round < plan.rounds(); round++) {
+      for (int i = 0; i < plan.perRound(); i++) {
+        a.add(ours.run());
+      }
+      b.addAll(torch.run(name, plan.perRound()));
+    }
+    double ma = median(a);
+    double mb = median(b);
+    System.out.printf(Locale.ROOT, "%-40s batch %3d  %d thr  %3d steps  ours %8.1f ms  pytorch %8.1f ms  %5.2fx%n",
+        spec.description(), spec.batch(), threads, a.size(), ma, mb, ma / mb);
+    System.out.flush();
+  }
+
+  /** Times every op of our graph over a few steps and prints the ops that take the most time. */
+  private static void profile(String name, int threads, TorchProcess torch) throws IOException {
+    ReferenceModels.Spec spec = ReferenceModels.create(name);
+    OurStep ours = build(name, spec, torch);
+    OpTimer timer = new OpTimer();
+    ours.exe.graph().sameDiff().addListeners(timer);
+    for (int i = 0; i < 3; i++) {
+      ours.run();
+      timer.stepDone();
+    }
+    int steps = 10;
+    timer.enabled(true);
+    List<Double> totals = new ArrayList<>();
+    double optimizerMs = 0;
+    for (int i = 0; i < steps; i++) {
+      long t0 = System.nanoTime();
+      ours.exe.step(ours.x, ours.y);
+      timer.stepDone();
+      long t1 = System.nanoTime();
+      ours.opt.step();
+      long t2 = System.nanoTime();
+      totals.add((t2 - t0) / 1e6);
+      optimizerMs += (t2 - t1) / 1e6;
+    }
+    timer.enabled(false);
+    double mean = totals.stream().mapToDouble(Double::doubleValue).sum() / steps;
+    System.out.printf(Locale.ROOT, "profile %s, batch %d, %d threads: %.1f ms/step mean over %d steps "
+        + "(median %.1f), SGD update %.2f ms/step%n", spec.description(), spec.batch(), threads, mean, steps,
+        median(totals), optimizerMs / steps);
+    printTable("by op type", timer.byType(), steps, mean, 40);
+    printTable("by graph op (top 25)", timer.byOp(), steps, mean, 25);
+  }
+
+  private static void printTable(String title, Map<String, OpTimer.Entry> map, int steps, double stepMs, int limit) {
+    System.out.println("  " + title + ":  ms/step   % of step  calls/step");
+    List<Map.Entry<String, OpTimer.Entry>> rows = new ArrayList<>(map.entrySet());
+    rows.sort(Comparator.comparingLong((Map.Entry<String, OpTimer.Entry> e) -> e.getValue().nanos).reversed());
+    double sum = 0;
+    for (var e : rows) {
+      sum += e.getValue().nanos / 1e6 / steps;
+    }
+    for (int i = 0; i < Math.min(limit, rows.size()); i++) {
+      var e = rows.get(i);
+      double ms = e.getValue().nanos / 1e6 / steps;
+      System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%% %8d%n", e.getKey(), ms, 100 * ms / stepMs,
+          e.getValue().calls / steps);
+    }
+    System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%%%n", "(sum of rows)", sum, 100 * sum / stepMs);
+  }
+
+  static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      throw new IllegalArgumentException("median of no values");
+    }
+    List<Double> s = new ArrayList<>(values);
+    Collections.sort(s);
+    int n = s.size();
+    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+  }
+
+  private static void printHeader(int threads, String torchInfo) {
+    System.out.println("dlcourse bench: training step (forward + backward + SGD, cross-entropy, random batch), "
+        + "median after warm-up; ours and PyTorch alternate in rounds in this one run");
+    System.out.println("  CPU:     " + cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+    System.out.println("  ours:    dlcourse nn on SameDiff, ND4J " + nd4jVersion() + ", Java "
+        + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+    System.out.println("  PyTorch: " + torchInfo);
+    System.out.println("  threads: OMP_NUM_THREADS per model (same for both sides), shown on each line");
+  }
+
+  private static String cpuName() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: fall through to the JVM's view
+    }
+    return System.getProperty("os.arch");
+  }
+
+  private static String nd4jVersion() {
+    Matcher m = Pattern.compile("nd4j-native-([^" + java.io.File.pathSeparator + "/]*?)-(linux|macosx|windows)"
+        + "([^" + java.io.File.pathSeparator + "/]*)\\.jar").matcher(System.getProperty("java.class.path"));
+    if (m.find()) {
+      return m.group(1) + " (" + m.group(2) + m.group(3) + ")";
+    }
+    String v = Nd4j.class.getPackage().getImplementationVersion();
+    return (v == null ? "?" : v) + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")";
+  }
+}
