@@ -66,8 +66,8 @@ public final class Cifar10Binary {
       }
       n += parts.get(i).length / RECORD;
     }
-    byte[] pixels = new byte[Math.toIntExact(n * (RECORD - 1))];
     long[] labels = new long[(int) n];
+    List<INDArray> xs = new ArrayList<>();
     int k = 0;
     for (int p = 0; p < parts.size(); p++) {
       byte[] b = parts.get(p);
@@ -78,10 +78,10 @@ public final class Cifar10Binary {
               source + "/" + names.get(p) + " is corrupt: record " + (off / RECORD) + " has label " + label);
         }
         labels[k] = label;
-        System.arraycopy(b, off + 1, pixels, k * (RECORD - 1), RECORD - 1);
       }
+      xs.add(Idx.toImages(b, 0, 1, RECORD, b.length / RECORD, 3, 32, 32));
     }
-    INDArray x = Idx.toImages(pixels, n, 3, 32, 32);
+    INDArray x = xs.size() == 1 ? xs.get(0) : org.nd4j.linalg.factory.Nd4j.concat(0, xs.toArray(INDArray[]::new));
     return new TensorDataset(x, org.nd4j.linalg.factory.Nd4j.createFromArray(labels), CLASSES);
   }
 

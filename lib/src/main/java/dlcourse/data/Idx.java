@@ -145,11 +145,41 @@ public final class Idx {
 
   /** Float32 {@code (n, c, h, w)} in [0, 1] from unsigned bytes in that order. */
   static INDArray toImages(byte[] data, long n, long c, long h, long w) {
-    float[] f = new float[data.length];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = (data[i] & 0xff) / 255f;
+    return toImages(data, 0, 0, Math.toIntExact(c * h * w), n, c, h, w);
+  }
+
+  /**
+   * Float32 {@code (n, c, h, w)} in [0, 1] from {@code n} runs of {@code c*h*w} unsigned bytes starting at
+   * {@code offset} and {@code stride} bytes apart ({@code skip} bytes of each stride are headers to skip before
+   * the pixels: {@code stride = skip + c*h*w}). Written straight into the array's off-heap buffer, so no
+   * float[] of the whole data set is made on the Java heap.
+   */
+  static INDArray toImages(byte[] data, int offset, int skip, int stride, long n, long c, long h, long w) {
+    int per = Math.toIntExact(c * h * w);
+    if (stride < skip + per || offset + n * stride > data.length) {
+      throw new IllegalArgumentException(
+          n + " images of " + per + " bytes every " + stride + " bytes do not fit in " + data.length + " bytes");
     }
-    return Nd4j.create(f, new long[] {n, c, h, w}, DataType.FLOAT);
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
+    java.nio.FloatBuffer fb =
+        out.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+    float[] chunk = new float[per];
+    for (long i = 0; i < n; i++) {
+      int base = Math.toIntExact(offset + i * stride + skip);
+      for (int j = 0; j < per; j++) {
+        chunk[j] = SCALE[data[base + j] & 0xff];
+      }
+      fb.put(chunk);
+    }
+    return out;
+  }
+
+  private static final float[] SCALE = new float[256];
+
+  static {
+    for (int i = 0; i < 256; i++) {
+      SCALE[i] = i / 255f;
+    }
   }
 
   static INDArray toLabels(byte[] data) {
