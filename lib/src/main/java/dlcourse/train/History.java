@@ -1,0 +1,302 @@
+package dlcourse.train;
+
+import dlcourse.plot.Rich;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
+
+/**
+ * The record of a training run: a Tablesaw {@link Table} in long format, one row per logged step or epoch.
+ *
+ * <p>Columns, in order: {@code run} (String, "" unless set), {@code phase} (String: "step" for per-step rows,
+ * "train", "val" or "test" for per-epoch rows), {@code epoch} (int, 1-based), {@code step} (int, the global step
+ * count), then one double column per metric name in the order first logged ({@code loss}, {@code accuracy},
+ * {@code lr}, ...); a metric not logged in a row is NaN. Use Tablesaw on it directly:
+ *
+ * <pre>{@code
+ * history.table().where(history.table().stringColumn("phase").isEqualTo("val"))
+ * History.concat(runs).table().summarize("accuracy", max).by("run", "phase")
+ * }</pre>
+ */
+public final class History implements Rich {
+  private static final List<String> KEYS = List.of("run", "phase", "epoch", "step");
+  private final Table table;
+  private String run = "";
+
+  /** An empty history. */
+  public History() {
+    table = Table.create("history", StringColumn.create("run"), StringColumn.create("phase"),
+        IntColumn.create("epoch"), IntColumn.create("step"));
+  }
+
+  private History(Table table, String run) {
+    this.table = table;
+    this.run = run;
+  }
+
+  /**
+   * Appends a row.
+   *
+   * @param phase "step", "train", "val", "test" or another label, not empty
+   * @param epoch the epoch, 1-based ({@code >= 0}; 0 may mark a row before training)
+   * @param step the global step count, {@code >= 0}
+   * @param metrics metric values by name; new names add a column, NaN in earlier rows
+   * @return this history
+   */
+  public History log(String phase, int epoch, int step, Map<String, Double> metrics) {
+    if (phase == null || phase.isEmpty()) {
+      throw new IllegalArgumentException("phase must not be empty");
+    }
+    if (epoch < 0 || step < 0) {
+      throw new IllegalArgumentException("epoch and step must be >= 0, got epoch " + epoch + " and step " + step);
+    }
+    for (String name : metrics.keySet()) {
+      if (KEYS.contains(name)) {
+        throw new IllegalArgumentException("metric name '" + name + "' is reserved for a key column");
+      }
+      if (!table.containsColumn(name)) {
+        DoubleColumn c = DoubleColumn.create(name, table.rowCount());
+        for (int i = 0; i < table.rowCount(); i++) {
+          c.set(i, Double.NaN);
+        }
+        table.addColumns(c);
+      }
+    }
+    table.stringColumn("run").append(run);
+    table.stringColumn("phase").append(phase);
+    table.intColumn("epoch").append(epoch);
+    table.intColumn("step").append(step);
+    for (String name : metricNames()) {
+      Double v = metrics.get(name);
+      table.doubleColumn(name).append(v == null ? Double.NaN : v);
+    }
+    return this;
+  }
+
+  /** The underlying table (live: read it, but add rows only through {@link #log}). */
+  public Table table() {
+    return table;
+  }
+
+  /** The metric column names, in the order first logged. */
+  public List<String> metricNames() {
+    List<String> out = new ArrayList<>();
+    for (String n : table.columnNames()) {
+      if (!KEYS.contains(n)) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /** Number of rows. */
+  public int size() {
+    return table.rowCount();
+  }
+
+  /** The largest epoch of any per-epoch row (phase other than "step"), 0 if none. */
+  public int epochs() {
+    int max = 0;
+    StringColumn ph = table.stringColumn("phase");
+    IntColumn ep = table.intColumn("epoch");
+    for (int i = 0; i < table.rowCount(); i++) {
+      if (!ph.get(i).equals("step")) {
+        max = Math.max(max, ep.getInt(i));
+      }
+    }
+    return max;
+  }
+
+  /**
+   * The values of a metric over the rows of a phase, in logged order, NaN where the row lacks it; pair with
+   * {@link #epochs(String)} or {@link #steps(String)} for the x axis.
+   */
+  public double[] series(String phase, String metric) {
+    DoubleColumn c = metric(metric);
+    List<Integer> rows = rows(phase);
+    double[] out = new double[rows.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = c.getDouble(rows.get(i));
+    }
+    return out;
+  }
+
+  /** The epoch of each row of a phase, in logged order. */
+  public int[] epochs(String phase) {
+    return ints(phase, "epoch");
+  }
+
+  /** The global step of each row of a phase, in logged order. */
+  public int[] steps(String phase) {
+    return ints(phase, "step");
+  }
+
+  /** The last value of a metric in a phase that is not NaN, or NaN if there is none. */
+  public double last(String phase, String metric) {
+    double[] s = series(phase, metric);
+    for (int i = s.length - 1; i >= 0; i--) {
+      if (!Double.isNaN(s[i])) {
+        return s[i];
+      }
+    }
+    return Double.NaN;
+  }
+
+  /**
+   * The best value of a metric in a phase, ignoring NaN.
+   *
+   * @param max true when higher is better (accuracy), false for losses
+   * @return the best value, or NaN if there is none
+   */
+  public double best(String phase, String metric, boolean max) {
+    int r = bestRow(phase, metric, max);
+    return r < 0 ? Double.NaN : table.doubleColumn(metric).getDouble(r);
+  }
+
+  /** The epoch of the {@link #best} value (the first one on ties), or -1 if there is none. */
+  public int bestEpoch(String phase, String metric, boolean max) {
+    int r = bestRow(phase, metric, max);
+    return r < 0 ? -1 : table.intColumn("epoch").getInt(r);
+  }
+
+  private int bestRow(String phase, String metric, boolean max) {
+    DoubleColumn c = metric(metric);
+    int best = -1;
+    for (int r : rows(phase)) {
+      double v = c.getDouble(r);
+      if (Double.isNaN(v)) {
+        continue;
+      }
+      if (best < 0 || (max ? v > c.getDouble(best) : v < c.getDouble(best))) {
+        best = r;
+      }
+    }
+    return best;
+  }
+
+  /** The run label written into new rows. */
+  public String run() {
+    return run;
+  }
+
+  /** Sets the run label written into rows logged from now on. */
+  public History run(String run) {
+    this.run = run == null ? "" : run;
+    return this;
+  }
+
+  /** A copy whose every row, and future row, carries the run label {@code run}. */
+  public History withRun(String run) {
+    Table copy = table.copy();
+    StringColumn c = copy.stringColumn("run");
+    for (int i = 0; i < c.size(); i++) {
+      c.set(i, run);
+    }
+    return new History(copy, run);
+  }
+
+  /** A copy of this history. */
+  public History copy() {
+    return new History(table.copy(), run);
+  }
+
+  /**
+   * Stacks histories (for example one per run or seed) into one; metric columns are the union, NaN where a history
+   * lacks one.
+   */
+  public static History concat(List<History> histories) {
+    History out = new History();
+    for (History h : histories) {
+      for (int r = 0; r < h.size(); r++) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String name : h.metricNames()) {
+          m.put(name, h.table.doubleColumn(name).getDouble(r));
+        }
+        out.run = h.table.stringColumn("run").get(r);
+        out.log(h.table.stringColumn("phase").get(r), h.table.intColumn("epoch").getInt(r),
+            h.table.intColumn("step").getInt(r), m);
+      }
+    }
+    out.run = "";
+    return out;
+  }
+
+  private DoubleColumn metric(String metric) {
+    if (!table.containsColumn(metric) || KEYS.contains(metric)) {
+      throw new IllegalArgumentException("no metric '" + metric + "' in history; metrics: " + metricNames());
+    }
+    return table.doubleColumn(metric);
+  }
+
+  private List<Integer> rows(String phase) {
+    List<Integer> out = new ArrayList<>();
+    StringColumn ph = table.stringColumn("phase");
+    for (int i = 0; i < table.rowCount(); i++) {
+      if (ph.get(i).equals(phase)) {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+
+  private int[] ints(String phase, String column) {
+    IntColumn c = table.intColumn(column);
+    return rows(phase).stream().mapToInt(c::getInt).toArray();
+  }
+
+  /** The per-epoch rows (phase other than "step") as an HTML table, plus a plain-text fallback. */
+  @Override
+  public Map<String, Object> mimeBundle() {
+    StringBuilder html = new StringBuilder("<table class=\"dlcourse-history\"><thead><tr>");
+    boolean anyRun = table.stringColumn("run").asSet().stream().anyMatch(s -> !s.isEmpty());
+    List<Column<?>> cols = new ArrayList<>();
+    for (Column<?> c : table.columns()) {
+      if ((c.name().equals("run") && !anyRun) || c.name().equals("step")) {
+        continue;
+      }
+      cols.add(c);
+      html.append("<th>").append(escape(c.name())).append("</th>");
+    }
+    html.append("</tr></thead><tbody>");
+    StringColumn ph = table.stringColumn("phase");
+    int shown = 0;
+    for (int r = 0; r < table.rowCount(); r++) {
+      if (ph.get(r).equals("step")) {
+        continue;
+      }
+      shown++;
+      html.append("<tr>");
+      for (Column<?> c : cols) {
+        String cell;
+        if (c instanceof DoubleColumn d) {
+          double v = d.getDouble(r);
+          cell = Double.isNaN(v) ? "" : String.format(java.util.Locale.ROOT, "%.4g", v);
+        } else {
+          cell = c.getString(r);
+        }
+        html.append("<td>").append(escape(cell)).append("</td>");
+      }
+      html.append("</tr>");
+    }
+    html.append("</tbody></table>");
+    Map<String, Object> bundle = new LinkedHashMap<>();
+    bundle.put("text/plain", toString());
+    bundle.put("text/html", shown == 0 ? "<p>History: " + size() + " step rows, no epoch rows</p>" : html.toString());
+    return bundle;
+  }
+
+  private static String escape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  @Override
+  public String toString() {
+    return "History(" + size() + " rows, " + epochs() + " epochs, metrics " + metricNames() + ")";
+  }
+}

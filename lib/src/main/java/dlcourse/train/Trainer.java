@@ -1,0 +1,334 @@
+package dlcourse.train;
+
+import dlcourse.data.Batch;
+import dlcourse.nn.F;
+import dlcourse.nn.Module;
+import dlcourse.nn.Tensor;
+import dlcourse.nn.internal.Executable;
+import dlcourse.plot.Display;
+import dlcourse.plot.ProgressBar;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Trains, evaluates and runs a model: the loop every homework question writes, written once.
+ *
+ * <pre>{@code
+ * var trainer = Trainer.of(model).optimizer(new Adam(model.parameters(), 1e-3)).epochs(10);
+ * History h = trainer.fit(trainLoader, valLoader);
+ * Trainer.Evaluation test = trainer.evaluate(testLoader);
+ * }</pre>
+ *
+ * <p>Each step runs forward and backward through one SameDiff graph per batch shape (built on first use and
+ * reused), clips gradients if asked, steps the optimizer, and records the loss (and accuracy for
+ * classification) per step and per epoch in a {@link History}. The loop checks for a kernel interrupt every
+ * batch.
+ */
+public final class Trainer {
+  /** Loss and accuracy over a data set (accuracy is NaN for non-classification losses). */
+  public record Evaluation(double loss, double accuracy, long count) {
+    /** As a metrics map with the given prefix-free names {@code loss}, {@code accuracy}. */
+    public Map<String, Double> metrics() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("loss", loss);
+      if (!Double.isNaN(accuracy)) {
+        m.put("accuracy", accuracy);
+      }
+      return m;
+    }
+  }
+
+  private final Module model;
+  private Optimizer optimizer;
+  private BiFunction<Tensor, Tensor, Tensor> loss = F::crossEntropy;
+  private Function<Tensor, Tensor> forward;
+  private boolean classification = true;
+  private int epochs = 1;
+  private LRScheduler scheduler;
+  private double clipNorm = Double.NaN;
+  private double clipValue = Double.NaN;
+  private EarlyStopping earlyStopping;
+  private boolean progress = true;
+  private boolean verbose = true;
+  private String run = "";
+  private final Map<String, Executable> trainGraphs = new HashMap<>();
+  private final Map<String, Executable> evalGraphs = new HashMap<>();
+  private int globalStep;
+
+  private Trainer(Module model) {
+    this.model = model;
+    this.forward = model::call;
+  }
+
+  public static Trainer of(Module model) {
+    return new Trainer(model);
+  }
+
+  public Module model() {
+    return model;
+  }
+
+  public Trainer optimizer(Optimizer optimizer) {
+    this.optimizer = optimizer;
+    return this;
+  }
+
+  public Optimizer optimizer() {
+    return optimizer;
+  }
+
+  /**
+   * The loss of (model output, target); default {@link F#crossEntropy} on logits and class indices. With
+   * {@code classification(false)} no accuracy is recorded.
+   */
+  public Trainer loss(BiFunction<Tensor, Tensor, Tensor> loss) {
+    this.loss = loss;
+    trainGraphs.clear();
+    evalGraphs.clear();
+    return this;
+  }
+
+  /** Whether outputs are class logits (N, C) and targets class indices (N): then accuracy is recorded. */
+  public Trainer classification(boolean classification) {
+    this.classification = classification;
+    return this;
+  }
+
+  /** Maximum number of epochs of {@link #fit}; default 1. */
+  public Trainer epochs(int epochs) {
+    this.epochs = (int) dlcourse.nn.internal.Check.positive(epochs, "epochs");
+    return this;
+  }
+
+  /** A learning-rate schedule, stepped after every epoch or every batch as its {@code interval()} says. */
+  public Trainer scheduler(LRScheduler scheduler) {
+    this.scheduler = scheduler;
+    return this;
+  }
+
+  /** Clips the global gradient norm to {@code maxNorm} before each step, like {@code clip_grad_norm_}. */
+  public Trainer clipGradNorm(double maxNorm) {
+    this.clipNorm = maxNorm;
+    return this;
+  }
+
+  /** Clamps every gradient element to [-value, value], like {@code clip_grad_value_}. */
+  public Trainer clipGradValue(double value) {
+    this.clipValue = value;
+    return this;
+  }
+
+  /** Stops when the monitored validation metric stops improving and restores the best weights. */
+  public Trainer earlyStopping(EarlyStopping earlyStopping) {
+    this.earlyStopping = earlyStopping;
+    return this;
+  }
+
+  /** Show a progress bar (default true). */
+  public Trainer progress(boolean progress) {
+    this.progress = progress;
+    return this;
+  }
+
+  /** Print one line per epoch (default true). */
+  public Trainer verbose(boolean verbose) {
+    this.verbose = verbose;
+    return this;
+  }
+
+  /** Name of this run in the history's {@code run} column. */
+  public Trainer run(String run) {
+    this.run = run;
+    return this;
+  }
+
+  /** Steps taken so far by this trainer. */
+  public int globalStep() {
+    return globalStep;
+  }
+
+  /**
+   * Trains for {@link #epochs(int)} epochs, evaluating on {@code val} (may be null) after each, and returns the
+   * history of per-step and per-epoch metrics. With early stopping, the best weights are restored at the end.
+   */
+  public History fit(Iterable<Batch> train, Iterable<Batch> val) {
+    if (optimizer == null) {
+      throw new IllegalStateException("no optimizer: call optimizer(new Adam(model.parameters(), 1e-3)) first");
+    }
+    History history = new History().run(run);
+    long batchesPerEpoch = train instanceof dlcourse.data.DataLoader dl ? dl.size() : -1;
+    ProgressBar bar = progress && batchesPerEpoch > 0
+        ? ProgressBar.of(run.isEmpty() ? "train" : run, batchesPerEpoch * epochs) : null;
+    try {
+      for (int epoch = 1; epoch <= epochs; epoch++) {
+        long started = System.nanoTime();
+        model.train();
+        double lossSum = 0;
+        long correct = 0;
+        long seen = 0;
+        for (Batch b : train) {
+          Display.checkInterrupted();
+          Executable.StepResult r = trainGraph(b).step(b.x(), b.y());
+          clipGradients();
+          optimizer.step();
+          globalStep++;
+          long n = b.size();
+          lossSum += r.loss() * n;
+          seen += n;
+          Map<String, Double> stepMetrics = new LinkedHashMap<>();
+          stepMetrics.put("loss", r.loss());
+          if (classification) {
+            long c = correct(r.outputs().get("output"), b.y());
+            correct += c;
+            stepMetrics.put("accuracy", c / (double) n);
+          }
+          stepMetrics.put("lr", optimizer.lr());
+          history.log("step", epoch, globalStep, stepMetrics);
+          if (scheduler != null && scheduler.interval() == LRScheduler.Interval.STEP) {
+            scheduler.step();
+          }
+          if (bar != null) {
+            bar.update(bar.done() + 1, Map.of("loss", lossSum / seen));
+          }
+        }
+        Map<String, Double> trainMetrics = new LinkedHashMap<>();
+        trainMetrics.put("loss", lossSum / seen);
+        if (classification) {
+          trainMetrics.put("accuracy", correct / (double) seen);
+        }
+        trainMetrics.put("lr", optimizer.lr());
+        history.log("train", epoch, globalStep, trainMetrics);
+        Evaluation v = val == null ? null : evaluate(val);
+        if (v != null) {
+          history.log("val", epoch, globalStep, v.metrics());
+        }
+        if (scheduler != null && scheduler.interval() == LRScheduler.Interval.EPOCH) {
+          scheduler.step();
+        }
+        if (verbose) {
+          System.out.println(epochLine(epoch, trainMetrics, v, (System.nanoTime() - started) / 1e9));
+        }
+        if (earlyStopping != null && v != null) {
+          boolean stop = earlyStopping.update(history, model.parameters());
+          if (stop) {
+            if (verbose) {
+              System.out.println("early stopping after epoch " + epoch + "; best epoch " + earlyStopping.bestEpoch());
+            }
+            break;
+          }
+        }
+      }
+    } finally {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+    if (earlyStopping != null && earlyStopping.bestEpoch() > 0) {
+      earlyStopping.restoreBest(model.parameters());
+    }
+    return history;
+  }
+
+  /** Trains without validation data. */
+  public History fit(Iterable<Batch> train) {
+    return fit(train, null);
+  }
+
+  private String epochLine(int epoch, Map<String, Double> train, Evaluation val, double seconds) {
+    StringBuilder b = new StringBuilder(String.format("epoch %d/%d: train loss %.4f", epoch, epochs, train.get("loss")));
+    if (train.containsKey("accuracy")) {
+      b.append(String.format(", acc %.4f", train.get("accuracy")));
+    }
+    if (val != null) {
+      b.append(String.format(" | val loss %.4f", val.loss()));
+      if (!Double.isNaN(val.accuracy())) {
+        b.append(String.format(", acc %.4f", val.accuracy()));
+      }
+    }
+    return b.append(String.format(" (%.1f s)", seconds)).toString();
+  }
+
+  private void clipGradients() {
+    if (!Double.isNaN(clipNorm)) {
+      GradClip.clipGradNorm(model.parameters(), clipNorm);
+    }
+    if (!Double.isNaN(clipValue)) {
+      GradClip.clipGradValue(model.parameters(), clipValue);
+    }
+  }
+
+  /** Mean loss and accuracy of the model in eval mode over {@code data}. */
+  public Evaluation evaluate(Iterable<Batch> data) {
+    boolean wasTraining = model.training();
+    model.eval();
+    try {
+      double lossSum = 0;
+      long correct = 0;
+      long seen = 0;
+      for (Batch b : data) {
+        Display.checkInterrupted();
+        Map<String, INDArray> out = evalGraph(b).run(b.x(), b.y());
+        long n = b.size();
+        lossSum += out.get("loss").getDouble(0) * n;
+        if (classification) {
+          correct += correct(out.get("output"), b.y());
+        }
+        seen += n;
+      }
+      if (seen == 0) {
+        throw new IllegalArgumentException("evaluate: the data has no batches");
+      }
+      return new Evaluation(lossSum / seen, classification ? correct / (double) seen : Double.NaN, seen);
+    } finally {
+      model.train(wasTraining);
+    }
+  }
+
+  /** The model's outputs in eval mode for every batch of {@code data}, concatenated along the batch axis. */
+  public INDArray predict(Iterable<Batch> data) {
+    boolean wasTraining = model.training();
+    model.eval();
+    try {
+      List<INDArray> outs = new ArrayList<>();
+      for (Batch b : data) {
+        outs.add(model.forward(b.x()));
+      }
+      return Nd4j.concat(0, outs.toArray(new INDArray[0]));
+    } finally {
+      model.train(wasTraining);
+    }
+  }
+
+  private Executable trainGraph(Batch b) {
+    return trainGraphs.computeIfAbsent(Executable.key(true, b.x(), b.y()), k -> build(true, b));
+  }
+
+  private Executable evalGraph(Batch b) {
+    return evalGraphs.computeIfAbsent(Executable.key(false, b.x(), b.y()), k -> build(false, b));
+  }
+
+  private Executable build(boolean training, Batch b) {
+    return Executable.build(model, training, List.of(b.x().shape(), b.y().shape()),
+        List.of(b.x().dataType(), b.y().dataType()), in -> {
+          Tensor out = forward.apply(in.get(0));
+          Map<String, Tensor> outputs = new LinkedHashMap<>();
+          outputs.put("output", out);
+          outputs.put("loss", loss.apply(out, in.get(1)));
+          return outputs;
+        });
+  }
+
+  /** Number of rows whose arg-max of {@code logits} (N, C) equals the class index in {@code labels} (N). */
+  static long correct(INDArray logits, INDArray labels) {
+    INDArray predicted = logits.argMax(1).castTo(org.nd4j.linalg.api.buffer.DataType.LONG);
+    return predicted.eq(labels.reshape(predicted.shape()).castTo(org.nd4j.linalg.api.buffer.DataType.LONG))
+        .castTo(org.nd4j.linalg.api.buffer.DataType.INT).sumNumber().longValue();
+  }
+}
