@@ -1,0 +1,139 @@
+package dlcourse.kernel;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jdk.jshell.execution.LocalExecutionControl;
+import jdk.jshell.spi.ExecutionControl;
+import jdk.jshell.spi.ExecutionControlProvider;
+import jdk.jshell.spi.ExecutionEnv;
+
+/**
+ * Runs snippets in this JVM and keeps each snippet's result object, so renderers get the real value.
+ *
+ * <p>JShell passes values between engine and front end as strings. This control instead returns a
+ * key for each invocation and keeps the object under that key until {@link #take} removes it. User
+ * code runs on a fresh thread per snippet, which {@link #stop()} can stop.
+ */
+final class KeepingExecutionControl extends LocalExecutionControl {
+
+    private static final String KEY_PREFIX = "dlcourse-result#";
+
+    private final Map<String, Object> results = new ConcurrentHashMap<>();
+    private final AtomicLong counter = new AtomicLong();
+    private volatile Thread running;
+    private volatile boolean stopped;
+    private volatile Throwable lastUserThrowable;
+
+    /** Returns and forgets the object kept under {@code key}; {@code key} may be any JShell value string. */
+    Object take(String key) {
+        return key == null ? null : results.remove(key);
+    }
+
+    /** Returns true if {@code value} is a key made by this control. */
+    static boolean isKey(String value) {
+        return value != null && value.startsWith(KEY_PREFIX);
+    }
+
+    /** Forgets every kept object (values of snippets that nobody asked for). */
+    void clearResults() {
+        results.clear();
+    }
+
+    /** Returns the exception thrown by the last snippet (the real object, with its cause chain), or null. */
+    Throwable lastUserThrowable() {
+        return lastUserThrowable;
+    }
+
+    /** Returns true if the last invocation was stopped by {@link #stop()}. */
+    boolean wasStopped() {
+        return stopped;
+    }
+
+    /** Returns true while user code runs. */
+    boolean busy() {
+        return running != null;
+    }
+
+    @Override
+    protected String invoke(Method doitMethod) throws Exception {
+        Object[] result = new Object[1];
+        Throwable[] failure = new Throwable[1];
+        stopped = false;
+        lastUserThrowable = null;
+        Thread thread = new Thread(() -> {
+            try {
+                result[0] = doitMethod.invoke(null);
+            } catch (Throwable t) {
+                failure[0] = t;
+            }
+        }, "dlcourse-cell");
+        thread.setContextClassLoader(doitMethod.getDeclaringClass().getClassLoader());
+        thread.setDaemon(true);
+        running = thread;
+        try {
+            thread.start();
+            thread.join();
+        } finally {
+            running = null;
+        }
+        Throwable t = failure[0];
+        if (t instanceof InvocationTargetException && t.getCause() instanceof ThreadDeath || t instanceof ThreadDeath) {
+            stopped = true;
+            throw new ExecutionControl.StoppedException();
+        }
+        if (t instanceof InvocationTargetException) {
+            lastUserThrowable = t.getCause();
+            throw (InvocationTargetException) t;
+        }
+        if (t instanceof Exception) {
+            throw (Exception) t;
+        }
+        if (t != null) {
+            throw new InvocationTargetException(t);
+        }
+        String key = KEY_PREFIX + counter.incrementAndGet();
+        if (result[0] != null) {
+            results.put(key, result[0]);
+        }
+        return key;
+    }
+
+    @Override
+    @SuppressWarnings({"deprecation", "removal"})
+    public void stop() {
+        Thread t = running;
+        if (t != null) {
+            try {
+                // Thread.stop is the only way to end code that never checks for interrupts; it works up to
+                // JDK 19 and throws UnsupportedOperationException from JDK 20 on.
+                t.stop();
+            } catch (UnsupportedOperationException e) {
+                t.interrupt();
+            }
+        }
+    }
+
+    /** Makes a {@link KeepingExecutionControl} for {@code JShell.builder().executionEngine(...)}. */
+    static final class Provider implements ExecutionControlProvider {
+        private volatile KeepingExecutionControl last;
+
+        @Override
+        public String name() {
+            return "dlcourse-keeping";
+        }
+
+        @Override
+        public ExecutionControl generate(ExecutionEnv env, Map<String, String> parameters) {
+            last = new KeepingExecutionControl();
+            return last;
+        }
+
+        KeepingExecutionControl last() {
+            return last;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package dlcourse.kernel;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+/**
+ * Writes the {@code dlcourse-java} kernelspec where Jupyter looks for kernels.
+ *
+ * <p>Locations: {@code --user} (default): {@code $JUPYTER_DATA_DIR/kernels}, else {@code ~/.local/share/jupyter/kernels}
+ * ({@code ~/Library/Jupyter/kernels} on macOS); {@code --sys-prefix}: {@code $CONDA_PREFIX}, {@code $VIRTUAL_ENV}
+ * or the prefix of {@code python3} ({@code /usr} or {@code /usr/local}), plus {@code share/jupyter/kernels}.
+ */
+public final class KernelSpec {
+
+    /** The name shown in Jupyter's kernel list. */
+    public static final String DISPLAY_NAME = "Java (dlcourse)";
+    /** The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset: fits a 2 GB Binder machine next to ND4J's off-heap memory. */
+    public static final String DEFAULT_HEAP = "768m";
+
+    private KernelSpec() {
+    }
+
+    /** Returns kernel.json for a kernel started with {@code classpath}; the heap comes from {@code DLCOURSE_KERNEL_HEAP}. */
+    static JsonObject kernelJson(String classpath, String heap) {
+        JsonObject spec = new JsonObject();
+        JsonArray argv = new JsonArray();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.add("-Xmx" + heap);
+        // ND4J keeps arrays off-heap; cap them so heap + arrays stay inside a small machine's memory.
+        argv.add("-Dorg.bytedeco.javacpp.maxbytes=" + offHeap(heap));
+        argv.add("-XX:+UseSerialGC");
+        argv.add("-Xshare:auto");
+        argv.add("-Djava.awt.headless=true");
+        argv.add("-cp");
+        argv.add(classpath);
+        argv.add(Main.class.getName());
+        argv.add("kernel");
+        argv.add("{connection_file}");
+        spec.add("argv", argv);
+        spec.addProperty("display_name", DISPLAY_NAME);
+        spec.addProperty("language", "java");
+        spec.addProperty("interrupt_mode", "message");
+        JsonObject meta = new JsonObject();
+        meta.addProperty("debugger", false);
+        spec.add("metadata", meta);
+        return spec;
+    }
+
+    private static String offHeap(String heap) {
+        String h = heap.toLowerCase();
+        long mb;
+        try {
+            if (h.endsWith("g")) {
+                mb = Long.parseLong(h.substring(0, h.length() - 1)) * 1024;
+            } else if (h.endsWith("m")) {
+                mb = Long.parseLong(h.substring(0, h.length() - 1));
+            } else {
+                mb = Long.parseLong(h) / (1024 * 1024);
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("DLCOURSE_KERNEL_HEAP must look like 768m or 4g, got '" + heap + "'");
+        }
+        return Math.max(512, mb * 4 / 3) + "m";
+    }
+
+    /** Returns the kernels directory for {@code mode} ("--user" or "--sys-prefix"). */
+    static Path kernelsDir(String mode) {
+        if (mode.equals("--sys-prefix")) {
+            String prefix = firstNonBlank(System.getenv("CONDA_PREFIX"), System.getenv("VIRTUAL_ENV"));
+            if (prefix == null) {
+                prefix = Files.exists(Path.of("/usr/local/share/jupyter")) ? "/usr/local" : "/usr";
+            }
+            return Path.of(prefix, "share", "jupyter", "kernels");
+        }
+        String data = System.getenv("JUPYTER_DATA_DIR");
+        if (data != null && !data.isBlank()) {
+            return Path.of(data, "kernels");
+        }
+        String home = System.getProperty("user.home");
+        if (System.getProperty("os.name", "").toLowerCase().contains("mac")) {
+            return Path.of(home, "Library", "Jupyter", "kernels");
+        }
+        String xdg = System.getenv("XDG_DATA_HOME");
+        return xdg != null && !xdg.isBlank() ? Path.of(xdg, "jupyter", "kernels") : Path.of(home, ".local", "share", "jupyter", "kernels");
+    }
+
+    private static String firstNonBlank(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /** Installs the kernelspec; {@code args} may hold --user or --sys-prefix. Returns the exit status. */
+    static int install(String[] args) throws IOException {
+        String mode = "--user";
+        List<String> rest = new ArrayList<>(List.of(args));
+        for (String a : rest) {
+            if (a.equals("--user") || a.equals("--sys-prefix")) {
+                mode = a;
+            } else {
+                System.err.println("error: unknown option '" + a + "'\nusage: dlcourse install-kernel [--user|--sys-prefix]");
+                return 2;
+            }
+        }
+        String heap = System.getenv().getOrDefault("DLCOURSE_KERNEL_HEAP", DEFAULT_HEAP);
+        Path dir = kernelsDir(mode).resolve(DlKernel.NAME);
+        Files.createDirectories(dir);
+        String cp = System.getProperty("java.class.path");
+        List<String> absolute = new ArrayList<>();
+        for (String entry : cp.split(File.pathSeparator)) {
+            if (!entry.isBlank()) {
+                absolute.add(Path.of(entry).toAbsolutePath().toString());
+            }
+        }
+        Notebook.writeAtomically(dir.resolve("kernel.json"),
+                Notebook.GSON.toJson(kernelJson(String.join(File.pathSeparator, absolute), heap)) + "\n");
+        System.out.println("Installed kernelspec " + DlKernel.NAME + " (\"" + DISPLAY_NAME + "\", heap " + heap + ") in " + dir);
+        return 0;
+    }
+}

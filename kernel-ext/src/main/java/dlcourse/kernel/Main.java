@@ -1,0 +1,101 @@
+package dlcourse.kernel;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import jdk.jshell.tool.JavaShellToolBuilder;
+import org.dflib.jjava.jupyter.channels.JupyterConnection;
+import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
+
+/**
+ * Entry point of the {@code dlcourse} launcher.
+ *
+ * <pre>
+ * kernel CONNECTION_FILE        the Jupyter kernel (started by Jupyter through kernel.json)
+ * run NOTEBOOK... [options]     execute notebooks headless (see {@link NotebookRunner})
+ * jshell [SCRIPT.jsh]           JShell with the library and the start-up imports
+ * install-kernel [--user|--sys-prefix]
+ * </pre>
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            System.err.println("usage: dlcourse.kernel.Main kernel|run|jshell|install-kernel ...");
+            System.exit(2);
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            case "kernel":
+                kernel(rest);
+                break;
+            case "run":
+                System.exit(NotebookRunner.main(rest, System.out));
+                break;
+            case "jshell":
+                System.exit(jshell(rest));
+                break;
+            case "install-kernel":
+                System.exit(KernelSpec.install(rest));
+                break;
+            default:
+                System.err.println("error: unknown command '" + args[0] + "'");
+                System.exit(2);
+        }
+    }
+
+    private static void kernel(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: dlcourse kernel CONNECTION_FILE");
+            System.exit(2);
+        }
+        String json = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
+        KernelConnectionProperties props = KernelConnectionProperties.parse(json);
+        JupyterConnection connection = new JupyterConnection(props);
+        DlKernel kernel = DlKernel.create();
+        kernel.onStartup();
+        kernel.becomeHandlerForConnection(connection);
+        connection.connect();
+        connection.waitUntilClose();
+        // ND4J and AWT leave non-daemon threads behind.
+        System.exit(0);
+    }
+
+    private static int jshell(String[] args) throws Exception {
+        Path startup = Files.createTempFile("dlcourse-startup", ".jsh");
+        startup.toFile().deleteOnExit();
+        StringBuilder imports = new StringBuilder();
+        for (String imp : JShellSession.STARTUP_IMPORTS) {
+            if (resolvable(imp)) {
+                imports.append("import ").append(imp).append(";\n");
+            }
+        }
+        Files.writeString(startup, imports.toString());
+        List<String> toolArgs = new ArrayList<>(List.of("--class-path", System.getProperty("java.class.path"),
+                "--startup", "DEFAULT", "--startup", startup.toString()));
+        toolArgs.addAll(List.of(args));
+        JavaShellToolBuilder.builder().start(toolArgs.toArray(new String[0]));
+        return 0;
+    }
+
+    /** Returns true if the import's package (for {@code p.*}) or class exists on the class path. */
+    static boolean resolvable(String imp) {
+        ClassLoader cl = Main.class.getClassLoader();
+        if (imp.endsWith(".*")) {
+            String pkg = imp.substring(0, imp.length() - 2);
+            if (pkg.startsWith("java.")) {
+                return true;
+            }
+            return cl.getResource(pkg.replace('.', '/') + "/") != null || cl.getResource(pkg.replace('.', '/')) != null;
+        }
+        return cl.getResource(imp.replace('.', '/') + ".class") != null;
+    }
+
+}

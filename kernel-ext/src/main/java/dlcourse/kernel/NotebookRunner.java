@@ -1,0 +1,499 @@
+package dlcourse.kernel;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dlcourse.plot.Display;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+import tech.tablesaw.api.Table;
+
+/**
+ * Executes notebooks headless, each in a fresh in-process kernel, and writes the executed notebook,
+ * a standalone HTML page and the notebook's tables as CSV.
+ *
+ * <pre>dlcourse run NOTEBOOK... [--quick] [-p name=value]... [--out DIR] [--timeout SECONDS]</pre>
+ *
+ * <p>Exit status: 0 when every cell of every notebook ran, 1 when a cell failed or timed out,
+ * 2 for bad arguments, a missing file or a file that is not an nbformat 4 notebook.
+ */
+public final class NotebookRunner {
+
+    static final String USAGE = "usage: dlcourse run NOTEBOOK... [--quick] [-p name=value]... [--out DIR] [--timeout SECONDS]";
+    private static final long STOP_WAIT_SECONDS = 10;
+
+    /** Parsed command line. */
+    static final class Options {
+        final List<Path> notebooks = new ArrayList<>();
+        final Map<String, String> parameters = new LinkedHashMap<>();
+        boolean quick;
+        Path out = Path.of("out");
+        long timeoutSeconds = 0;
+    }
+
+    /** A bad command line; the message says what is wrong. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private final PrintStream log;
+
+    NotebookRunner(PrintStream log) {
+        this.log = log;
+    }
+
+    /** Runs the command line {@code args} and returns the exit status. */
+    public static int main(String[] args, PrintStream log) {
+        Options options;
+        try {
+            options = parse(args);
+        } catch (UsageException e) {
+            log.println("error: " + e.getMessage());
+            log.println(USAGE);
+            return 2;
+        }
+        List<JsonObject> notebooks = new ArrayList<>();
+        for (Path p : options.notebooks) {
+            try {
+                notebooks.add(Notebook.read(p));
+            } catch (Notebook.BadNotebookException e) {
+                log.println("error: " + e.getMessage());
+                return 2;
+            }
+        }
+        NotebookRunner runner = new NotebookRunner(log);
+        int status = 0;
+        for (int i = 0; i < notebooks.size(); i++) {
+            try {
+                if (!runner.run(options.notebooks.get(i), notebooks.get(i), options)) {
+                    status = 1;
+                }
+            } catch (IOException e) {
+                log.println("FAILED " + options.notebooks.get(i) + ": cannot write outputs: " + e.getMessage());
+                status = 1;
+            }
+        }
+        return status;
+    }
+
+    static Options parse(String[] args) throws UsageException {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--quick":
+                    o.quick = true;
+                    break;
+                case "-p":
+                case "--parameter":
+                    String kv = value(args, ++i, a);
+                    int eq = kv.indexOf('=');
+                    if (eq <= 0) {
+                        throw new UsageException(a + " needs name=value, got '" + kv + "'");
+                    }
+                    String name = kv.substring(0, eq);
+                    if (!name.matches("[A-Za-z_$][A-Za-z0-9_$]*")) {
+                        throw new UsageException("parameter name '" + name + "' is not a Java identifier");
+                    }
+                    o.parameters.put(name, kv.substring(eq + 1));
+                    break;
+                case "--out":
+                    o.out = Path.of(value(args, ++i, a));
+                    break;
+                case "--timeout":
+                    String t = value(args, ++i, a);
+                    try {
+                        o.timeoutSeconds = Long.parseLong(t);
+                    } catch (NumberFormatException e) {
+                        throw new UsageException("--timeout needs a whole number of seconds, got '" + t + "'");
+                    }
+                    if (o.timeoutSeconds <= 0) {
+                        throw new UsageException("--timeout must be > 0 seconds, got " + t);
+                    }
+                    break;
+                default:
+                    if (a.startsWith("-")) {
+                        throw new UsageException("unknown option '" + a + "'");
+                    }
+                    o.notebooks.add(Path.of(a));
+            }
+        }
+        if (o.notebooks.isEmpty()) {
+            throw new UsageException("no notebook given");
+        }
+        return o;
+    }
+
+    private static String value(String[] args, int i, String option) throws UsageException {
+        if (i >= args.length) {
+            throw new UsageException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    /** Returns the Java declaration of a -p parameter: int, double, boolean, else String. */
+    static String declaration(String name, String value) {
+        String v = value.strip();
+        if (v.matches("[-+]?\\d{1,9}")) {
+            return "int " + name + " = " + Integer.parseInt(v) + ";";
+        }
+        if (v.matches("[-+]?\\d+")) {
+            return "long " + name + " = " + v + "L;";
+        }
+        if (v.matches("[-+]?(\\d+\\.\\d*|\\.\\d+|\\d+)([eE][-+]?\\d+)?")) {
+            return "double " + name + " = " + v + ";";
+        }
+        if (v.equals("true") || v.equals("false")) {
+            return "boolean " + name + " = " + v + ";";
+        }
+        StringBuilder s = new StringBuilder();
+        for (char c : value.toCharArray()) {
+            switch (c) {
+                case '\\': s.append("\\\\"); break;
+                case '"': s.append("\\\""); break;
+                case '\n': s.append("\\n"); break;
+                case '\r': s.append("\\r"); break;
+                case '\t': s.append("\\t"); break;
+                default: s.append(c);
+            }
+        }
+        return "String " + name + " = \"" + s + "\";";
+    }
+
+    /** Inserts the injected-parameters cell after the cell tagged {@code parameters} (or first). */
+    static void injectParameters(JsonObject nb, Options options) {
+        if (options.parameters.isEmpty() && !options.quick) {
+            return;
+        }
+        StringBuilder src = new StringBuilder("// Parameters injected by dlcourse run\n");
+        if (options.quick) {
+            src.append("boolean QUICK = true;\n");
+        }
+        options.parameters.forEach((k, v) -> src.append(declaration(k, v)).append('\n'));
+        JsonArray cells = nb.getAsJsonArray("cells");
+        int at = 0;
+        for (int i = 0; i < cells.size(); i++) {
+            if (Notebook.hasTag(cells.get(i).getAsJsonObject(), "parameters")) {
+                at = i + 1;
+                break;
+            }
+        }
+        boolean ids = nb.has("nbformat_minor") && nb.get("nbformat_minor").getAsInt() >= 5;
+        JsonArray copy = new JsonArray();
+        for (int i = 0; i < cells.size(); i++) {
+            if (i == at) {
+                copy.add(Notebook.codeCell(src.toString().strip(), "injected-parameters", ids));
+            }
+            copy.add(cells.get(i));
+        }
+        if (at == cells.size()) {
+            copy.add(Notebook.codeCell(src.toString().strip(), "injected-parameters", ids));
+        }
+        nb.add("cells", copy);
+    }
+
+    /** Collects one cell's outputs; written from the cell's threads, read by the runner. */
+    private static final class CellOutputs {
+        final JsonArray outputs = new JsonArray();
+        final Map<String, ByteArrayOutputStream> pending = new LinkedHashMap<>();
+
+        synchronized void write(String stream, byte[] b, int off, int len) {
+            pending.computeIfAbsent(stream, s -> new ByteArrayOutputStream()).write(b, off, len);
+        }
+
+        synchronized void drain() {
+            for (Map.Entry<String, ByteArrayOutputStream> e : pending.entrySet()) {
+                if (e.getValue().size() == 0) {
+                    continue;
+                }
+                String text = e.getValue().toString(StandardCharsets.UTF_8);
+                e.getValue().reset();
+                JsonObject last = outputs.size() == 0 ? null : outputs.get(outputs.size() - 1).getAsJsonObject();
+                if (last != null && "stream".equals(last.get("output_type").getAsString())
+                        && e.getKey().equals(last.get("name").getAsString())) {
+                    last.addProperty("text", last.get("text").getAsString() + text);
+                } else {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("output_type", "stream");
+                    o.addProperty("name", e.getKey());
+                    o.addProperty("text", text);
+                    outputs.add(o);
+                }
+            }
+        }
+
+        synchronized void add(JsonObject output) {
+            drain();
+            outputs.add(output);
+        }
+
+        synchronized void clear() {
+            drain();
+            while (outputs.size() > 0) {
+                outputs.remove(0);
+            }
+        }
+    }
+
+    private static OutputStream streamTo(CellOutputs[] current, String name) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                CellOutputs c = current[0];
+                if (c != null) {
+                    c.write(name, b, off, len);
+                }
+            }
+        };
+    }
+
+    static JsonObject bundle(String type, DisplayData data) {
+        JsonObject o = new JsonObject();
+        o.addProperty("output_type", type);
+        JsonObject d = new JsonObject();
+        Renderers.data(data).forEach((k, v) -> {
+            if (v instanceof String) {
+                d.addProperty(k, (String) v);
+            } else {
+                d.add(k, Notebook.GSON.toJsonTree(v));
+            }
+        });
+        o.add("data", d);
+        o.add("metadata", Notebook.GSON.toJsonTree(Renderers.metadata(data)));
+        return o;
+    }
+
+    /** Runs one notebook and writes its outputs; returns true when every cell ran. */
+    boolean run(Path path, JsonObject nb, Options options) throws IOException {
+        long t0 = System.nanoTime();
+        String name = path.getFileName().toString().replaceFirst("\\.ipynb$", "");
+        Path tableDir = options.out.resolve(name);
+        injectParameters(nb, options);
+        JsonArray cells = nb.getAsJsonArray("cells");
+        for (JsonElement e : cells) {
+            JsonObject c = e.getAsJsonObject();
+            if (c.get("cell_type").getAsString().equals("code")) {
+                c.add("outputs", new JsonArray());
+                c.add("execution_count", null);
+            }
+        }
+        CellOutputs[] current = new CellOutputs[1];
+        Map<String, JsonObject> displays = new LinkedHashMap<>();
+        List<String> tables = new ArrayList<>();
+        int[] cellNumber = new int[1];
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        PrintStream out = new PrintStream(streamTo(current, "stdout"), true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(streamTo(current, "stderr"), true, StandardCharsets.UTF_8);
+        ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dlcourse-runner");
+            t.setDaemon(true);
+            return t;
+        });
+        String failure = null;
+        int executed = 0;
+        CellExecutor executor = null;
+        System.setOut(out);
+        System.setErr(err);
+        try {
+            executor = new CellExecutor(JShellSession.start(), Renderers.create(), false);
+            CellExecutor ex = executor;
+            executor.sink(new CellExecutor.Sink() {
+                @Override
+                public void display(DisplayData data, Object source) {
+                    out.flush();
+                    err.flush();
+                    JsonObject o = bundle("display_data", data);
+                    displays.put(data.getDisplayId(), o);
+                    saveTable(source, tableDir, cellNumber[0], tables);
+                    current[0].add(o);
+                }
+
+                @Override
+                public void updateDisplay(String displayId, DisplayData data, Object source) {
+                    JsonObject target = displays.get(displayId);
+                    if (target != null) {
+                        synchronized (current[0]) {
+                            JsonObject fresh = bundle("display_data", data);
+                            target.add("data", fresh.get("data"));
+                            target.add("metadata", fresh.get("metadata"));
+                        }
+                    }
+                }
+
+                @Override
+                public void clearOutput() {
+                    out.flush();
+                    err.flush();
+                    current[0].clear();
+                }
+            });
+            Display.backend(executor.backend());
+            int count = 0;
+            for (int i = 0; i < cells.size(); i++) {
+                JsonObject cell = cells.get(i).getAsJsonObject();
+                if (!cell.get("cell_type").getAsString().equals("code")) {
+                    continue;
+                }
+                String code = Notebook.source(cell);
+                if (code.isBlank()) {
+                    continue;
+                }
+                count++;
+                cellNumber[0] = i + 1;
+                CellOutputs outputs = new CellOutputs();
+                current[0] = outputs;
+                cell.addProperty("execution_count", count);
+                cell.add("outputs", outputs.outputs);
+                Future<CellExecutor.Outcome> future = worker.submit(() -> ex.execute(code));
+                String error = null;
+                JsonObject errorOutput = null;
+                try {
+                    CellExecutor.Outcome outcome = options.timeoutSeconds > 0
+                            ? future.get(options.timeoutSeconds, TimeUnit.SECONDS) : future.get();
+                    out.flush();
+                    err.flush();
+                    if (outcome.data() != null) {
+                        JsonObject o = bundle("execute_result", outcome.data());
+                        o.addProperty("execution_count", count);
+                        outputs.add(o);
+                        saveTable(outcome.value(), tableDir, cellNumber[0], tables);
+                    }
+                } catch (TimeoutException te) {
+                    ex.session().interrupt();
+                    try {
+                        future.get(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+                    } catch (ExecutionException | TimeoutException | InterruptedException ignored) {
+                        // the cell is reported as timed out either way
+                    }
+                    String msg = "cell exceeded the timeout of " + options.timeoutSeconds + " s and was stopped";
+                    errorOutput = errorOutput("Timeout", msg, List.of("Timeout: " + msg));
+                    error = "Timeout: " + msg;
+                } catch (ExecutionException ee) {
+                    Throwable cause = ee.getCause();
+                    if (cause instanceof CellError) {
+                        CellError ce = (CellError) cause;
+                        errorOutput = errorOutput(ce.ename(), ce.evalue(), ce.traceback());
+                        error = ce.ename() + ": " + ce.evalue();
+                    } else {
+                        errorOutput = errorOutput(cause.getClass().getName(), String.valueOf(cause.getMessage()),
+                                List.of(String.valueOf(cause)));
+                        error = String.valueOf(cause);
+                    }
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    error = "runner interrupted";
+                    errorOutput = errorOutput("Interrupted", error, List.of(error));
+                }
+                out.flush();
+                err.flush();
+                outputs.drain();
+                if (errorOutput != null) {
+                    outputs.add(errorOutput);
+                    failure = "cell " + cellNumber[0] + ": " + error;
+                    break;
+                }
+                executed++;
+            }
+        } catch (RuntimeException e) {
+            failure = "the kernel failed: " + e;
+        } finally {
+            out.flush();
+            err.flush();
+            if (current[0] != null) {
+                current[0].drain();
+            }
+            current[0] = null;
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            Display.backend(null);
+            worker.shutdownNow();
+            if (executor != null) {
+                executor.close();
+            }
+        }
+        JsonObject meta = nb.has("metadata") && nb.get("metadata").isJsonObject() ? nb.getAsJsonObject("metadata") : new JsonObject();
+        JsonObject spec = new JsonObject();
+        spec.addProperty("name", DlKernel.NAME);
+        spec.addProperty("display_name", KernelSpec.DISPLAY_NAME);
+        spec.addProperty("language", "java");
+        meta.add("kernelspec", spec);
+        JsonObject lang = new JsonObject();
+        lang.addProperty("name", "java");
+        lang.addProperty("version", Runtime.version().toString());
+        lang.addProperty("mimetype", "text/x-java-source");
+        lang.addProperty("file_extension", ".jshell");
+        meta.add("language_info", lang);
+        nb.add("metadata", meta);
+        Path ipynb = options.out.resolve(name + ".ipynb");
+        Path html = options.out.resolve(name + ".html");
+        Notebook.writeAtomically(ipynb, Notebook.GSON.toJson(nb) + "\n");
+        Notebook.writeAtomically(html, HtmlExport.html(nb, name));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String written = ipynb + ", " + html + (tables.isEmpty() ? "" : ", " + tables.size() + " table(s) in " + tableDir);
+        if (failure != null) {
+            log.println(String.format(Locale.ROOT, "FAILED %s: %s (%.1f s) -> %s", path, failure, seconds, written));
+            return false;
+        }
+        log.println(String.format(Locale.ROOT, "ok     %s: %d cells in %.1f s -> %s", path, executed, seconds, written));
+        return true;
+    }
+
+    private static JsonObject errorOutput(String ename, String evalue, List<String> traceback) {
+        JsonObject o = new JsonObject();
+        o.addProperty("output_type", "error");
+        o.addProperty("ename", ename);
+        o.addProperty("evalue", evalue);
+        JsonArray tb = new JsonArray();
+        traceback.forEach(tb::add);
+        o.add("traceback", tb);
+        return o;
+    }
+
+    private static void saveTable(Object value, Path dir, int cell, List<String> tables) {
+        if (!(value instanceof Table)) {
+            return;
+        }
+        Table t = (Table) value;
+        String base = t.name() == null || t.name().isBlank() ? "cell" + cell : t.name().replaceAll("[^A-Za-z0-9._-]+", "_");
+        String file = base + ".csv";
+        for (int k = 2; tables.contains(dir.resolve(file).toString()); k++) {
+            file = base + "-" + k + ".csv";
+        }
+        Path target = dir.resolve(file);
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".table", ".csv.tmp");
+            t.write().csv(tmp.toFile());
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            tables.add(target.toString());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("could not write table " + target + ": " + e.getMessage());
+        }
+    }
+}
