@@ -3,7 +3,6 @@ package dlcourse.nn;
 import dlcourse.nn.internal.Shapes;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 
@@ -67,7 +66,13 @@ public final class F {
 
   /** log(softmax(x)) along {@code dim}, computed stably. */
   public static Tensor logSoftmax(Tensor x, int dim) {
-    return wrap(x, sd(x).nn().logSoftmax(x.sd(), Shapes.axis(dim, x.dim())), x.shape());
+    int axis = Shapes.axis(dim, x.dim());
+    // LogSoftMax with an explicit dimension cannot be cloned into its gradient graph in M2.1
+    // ("Error setting property"), so work on the last axis and move the wanted one there.
+    if (axis == x.dim() - 1) {
+      return wrap(x, sd(x).nn().logSoftmax(x.sd()), x.shape());
+    }
+    return logSoftmax(x.transpose(axis, -1), -1).transpose(axis, -1);
   }
 
   /**
@@ -90,8 +95,10 @@ public final class F {
     Conv2DConfig cfg = Conv2DConfig.builder()
         .kH(w[2]).kW(w[3]).sH(stride[0]).sW(stride[1]).pH(padding[0]).pW(padding[1])
         .dH(dilation[0]).dW(dilation[1]).paddingMode(org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode.VALID).dataFormat("NCHW")
-        .weightsFormat(WeightsFormat.OIYX).build();
-    SDVariable wv = x.graph().tensor(weight).sd();
+        .build();
+    // conv2d_bp of ND4J 1.0.0-M2.1 ignores weightsFormat=OIYX (it reads the weight as (kH, kW, in, out) and
+    // rejects the gradient shape), so the PyTorch-layout weight is permuted to that layout in the graph.
+    SDVariable wv = x.graph().tensor(weight).sd().permute(2, 3, 1, 0);
     SDVariable y = bias == null
         ? sd(x).cnn().conv2d(x.sd(), wv, cfg)
         : sd(x).cnn().conv2d(x.sd(), wv, x.graph().tensor(bias).sd(), cfg);

@@ -151,6 +151,39 @@ public abstract class Module {
     return training;
   }
 
+  /**
+   * Converts every parameter and buffer of this module and its descendants to {@code type}, like
+   * {@code model.to(torch.float64)}; feed inputs of the same type afterwards. Gradients are cleared.
+   *
+   * @return this module
+   */
+  public Module to(org.nd4j.linalg.api.buffer.DataType type) {
+    if (!type.isFPType()) {
+      throw new IllegalArgumentException("type must be a floating-point type, got " + type);
+    }
+    for (Module m : namedModules().values()) {
+      m.params.values().forEach(p -> {
+        if (p.data().dataType() != type) {
+          p.data(p.data().castTo(type));
+        }
+      });
+      m.executables.clear();
+    }
+    return this;
+  }
+
+  /**
+   * Calls {@code fn} on every descendant and then on this module, like {@code model.apply(fn)} in PyTorch;
+   * for custom initialisation, e.g. {@code net.apply(m -> { if (m instanceof Linear l) Init.normal(l.weight().data(), 0, 0.02); })}.
+   *
+   * @return this module
+   */
+  public Module apply(java.util.function.Consumer<Module> fn) {
+    children.values().forEach(c -> c.apply(fn));
+    fn.accept(this);
+    return this;
+  }
+
   /** Re-initialises parameters; the default resets every child. Layers override it. */
   public void resetParameters() {
     children.values().forEach(Module::resetParameters);

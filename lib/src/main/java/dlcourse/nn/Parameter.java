@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class Parameter {
   private final String name;
-  private final INDArray data;
+  private INDArray data;
   private final boolean requiresGrad;
   private INDArray grad;
 
@@ -30,6 +30,12 @@ public final class Parameter {
   /** The value, updated in place by optimizers. */
   public INDArray data() {
     return data;
+  }
+
+  /** Replaces the value array (used by {@link Module#to}); graphs built before keep the old one. */
+  void data(INDArray data) {
+    this.data = data;
+    this.grad = null;
   }
 
   /** The gradient of the last backward pass, or {@code null} before the first. */
