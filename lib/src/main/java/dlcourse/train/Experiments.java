@@ -1,0 +1,274 @@
+package dlcourse.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
+
+/**
+ * Runs one experiment over several seeds or a grid of settings and collects one row per run.
+ *
+ * <pre>{@code
+ * Table runs = Experiments.overSeeds(new int[] {0, 1, 2}, seed -> Map.of("val_acc", train(seed)));
+ * Table grid = new Experiments().seeds(0, 1).param("lr", 0.1, 0.01).param("batch", 32, 64).parallelism(2)
+ *     .run(r -> Map.of("val_acc", train(r.seed(), r.doubleParam("lr"), r.intParam("batch"))));
+ * Table stats = Experiments.summary(grid, "lr", "batch");   // mean and std of every metric per setting
+ * }</pre>
+ *
+ * <p>Result table: one String column per grid parameter (values written with {@code String.valueOf}), an int
+ * column {@code seed}, then one double column per metric, NaN where a run did not report it. With
+ * {@code parallelism(n)} up to n runs execute at once on their own threads; each run must build everything it
+ * uses (model, loader, random generators) from its own seed and share no mutable state. Rows keep the grid order
+ * whatever the parallelism.
+ */
+public final class Experiments {
+  /** One run's settings: its seed and one value per grid parameter. */
+  public record Run(int seed, Map<String, Object> params) {
+    /** A parameter value as given to {@link Experiments#param}. */
+    public Object param(String name) {
+      if (!params.containsKey(name)) {
+        throw new IllegalArgumentException("no parameter '" + name + "'; parameters: " + params.keySet());
+      }
+      return params.get(name);
+    }
+
+    /** A numeric parameter as a double. */
+    public double doubleParam(String name) {
+      return ((Number) param(name)).doubleValue();
+    }
+
+    /** A numeric parameter as an int. */
+    public int intParam(String name) {
+      return ((Number) param(name)).intValue();
+    }
+
+    /** A parameter as a String. */
+    public String stringParam(String name) {
+      return String.valueOf(param(name));
+    }
+  }
+
+  private final Map<String, List<Object>> grid = new LinkedHashMap<>();
+  private int[] seeds = {0};
+  private int parallelism = 1;
+
+  /** An experiment with seed 0, no grid parameters and parallelism 1. */
+  public Experiments() {}
+
+  /** The seeds each grid point runs with; default {0}. */
+  public Experiments seeds(int... seeds) {
+    if (seeds.length == 0) {
+      throw new IllegalArgumentException("seeds must not be empty");
+    }
+    this.seeds = seeds.clone();
+    return this;
+  }
+
+  /** Adds a grid parameter with its values; the grid is the Cartesian product, first parameter outermost. */
+  public Experiments param(String name, Object... values) {
+    if (values.length == 0) {
+      throw new IllegalArgumentException("parameter '" + name + "' needs at least one value");
+    }
+    if (name.equals("seed")) {
+      throw new IllegalArgumentException("'seed' is reserved; use seeds(...)");
+    }
+    grid.put(name, List.of(values));
+    return this;
+  }
+
+  /** How many runs execute at once; default 1. */
+  public Experiments parallelism(int n) {
+    Check.positive(n, "parallelism");
+    this.parallelism = n;
+    return this;
+  }
+
+  public int parallelism() {
+    return parallelism;
+  }
+
+  /** Every run's settings in execution order: the grid (first parameter outermost), seeds innermost. */
+  public List<Run> runs() {
+    List<Map<String, Object>> points = new ArrayList<>();
+    points.add(new LinkedHashMap<>());
+    for (var e : grid.entrySet()) {
+      List<Map<String, Object>> next = new ArrayList<>();
+      for (Map<String, Object> p : points) {
+        for (Object v : e.getValue()) {
+          Map<String, Object> q = new LinkedHashMap<>(p);
+          q.put(e.getKey(), v);
+          next.add(q);
+        }
+      }
+      points = next;
+    }
+    List<Run> out = new ArrayList<>();
+    for (Map<String, Object> p : points) {
+      for (int s : seeds) {
+        out.add(new Run(s, java.util.Collections.unmodifiableMap(p)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Runs every setting and returns one row per run.
+   *
+   * @param experiment returns the metrics of one run, e.g. {@code Map.of("val_acc", 0.91)}
+   * @throws IllegalStateException naming the run if one fails
+   */
+  public Table run(Function<Run, Map<String, Double>> experiment) {
+    List<Run> runs = runs();
+    List<Map<String, Double>> results = new ArrayList<>();
+    if (parallelism == 1) {
+      for (Run r : runs) {
+        results.add(call(experiment, r));
+      }
+    } else {
+      ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, runs.size()), task -> {
+        Thread t = new Thread(task, "experiment");
+        t.setDaemon(true);
+        return t;
+      });
+      try {
+        List<Future<Map<String, Double>>> futures = new ArrayList<>();
+        for (Run r : runs) {
+          futures.add(pool.submit(() -> call(experiment, r)));
+        }
+        for (Future<Map<String, Double>> f : futures) {
+          results.add(f.get());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for runs", e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    return table(runs, results);
+  }
+
+  private static Map<String, Double> call(Function<Run, Map<String, Double>> experiment, Run r) {
+    try {
+      Map<String, Double> m = experiment.apply(r);
+      if (m == null) {
+        throw new IllegalStateException("run " + r + " returned null metrics");
+      }
+      return m;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("run " + r + " failed: " + e, e);
+    }
+  }
+
+  private Table table(List<Run> runs, List<Map<String, Double>> results) {
+    Table t = Table.create("experiments");
+    for (String p : grid.keySet()) {
+      StringColumn c = StringColumn.create(p);
+      runs.forEach(r -> c.append(String.valueOf(r.params().get(p))));
+      t.addColumns(c);
+    }
+    IntColumn seed = IntColumn.create("seed");
+    runs.forEach(r -> seed.append(r.seed()));
+    t.addColumns(seed);
+    Set<String> metrics = new LinkedHashSet<>();
+    results.forEach(m -> metrics.addAll(m.keySet()));
+    for (String m : metrics) {
+      DoubleColumn c = DoubleColumn.create(m);
+      results.forEach(r -> c.append(r.getOrDefault(m, Double.NaN)));
+      t.addColumns(c);
+    }
+    return t;
+  }
+
+  /** Runs {@code experiment} once per seed, in order, one row per seed (columns {@code seed} and the metrics). */
+  public static Table overSeeds(int[] seeds, IntFunction<Map<String, Double>> experiment) {
+    return new Experiments().seeds(seeds).run(r -> experiment.apply(r.seed()));
+  }
+
+  /**
+   * Mean and standard deviation of every metric per group.
+   *
+   * <p>The standard deviation is the population one (divide by n, numpy's default {@code np.std}, ddof=0); use
+   * {@link #summary(Table, int, String...)} with ddof 1 for the sample standard deviation.
+   *
+   * @param results a table from {@link #run} or {@link #overSeeds}
+   * @param groupBy grid columns to group by; none for one row over all runs
+   * @return columns: the group columns, {@code n}, then {@code <metric>_mean} and {@code <metric>_std} per metric
+   */
+  public static Table summary(Table results, String... groupBy) {
+    return summary(results, 0, groupBy);
+  }
+
+  /** As {@link #summary(Table, String...)}, with the given delta degrees of freedom (0 or 1) for the std. */
+  public static Table summary(Table results, int ddof, String... groupBy) {
+    if (ddof != 0 && ddof != 1) {
+      throw new IllegalArgumentException("ddof must be 0 or 1, got " + ddof);
+    }
+    for (String g : groupBy) {
+      if (!results.containsColumn(g)) {
+        throw new IllegalArgumentException("no column '" + g + "' to group by; columns: " + results.columnNames());
+      }
+    }
+    List<String> metrics = new ArrayList<>();
+    for (Column<?> c : results.columns()) {
+      if (c instanceof DoubleColumn && !List.of(groupBy).contains(c.name())) {
+        metrics.add(c.name());
+      }
+    }
+    Map<List<String>, List<Integer>> groups = new LinkedHashMap<>();
+    for (int r = 0; r < results.rowCount(); r++) {
+      List<String> key = new ArrayList<>();
+      for (String g : groupBy) {
+        key.add(results.column(g).getString(r));
+      }
+      groups.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+    }
+    Table out = Table.create("summary");
+    for (int i = 0; i < groupBy.length; i++) {
+      StringColumn c = StringColumn.create(groupBy[i]);
+      for (List<String> key : groups.keySet()) {
+        c.append(key.get(i));
+      }
+      out.addColumns(c);
+    }
+    IntColumn n = IntColumn.create("n");
+    groups.values().forEach(rows -> n.append(rows.size()));
+    out.addColumns(n);
+    for (String m : metrics) {
+      DoubleColumn mean = DoubleColumn.create(m + "_mean");
+      DoubleColumn std = DoubleColumn.create(m + "_std");
+      DoubleColumn col = results.doubleColumn(m);
+      for (List<Integer> rows : groups.values()) {
+        double[] v = rows.stream().mapToDouble(col::getDouble).filter(x -> !Double.isNaN(x)).toArray();
+        double mu = 0;
+        for (double x : v) {
+          mu += x;
+        }
+        mu /= v.length;
+        double ss = 0;
+        for (double x : v) {
+          ss += (x - mu) * (x - mu);
+        }
+        mean.append(v.length == 0 ? Double.NaN : mu);
+        std.append(v.length - ddof <= 0 ? Double.NaN : Math.sqrt(ss / (v.length - ddof)));
+      }
+      out.addColumns(mean, std);
+    }
+    return out;
+  }
+}
