@@ -37,6 +37,7 @@ import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import dlcourse.train.History;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -127,7 +128,9 @@ public final class Plot {
       Color color = PALETTE[r++ % PALETTE.length];
       for (var phaseEntry : runEntry.getValue().entrySet()) {
         String name =
-            byRun.size() == 1 ? phaseEntry.getKey() : runEntry.getKey() + " " + phaseEntry.getKey();
+            byRun.size() == 1 || runEntry.getKey().isEmpty()
+                ? phaseEntry.getKey()
+                : runEntry.getKey() + " " + phaseEntry.getKey();
         double[][] xy = columns(phaseEntry.getValue());
         XYSeries s = chart.addSeries(name, xy[0], xy[1]);
         s.setMarker(SeriesMarkers.CIRCLE);
@@ -138,6 +141,28 @@ public final class Plot {
     }
     finishLegend(chart);
     return chart;
+  }
+
+  /** Plots a metric per epoch from {@code history.table()}; see {@link #curves(Table, String)}. */
+  public static XYChart curves(History history, String metric) {
+    return curves(requireHistory(history).table(), metric);
+  }
+
+  /** Plots a metric per step from {@code history.table()}; see {@link #stepCurves(Table, String, double)}. */
+  public static XYChart stepCurves(History history, String metric, double smoothing) {
+    return stepCurves(requireHistory(history).table(), metric, smoothing);
+  }
+
+  /** Plots a metric per step from {@code history.table()}, without smoothing. */
+  public static XYChart stepCurves(History history, String metric) {
+    return stepCurves(requireHistory(history).table(), metric, 0);
+  }
+
+  private static History requireHistory(History h) {
+    if (h == null) {
+      throw new IllegalArgumentException("history is null");
+    }
+    return h;
   }
 
   /** Like {@link #stepCurves(Table, String, double)} without smoothing. */
@@ -187,7 +212,7 @@ public final class Plot {
     int r = 0;
     for (var e : byRun.entrySet()) {
       Color color = PALETTE[r++ % PALETTE.length];
-      String name = byRun.size() == 1 ? metric : e.getKey();
+      String name = byRun.size() == 1 || e.getKey().isEmpty() ? metric : e.getKey();
       double[][] xy = columns(e.getValue());
       if (smoothing > 0) {
         XYSeries raw = chart.addSeries(name + " (raw)", xy[0], xy[1]);
@@ -679,7 +704,7 @@ public final class Plot {
     writeAtomically(file, os -> ImageIO.write(image, "png", os));
   }
 
-  /** Writes a chart as SVG (vector graphics, text as text), atomically. */
+  /** Writes a chart as SVG (lines and text as vector paths, raster parts embedded), atomically. */
   public static void saveSvg(Chart<?, ?> chart, Path file) {
     writeAtomically(
         file,
