@@ -1,5 +1,6 @@
 package dlcourse.nn;
 
+import dlcourse.nn.internal.Graph;
 import dlcourse.nn.internal.Shapes;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -76,6 +77,168 @@ public final class F {
   }
 
   /**
+   * GELU, x * Phi(x). With {@code approximate = "tanh"}: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as in
+   * GPT-2; with {@code "none"} the exact form with erf. See {@link GELU}.
+   */
+  public static Tensor gelu(Tensor x, String approximate) {
+    switch (approximate) {
+      case "none" -> {
+        SDVariable erf = sd(x).math().erf(x.sd().mul(1 / Math.sqrt(2)));
+        return wrap(x, x.sd().mul(erf.add(1)).mul(0.5), x.shape());
+      }
+      case "tanh" -> {
+        SDVariable inner = x.sd().add(x.sd().pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+        return wrap(x, x.sd().mul(sd(x).math().tanh(inner).add(1)).mul(0.5), x.shape());
+      }
+      default -> throw new IllegalArgumentException(
+          "approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
+    }
+  }
+
+  /** Exact GELU. */
+  public static Tensor gelu(Tensor x) {
+    return gelu(x, "none");
+  }
+
+  /**
+   * Zeroes each element with probability {@code p} and scales the rest by 1 / (1 - p) when {@code training};
+   * the identity otherwise. See {@link Dropout}.
+   */
+  public static Tensor dropout(Tensor x, double p, boolean training) {
+    dlcourse.nn.internal.Check.probability(p, "p");
+    if (!training || p == 0) {
+      return x;
+    }
+    if (p == 1) {
+      return x.mul(0);
+    }
+    // Our own mask from a uniform draw, so that p is unambiguously the drop probability (ND4J's dropout op
+    // takes the retain probability). Each run of the graph draws a new mask from ND4J's seeded generator.
+    SDVariable u = sd(x).random().uniform(0, 1, x.dtype(), x.shape());
+    SDVariable mask = u.gte(p).castTo(x.dtype()).mul(1 / (1 - p));
+    return wrap(x, x.sd().mul(mask), x.shape());
+  }
+
+  /** Max over H and W: (N, C, H, W) -> (N, C). */
+  public static Tensor globalMaxPool(Tensor x) {
+    check4d(x);
+    return x.max(false, 2, 3);
+  }
+
+  /** Mean over H and W: (N, C, H, W) -> (N, C). */
+  public static Tensor globalAvgPool(Tensor x) {
+    check4d(x);
+    return x.mean(false, 2, 3);
+  }
+
+  private static void check4d(Tensor x) {
+    if (x.dim() != 4) {
+      throw new IllegalArgumentException("expected input (N, C, H, W), got " + Shapes.str(x.shape()));
+    }
+  }
+
+  /** Adaptive max pooling to (outH, outW). See {@link AdaptiveMaxPool2d}. */
+  public static Tensor adaptiveMaxPool2d(Tensor x, int outH, int outW) {
+    return adaptivePool(x, outH, outW, true);
+  }
+
+  /** Adaptive average pooling to (outH, outW). See {@link AdaptiveAvgPool2d}. */
+  public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+    return adaptivePool(x, outH, outW, false);
+  }
+
+  private static Tensor adaptivePool(Tensor x, int outH, int outW, boolean max) {
+    check4d(x);
+    dlcourse.nn.internal.Check.positive(outH, "outputSize");
+    dlcourse.nn.internal.Check.positive(outW, "outputSize");
+    long h = x.size(2);
+    long w = x.size(3);
+    if (outH == 1 && outW == 1) {
+      Tensor g = max ? globalMaxPool(x) : globalAvgPool(x);
+      return g.reshape(x.size(0), x.size(1), 1, 1);
+    }
+    if (h % outH == 0 && w % outW == 0) {
+      // Equal windows: one ordinary pooling op.
+      int[] k = {(int) (h / outH), (int) (w / outW)};
+      return max ? maxPool2d(x, k, k, new int[] {0, 0}, false) : avgPool2d(x, k, k, new int[] {0, 0}, false, true);
+    }
+    // Unequal windows (PyTorch: cell i covers [floor(i*H/out), ceil((i+1)*H/out))): one slice per cell.
+    SDVariable[] rows = new SDVariable[outH];
+    for (int i = 0; i < outH; i++) {
+      long h0 = i * h / outH;
+      long h1 = ((i + 1) * h + outH - 1) / outH;
+      SDVariable[] cells = new SDVariable[outW];
+      for (int j = 0; j < outW; j++) {
+        long w0 = j * w / outW;
+        long w1 = ((j + 1) * w + outW - 1) / outW;
+        SDVariable cell = sd(x).slice(x.sd(), new int[] {0, 0, (int) h0, (int) w0},
+            new int[] {(int) x.size(0), (int) x.size(1), (int) (h1 - h0), (int) (w1 - w0)});
+        cells[j] = max ? cell.max(true, 2, 3) : cell.mean(true, 2, 3);
+      }
+      rows[i] = outW == 1 ? cells[0] : sd(x).concat(3, cells);
+    }
+    SDVariable y = outH == 1 ? rows[0] : sd(x).concat(2, rows);
+    return wrap(x, y, x.size(0), x.size(1), outH, outW);
+  }
+
+  /**
+   * Output size of pooling by PyTorch's rule: floor or ceil of (in + 2p - k) / s, plus 1; in ceil mode the last
+   * window must start inside the input or the left padding.
+   */
+  public static long poolOutputSize(long in, long kernel, long stride, long padding, boolean ceilMode) {
+    long num = in + 2 * padding - kernel;
+    long out = (ceilMode ? Math.floorDiv(num + stride - 1, stride) : Math.floorDiv(num, stride)) + 1;
+    if (ceilMode && (out - 1) * stride >= in + padding) {
+      out--;
+    }
+    return out;
+  }
+
+  private static void checkPool(Tensor x, int[] kernel, int[] stride, int[] padding) {
+    check4d(x);
+    for (int d = 0; d < 2; d++) {
+      if (padding[d] * 2 > kernel[d]) {
+        throw new IllegalArgumentException(
+            "padding should be at most half of the kernel size, got padding=" + padding[d] + ", kernel=" + kernel[d]);
+      }
+    }
+  }
+
+  /**
+   * Pads for pooling: {@code padding} on the left and top, {@code padding} plus whatever the ceil-mode windows
+   * overhang on the right and bottom, with {@code value}.
+   */
+  private static Tensor poolPad(Tensor x, long outH, long outW, int[] kernel, int[] stride, int[] padding,
+      double value) {
+    long needH = (outH - 1) * stride[0] + kernel[0];
+    long needW = (outW - 1) * stride[1] + kernel[1];
+    int bottom = (int) Math.max(0, needH - x.size(2) - padding[0]);
+    int right = (int) Math.max(0, needW - x.size(3) - padding[1]);
+    Tensor y = padConstant(x, 3, padding[1], right, value);
+    return padConstant(y, 2, padding[0], bottom, value);
+  }
+
+  private static Tensor padConstant(Tensor x, int dim, int before, int after, double value) {
+    if (before == 0 && after == 0) {
+      return x;
+    }
+    java.util.List<SDVariable> parts = new java.util.ArrayList<>();
+    long[] zs = x.shape();
+    if (before > 0) {
+      zs[dim] = before;
+      parts.add(sd(x).zero(null, x.dtype(), zs).add(value));
+    }
+    parts.add(x.sd());
+    if (after > 0) {
+      zs[dim] = after;
+      parts.add(sd(x).zero(null, x.dtype(), zs).add(value));
+    }
+    long[] out = x.shape();
+    out[dim] += before + after;
+    return wrap(x, sd(x).concat(dim, parts.toArray(new SDVariable[0])), out);
+  }
+
+  /**
    * 2-D convolution with zero padding. See {@link Conv2d} for shapes.
    *
    * @param padding {top/bottom, left/right} zero padding in pixels
@@ -105,45 +268,233 @@ public final class F {
     return wrap(x, y, x.size(0), w[0], outH, outW);
   }
 
-  /** 2-D max pooling. See {@link MaxPool2d}. */
+  /** 2-D max pooling, floor mode. See {@link MaxPool2d}. */
   public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding) {
-    if (x.dim() != 4) {
-      throw new IllegalArgumentException("expected input (N, C, H, W), got " + Shapes.str(x.shape()));
-    }
-    long outH = convOutputSize(x.size(2), kernel[0], stride[0], padding[0], 1);
-    long outW = convOutputSize(x.size(3), kernel[1], stride[1], padding[1], 1);
+    return maxPool2d(x, kernel, stride, padding, false);
+  }
+
+  /** 2-D max pooling; padding counts as minus infinity, as in PyTorch. See {@link MaxPool2d}. */
+  public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, boolean ceilMode) {
+    checkPool(x, kernel, stride, padding);
+    long outH = poolOutputSize(x.size(2), kernel[0], stride[0], padding[0], ceilMode);
+    long outW = poolOutputSize(x.size(3), kernel[1], stride[1], padding[1], ceilMode);
     if (outH < 1 || outW < 1) {
       throw new IllegalArgumentException("input " + Shapes.str(x.shape()) + " is smaller than the pooling window");
     }
+    // Explicit padding keeps the semantics ours rather than the native op's padding rules.
+    Tensor p = poolPad(x, outH, outW, kernel, stride, padding, Double.NEGATIVE_INFINITY);
     Pooling2DConfig cfg = Pooling2DConfig.builder()
-        .kH(kernel[0]).kW(kernel[1]).sH(stride[0]).sW(stride[1]).pH(padding[0]).pW(padding[1])
+        .kH(kernel[0]).kW(kernel[1]).sH(stride[0]).sW(stride[1]).pH(0).pW(0)
         .paddingMode(org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode.VALID).isNHWC(false).build();
-    return wrap(x, sd(x).cnn().maxPooling2d(x.sd(), cfg), x.size(0), x.size(1), outH, outW);
+    return wrap(x, sd(x).cnn().maxPooling2d(p.sd(), cfg), x.size(0), x.size(1), outH, outW);
   }
 
   /**
-   * Cross-entropy between {@code logits} (N, C) and class indices {@code target} (N), averaged over the batch
-   * (PyTorch's {@code reduction='mean'}). Takes logits, not probabilities: the softmax is inside.
+   * 2-D average pooling. With {@code countIncludePad} (PyTorch's default) the divisor counts the zero padding
+   * but not the part of a ceil-mode window beyond it. See {@link AvgPool2d}.
    */
-  public static Tensor crossEntropy(Tensor logits, Tensor target) {
-    return nllLoss(logSoftmax(logits, 1), target);
-  }
-
-  /** Negative log-likelihood of log-probabilities {@code logProbs} (N, C) at class indices {@code target} (N), mean over N. */
-  public static Tensor nllLoss(Tensor logProbs, Tensor target) {
-    if (logProbs.dim() != 2 || target.dim() != 1 || target.size(0) != logProbs.size(0)) {
-      throw new IllegalArgumentException("expected log-probabilities (N, C) and targets (N), got "
-          + Shapes.str(logProbs.shape()) + " and " + Shapes.str(target.shape()));
+  public static Tensor avgPool2d(
+      Tensor x, int[] kernel, int[] stride, int[] padding, boolean ceilMode, boolean countIncludePad) {
+    checkPool(x, kernel, stride, padding);
+    long h = x.size(2);
+    long w = x.size(3);
+    long outH = poolOutputSize(h, kernel[0], stride[0], padding[0], ceilMode);
+    long outW = poolOutputSize(w, kernel[1], stride[1], padding[1], ceilMode);
+    if (outH < 1 || outW < 1) {
+      throw new IllegalArgumentException("input " + Shapes.str(x.shape()) + " is smaller than the pooling window");
     }
-    SDVariable oneHot = sd(logProbs).oneHot(target.sd(), (int) logProbs.size(1), -1, 1.0, 0.0, logProbs.dtype());
-    Tensor picked = wrap(logProbs, logProbs.sd().mul(oneHot), logProbs.shape()).sum(false, 1);
-    return picked.mean().neg();
+    Tensor p = poolPad(x, outH, outW, kernel, stride, padding, 0);
+    Pooling2DConfig cfg = Pooling2DConfig.builder()
+        .kH(kernel[0]).kW(kernel[1]).sH(stride[0]).sW(stride[1]).pH(0).pW(0).extra(0)
+        .paddingMode(org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode.VALID).isNHWC(false).build();
+    Tensor avg = wrap(x, sd(x).cnn().avgPooling2d(p.sd(), cfg), x.size(0), x.size(1), outH, outW);
+    boolean uniform = !ceilMode && (padding[0] == 0 && padding[1] == 0 || countIncludePad);
+    if (uniform) {
+      return avg; // every window has k*k counted elements
+    }
+    // Rescale each window from k*k to its own divisor, computed here once.
+    org.nd4j.linalg.api.ndarray.INDArray scale =
+        org.nd4j.linalg.factory.Nd4j.create(x.dtype(), 1, 1, outH, outW);
+    for (int i = 0; i < outH; i++) {
+      for (int j = 0; j < outW; j++) {
+        long hs = (long) i * stride[0] - padding[0];
+        long ws = (long) j * stride[1] - padding[1];
+        long he = Math.min(hs + kernel[0], h + padding[0]);
+        long we = Math.min(ws + kernel[1], w + padding[1]);
+        long count = countIncludePad
+            ? (he - hs) * (we - ws)
+            : (Math.min(he, h) - Math.max(hs, 0)) * (Math.min(we, w) - Math.max(ws, 0));
+        scale.putScalar(new long[] {0, 0, i, j}, (double) kernel[0] * kernel[1] / count);
+      }
+    }
+    return avg.mul(x.graph().constant(scale));
   }
 
-  /** Mean squared error averaged over all elements. */
+  /** Cross-entropy of {@code logits} (N, C) against class indices {@code target} (N), averaged. See {@link CrossEntropyLoss}. */
+  public static Tensor crossEntropy(Tensor logits, Tensor target) {
+    return crossEntropy(logits, target, Reduction.MEAN, -100, 0.0);
+  }
+
+  public static Tensor crossEntropy(Tensor logits, Tensor target, Reduction reduction) {
+    return crossEntropy(logits, target, reduction, -100, 0.0);
+  }
+
+  /**
+   * Cross-entropy with all of PyTorch's options. Takes logits, not probabilities: the log-softmax is inside.
+   *
+   * @param logits (N, C) unnormalised scores
+   * @param target (N) class indices (int64)
+   * @param ignoreIndex targets equal to it contribute nothing and are not counted by the mean; PyTorch uses -100
+   * @param labelSmoothing in [0, 1]: the target distribution is (1 - s) one-hot + s / C uniform
+   * @return a scalar, or (N) with {@link Reduction#NONE}
+   */
+  public static Tensor crossEntropy(
+      Tensor logits, Tensor target, Reduction reduction, long ignoreIndex, double labelSmoothing) {
+    dlcourse.nn.internal.Check.probability(labelSmoothing, "labelSmoothing");
+    checkClassification(logits, target, "logits");
+    Tensor logp = logSoftmax(logits, 1);
+    Tensor perSample = pickNegative(logp, target); // (N)
+    if (labelSmoothing > 0) {
+      Tensor uniform = logp.mean(false, 1).neg(); // (N): -mean_c log p_c
+      perSample = perSample.mul(1 - labelSmoothing).add(uniform.mul(labelSmoothing));
+    }
+    return reduceClassification(perSample, target, reduction, ignoreIndex);
+  }
+
+  /** Negative log-likelihood of {@code logProbs} (N, C) at class indices {@code target} (N), averaged. See {@link NLLLoss}. */
+  public static Tensor nllLoss(Tensor logProbs, Tensor target) {
+    return nllLoss(logProbs, target, Reduction.MEAN, -100);
+  }
+
+  public static Tensor nllLoss(Tensor logProbs, Tensor target, Reduction reduction, long ignoreIndex) {
+    checkClassification(logProbs, target, "log-probabilities");
+    return reduceClassification(pickNegative(logProbs, target), target, reduction, ignoreIndex);
+  }
+
+  private static void checkClassification(Tensor scores, Tensor target, String what) {
+    if (scores.dim() != 2 || target.dim() != 1 || target.size(0) != scores.size(0)) {
+      throw new IllegalArgumentException("expected " + what + " (N, C) and targets (N), got "
+          + Shapes.str(scores.shape()) + " and " + Shapes.str(target.shape()));
+    }
+    if (target.dtype().isFPType()) {
+      throw new IllegalArgumentException("targets must be class indices (int64), got " + target.dtype());
+    }
+  }
+
+  /** -logp[n, target[n]] as (N); an index outside [0, C) (the ignore index) gives 0. */
+  private static Tensor pickNegative(Tensor logp, Tensor target) {
+    SDVariable oneHot = sd(logp).oneHot(target.sd(), (int) logp.size(1), -1, 1.0, 0.0, logp.dtype());
+    return wrap(logp, logp.sd().mul(oneHot), logp.shape()).sum(false, 1).neg();
+  }
+
+  private static Tensor reduceClassification(Tensor perSample, Tensor target, Reduction reduction, long ignoreIndex) {
+    Tensor keep = wrap(target, target.sd().neq(ignoreIndex).castTo(perSample.dtype()), target.shape());
+    Tensor kept = perSample.mul(keep);
+    return switch (reduction) {
+      case NONE -> kept;
+      case SUM -> kept.sum();
+      case MEAN -> kept.sum().div(keep.sum());
+    };
+  }
+
+  /** Mean squared error averaged over all elements. See {@link MSELoss}. */
   public static Tensor mseLoss(Tensor input, Tensor target) {
+    return mseLoss(input, target, Reduction.MEAN);
+  }
+
+  public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+    if (!java.util.Arrays.equals(input.shape(), target.shape())) {
+      throw new IllegalArgumentException("input " + Shapes.str(input.shape()) + " and target "
+          + Shapes.str(target.shape()) + " must have the same shape");
+    }
     Tensor d = input.sub(target);
-    return d.mul(d).mean();
+    Tensor sq = d.mul(d);
+    return switch (reduction) {
+      case NONE -> sq;
+      case SUM -> sq.sum();
+      case MEAN -> sq.mean();
+    };
+  }
+
+  /**
+   * Batch normalisation over the channel dimension 1 of (N, C), (N, C, L) or (N, C, H, W). In training it uses
+   * the batch statistics (biased variance) and, when the running buffers are given, records the update
+   * {@code running = (1 - momentum) running + momentum batch} (unbiased variance) to apply after the training
+   * step; otherwise it uses the running statistics. See {@link BatchNorm2d}.
+   */
+  public static Tensor batchNorm(Tensor x, Parameter runningMean, Parameter runningVar, Parameter weight,
+      Parameter bias, boolean training, double momentum, double eps) {
+    if (x.dim() < 2 || x.dim() > 4) {
+      throw new IllegalArgumentException("expected input (N, C), (N, C, L) or (N, C, H, W), got " + Shapes.str(x.shape()));
+    }
+    long c = x.size(1);
+    long[] statShape = new long[x.dim()];
+    java.util.Arrays.fill(statShape, 1);
+    statShape[1] = c;
+    int[] dims = java.util.stream.IntStream.range(0, x.dim()).filter(d -> d != 1).toArray();
+    Tensor mean;
+    Tensor var;
+    if (training || runningMean == null) {
+      long n = x.numel() / c;
+      if (n <= 1) {
+        throw new IllegalArgumentException(
+            "expected more than 1 value per channel when training, got input " + Shapes.str(x.shape()));
+      }
+      mean = x.mean(true, dims);
+      Tensor xc = x.sub(mean);
+      var = xc.mul(xc).mean(true, dims);
+      if (training && runningMean != null) {
+        Graph g = x.graph();
+        g.addStateUpdate(runningMean,
+            g.tensor(runningMean).mul(1 - momentum).add(mean.reshape(c).mul(momentum)));
+        g.addStateUpdate(runningVar,
+            g.tensor(runningVar).mul(1 - momentum).add(var.reshape(c).mul(momentum * n / (n - 1.0))));
+      }
+    } else {
+      mean = x.graph().tensor(runningMean).reshape(statShape);
+      var = x.graph().tensor(runningVar).reshape(statShape);
+    }
+    Tensor y = x.sub(mean).mul(var.add(eps).pow(-0.5));
+    if (weight != null) {
+      y = y.mul(x.graph().tensor(weight).reshape(statShape)).add(x.graph().tensor(bias).reshape(statShape));
+    }
+    return y;
+  }
+
+  /**
+   * Layer normalisation over the last {@code normalizedDims} dimensions (biased variance), then the element-wise
+   * affine map if {@code weight} is given. See {@link LayerNorm}.
+   */
+  public static Tensor layerNorm(Tensor x, int normalizedDims, Parameter weight, Parameter bias, double eps) {
+    int[] dims = java.util.stream.IntStream.range(x.dim() - normalizedDims, x.dim()).toArray();
+    Tensor mean = x.mean(true, dims);
+    Tensor xc = x.sub(mean);
+    Tensor y = xc.mul(xc.mul(xc).mean(true, dims).add(eps).pow(-0.5));
+    if (weight != null) {
+      y = y.mul(x.graph().tensor(weight));
+    }
+    if (bias != null) {
+      y = y.add(x.graph().tensor(bias));
+    }
+    return y;
+  }
+
+  /** x / sqrt(mean(x^2) + eps) * weight over the last {@code normalizedDims} dimensions. See {@link RMSNorm}. */
+  public static Tensor rmsNorm(Tensor x, int normalizedDims, Parameter weight, double eps) {
+    int[] dims = java.util.stream.IntStream.range(x.dim() - normalizedDims, x.dim()).toArray();
+    Tensor y = x.mul(x.mul(x).mean(true, dims).add(eps).pow(-0.5));
+    return weight == null ? y : y.mul(x.graph().tensor(weight));
+  }
+
+  /** Rows of {@code weight} (V, D) at the int64 indices {@code input} (*): output (*, D). See {@link Embedding}. */
+  public static Tensor embedding(Tensor input, Parameter weight) {
+    if (input.dtype().isFPType()) {
+      throw new IllegalArgumentException("embedding indices must be integers (int64), got " + input.dtype());
+    }
+    long[] out = java.util.Arrays.copyOf(input.shape(), input.dim() + 1);
+    out[input.dim()] = weight.shape()[1];
+    SDVariable y = sd(input).gather(input.graph().tensor(weight).sd(), input.sd(), 0);
+    return wrap(input, y, out);
   }
 
   /**

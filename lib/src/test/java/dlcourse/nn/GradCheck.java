@@ -25,7 +25,7 @@ final class GradCheck {
    * Elements checked per parameter: all of them up to this count, else the first, the last and a seeded random
    * sample (each finite difference costs two graph runs of a few milliseconds).
    */
-  static final int MAX_PER_PARAM = 16;
+  static final int MAX_PER_PARAM = 8;
 
   private GradCheck() {}
 

@@ -1,0 +1,109 @@
+package dlcourse.nn;
+
+import dlcourse.nn.internal.Check;
+import dlcourse.nn.internal.Shapes;
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Layer normalisation: each sample is normalised over its last dimensions (those of {@code normalizedShape}),
+ * {@code y = (x - mean) / sqrt(var + eps) * weight + bias} with the biased variance. Same in training and
+ * evaluation.
+ *
+ * <h2>Shape</h2>
+ * <ul>
+ *   <li>Input: {@code (*, normalizedShape)}; output the same</li>
+ *   <li>weight: {@code normalizedShape}, ones; bias: {@code normalizedShape}, zeros (as PyTorch)</li>
+ * </ul>
+ * Defaults: eps 1e-5, elementwise affine, bias. Example: {@code new LayerNorm(384)}.
+ */
+public class LayerNorm extends Module {
+  private final long[] normalizedShape;
+  private double eps = 1e-5;
+  private Parameter weight;
+  private Parameter bias;
+
+  public LayerNorm(long... normalizedShape) {
+    if (normalizedShape.length == 0) {
+      throw new IllegalArgumentException("normalizedShape must have at least one dimension");
+    }
+    for (long d : normalizedShape) {
+      Check.positive(d, "normalizedShape");
+    }
+    this.normalizedShape = normalizedShape.clone();
+    weight = addParameter("weight", Nd4j.create(DataType.FLOAT, normalizedShape));
+    bias = addParameter("bias", Nd4j.create(DataType.FLOAT, normalizedShape));
+    resetParameters();
+  }
+
+  public LayerNorm eps(double eps) {
+    if (!(eps >= 0)) {
+      throw new IllegalArgumentException("eps must be non-negative, got " + eps);
+    }
+    this.eps = eps;
+    return this;
+  }
+
+  /** With {@code false}, no weight and no bias (default true). */
+  public LayerNorm elementwiseAffine(boolean affine) {
+    if (!affine && weight != null) {
+      weight = null;
+      removeParameter("weight");
+      bias(false);
+    }
+    return this;
+  }
+
+  /** With {@code false}, no bias (default true). */
+  public LayerNorm bias(boolean enabled) {
+    if (!enabled && bias != null) {
+      bias = null;
+      removeParameter("bias");
+    }
+    return this;
+  }
+
+  @Override
+  public void resetParameters() {
+    if (weight != null) {
+      weight.data().assign(1);
+    }
+    if (bias != null) {
+      bias.data().assign(0);
+    }
+  }
+
+  @Override
+  public Tensor forward(Tensor x) {
+    int k = normalizedShape.length;
+    long[] s = x.shape();
+    if (s.length < k || !Arrays.equals(Arrays.copyOfRange(s, s.length - k, s.length), normalizedShape)) {
+      throw new IllegalArgumentException("expected input ending in " + Shapes.str(normalizedShape)
+          + "), got " + Shapes.str(s));
+    }
+    return F.layerNorm(x, k, weight, bias, eps);
+  }
+
+  public long[] normalizedShape() {
+    return normalizedShape.clone();
+  }
+
+  public double eps() {
+    return eps;
+  }
+
+  public Parameter weight() {
+    return weight;
+  }
+
+  public Parameter bias() {
+    return bias;
+  }
+
+  @Override
+  protected String extraRepr() {
+    return Shapes.str(normalizedShape) + (eps != 1e-5 ? ", eps=" + eps : "")
+        + (weight == null ? ", elementwiseAffine=false" : bias == null ? ", bias=false" : "");
+  }
+}

@@ -1,0 +1,9 @@
+package dlcourse.nn;
+
+/**
+ * A loss of two tensors, like PyTorch's loss modules: {@code loss.apply(input, target)} returns a scalar (or
+ * per-element values with {@link Reduction#NONE}).
+ */
+public interface Loss {
+  Tensor apply(Tensor input, Tensor target);
+}
