@@ -365,9 +365,10 @@ public final class ImageFolder {
     if (type == BufferedImage.TYPE_3BYTE_BGR
         && img.getRaster().getDataBuffer() instanceof DataBufferByte
         && img.getRaster().getNumDataElements() == 3) {
-      byte[] bgr = new byte[3 * hw];
-      img.getRaster().getDataElements(0, 0, w, h, bgr);
-      fromInterleaved(bgr, hw, channels, out, 2, 1, 0);
+      // getDataElements returns the samples in band order (R, G, B), whatever the byte layout in memory.
+      byte[] rgb = new byte[3 * hw];
+      img.getRaster().getDataElements(0, 0, w, h, rgb);
+      fromInterleaved(rgb, hw, channels, out, 0, 1, 2);
       return out;
     }
     int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
