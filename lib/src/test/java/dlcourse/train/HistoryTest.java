@@ -12,14 +12,23 @@ import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.Table;
 
 class HistoryTest {
+  /** An insertion-ordered map, so the column order is deterministic. */
+  private static Map<String, Double> m(Object... kv) {
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      out.put((String) kv[i], (Double) kv[i + 1]);
+    }
+    return out;
+  }
+
   private static History sample() {
     var h = new History();
-    h.log("step", 1, 1, Map.of("loss", 2.0, "lr", 0.1));
-    h.log("step", 1, 2, Map.of("loss", 1.5, "lr", 0.1));
-    h.log("train", 1, 2, Map.of("loss", 1.7, "accuracy", 0.4));
-    h.log("val", 1, 2, Map.of("loss", 1.2, "accuracy", 0.5));
-    h.log("train", 2, 4, Map.of("loss", 1.1, "accuracy", 0.6));
-    h.log("val", 2, 4, Map.of("loss", 1.3, "accuracy", 0.55));
+    h.log("step", 1, 1, m("loss", 2.0, "lr", 0.1));
+    h.log("step", 1, 2, m("loss", 1.5, "lr", 0.1));
+    h.log("train", 1, 2, m("loss", 1.7, "accuracy", 0.4));
+    h.log("val", 1, 2, m("loss", 1.2, "accuracy", 0.5));
+    h.log("train", 2, 4, m("loss", 1.1, "accuracy", 0.6));
+    h.log("val", 2, 4, m("loss", 1.3, "accuracy", 0.55));
     return h;
   }
 
@@ -58,14 +67,14 @@ class HistoryTest {
 
   @Test
   void reservedMetricNameIsRejected() {
-    var e = assertThrows(IllegalArgumentException.class, () -> new History().log("val", 1, 1, Map.of("epoch", 1.0)));
+    var e = assertThrows(IllegalArgumentException.class, () -> new History().log("val", 1, 1, m("epoch", 1.0)));
     assertTrue(e.getMessage().contains("reserved"), e.getMessage());
   }
 
   @Test
   void concatLabelsRunsAndUnionsMetrics() {
     var a = sample().withRun("a");
-    var b = new History().run("b").log("val", 1, 3, Map.of("bleu", 0.3));
+    var b = new History().run("b").log("val", 1, 3, m("bleu", 0.3));
     var all = History.concat(List.of(a, b));
     assertEquals(7, all.size());
     assertEquals("a", all.table().stringColumn("run").get(0));

@@ -1,0 +1,83 @@
+package dlcourse.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.Table;
+
+class ExperimentsTest {
+  @Test
+  void overSeedsGivesOneRowPerSeed() {
+    Table t = Experiments.overSeeds(new int[] {3, 1, 2}, s -> Map.of("acc", s * 10.0));
+    assertEquals(List.of("seed", "acc"), t.columnNames());
+    assertArrayEquals(new int[] {3, 1, 2}, t.intColumn("seed").asIntArray());
+    assertArrayEquals(new double[] {30, 10, 20}, t.doubleColumn("acc").asDoubleArray());
+  }
+
+  @Test
+  void gridIsCartesianProductWithSeedsInnermost() {
+    var e = new Experiments().seeds(0, 1).param("lr", 0.1, 0.01).param("opt", "sgd", "adam");
+    Table t = e.run(r -> Map.of("score", r.doubleParam("lr") + r.seed() + (r.stringParam("opt").equals("adam") ? 100 : 0)));
+    assertEquals(8, t.rowCount());
+    assertEquals(List.of("lr", "opt", "seed", "score"), t.columnNames());
+    assertEquals("0.1", t.stringColumn("lr").get(0));
+    assertEquals("adam", t.stringColumn("opt").get(2));
+    assertEquals(101.1, t.doubleColumn("score").get(3), 1e-12);
+  }
+
+  @Test
+  void summaryUsesPopulationStdByDefault() {
+    Table t = new Experiments().seeds(0, 1, 2, 3).param("g", "a", "b")
+        .run(r -> Map.of("x", r.stringParam("g").equals("a") ? (double) r.seed() : 5.0));
+    Table s = Experiments.summary(t, "g");
+    assertEquals(List.of("g", "n", "x_mean", "x_std"), s.columnNames());
+    assertEquals(1.5, s.doubleColumn("x_mean").get(0), 1e-15);
+    assertEquals(Math.sqrt(1.25), s.doubleColumn("x_std").get(0), 1e-15); // np.std([0,1,2,3])
+    assertEquals(0.0, s.doubleColumn("x_std").get(1), 0.0);
+    assertEquals(Math.sqrt(5.0 / 3), Experiments.summary(t, 1, "g").doubleColumn("x_std").get(0), 1e-15);
+    assertEquals(4, s.intColumn("n").get(0));
+  }
+
+  @Test
+  void parallelRunsOverlapAndKeepOrder() {
+    var latch = new CountDownLatch(2);
+    Set<String> threads = ConcurrentHashMap.newKeySet();
+    Table t = new Experiments().seeds(0, 1).parallelism(2).run(r -> {
+      threads.add(Thread.currentThread().getName() + Thread.currentThread().getId());
+      latch.countDown();
+      try {
+        // both runs must be in flight together, or this times out
+        assertTrue(latch.await(10, TimeUnit.SECONDS), "runs did not execute concurrently");
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      return Map.of("seed2", r.seed() * 2.0);
+    });
+    assertEquals(2, threads.size());
+    assertArrayEquals(new double[] {0, 2}, t.doubleColumn("seed2").asDoubleArray());
+  }
+
+  @Test
+  void failingRunIsNamed() {
+    var e = assertThrows(IllegalStateException.class, () -> new Experiments().seeds(7).run(r -> {
+      throw new ArithmeticException("boom");
+    }));
+    assertTrue(e.getMessage().contains("seed=7") && e.getMessage().contains("boom"), e.getMessage());
+  }
+
+  @Test
+  void unknownGroupColumnIsNamed() {
+    Table t = Experiments.overSeeds(new int[] {0}, s -> Map.of("a", 1.0));
+    var e = assertThrows(IllegalArgumentException.class, () -> Experiments.summary(t, "lr"));
+    assertTrue(e.getMessage().contains("'lr'"), e.getMessage());
+  }
+}
