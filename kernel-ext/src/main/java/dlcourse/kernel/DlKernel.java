@@ -25,7 +25,14 @@ import org.dflib.jjava.jupyter.kernel.history.HistoryEntry;
 import org.dflib.jjava.jupyter.kernel.history.HistoryManager;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 import org.dflib.jjava.jupyter.kernel.util.StringStyler;
+import org.dflib.jjava.jupyter.messages.ContentType;
+import org.dflib.jjava.jupyter.messages.Header;
+import org.dflib.jjava.jupyter.messages.MessageType;
 import org.dflib.jjava.jupyter.messages.Message;
+import org.dflib.jjava.jupyter.messages.reply.HistoryReply;
+import org.dflib.jjava.jupyter.messages.reply.KernelInfoReply;
+import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
+import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
 import org.dflib.jjava.jupyter.messages.publish.PublishClearOutput;
 import org.dflib.jjava.jupyter.messages.publish.PublishError;
 import org.dflib.jjava.jupyter.messages.publish.PublishExecuteInput;
@@ -146,6 +153,72 @@ public final class DlKernel extends BaseKernel {
         }
     }
 
+    /** jjava's kernel_info_reply lacks {@code status: ok}, which the protocol requires. */
+    static final class KernelInfoOk extends KernelInfoReply {
+        @SuppressWarnings("unused")
+        private final String status = "ok";
+
+        KernelInfoOk(KernelInfoReply r) {
+            super(r.getProtocolVersion(), r.getImplementationName(), r.getImplementationVersion(), r.getLangInfo(),
+                    r.getBanner(), r.getHelpLinks());
+        }
+    }
+
+    /** A history_reply with {@code status: ok} (jjava's lacks it) and entries as protocol tuples. */
+    static final class HistoryOk implements ContentType<HistoryOk> {
+        @SuppressWarnings("unused")
+        private final String status = "ok";
+        @SuppressWarnings("unused")
+        private final List<List<Object>> history = new ArrayList<>();
+
+        HistoryOk(List<HistoryEntry> entries) {
+            for (HistoryEntry e : entries) {
+                history.add(List.of(e.getSession(), e.getCellNumber(),
+                        e.hasOutput() ? List.of(e.getInput(), e.getOutput()) : e.getInput()));
+            }
+        }
+
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public MessageType<HistoryOk> getType() {
+            return (MessageType) HistoryReply.MESSAGE_TYPE;
+        }
+    }
+
+    @Override
+    protected void handleKernelInfoRequest(ShellReplyEnvironment env, Message<KernelInfoRequest> message) {
+        env.setBusyDeferIdle();
+        env.reply(new KernelInfoOk(new KernelInfoReply(Header.PROTOCOL_VERISON, name, version, getLanguageInfo(),
+                getBanner(), getHelpLinks())));
+    }
+
+    @Override
+    protected void handleHistoryRequest(ShellReplyEnvironment env, Message<HistoryRequest> message) {
+        HistoryRequest request = message.getContent();
+        env.setBusyDeferIdle();
+        Set<HistoryManager.ResultFlag> flags = java.util.EnumSet.noneOf(HistoryManager.ResultFlag.class);
+        if (request.includeOutput()) {
+            flags.add(HistoryManager.ResultFlag.INCLUDE_OUTPUT);
+        }
+        List<HistoryEntry> entries;
+        switch (request.getAccessType()) {
+            case RANGE:
+                HistoryRequest.Range range = (HistoryRequest.Range) request;
+                entries = history.lookupRange(range.getSessionIndex(), range.getStart(), range.getStop(), flags);
+                break;
+            case SEARCH:
+                HistoryRequest.Search search = (HistoryRequest.Search) request;
+                if (search.filterUnique()) {
+                    flags.add(HistoryManager.ResultFlag.UNIQUE);
+                }
+                entries = history.search(search.getPattern(), search.getMaxReturnLength(), flags);
+                break;
+            default:
+                entries = history.lookupTail(((HistoryRequest.Tail) request).getMaxReturnLength(), flags);
+        }
+        env.reply(new HistoryOk(entries));
+    }
+
     private void replyError(ShellReplyEnvironment env, int count, String ename, String evalue, List<String> traceback) {
         flush();
         env.publish(new PublishError(ename, evalue, traceback));
@@ -233,7 +306,9 @@ public final class DlKernel extends BaseKernel {
                 if (flags.contains(ResultFlag.UNIQUE) && !seen.add(e.getInput())) {
                     continue;
                 }
-                out.add(withOutput ? e : new HistoryEntry(e.getSession(), e.getCellNumber(), e.getInput(), null));
+                out.add(withOutput ? new HistoryEntry(e.getSession(), e.getCellNumber(), e.getInput(),
+                        e.getOutput() == null ? "" : e.getOutput())
+                        : new HistoryEntry(e.getSession(), e.getCellNumber(), e.getInput(), null));
             }
             return out;
         }
