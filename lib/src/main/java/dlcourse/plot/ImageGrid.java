@@ -18,7 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Images are upscaled by an integer factor (nearest neighbour, so pixels stay sharp); by default the
  * factor makes each tile at least 84 pixels high, which makes 28x28 digits readable. Captions go under
- * their tile, each in its own colour. Example:
+ * their tile, each in its own colour; a caption wider than its tile is broken at {@code " / "} (and
+ * always at newlines). Example:
  *
  * <pre>{@code
  * BufferedImage img = ImageGrid.of(batch.features())          // (N, 1, 28, 28)
@@ -241,7 +242,8 @@ public final class ImageGrid {
         gap + col * (l.cellW + gap) + (l.cellW - l.tileW) / 2, gap + row * (l.cellH + gap));
   }
 
-  private record Layout(int tileW, int tileH, int cellW, int cellH, int captionH, FontMetrics fm) {}
+  private record Layout(
+      int tileW, int tileH, int cellW, int cellH, List<List<String>> lines, FontMetrics fm) {}
 
   private Layout layout() {
     int s = scale();
@@ -254,13 +256,35 @@ public final class ImageGrid {
     g.dispose();
     int cellW = tileW;
     int captionH = 0;
+    List<List<String>> lines = new ArrayList<>();
     if (captions != null) {
-      captionH = fm.getHeight() + 2;
+      int maxLines = 1;
       for (String c : captions) {
-        cellW = Math.max(cellW, fm.stringWidth(c == null ? "" : c) + 4);
+        List<String> ls = captionLines(c == null ? "" : c, tileW, fm);
+        lines.add(ls);
+        maxLines = Math.max(maxLines, ls.size());
+        for (String line : ls) {
+          cellW = Math.max(cellW, fm.stringWidth(line) + 4);
+        }
+      }
+      captionH = maxLines * fm.getHeight() + 2;
+    }
+    return new Layout(tileW, tileH, cellW, tileH + captionH, lines, fm);
+  }
+
+  /** Splits a caption at newlines, and at " / " when it is wider than the tile, so grids stay narrow. */
+  private static List<String> captionLines(String c, int tileW, FontMetrics fm) {
+    List<String> out = new ArrayList<>();
+    for (String line : c.split("\n", -1)) {
+      int cut = line.indexOf(" / ");
+      if (fm.stringWidth(line) + 4 > tileW && cut > 0) {
+        out.add(line.substring(0, cut));
+        out.add(line.substring(cut + 3));
+      } else {
+        out.add(line);
       }
     }
-    return new Layout(tileW, tileH, cellW, tileH + captionH, captionH, fm);
+    return out;
   }
 
   /** Renders the grid: white background, tiles left to right and top to bottom. */
@@ -300,12 +324,13 @@ public final class ImageGrid {
           RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setFont(FONT);
       for (int i = 0; i < n; i++) {
-        String c = captions.get(i) == null ? "" : captions.get(i);
         Point o = origin(i, l);
-        int cx = o.x + l.tileW / 2 - l.fm.stringWidth(c) / 2;
         int cy = o.y + l.tileH + 1 + l.fm.getAscent();
         g.setColor(captionColors.get(i));
-        g.drawString(c, cx, cy);
+        for (String line : l.lines.get(i)) {
+          g.drawString(line, o.x + l.tileW / 2 - l.fm.stringWidth(line) / 2, cy);
+          cy += l.fm.getHeight();
+        }
       }
     }
     g.dispose();

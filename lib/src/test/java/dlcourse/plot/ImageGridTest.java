@@ -144,16 +144,20 @@ class ImageGridTest {
   }
 
   @Test
-  void classNamesWidenCellsSoCaptionsFit() {
+  void longCaptionsBreakAtTheSlashInsteadOfWideningTheGrid() {
     INDArray images = Nd4j.ones(2, 1, 28, 28);
-    ImageGrid grid =
-        ImageGrid.of(images)
-            .columns(2)
-            .predictions(new long[] {0, 1}, new long[] {1, 1}, List.of("T-shirt/top", "Ankle boot"));
-    BufferedImage img = grid.image();
-    // "T-shirt/top / pred Ankle boot" is wider than an 84 px tile.
-    assertTrue(img.getWidth() > 4 + 2 * (84 + 4), "width " + img.getWidth());
-    assertTrue(grid.tileOrigin(1).x - grid.tileOrigin(0).x > 88);
+    List<String> names = List.of("T-shirt/top", "Coat");
+    BufferedImage oneLine =
+        ImageGrid.of(images).columns(2).predictions(new long[] {0, 1}, new long[] {0, 1}, null).image();
+    BufferedImage twoLines =
+        ImageGrid.of(images).columns(2).predictions(new long[] {0, 1}, new long[] {1, 1}, names).image();
+    // "T-shirt/top / pred Coat" would need about 140 px; its two halves fit the 84 px tile.
+    assertEquals(4 + 2 * (84 + 4), twoLines.getWidth());
+    assertTrue(twoLines.getHeight() > oneLine.getHeight() + 10, "a second caption line");
+    // A single word wider than the tile widens its cell.
+    ImageGrid wide = ImageGrid.of(images).columns(2).captions(List.of("a", "Extraordinarily-long-name"));
+    assertTrue(wide.image().getWidth() > 4 + 2 * (84 + 4));
+    assertTrue(wide.tileOrigin(1).x - wide.tileOrigin(0).x > 88);
   }
 
   @Test
