@@ -41,9 +41,12 @@ public final class F {
     long[] outShape = x.shape();
     outShape[outShape.length - 1] = out;
     Tensor flat = x.dim() == 2 ? x : x.reshape(-1, in);
-    SDVariable y = bias == null
-        ? flat.sd().mmul(w.sd().permute(1, 0))
-        : sd(x).nn().linear(flat.sd(), w.sd().permute(1, 0), x.graph().tensor(bias).sd());
+    // x W^T through mmul's transpose flag: a permute of the weight feeding xw_plus_b gives wrong results
+    // from the second run of a graph on (M2.1 reuses the permute's view incorrectly), and costs an op.
+    SDVariable y = sd(x).mmul(flat.sd(), w.sd(), false, true, false);
+    if (bias != null) {
+      y = y.add(x.graph().tensor(bias).sd());
+    }
     Tensor result = wrap(x, y, flat.size(0), out);
     return x.dim() == 2 ? result : result.reshape(outShape);
   }
@@ -493,8 +496,12 @@ public final class F {
     }
     long[] out = java.util.Arrays.copyOf(input.shape(), input.dim() + 1);
     out[input.dim()] = weight.shape()[1];
-    SDVariable y = sd(input).gather(input.graph().tensor(weight).sd(), input.sd(), 0);
-    return wrap(input, y, out);
+    // A one-hot matrix product rather than gather: the gradient of gather with respect to the table came out
+    // wrong in M2.1 (LayersTest's finite-difference check), a matmul's is exact. Costs (numel x V) memory.
+    Tensor flat = input.reshape(input.numel());
+    Tensor w = input.graph().tensor(weight);
+    SDVariable oneHot = sd(input).oneHot(flat.sd(), (int) weight.shape()[0], -1, 1.0, 0.0, w.dtype());
+    return wrap(input, oneHot.mmul(w.sd()), input.numel(), weight.shape()[1]).reshape(out);
   }
 
   /**

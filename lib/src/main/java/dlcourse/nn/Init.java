@@ -4,27 +4,48 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Parameter initialisation, in place, drawing from ND4J's global generator (seed it with {@link #manualSeed}).
- * Defaults match PyTorch's layers so results are comparable with reports made in PyTorch.
+ * Parameter initialisation, in place. Defaults match PyTorch's layers so results are comparable with reports
+ * made in PyTorch.
+ *
+ * <p>Random numbers come from a per-thread Java generator seeded by {@link #manualSeed}, not from ND4J's
+ * native generator: ND4J's {@code setSeed} does not make its sequence repeat (measured: two runs with seed 0
+ * give different arrays), and a per-thread generator keeps parallel experiment runs independent.
  */
 public final class Init {
+  private static final ThreadLocal<java.util.Random> RANDOM =
+      ThreadLocal.withInitial(() -> new java.util.Random(0));
+
   private Init() {}
 
   /** Seeds every random source the library draws from by default, like {@code torch.manual_seed}. */
   public static void manualSeed(long seed) {
+    RANDOM.set(new java.util.Random(seed));
     Nd4j.getRandom().setSeed(seed);
+  }
+
+  /** The calling thread's generator: layer init, dropout masks and anything else seeded by {@link #manualSeed}. */
+  public static java.util.Random generator() {
+    return RANDOM.get();
   }
 
   /** U(low, high), in place. */
   public static INDArray uniform(INDArray a, double low, double high) {
-    INDArray r = Nd4j.rand(a.dataType(), a.shape()); // U(0, 1)
-    return a.assign(r.muli(high - low).addi(low));
+    java.util.Random r = generator();
+    double[] v = new double[(int) a.length()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = low + (high - low) * r.nextDouble();
+    }
+    return a.assign(Nd4j.createFromArray(v).reshape(a.shape()).castTo(a.dataType()));
   }
 
   /** N(mean, std^2), in place. */
   public static INDArray normal(INDArray a, double mean, double std) {
-    INDArray r = Nd4j.randn(a.dataType(), a.shape());
-    return a.assign(r.muli(std).addi(mean));
+    java.util.Random r = generator();
+    double[] v = new double[(int) a.length()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = mean + std * r.nextGaussian();
+    }
+    return a.assign(Nd4j.createFromArray(v).reshape(a.shape()).castTo(a.dataType()));
   }
 
   public static INDArray constant(INDArray a, double value) {

@@ -76,6 +76,9 @@ public final class Executable {
     for (int i = 0; i < inputs.length; i++) {
       ph.put(inputNames.get(i), inputs[i]);
     }
+    for (Graph.DropoutMask m : graph.dropoutMasks()) {
+      ph.put(m.name(), mask(m));
+    }
     return ph;
   }
 
@@ -109,6 +112,16 @@ public final class Executable {
     Map<String, INDArray> out = new LinkedHashMap<>();
     outputNames.forEach((k, name) -> out.put(k, raw.get(name).detach()));
     return new StepResult(out.get("loss").getDouble(0), out);
+  }
+
+  private static INDArray mask(Graph.DropoutMask m) {
+    java.util.Random r = dlcourse.nn.Init.generator();
+    float keep = (float) (1.0 / (1.0 - m.p()));
+    float[] v = new float[(int) Shapes.numel(m.shape())];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = r.nextDouble() < m.p() ? 0f : keep;
+    }
+    return org.nd4j.linalg.factory.Nd4j.createFromArray(v).reshape(m.shape());
   }
 
   /** Cache key for executables: shapes and types of the inputs plus the mode. */
