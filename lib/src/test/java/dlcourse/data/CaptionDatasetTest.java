@@ -44,8 +44,9 @@ class CaptionDatasetTest {
     assertArrayEquals(new long[] {20, 12}, tokens.shape());
     assertEquals(1, tokens.getLong(0, 0));
     assertEquals(vocab.indexOf("a"), tokens.getLong(0, 1));
-    assertEquals(2, tokens.getLong(0, 8), "<end> after the seven words");
-    assertEquals(0, tokens.getLong(0, 9));
+    int words = a.captions().get(0).get(0).size();
+    assertEquals(2, tokens.getLong(0, words + 1), "<end> after the words");
+    assertEquals(0, tokens.getLong(0, words + 2), "then <pad>");
   }
 
   @Test
