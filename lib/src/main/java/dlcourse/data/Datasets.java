@@ -82,7 +82,7 @@ public final class Datasets {
       return Idx.readDataset(images.get(), r.file("mnist", "train-labels-idx1-ubyte.gz"), DIGITS);
     }
     System.out.println(
-        "note: the MNIST training images are not available here; using the 60,000 real MNIST training digits"
+        "note: the MNIST training images are not available here; using the 60,000 MNIST training digits"
             + " recovered from mnist-varres (28x28 window centred on each digit), labels from its folders.");
     return recoveredMnistTrain();
   }
