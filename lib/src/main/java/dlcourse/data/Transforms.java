@@ -287,6 +287,10 @@ public final class Transforms {
    * Rotates every sample by {@code degrees} counter-clockwise around the image centre with bilinear sampling and
    * black corners, like torchvision's {@code F.rotate(img, degrees, BILINEAR)}. Multiples of 90 degrees on square
    * images are exact.
+   *
+   * <p>This is torchvision's default {@code fill=None}: neighbours outside the image count as 0. With an explicit
+   * {@code fill=0} (as {@code RandomRotation} passes) torchvision also multiplies the border pixels by the sampled
+   * coverage mask, which darkens the one-pixel rim along the rotated edges slightly more.
    */
   public static Transform rotate(double degrees) {
     finite(degrees, "degrees");
@@ -601,7 +605,11 @@ public final class Transforms {
             op + " expects a batch of images (N, C, H, W), got shape " + Arrays.toString(batch.shape()));
       }
       long[] s = batch.shape();
-      float[] d = floats(batch).dup('c').reshape(batch.length()).toFloatVector();
+      INDArray f = floats(batch);
+      // one copy: straight from the buffer when the array owns exactly its data in C order
+      float[] d = f.ordering() == 'c' && f.offset() == 0 && f.data().length() == f.length() && !f.isView()
+          ? f.data().asFloat()
+          : f.dup('c').reshape(f.length()).toFloatVector();
       return new Images(d, (int) s[0], (int) s[1], (int) s[2], (int) s[3]);
     }
 
