@@ -40,7 +40,9 @@ class DataLoaderTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"10, 3, false, 4", "10, 3, true, 3", "9, 3, false, 3", "9, 3, true, 3", "2, 5, true, 0", "0, 4, false, 0"})
+  @CsvSource({
+    "10, 3, false, 4", "10, 3, true, 3", "9, 3, false, 3", "9, 3, true, 3", "2, 5, true, 0", "0, 4, false, 0"
+  })
   void sizeCountsBatchesWithAndWithoutDropLast(int n, int batch, boolean dropLast, long expected) {
     DataLoader loader = DataLoader.of(indexed(n)).batchSize(batch).dropLast(dropLast);
     assertEquals(expected, loader.size());

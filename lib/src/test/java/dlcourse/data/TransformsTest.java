@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class TransformsTest {
   private static JsonObject fixtures;
@@ -214,7 +215,7 @@ class TransformsTest {
     Transforms.Normalize norm = Transforms.normalizeFrom(train);
     INDArray y = norm.apply(f, new Random(0)).castTo(DataType.DOUBLE);
     for (int c = 0; c < 3; c++) {
-      INDArray ch = y.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(c));
+      INDArray ch = y.get(NDArrayIndex.all(), NDArrayIndex.point(c));
       assertEquals(0, ch.meanNumber().doubleValue(), 1e-5, "channel " + c + " mean");
       assertEquals(1, ch.stdNumber(false).doubleValue(), 1e-5, "channel " + c + " std");
     }
