@@ -92,6 +92,7 @@ public final class JShellSession implements AutoCloseable {
     private final SourceCodeAnalysis analysis;
     private final List<String> imports = new ArrayList<>();
     private volatile long cellGeneration;
+    private volatile boolean evaluating;
 
     private JShellSession(JShell shell, KeepingExecutionControl control) {
         this.shell = shell;
@@ -140,6 +141,15 @@ public final class JShellSession implements AutoCloseable {
      */
     public Result eval(String code) throws CellError {
         cellGeneration++;
+        evaluating = true;
+        try {
+            return evalSnippets(code);
+        } finally {
+            evaluating = false;
+        }
+    }
+
+    private Result evalSnippets(String code) throws CellError {
         Result last = Result.NONE;
         String remaining = code;
         int consumed = 0;
@@ -160,6 +170,9 @@ public final class JShellSession implements AutoCloseable {
                 rest = "";
             }
             int offset = consumed + leadingOffset(remaining, src);
+            if (Display.interruptRequested()) {
+                throw interrupted();
+            }
             List<SnippetEvent> events = shell.eval(src);
             last = Result.NONE;
             for (SnippetEvent event : events) {
@@ -167,7 +180,8 @@ public final class JShellSession implements AutoCloseable {
                     continue;
                 }
                 Snippet snippet = event.snippet();
-                snippetOffsets.put(snippet.id(), offset);
+                // Stack frames count lines from the snippet's first non-blank character.
+                snippetOffsets.put(snippet.id(), offset + src.length() - src.stripLeading().length());
                 if (event.status() == Snippet.Status.REJECTED) {
                     throw compileError(code, offset, snippet);
                 }
@@ -197,6 +211,12 @@ public final class JShellSession implements AutoCloseable {
     }
 
     private static int leadingOffset(String remaining, String src) {
+        // Diagnostics count from the start of src, which may keep leading blank lines: find src itself first.
+        String probe = src.endsWith(";") && !remaining.contains(src) ? src.substring(0, src.length() - 1) : src;
+        int exact = probe.isBlank() ? -1 : remaining.indexOf(probe);
+        if (exact >= 0) {
+            return exact;
+        }
         String head = src.strip();
         int newline = head.indexOf('\n');
         if (newline >= 0) {
@@ -219,7 +239,7 @@ public final class JShellSession implements AutoCloseable {
     private CellError compileError(String code, int offset, Snippet snippet) {
         List<String> lines = new ArrayList<>();
         List<Diag> diags = shell.diagnostics(snippet).filter(Diag::isError).collect(Collectors.toList());
-        String first = diags.isEmpty() ? "the snippet was rejected" : diags.get(0).getMessage(Locale.ROOT);
+        String first = diags.isEmpty() ? "the snippet was rejected" : diags.get(0).getMessage(Locale.ROOT).split("\\R")[0];
         for (Diag d : diags) {
             int pos = (int) Math.max(0, d.getStartPosition());
             int end = (int) Math.max(pos + 1, d.getEndPosition());
@@ -231,11 +251,16 @@ public final class JShellSession implements AutoCloseable {
             }
             int lineNo = (int) code.substring(0, abs).chars().filter(c -> c == '\n').count() + 1;
             int col = abs - lineStart + 1;
-            lines.add(String.format(Locale.ROOT, "Compile error at line %d, column %d: %s", lineNo, col,
-                    d.getMessage(Locale.ROOT)));
+            String[] message = d.getMessage(Locale.ROOT).split("\\R");
+            lines.add(String.format(Locale.ROOT, "Compile error at line %d, column %d: %s", lineNo, col, message[0]));
             lines.add("    " + code.substring(lineStart, lineEnd));
             int width = Math.max(1, Math.min(end - pos, lineEnd - abs));
             lines.add("    " + " ".repeat(abs - lineStart) + "^".repeat(width));
+            for (int k = 1; k < message.length; k++) {
+                if (!message[k].isBlank() && !message[k].strip().equals("location: class")) {
+                    lines.add("  " + message[k].strip());
+                }
+            }
         }
         if (diags.isEmpty()) {
             lines.add("Compile error: the snippet was rejected: " + snippet.source().strip());
@@ -305,14 +330,17 @@ public final class JShellSession implements AutoCloseable {
      */
     public void interrupt() {
         Display.requestInterrupt();
-        if (!control.busy()) {
+        if (!evaluating) {
             return;
         }
         long generation = cellGeneration;
         Thread stopper = new Thread(() -> {
-            long deadline = System.currentTimeMillis() + STOP_GRACE_MILLIS;
-            while (System.currentTimeMillis() < deadline) {
-                if (!control.busy() || generation != cellGeneration) {
+            long graceEnd = System.currentTimeMillis() + STOP_GRACE_MILLIS;
+            // Snippets still compiling see the interrupt flag before they run; one already running gets
+            // the grace period to reach Display.checkInterrupted(), then JShell's stop.
+            while (evaluating && generation == cellGeneration) {
+                if (System.currentTimeMillis() >= graceEnd && control.busy()) {
+                    shell.stop();
                     return;
                 }
                 try {
@@ -320,9 +348,6 @@ public final class JShellSession implements AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 }
-            }
-            if (control.busy() && generation == cellGeneration) {
-                shell.stop();
             }
         }, "dlcourse-interrupt");
         stopper.setDaemon(true);
