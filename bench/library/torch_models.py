@@ -5,8 +5,11 @@ in alternating rounds in one run. Commands, one per line:
   info                         -> one line: versions and threads
   build NAME BATCH SEED        -> builds the model and a random batch, prints "ok"
   run NAME STEPS               -> runs STEPS training steps, prints their times in ms, space-separated
+  profile NAME STEPS           -> runs STEPS steps under torch.autograd.profiler, prints one JSON line:
+                                  {"step_ms": mean, "ops": [[op name, ms per step, calls per step], ...]}
   quit
 """
+import json
 import sys
 import time
 
@@ -58,6 +61,13 @@ MODELS = {
 }
 
 
+def step(model, opt, x, y):
+    opt.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+
+
 def main():
     threads = int(sys.argv[1])
     torch.set_num_threads(threads)
@@ -90,12 +100,23 @@ def main():
             times = []
             for _ in range(int(cmd[2])):
                 t0 = time.perf_counter()
-                opt.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(x), y)
-                loss.backward()
-                opt.step()
+                step(model, opt, x, y)
                 times.append((time.perf_counter() - t0) * 1e3)
             print(" ".join("%.3f" % t for t in times))
+        elif cmd[0] == "profile":
+            model, opt, x, y = built[cmd[1]]
+            steps = int(cmd[2])
+            with torch.autograd.profiler.profile() as prof:
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    step(model, opt, x, y)
+                total = (time.perf_counter() - t0) * 1e3 / steps
+            rows = []
+            for e in prof.key_averages():
+                # self time: the op's own work, so that nested ops are not counted twice
+                rows.append([e.key, e.self_cpu_time_total / 1e3 / steps, e.count // steps])
+            rows.sort(key=lambda r: -r[1])
+            print(json.dumps({"step_ms": total, "ops": rows[:25]}))
         else:
             print("error: unknown command %r" % cmd[0])
         sys.stdout.flush()

@@ -1,5 +1,9 @@
 package dlcourse.train.bench;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dlcourse.nn.F;
 import dlcourse.nn.Init;
 import dlcourse.nn.Module;
@@ -26,8 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * batch) of the {@link ReferenceModels} against the same models in PyTorch, measured in alternating rounds in
  * one run, one line per model ending with the ratio ours/PyTorch.
  *
- * <p>Usage: {@code Bench [--models a,b] [--rounds R] [--header] [--profile] [--script torch_models.py]
- * [--python /usr/bin/python3]}. The thread count is {@code OMP_NUM_THREADS}, which must be set before the JVM
+ * <p>Usage: {@code Bench [--models a,b] [--scale F] [--budget seconds per model] [--header] [--profile]
+ * [--script torch_models.py] [--python /usr/bin/python3]}. The thread count is {@code OMP_NUM_THREADS}, which must be set before the JVM
  * starts (ND4J reads it once); PyTorch gets the same count.
  */
 public final class Bench {
@@ -50,6 +54,7 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     List<String> models = ReferenceModels.NAMES;
     double scale = 1;
+    double budget = 20;
     boolean header = false;
     boolean profile = false;
     String python = "/usr/bin/python3";
@@ -58,12 +63,13 @@ public final class Bench {
       switch (args[i]) {
         case "--models" -> models = List.of(value(args, ++i, "--models").split(","));
         case "--scale" -> scale = Double.parseDouble(value(args, ++i, "--scale"));
+        case "--budget" -> budget = Double.parseDouble(value(args, ++i, "--budget"));
         case "--header" -> header = true;
         case "--profile" -> profile = true;
         case "--python" -> python = value(args, ++i, "--python");
         case "--script" -> script = Path.of(value(args, ++i, "--script"));
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; expected --models, --scale, --header, --profile, --python or --script");
+            + "'; expected --models, --scale, --budget, --header, --profile, --python or --script");
       }
     }
     for (String m : models) {
@@ -78,7 +84,7 @@ public final class Bench {
         if (profile) {
           profile(name, threads, torch);
         } else {
-          measure(name, threads, plan(name, scale), torch);
+          measure(name, threads, plan(name, scale), budget, torch);
         }
       }
     }
@@ -143,7 +149,8 @@ public final class Bench {
     return new OurStep(spec);
   }
 
-  private static void measure(String name, int threads, Plan plan, TorchProcess torch) throws IOException {
+  private static void measure(String name, int threads, Plan plan, double budgetSeconds, TorchProcess torch)
+      throws IOException {
     ReferenceModels.Spec spec = ReferenceModels.create(name);
     OurStep ours = build(name, spec, torch);
     for (int i = 0; i < plan.warmup(); i++) {
@@ -152,7 +159,9 @@ public final class Bench {
     torch.run(name, plan.warmup());
     List<Double> a = new ArrayList<>();
     List<Double> b = new ArrayList<>();
-    for (int round = 0; round < plan.rounds(); round++) {
+    long deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
+    // Past the budget (a loaded machine) stop after two rounds, so the whole run stays within minutes.
+    for (int round = 0; round < plan.rounds() && (round < 2 || System.nanoTime() < deadline); round++) {
       for (int i = 0; i < plan.perRound(); i++) {
         a.add(ours.run());
       }
@@ -175,7 +184,7 @@ public final class Bench {
       ours.run();
       timer.stepDone();
     }
-    int steps = 10;
+    int steps = spec.batch() <= 64 ? 10 : 4;
     timer.enabled(true);
     List<Double> totals = new ArrayList<>();
     double optimizerMs = 0;
@@ -196,6 +205,18 @@ public final class Bench {
         median(totals), optimizerMs / steps);
     printTable("by op type", timer.byType(), steps, mean, 40);
     printTable("by graph op (top 25)", timer.byOp(), steps, mean, 25);
+    torch.run(name, 3);
+    JsonObject tp = JsonParser.parseString(torch.ask("profile " + name + " " + steps)).getAsJsonObject();
+    double torchMs = tp.get("step_ms").getAsDouble();
+    System.out.printf(Locale.ROOT, "  PyTorch, same model and threads (autograd profiler, self CPU time): "
+        + "%.1f ms/step mean over %d steps (profiled)%n", torchMs, steps);
+    System.out.println("    op                                            ms/step   % of step  calls/step");
+    for (JsonElement row : tp.getAsJsonArray("ops")) {
+      JsonArray r = row.getAsJsonArray();
+      double ms = r.get(1).getAsDouble();
+      System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%% %8d%n", r.get(0).getAsString(), ms, 100 * ms / torchMs,
+          r.get(2).getAsLong());
+    }
   }
 
   private static void printTable(String title, Map<String, OpTimer.Entry> map, int steps, double stepMs, int limit) {
