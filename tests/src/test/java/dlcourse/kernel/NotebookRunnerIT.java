@@ -1,0 +1,117 @@
+package dlcourse.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runner end to end, in a fresh JVM per run as ./dlcourse run starts it. */
+class NotebookRunnerIT {
+
+    private static JsonObject read(Path p) throws Exception {
+        return JsonParser.parseString(Files.readString(p)).getAsJsonObject();
+    }
+
+    private static JsonArray outputs(JsonObject nb, int cell) {
+        return nb.getAsJsonArray("cells").get(cell).getAsJsonObject().getAsJsonArray("outputs");
+    }
+
+    @Test
+    void smokeNotebookRunsWithParametersAndWritesNotebookHtmlAndCsv(@TempDir Path out) throws Exception {
+        ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run", ItSupport.notebooks().resolve("smoke.ipynb").toString(),
+                "--quick", "-p", "EPOCHS=3", "-p", "NAME=hello world", "--out", out.toString());
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.output.lines().anyMatch(l -> l.startsWith("ok ") && l.contains("smoke.ipynb")), r.output);
+        JsonObject nb = read(out.resolve("smoke.ipynb"));
+        // the injected cell follows the parameters cell (index 1)
+        JsonObject injected = nb.getAsJsonArray("cells").get(2).getAsJsonObject();
+        assertTrue(Notebook.hasTag(injected, "injected-parameters"), injected.toString());
+        assertEquals("epochs=3 quick=true name=hello world\n",
+                outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
+        JsonObject table = outputs(nb, 4).get(0).getAsJsonObject();
+        assertEquals("execute_result", table.get("output_type").getAsString());
+        assertTrue(table.getAsJsonObject("data").has("text/html"));
+        assertTrue(outputs(nb, 5).get(0).getAsJsonObject().getAsJsonObject("data").has("image/png"));
+        assertEquals("epoch,loss\n1,0.9\n2,0.5\n3,0.25\n", Files.readString(out.resolve("smoke/scores.csv")));
+        assertTrue(Files.exists(out.resolve("smoke/shown.csv")));
+        String html = Files.readString(out.resolve("smoke.html"));
+        assertTrue(html.contains("<img src=\"data:image/png;base64,"), "HTML has the chart inline");
+        assertTrue(html.contains("<h1>Smoke test</h1>"));
+        assumeTrue(ItSupport.python("nbformat"), "python3-nbformat is not installed");
+        ItSupport.Run v = ItSupport.run(List.of("/usr/bin/python3", "-c",
+                "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')",
+                out.resolve("smoke.ipynb").toString()), Map.of(), out, 60);
+        assertEquals(0, v.exit, v.toString());
+    }
+
+    @Test
+    void failingCellExitsOneNamesCellAndKeepsEarlierOutputs(@TempDir Path out) throws Exception {
+        ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run", ItSupport.notebooks().resolve("fails.ipynb").toString(),
+                "--out", out.toString());
+        assertEquals(1, r.exit, r.toString());
+        assertTrue(r.output.contains("FAILED") && r.output.contains("fails.ipynb: cell 2: java.lang.ArithmeticException: / by zero"),
+                r.output);
+        JsonObject nb = read(out.resolve("fails.ipynb"));
+        assertEquals("before 1\n", outputs(nb, 0).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray failing = outputs(nb, 1);
+        assertEquals("partial\n", failing.get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("error", failing.get(1).getAsJsonObject().get("output_type").getAsString());
+        assertEquals(0, outputs(nb, 2).size(), "cells after the failure do not run");
+        assertTrue(Files.exists(out.resolve("fails.html")));
+    }
+
+    @Test
+    void compileErrorReportsLineAndColumn(@TempDir Path out) throws Exception {
+        ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run",
+                ItSupport.notebooks().resolve("compile-error.ipynb").toString(), "--out", out.toString());
+        assertEquals(1, r.exit, r.toString());
+        assertTrue(r.output.contains("cell 1: CompilationError: cannot find symbol"), r.output);
+        String tb = outputs(read(out.resolve("compile-error.ipynb")), 0).get(0).getAsJsonObject()
+                .getAsJsonArray("traceback").toString();
+        assertTrue(tb.contains("line 2, column 9"), tb);
+    }
+
+    @Test
+    void cellPastTimeoutIsStoppedAndReported(@TempDir Path out) throws Exception {
+        long t0 = System.nanoTime();
+        ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run", ItSupport.notebooks().resolve("slow.ipynb").toString(),
+                "--timeout", "3", "--out", out.toString());
+        assertEquals(1, r.exit, r.toString());
+        assertTrue(r.output.contains("cell 2: Timeout: cell exceeded the timeout of 3 s"), r.output);
+        assertTrue((System.nanoTime() - t0) / 1e9 < 120);
+        JsonObject nb = read(out.resolve("slow.ipynb"));
+        assertEquals("start\n", outputs(nb, 0).get(0).getAsJsonObject().get("text").getAsString());
+    }
+
+    @Test
+    void badInputsExitTwoWithAClearMessage(@TempDir Path out) throws Exception {
+        Path nbs = ItSupport.notebooks();
+        ItSupport.Run missing = ItSupport.main(out, 120, "run", "no/such/notebook.ipynb");
+        assertEquals(2, missing.exit, missing.toString());
+        assertTrue(missing.output.contains("no/such/notebook.ipynb: no such file"), missing.output);
+        ItSupport.Run notJson = ItSupport.main(out, 120, "run", nbs.resolve("not-json.ipynb").toString());
+        assertEquals(2, notJson.exit, notJson.toString());
+        assertTrue(notJson.output.contains("not-json.ipynb: not a notebook: the file is not valid JSON"), notJson.output);
+        ItSupport.Run v3 = ItSupport.main(out, 120, "run", nbs.resolve("nbformat3.ipynb").toString());
+        assertEquals(2, v3.exit, v3.toString());
+        assertTrue(v3.output.contains("nbformat 3 is not supported"), v3.output);
+        ItSupport.Run none = ItSupport.main(out, 120, "run");
+        assertEquals(2, none.exit);
+        assertTrue(none.output.contains("no notebook given") && none.output.contains("usage: dlcourse run"), none.output);
+        ItSupport.Run badTimeout = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "--timeout", "soon");
+        assertEquals(2, badTimeout.exit);
+        assertTrue(badTimeout.output.contains("--timeout needs a whole number of seconds, got 'soon'"), badTimeout.output);
+        assertFalse(Files.exists(out.resolve("out")), "nothing is written for bad arguments");
+    }
+}

@@ -1,0 +1,36 @@
+package dlcourse.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class NotebookRunnerTest {
+
+    @Test
+    void parametersAreTypedLikePapermill() {
+        assertEquals("int EPOCHS = 3;", NotebookRunner.declaration("EPOCHS", "3"));
+        assertEquals("double LR = 0.01;", NotebookRunner.declaration("LR", "0.01"));
+        assertEquals("double LR = 1e-3;", NotebookRunner.declaration("LR", "1e-3"));
+        assertEquals("boolean QUICK = false;", NotebookRunner.declaration("QUICK", "false"));
+        assertEquals("long BIG = 12345678901L;", NotebookRunner.declaration("BIG", "12345678901"));
+        assertEquals("String NAME = \"say \\\"hi\\\"\";", NotebookRunner.declaration("NAME", "say \"hi\""));
+    }
+
+    @Test
+    void badParameterNamesAreRejected() {
+        NotebookRunner.UsageException e = assertThrows(NotebookRunner.UsageException.class,
+                () -> NotebookRunner.parse(new String[] {"a.ipynb", "-p", "1x=3"}));
+        assertTrue(e.getMessage().contains("'1x' is not a Java identifier"), e.getMessage());
+        e = assertThrows(NotebookRunner.UsageException.class, () -> NotebookRunner.parse(new String[] {"a.ipynb", "-p"}));
+        assertTrue(e.getMessage().contains("-p needs a value"), e.getMessage());
+    }
+
+    @Test
+    void markdownSubsetRenders() {
+        String html = HtmlExport.markdown("# Title\nSome `code` and **bold**.\n\n- one\n- two");
+        assertEquals("<h1>Title</h1>\n<p>Some <code>code</code> and <b>bold</b>.</p>\n<ul><li>one</li>\n<li>two</li>\n</ul>",
+                html);
+    }
+}
