@@ -115,10 +115,10 @@ public final class F {
     if (p == 1) {
       return x.mul(0);
     }
-    // Our own mask from a uniform draw, so that p is unambiguously the drop probability (ND4J's dropout op
-    // takes the retain probability). Each run of the graph draws a new mask from ND4J's seeded generator.
-    SDVariable u = sd(x).random().uniform(0, 1, x.dtype(), x.shape());
-    SDVariable mask = u.gte(p).castTo(x.dtype()).mul(1 / (1 - p));
+    // The mask is drawn in Java from Init's seeded generator and fed in at every run: p is unambiguously the
+    // drop probability (ND4J's dropout op takes the retain probability), and runs repeat across JVMs, which
+    // ND4J's native generator does not.
+    SDVariable mask = x.graph().dropoutMask(p, x.shape()).to(x.dtype()).sd();
     return wrap(x, x.sd().mul(mask), x.shape());
   }
 
