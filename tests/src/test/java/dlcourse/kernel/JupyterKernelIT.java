@@ -1,0 +1,114 @@
+package dlcourse.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The kernel as Jupyter starts it, from a kernelspec written by install-kernel: the standard conformance
+ * suite (jupyter_kernel_test), interrupt over the protocol, and nbclient giving the runner's outputs.
+ */
+class JupyterKernelIT {
+
+    @TempDir
+    static Path jupyterData;
+
+    @BeforeAll
+    static void installKernelspec() throws Exception {
+        ItSupport.installKernel(jupyterData);
+        JsonObject spec = JsonParser.parseString(
+                Files.readString(jupyterData.resolve("kernels/dlcourse-java/kernel.json"))).getAsJsonObject();
+        assertEquals("Java (dlcourse)", spec.get("display_name").getAsString());
+        assertEquals("message", spec.get("interrupt_mode").getAsString());
+        assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmx768m"), spec.toString());
+    }
+
+    private static ItSupport.Run python(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3"));
+        cmd.addAll(List.of(args));
+        return ItSupport.run(cmd, Map.of("JUPYTER_DATA_DIR", jupyterData.toString()),
+                ItSupport.root().resolve("tests/src/test/python"), 900);
+    }
+
+    @Test
+    void conformanceSuitePassesWithOnlyThePagerSkipped() throws Exception {
+        assumeTrue(ItSupport.python("jupyter_kernel_test"), "python3-jupyter-kernel-test is not installed");
+        ItSupport.Run r = python("-m", "unittest", "-v", "test_conformance");
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.output.contains("OK (skipped=1)"), r.output);
+        assertTrue(r.output.contains("test_pager (test_conformance.DlcourseKernelTests.test_pager) ... skipped"), r.output);
+    }
+
+    @Test
+    void interruptStopsLoopsAndKeepsState() throws Exception {
+        assumeTrue(ItSupport.python("jupyter_client"), "jupyter-client is not installed");
+        ItSupport.Run r = python("-m", "unittest", "-v", "test_interrupt");
+        assertEquals(0, r.exit, r.toString());
+    }
+
+    /** What must agree between two executions: output kinds, streams, text results, MIME types of rich results. */
+    private static List<String> signature(JsonObject nb) {
+        List<String> sig = new ArrayList<>();
+        int cell = 0;
+        for (JsonElement e : nb.getAsJsonArray("cells")) {
+            JsonObject c = e.getAsJsonObject();
+            cell++;
+            if (!c.get("cell_type").getAsString().equals("code")) {
+                continue;
+            }
+            for (JsonElement o : c.getAsJsonArray("outputs")) {
+                JsonObject out = o.getAsJsonObject();
+                String type = out.get("output_type").getAsString();
+                StringBuilder s = new StringBuilder("cell " + cell + " " + type);
+                if (type.equals("stream")) {
+                    s.append(' ').append(out.get("name").getAsString()).append(' ').append(text(out.get("text")));
+                } else if (out.has("data")) {
+                    JsonObject data = out.getAsJsonObject("data");
+                    s.append(' ').append(new TreeSet<>(data.keySet()));
+                    if (!data.has("image/png") && data.has("text/plain")) {
+                        s.append(' ').append(text(data.get("text/plain")));
+                    }
+                }
+                sig.add(s.toString());
+            }
+        }
+        return sig;
+    }
+
+    private static String text(JsonElement e) {
+        if (e.isJsonArray()) {
+            StringBuilder sb = new StringBuilder();
+            e.getAsJsonArray().forEach(x -> sb.append(x.getAsString()));
+            return sb.toString();
+        }
+        return e.getAsString();
+    }
+
+    @Test
+    void nbclientAndTheRunnerGiveTheSameOutputs(@TempDir Path out) throws Exception {
+        assumeTrue(ItSupport.python("nbclient"), "python3-nbclient is not installed");
+        Path smoke = ItSupport.notebooks().resolve("smoke.ipynb");
+        ItSupport.Run viaNbclient = python("nbclient_compare.py", smoke.toString(), out.resolve("nbclient.ipynb").toString());
+        assertEquals(0, viaNbclient.exit, viaNbclient.toString());
+        ItSupport.Run viaRunner = ItSupport.main(ItSupport.root(), 300, "run", smoke.toString(), "--out", out.toString());
+        assertEquals(0, viaRunner.exit, viaRunner.toString());
+        List<String> expected = signature(JsonParser.parseString(Files.readString(out.resolve("nbclient.ipynb"))).getAsJsonObject());
+        List<String> actual = signature(JsonParser.parseString(Files.readString(out.resolve("smoke.ipynb"))).getAsJsonObject());
+        assertTrue(expected.size() >= 6, expected.toString());
+        assertEquals(expected, actual);
+    }
+}

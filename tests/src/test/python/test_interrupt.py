@@ -1,0 +1,58 @@
+"""Interrupting the dlcourse-java kernel over the Jupyter protocol keeps its state.
+
+A training-style loop that calls Display.checkInterrupted() stops within 2 s of interrupt_request;
+a busy loop that never checks is stopped by JShell's stop; variables defined before survive.
+"""
+import os
+import time
+import unittest
+
+from jupyter_client.manager import start_new_kernel
+
+KERNEL = os.environ.get("DLCOURSE_KERNEL_NAME", "dlcourse-java")
+
+
+class InterruptTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kc.stop_channels()
+        cls.km.shutdown_kernel(now=True)
+
+    def run_cell(self, code, timeout=60):
+        return self.kc.execute_interactive(code, timeout=timeout, output_hook=lambda msg: None)
+
+    def interrupt_after(self, code, delay):
+        msg_id = self.kc.execute(code)
+        time.sleep(delay)
+        t0 = time.monotonic()
+        self.km.interrupt_kernel()
+        while True:
+            reply = self.kc.get_shell_msg(timeout=30)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply, time.monotonic() - t0
+
+    def test_training_loop_stops_within_two_seconds_and_state_survives(self):
+        self.assertEqual(self.run_cell("int kept = 41;")["content"]["status"], "ok")
+        reply, elapsed = self.interrupt_after(
+            "for (long step = 0; ; step++) { Display.checkInterrupted(); Thread.sleep(1); }", 2.0)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertLess(elapsed, 2.0)
+        outputs = []
+        self.kc.execute_interactive("kept + 1", timeout=60, output_hook=outputs.append)
+        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results, ["42"])
+
+    def test_busy_loop_without_checks_is_stopped(self):
+        reply, elapsed = self.interrupt_after("long spin = 0; while (true) { spin++; }", 2.0)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        self.assertLess(elapsed, 5.0)
+        self.assertEqual(self.run_cell("int after = 1;")["content"]["status"], "ok")
+
+
+if __name__ == "__main__":
+    unittest.main()
