@@ -22,6 +22,24 @@ public final class Parameter {
     this.requiresGrad = requiresGrad;
   }
 
+  /**
+   * A trainable parameter outside any {@link Module}, for layers written without SameDiff (eager code with a
+   * hand-written backward pass); optimizers update it like any other parameter.
+   *
+   * @param name a short name such as {@code weight}
+   * @param data the value, not copied; optimizers update it in place
+   * @throws IllegalArgumentException if the name is empty or the data is null
+   */
+  public static Parameter of(String name, INDArray data) {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("name must be non-empty, got '" + name + "'");
+    }
+    if (data == null) {
+      throw new IllegalArgumentException("data of parameter '" + name + "' must not be null");
+    }
+    return new Parameter(name, data, true);
+  }
+
   /** The parameter's own name inside its module ({@code weight}); {@link Module#namedParameters()} gives paths. */
   public String name() {
     return name;
