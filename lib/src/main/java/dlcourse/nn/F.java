@@ -118,7 +118,7 @@ public final class F {
     // The mask is drawn in Java from Init's seeded generator and fed in at every run: p is unambiguously the
     // drop probability (ND4J's dropout op takes the retain probability), and runs repeat across JVMs, which
     // ND4J's native generator does not.
-    SDVariable mask = x.graph().dropoutMask(p, x.shape()).to(x.dtype()).sd();
+    SDVariable mask = x.graph().dropoutMask(p, x.dtype(), x.shape()).sd();
     return wrap(x, x.sd().mul(mask), x.shape());
   }
 

@@ -116,12 +116,12 @@ public final class Executable {
 
   private static INDArray mask(Graph.DropoutMask m) {
     java.util.Random r = dlcourse.nn.Init.generator();
-    float keep = (float) (1.0 / (1.0 - m.p()));
-    float[] v = new float[(int) Shapes.numel(m.shape())];
+    double keep = 1.0 / (1.0 - m.p());
+    double[] v = new double[(int) Shapes.numel(m.shape())];
     for (int i = 0; i < v.length; i++) {
-      v[i] = r.nextDouble() < m.p() ? 0f : keep;
+      v[i] = r.nextDouble() < m.p() ? 0 : keep;
     }
-    return org.nd4j.linalg.factory.Nd4j.createFromArray(v).reshape(m.shape());
+    return org.nd4j.linalg.factory.Nd4j.createFromArray(v).reshape(m.shape()).castTo(m.type());
   }
 
   /** Cache key for executables: shapes and types of the inputs plus the mode. */

@@ -38,7 +38,7 @@ public final class Graph {
   private final List<DropoutMask> masks = new ArrayList<>();
 
   /** A graph input refilled at every run with a fresh inverted-dropout mask: 0 with probability p, else 1/(1-p). */
-  public record DropoutMask(String name, long[] shape, double p) {}
+  public record DropoutMask(String name, DataType type, long[] shape, double p) {}
 
   /** Builds an empty graph for {@code root}; its parameters are added lazily, named by their paths. */
   public Graph(Module root, boolean training) {
@@ -65,10 +65,10 @@ public final class Graph {
    * A dropout mask of the given shape, drawn anew for every run from {@code dlcourse.nn.Init}'s seeded generator
    * (ND4J's native random ops cannot be made to repeat, so masks are made in Java and fed in).
    */
-  public Tensor dropoutMask(double p, long... shape) {
+  public Tensor dropoutMask(double p, DataType type, long... shape) {
     String name = uniqueName("dropout_mask");
-    masks.add(new DropoutMask(name, shape.clone(), p));
-    return Tensor.wrap(this, sd.placeHolder(name, DataType.FLOAT, shape), shape);
+    masks.add(new DropoutMask(name, type, shape.clone(), p));
+    return Tensor.wrap(this, sd.placeHolder(name, type, shape), shape);
   }
 
   public List<DropoutMask> dropoutMasks() {
