@@ -270,7 +270,7 @@ public final class Bench {
   }
 
   private static String nd4jVersion() {
-    Matcher m = Pattern.compile("nd4j-native-([^" + java.io.File.pathSeparator + "/]*?)-(linux|macosx|windows)"
+    Matcher m = Pattern.compile("nd4j-native-(\\d[^" + java.io.File.pathSeparator + "/]*?)-(linux|macosx|windows)"
         + "([^" + java.io.File.pathSeparator + "/]*)\\.jar").matcher(System.getProperty("java.class.path"));
     if (m.find()) {
       return m.group(1) + " (" + m.group(2) + m.group(3) + ")";
