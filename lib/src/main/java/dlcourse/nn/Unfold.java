@@ -202,8 +202,14 @@ public final class Unfold {
 
     /** Indices of the padded input that kernel offset (i, j) reads across all windows. */
     INDArrayIndex[] window(int i, int j) {
-      return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(),
-          NDArrayIndex.interval(i, sh, i + (oh - 1) * sh + 1), NDArrayIndex.interval(j, sw, j + (ow - 1) * sw + 1)};
+      return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(), strided(i, sh, oh), strided(j, sw, ow)};
+    }
+
+    /** Indices start, start + step, ..., count of them. */
+    private static INDArrayIndex strided(long start, long step, long count) {
+      // ND4J mangles a strided interval that holds a single index, so that case is a plain interval.
+      return count == 1 ? NDArrayIndex.interval(start, start + 1)
+          : NDArrayIndex.interval(start, step, start + (count - 1) * step + 1);
     }
   }
 }

@@ -21,7 +21,8 @@ class UnfoldTest {
         Arguments.of(new long[] {2, 3, 7, 6}, new int[] {3, 3}, new int[] {1, 1}, new int[] {0, 0}),
         Arguments.of(new long[] {1, 2, 8, 5}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}),
         Arguments.of(new long[] {2, 1, 6, 9}, new int[] {2, 3}, new int[] {1, 2}, new int[] {2, 1}),
-        Arguments.of(new long[] {1, 4, 5, 5}, new int[] {5, 5}, new int[] {2, 2}, new int[] {1, 1}));
+        Arguments.of(new long[] {1, 4, 5, 5}, new int[] {5, 5}, new int[] {2, 2}, new int[] {1, 1}),
+        Arguments.of(new long[] {2, 2, 2, 3}, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}));
   }
 
   @ParameterizedTest
