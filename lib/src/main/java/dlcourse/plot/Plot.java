@@ -26,12 +26,11 @@ import java.util.function.IntToDoubleFunction;
 import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.AxesChart;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
@@ -776,21 +775,21 @@ public final class Plot {
   // ---------------------------------------------------------------- helpers
 
   private static XYChart xyChart(String title, String xLabel, String yLabel) {
-    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).build();
+    XYChart chart = new Padded.XY(WIDTH, HEIGHT);
     style(chart, title, xLabel, yLabel);
     chart.getStyler().setMarkerSize(5);
     return chart;
   }
 
   private static CategoryChart categoryChart(String title, String xLabel, String yLabel) {
-    CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).build();
+    CategoryChart chart = new Padded.Category(WIDTH, HEIGHT);
     style(chart, title, xLabel, yLabel);
     chart.getStyler().setErrorBarsColor(Color.BLACK);
     chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     return chart;
   }
 
-  private static void style(Chart<? extends AxesChartStyler, ?> chart, String title, String x, String y) {
+  private static void style(AxesChart<? extends AxesChartStyler, ?> chart, String title, String x, String y) {
     chart.setTitle(title);
     chart.setXAxisTitle(x);
     chart.setYAxisTitle(y);
@@ -809,7 +808,7 @@ public final class Plot {
   }
 
   private static void finishLegend(XYChart chart) {
-    long shown = chart.getSeriesMap().values().stream().filter(XYSeries::isShowInLegend).count();
+    long shown = chart.getSeriesCollection().stream().filter(XYSeries::isShowInLegend).count();
     chart.getStyler().setLegendVisible(shown > 1);
     niceXTicks(chart);
   }
@@ -823,7 +822,7 @@ public final class Plot {
    */
   private static void niceXTicks(XYChart chart) {
     java.util.Set<Double> xs = new java.util.TreeSet<>();
-    for (XYSeries s : chart.getSeriesMap().values()) {
+    for (XYSeries s : chart.getSeriesCollection()) {
       for (double x : s.getXData()) {
         xs.add(x);
       }
@@ -834,7 +833,7 @@ public final class Plot {
     var it = xs.iterator();
     double a = it.next();
     double b = it.next();
-    XYSeries first = chart.getSeriesMap().values().iterator().next();
+    XYSeries first = chart.getSeriesCollection().iterator().next();
     hide(chart.addSeries(" ticks", new double[] {(a + b) / 2}, new double[] {first.getYData()[0]}));
   }
 

@@ -26,6 +26,8 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.internal.series.Series;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -77,14 +79,22 @@ class PlotTest {
   }
 
   private static XYSeries series(XYChart chart, String name) {
-    XYSeries s = chart.getSeriesMap().get(name);
-    assertTrue(s != null, "no series '" + name + "' in " + chart.getSeriesMap().keySet());
+    XYSeries s = chart.getSeries(name);
+    assertTrue(s != null, "no series '" + name + "' in " + names(chart));
     return s;
+  }
+
+  private static List<String> names(Chart<?, ?> chart) {
+    List<String> names = new ArrayList<>();
+    for (Series s : chart.getSeriesCollection()) {
+      names.add(s.getName());
+    }
+    return names;
   }
 
   private static List<String> visibleSeries(XYChart chart) {
     List<String> names = new ArrayList<>();
-    for (XYSeries s : chart.getSeriesMap().values()) {
+    for (XYSeries s : chart.getSeriesCollection()) {
       if (s.isShowInLegend()) {
         names.add(s.getName());
       }
@@ -176,10 +186,10 @@ class PlotTest {
             DoubleColumn.create("mean", 0.5, 0.9),
             DoubleColumn.create("std", 0.1, Double.NaN));
     CategoryChart chart = Plot.bars(t, "conv", "mean", "std");
-    CategorySeries s = chart.getSeriesMap().get("mean");
+    CategorySeries s = chart.getSeries("mean");
     assertEquals(List.of("zeros", "reflect"), new ArrayList<>(s.getXData()));
-    assertEquals(List.of(0.5, 0.9), new ArrayList<>(s.getYData()));
-    assertEquals(List.of(0.1, 0.0), new ArrayList<>(s.getExtraValues()), "NaN std draws no bar");
+    assertArrayEquals(new double[] {0.5, 0.9}, s.getYData());
+    assertArrayEquals(new double[] {0.1, 0.0}, s.getExtraValues(), "NaN std draws no bar");
 
     var e =
         assertThrows(IllegalArgumentException.class, () -> Plot.bars(t, "conv", "conv", null));
@@ -196,11 +206,11 @@ class PlotTest {
             DoubleColumn.create("mean", 0.5, 0.6, 0.9),
             DoubleColumn.create("std", 0.01, 0.02, 0.03));
     CategoryChart chart = Plot.groupedBars(t, "conv", "net", "mean", "std");
-    assertEquals(List.of("Net1", "Net2"), new ArrayList<>(chart.getSeriesMap().keySet()));
-    CategorySeries net2 = chart.getSeriesMap().get("Net2");
+    assertEquals(List.of("Net1", "Net2"), names(chart));
+    CategorySeries net2 = chart.getSeries("Net2");
     assertEquals(List.of("zeros", "reflect"), new ArrayList<>(net2.getXData()));
-    assertEquals(List.of(0.6, 0.0), new ArrayList<>(net2.getYData()), "missing pair is empty");
-    assertEquals(List.of(0.01, 0.03), new ArrayList<>(chart.getSeriesMap().get("Net1").getExtraValues()));
+    assertArrayEquals(new double[] {0.6, 0.0}, net2.getYData(), "missing pair is empty");
+    assertArrayEquals(new double[] {0.01, 0.03}, chart.getSeries("Net1").getExtraValues());
   }
 
   @Test

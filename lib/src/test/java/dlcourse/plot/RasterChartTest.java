@@ -120,10 +120,10 @@ class RasterChartTest {
             POINTS,
             LABELS,
             10);
-    XYSeries class1 = chart.getSeriesMap().get("class 1");
+    XYSeries class1 = chart.getSeries("class 1");
     assertArrayEquals(new double[] {1, 1}, class1.getXData());
     assertArrayEquals(new double[] {1, -1}, class1.getYData());
-    assertEquals(XYSeries.XYSeriesRenderStyle.Scatter, class1.getXYSeriesRenderStyle());
+    assertEquals(XYSeries.XYSeriesRenderStyle.Scatter, class1.getXYSeriesRenderStyle().orElse(null));
     int top = chart.raster().getRGB(0, 0) & 0xFFFFFF;
     int bottom = chart.raster().getRGB(0, 9) & 0xFFFFFF;
     assertEquals(Plot.backgroundColor(1).getRGB() & 0xFFFFFF, top);
