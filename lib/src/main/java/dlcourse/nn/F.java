@@ -355,6 +355,9 @@ public final class F {
       Tensor logits, Tensor target, Reduction reduction, long ignoreIndex, double labelSmoothing) {
     dlcourse.nn.internal.Check.probability(labelSmoothing, "labelSmoothing");
     checkClassification(logits, target, "logits");
+    if (reduction != Reduction.NONE && logits.graph().fusedLosses()) {
+      return fusedCrossEntropy(logits, target, reduction, ignoreIndex, labelSmoothing);
+    }
     Tensor logp = logSoftmax(logits, 1);
     Tensor perSample = pickNegative(logp, target); // (N)
     if (labelSmoothing > 0) {
@@ -362,6 +365,30 @@ public final class F {
       perSample = perSample.mul(1 - labelSmoothing).add(uniform.mul(labelSmoothing));
     }
     return reduceClassification(perSample, target, reduction, ignoreIndex);
+  }
+
+  /**
+   * Mean or sum cross-entropy as ND4J's single softmax_cross_entropy_loss op (and one fused backward op) instead
+   * of the ~11 forward ops of the composed form, when the graph allows it: each executed op has a fixed cost in
+   * SameDiff. The loss op's backward ignores the gradient flowing into it (it assumes it is the loss itself), so
+   * the graph records the output as terminal-only and {@link dlcourse.nn.internal.Executable} rebuilds with the
+   * composed form when anything else consumes it. Same semantics: a target outside [0, C) has an all-zero
+   * one-hot row, ignored samples weigh 0, the op's smoothing (1 - s) one-hot + s / C is PyTorch's, and the mean
+   * weighs each kept sample by 1 / (number kept), which gives NaN when all are ignored, as PyTorch does.
+   */
+  private static Tensor fusedCrossEntropy(
+      Tensor logits, Tensor target, Reduction reduction, long ignoreIndex, double labelSmoothing) {
+    SameDiff sd = sd(logits);
+    SDVariable oneHot = sd.oneHot(target.sd(), (int) logits.size(1), -1, 1.0, 0.0, logits.dtype());
+    SDVariable weights = target.sd().neq(ignoreIndex).castTo(logits.dtype());
+    if (reduction == Reduction.MEAN) {
+      weights = weights.div(weights.sum());
+    }
+    // SDLoss marks the output as a loss variable; Executable sets the graph's loss variables itself afterwards.
+    SDVariable loss = sd.loss().softmaxCrossEntropy(
+        oneHot, logits.sd(), weights, org.nd4j.autodiff.loss.LossReduce.SUM, labelSmoothing);
+    logits.graph().markTerminalOnly(loss);
+    return wrap(logits, loss);
   }
 
   /** Negative log-likelihood of {@code logProbs} (N, C) at class indices {@code target} (N), averaged. See {@link NLLLoss}. */

@@ -51,7 +51,19 @@ public final class Executable {
   public static Executable build(
       Module root, boolean training, List<long[]> inputShapes, List<DataType> inputTypes,
       Function<List<Tensor>, Map<String, Tensor>> body) {
-    Graph g = new Graph(root, training);
+    Executable exe = build(root, training, inputShapes, inputTypes, body, true);
+    // A fused loss op feeding anything else would get a wrong gradient: rebuild with elementary ops only.
+    // Forward-only graphs (no loss) are always right.
+    if (exe.lossName != null && !exe.graph.fusedLossesExact(exe.graph.sameDiff().getVariable(exe.lossName))) {
+      exe = build(root, training, inputShapes, inputTypes, body, false);
+    }
+    return exe;
+  }
+
+  private static Executable build(
+      Module root, boolean training, List<long[]> inputShapes, List<DataType> inputTypes,
+      Function<List<Tensor>, Map<String, Tensor>> body, boolean fusedLosses) {
+    Graph g = new Graph(root, training, fusedLosses);
     List<Tensor> inputs = new ArrayList<>();
     for (int i = 0; i < inputShapes.size(); i++) {
       inputs.add(g.placeholder("input" + i, inputTypes.get(i), inputShapes.get(i)));

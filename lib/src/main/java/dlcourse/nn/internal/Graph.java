@@ -40,9 +40,21 @@ public final class Graph {
   /** A graph input refilled at every run with a fresh inverted-dropout mask: 0 with probability p, else 1/(1-p). */
   public record DropoutMask(String name, DataType type, long[] shape, double p) {}
 
+  private final boolean fusedLosses;
+  private final List<SDVariable> terminalOnly = new ArrayList<>();
+
   /** Builds an empty graph for {@code root}; its parameters are added lazily, named by their paths. */
   public Graph(Module root, boolean training) {
+    this(root, training, true);
+  }
+
+  /**
+   * As {@link #Graph(Module, boolean)}; with {@code fusedLosses = false} losses are built from elementary ops
+   * only (see {@link #fusedLosses()}).
+   */
+  public Graph(Module root, boolean training, boolean fusedLosses) {
     this.training = training;
+    this.fusedLosses = fusedLosses;
     root.namedParameters().forEach((path, p) -> paramPaths.put(p, path));
     root.namedModules().forEach((path, m) -> modulePaths.put(m, path));
   }
@@ -106,6 +118,36 @@ public final class Graph {
   public String uniqueName(String base) {
     int n = nameCounts.merge(base, 1, Integer::sum);
     return n == 1 ? base : base + "_" + (n - 1);
+  }
+
+  /**
+   * Whether a loss may use one of ND4J's fused loss ops. Their backward ignores the incoming gradient, so they
+   * are only right as the graph's loss itself; {@link Executable} checks that and rebuilds without them.
+   */
+  public boolean fusedLosses() {
+    return fusedLosses;
+  }
+
+  /** Records {@code v} as the output of a fused loss op, whose gradient is right only if it is the loss itself. */
+  public void markTerminalOnly(SDVariable v) {
+    terminalOnly.add(v);
+  }
+
+  /**
+   * Whether every fused loss output is {@code loss} itself and nothing consumes it, so that its gradient is
+   * right; trivially true without fused losses.
+   */
+  public boolean fusedLossesExact(SDVariable loss) {
+    for (SDVariable v : terminalOnly) {
+      if (loss == null || !v.name().equals(loss.name())) {
+        return false;
+      }
+      List<String> consumers = sd.getVariables().get(v.name()).getInputsForOp();
+      if (consumers != null && !consumers.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public void addStateUpdate(Parameter buffer, Tensor value) {
