@@ -42,6 +42,7 @@ public final class Graph {
 
   private final boolean fusedLosses;
   private final List<SDVariable> terminalOnly = new ArrayList<>();
+  private final Map<String, SDVariable> channelsLast = new HashMap<>();
 
   /** Builds an empty graph for {@code root}; its parameters are added lazily, named by their paths. */
   public Graph(Module root, boolean training) {
@@ -148,6 +149,20 @@ public final class Graph {
       }
     }
     return true;
+  }
+
+  /**
+   * Records that the NCHW variable {@code nchw} is the permute of the NHWC variable {@code nhwc}, so that layers
+   * that run faster channels-last (convolution, ReLU, pooling) can use {@code nhwc} directly. The permute then
+   * only runs when something else consumes {@code nchw} (SameDiff executes just what the outputs need).
+   */
+  public void channelsLast(SDVariable nchw, SDVariable nhwc) {
+    channelsLast.put(nchw.name(), nhwc);
+  }
+
+  /** The NHWC form recorded for {@code nchw}, or null. */
+  public SDVariable channelsLastOf(SDVariable nchw) {
+    return channelsLast.get(nchw.name());
   }
 
   public void addStateUpdate(Parameter buffer, Tensor value) {
