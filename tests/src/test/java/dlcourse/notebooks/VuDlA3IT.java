@@ -101,7 +101,8 @@ class VuDlA3IT {
     assertEquals(4, grads.size());
     for (String[] r : grads) {
       assertTrue(last(r, 5) < 1e-6 && last(r, 4) < 1e-6, "numerical gradient check: " + String.join(",", r));
-      assertTrue(last(r, 3) < 1e-10 && last(r, 2) < 1e-10 && last(r, 1) < 1e-10, "library check: " + String.join(",", r));
+      assertTrue(last(r, 3) < 1e-10 && last(r, 2) < 1e-10 && last(r, 1) < 1e-10,
+          "library check: " + String.join(",", r));
     }
     List<String[]> train = table(out, nb, "Q7");
     double eager = last(train.get(0), 1);
@@ -125,8 +126,8 @@ class VuDlA3IT {
     assertEquals("\"[1, 16, 511, 383]\"", q10.get(0)[3]);
     assertEquals("\"(16, 959, 539)\"", q10.get(1)[1]);
     assertEquals("\"[1, 16, 959, 539]\"", q10.get(1)[3]);
-    assertTrue(text.contains("8-channel input rejected: ") && text.contains("expected input (N, 3, H, W), got (1, 8, 1024, 768)"),
-        text);
+    assertTrue(text.contains("8-channel input rejected: ")
+        && text.contains("expected input (N, 3, H, W), got (1, 8, 1024, 768)"), text);
   }
 
   @Test
