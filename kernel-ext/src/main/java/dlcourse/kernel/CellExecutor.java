@@ -150,7 +150,16 @@ public final class CellExecutor implements AutoCloseable {
      * @throws CellError when a snippet or magic fails; outputs made before the failure are already out
      */
     public Outcome execute(String code) throws CellError {
-        Display.clearInterrupt();
+        // Cleared when the cell ends, not when it starts: an interrupt that arrives while the cell still waits
+        // for JShell to start must stop it.
+        try {
+            return executeCell(code);
+        } finally {
+            Display.clearInterrupt();
+        }
+    }
+
+    private Outcome executeCell(String code) throws CellError {
         String stripped = code.stripLeading();
         if (stripped.startsWith("%%")) {
             int eol = stripped.indexOf('\n');
@@ -162,7 +171,7 @@ public final class CellExecutor implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             try {
-                return execute(body);
+                return executeCell(body);
             } finally {
                 printWallTime(t0);
             }

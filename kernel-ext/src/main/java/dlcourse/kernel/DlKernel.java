@@ -121,6 +121,7 @@ public final class DlKernel extends BaseKernel {
         env.defer(() -> ioEnv("retractEnv", env));
         currentEnv = env;
         String outputText = null;
+        executing = true;
         try {
             CellExecutor.Outcome outcome = executor().execute(request.getCode());
             flush();
@@ -135,6 +136,7 @@ public final class DlKernel extends BaseKernel {
         } catch (RuntimeException e) {
             replyError(env, count, e.getClass().getName(), String.valueOf(e.getMessage()), formatError(e));
         } finally {
+            executing = false;
             currentEnv = null;
             if (request.shouldStoreHistory()) {
                 history.add(count, request.getCode(), outputText);
@@ -250,8 +252,14 @@ public final class DlKernel extends BaseKernel {
         return r.equals("complete") ? IS_COMPLETE_YES : r.equals("invalid") ? IS_COMPLETE_BAD : r;
     }
 
+    /** Whether a cell is running (or waiting for JShell to start); interrupts of an idle kernel are ignored. */
+    private volatile boolean executing;
+
     @Override
     public void interrupt() {
+        if (!executing) {
+            return;
+        }
         if (executor.isDone()) {
             executor().session().interrupt();
         } else {
