@@ -94,6 +94,9 @@ class TourIT {
             if (setData) {
                 System.clearProperty("dlcourse.data");
             }
+            // ND4J frees native buffers only when their Java owners are collected; the notebook's session is closed
+            // now, so collect before the next notebook runs in this JVM.
+            System.gc();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         String name = notebook.replaceFirst("\\.ipynb$", "");
