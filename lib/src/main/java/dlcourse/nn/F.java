@@ -87,12 +87,12 @@ public final class F {
   /** log(softmax(x)) along {@code dim}, computed stably. */
   public static Tensor logSoftmax(Tensor x, int dim) {
     int axis = Shapes.axis(dim, x.dim());
-    // LogSoftMax with an explicit dimension cannot be cloned into its gradient graph in M2.1
-    // ("Error setting property"), so work on the last axis and move the wanted one there.
-    if (axis == x.dim() - 1) {
-      return wrap(x, sd(x).nn().logSoftmax(x.sd()), x.shape());
-    }
-    return logSoftmax(x.transpose(axis, -1), -1).transpose(axis, -1);
+    // x - max - log(sum(exp(x - max))), composed: ND4J's log_softmax op returns -inf once a probability
+    // underflows (logits 0 and 200 give [-inf, 0] instead of [-200, 0]), and with an explicit dimension it
+    // cannot even be cloned into its gradient graph in M2.1.
+    Tensor shifted = x.sub(x.max(true, axis));
+    SDVariable sumExp = sd(x).math().exp(shifted.sd()).sum(true, axis);
+    return shifted.sub(wrap(x, sd(x).math().log(sumExp), Shapes.reduce(x.shape(), new int[] {axis}, true)));
   }
 
   /**

@@ -112,4 +112,36 @@ class LossTest {
         () -> eval(F::crossEntropy, Nd4j.rand(DataType.DOUBLE, 4, 3), Nd4j.rand(DataType.DOUBLE, 4)));
     assertTrue(e.getMessage().contains("class indices (int64)"), e.getMessage());
   }
+
+  @Test
+  void logSoftmaxStaysFiniteWhenAProbabilityUnderflows() {
+    INDArray logits = Nd4j.createFromArray(new float[][] {{0f, 200f}, {50f, -60f}});
+    Executable exe = Executable.build(new Identity(), false, List.of(logits.shape()), List.of(DataType.FLOAT),
+        in -> Map.of("out", F.logSoftmax(in.get(0), 1),
+            "ce", F.crossEntropy(in.get(0), in.get(0).graph().constant(Nd4j.createFromArray(0L, 1L)), Reduction.NONE)));
+    Map<String, INDArray> out = exe.run(logits);
+    assertTrue(Nd4j.createFromArray(new float[][] {{-200f, 0f}, {0f, -110f}}).equalsWithEps(out.get("out"), 1e-4),
+        out.get("out").toString());
+    assertTrue(Nd4j.createFromArray(200f, 110f).equalsWithEps(out.get("ce"), 1e-4), out.get("ce").toString());
+  }
+
+  @Test
+  void scaledFusedCrossEntropyScalesItsGradient() {
+    // The fused loss op ignores its upstream gradient, so a loss built on top of it must fall back to the
+    // composed form; ce * 2 has to give twice the gradient of ce.
+    INDArray x = Nd4j.createFromArray(new float[][] {{0.3f, -0.2f, 1.1f}, {0.5f, 0.1f, -0.4f}});
+    INDArray t = Nd4j.createFromArray(2L, 0L);
+    INDArray[] grads = new INDArray[2];
+    for (int k = 0; k < 2; k++) {
+      double scale = k + 1;
+      var lin = new Linear(3, 3);
+      lin.weight().data().assign(Nd4j.eye(3));
+      lin.bias().data().assign(0);
+      Executable exe = Executable.build(lin, true, List.of(x.shape(), t.shape()), List.of(DataType.FLOAT, DataType.LONG),
+          in -> Map.of("loss", F.crossEntropy(lin.call(in.get(0)), in.get(1)).mul(scale)));
+      exe.step(x, t);
+      grads[k] = lin.weight().grad().dup();
+    }
+    assertTrue(grads[0].mul(2).equalsWithEps(grads[1], 1e-6), grads[0] + " vs " + grads[1]);
+  }
 }
