@@ -195,6 +195,10 @@ public final class CellExecutor implements AutoCloseable {
             hasValue = r.hasValue();
             last = r.value();
         }
+        // A cell ending in System.out.printf(...) evaluates to the PrintStream; like print() in Python, it shows nothing.
+        if (last instanceof java.io.PrintStream) {
+            hasValue = false;
+        }
         return hasValue ? new Outcome(render(last), last) : new Outcome(null, last);
     }
 

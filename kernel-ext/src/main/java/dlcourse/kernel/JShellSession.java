@@ -36,7 +36,9 @@ public final class JShellSession implements AutoCloseable {
             "java.util.*", "java.util.function.*", "java.util.stream.*", "java.io.*", "java.nio.file.*",
             "dlcourse.data.*", "dlcourse.nn.*", "dlcourse.train.*", "dlcourse.plot.*",
             "org.nd4j.linalg.factory.Nd4j", "org.nd4j.linalg.api.ndarray.INDArray",
-            "org.nd4j.linalg.api.buffer.DataType", "tech.tablesaw.api.*");
+            "org.nd4j.linalg.api.buffer.DataType", "tech.tablesaw.api.*",
+            // java.lang.Module would otherwise shadow dlcourse.nn.Module in "class Net extends Module".
+            "dlcourse.nn.Module");
 
     private static final long STOP_GRACE_MILLIS = 1000;
 

@@ -47,6 +47,10 @@ public final class KernelSpec {
         spec.addProperty("display_name", DISPLAY_NAME);
         spec.addProperty("language", "java");
         spec.addProperty("interrupt_mode", "message");
+        // As the launcher does: ND4J on one OpenMP thread unless the user's environment says otherwise at install.
+        com.google.gson.JsonObject env = new com.google.gson.JsonObject();
+        env.addProperty("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
+        spec.add("env", env);
         JsonObject meta = new JsonObject();
         meta.addProperty("debugger", false);
         spec.add("metadata", meta);

@@ -86,6 +86,18 @@ class CellExecutorTest {
     }
 
     @Test
+    void printfAtTheEndOfACellShowsNoPrintStream() throws Exception {
+        String out = stdout(() -> assertNull(executor.execute("System.out.printf(\"x=%d%n\", 3)").data()));
+        assertEquals("x=3", out.strip());
+    }
+
+    @Test
+    void moduleMeansTheLibraryModule() throws Exception {
+        executor.execute("class Twice extends Module { public Tensor forward(Tensor x) { return x.mul(2); } }");
+        assertEquals("Twice()", executor.execute("new Twice().toString()").value());
+    }
+
+    @Test
     void statementsHaveNoResultAndStateSurvivesErrors() throws Exception {
         assertNull(executor.execute("int kept = 41;").data());
         assertThrows(CellError.class, () -> executor.execute("int boom = 1 / 0;"));

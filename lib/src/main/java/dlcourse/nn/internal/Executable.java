@@ -110,6 +110,9 @@ public final class Executable {
     if (lossName == null) {
       throw new IllegalStateException("this graph has no loss output to differentiate");
     }
+    if (!gradientGraphBuilt) {
+      buildGradientGraphQuietly();
+    }
     List<String> wanted = new ArrayList<>(outputNames.values());
     List<Graph.StateUpdate> updates = graph.stateUpdates();
     updates.forEach(u -> wanted.add(u.value().sd().name()));
@@ -134,6 +137,25 @@ public final class Executable {
       v[i] = r.nextDouble() < m.p() ? 0 : keep;
     }
     return org.nd4j.linalg.factory.Nd4j.createFromArray(v).reshape(m.shape()).castTo(m.type());
+  }
+
+  private boolean gradientGraphBuilt;
+
+  /**
+   * Builds the backward graph once, with standard output muted: SameDiff prints "Added differentiated op X"
+   * on {@code System.out} for every op, which would flood notebook cells.
+   */
+  private void buildGradientGraphQuietly() {
+    synchronized (System.class) {
+      java.io.PrintStream out = System.out;
+      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+      try {
+        graph.sameDiff().createGradFunction();
+      } finally {
+        System.setOut(out);
+      }
+    }
+    gradientGraphBuilt = true;
   }
 
   /** Cache key for executables: shapes and types of the inputs plus the mode. */
