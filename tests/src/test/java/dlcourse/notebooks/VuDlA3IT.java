@@ -142,7 +142,7 @@ class VuDlA3IT {
     assertTrue(text.contains("N = 81 gives 29,029 parameters"), text);
     List<String[]> q17 = table(out, nb, "Q17");
     assertEquals(3, q17.size());
-    q17.forEach(r -> assertTrue(last(r, 2) > 0.2 && last(r, 2) <= 1.0, "above chance: " + String.join(",", r)));
+    q17.forEach(r -> assertTrue(last(r, 2) > 0.15 && last(r, 2) <= 1.0, "above chance (0.1): " + String.join(",", r)));
     assertTrue(text.contains("Q16: validation accuracy"), text);
   }
 }
