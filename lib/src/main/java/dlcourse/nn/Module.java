@@ -38,8 +38,8 @@ public abstract class Module {
       if (e.getMessage() != null && e.getMessage().startsWith("[")) {
         throw e; // already located by an inner module
       }
-      throw new IllegalArgumentException(
-          "[" + path + " (" + getClass().getSimpleName() + ")] " + e.getMessage(), e);
+      String where = path.isEmpty() ? getClass().getSimpleName() : path + " (" + getClass().getSimpleName() + ")";
+      throw new IllegalArgumentException("[" + where + "] " + e.getMessage(), e);
     }
     x.graph().record(this, y.shape());
     return y;
