@@ -18,7 +18,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dlcourse.kernel.NotebookRunner;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
 
 /**
@@ -111,8 +110,9 @@ class TourIT {
     }
 
     @Test
-    void tourRunsQuickWithTableChartsImagesArrayAndATrainedCnn(@TempDir Path out) throws Exception {
-        assumeTrue(Files.isDirectory(FASHION), "Fashion-MNIST is not installed in " + FASHION);
+    void tourRunsQuickWithTableChartsImagesArrayAndATrainedCnn() throws Exception {
+        Path out = QuickRun.outDir("");
+assumeTrue(Files.isDirectory(FASHION), "Fashion-MNIST is not installed in " + FASHION);
         Executed r = runQuick("00-tour.ipynb", out);
         assertEquals(0, r.exit(), r.log());
         assertTrue(r.log().startsWith("ok "), r.log());
@@ -145,8 +145,9 @@ class TourIT {
     }
 
     @Test
-    void libraryTourRunsQuickAndEachPartGivesSaneNumbers(@TempDir Path out) throws Exception {
-        assumeTrue(Files.isDirectory(FASHION), "Fashion-MNIST is not installed in " + FASHION);
+    void libraryTourRunsQuickAndEachPartGivesSaneNumbers() throws Exception {
+        Path out = QuickRun.outDir("");
+assumeTrue(Files.isDirectory(FASHION), "Fashion-MNIST is not installed in " + FASHION);
         Path data = System.getenv("DLCOURSE_DATA") != null ? Path.of(System.getenv("DLCOURSE_DATA"))
                 : root().resolve("../shared/data").normalize();
         assumeTrue(Files.exists(data.resolve("circles.mat")), "the offline data mirror is not in " + data);

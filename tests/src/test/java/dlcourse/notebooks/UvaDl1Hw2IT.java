@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Runs the UvA DL1 assignment 2 notebooks in quick mode, in a fresh JVM as ./dlcourse run does, and checks outputs. */
 class UvaDl1Hw2IT {
@@ -107,8 +106,9 @@ class UvaDl1Hw2IT {
   }
 
   @Test
-  void paddingNotebookTrainsEveryNetAndConvTypeAndChecksThePadding(@TempDir Path out) throws Exception {
-    runQuick("q1_1_padding.ipynb", out);
+  void paddingNotebookTrainsEveryNetAndConvTypeAndChecksThePadding() throws Exception {
+    Path out = QuickRun.outDir("uva-dl1-hw2");
+runQuick("q1_1_padding.ipynb", out);
     String text = outputs(out.resolve("q1_1_padding.ipynb"));
     assertTrue(text.contains("val equals the first 1000 training images: true"), text);
     assertTrue(text.contains("are exactly right"), text);
@@ -142,8 +142,9 @@ class UvaDl1Hw2IT {
   }
 
   @Test
-  void rotationNotebookMeasuresAccuracyAtThirteenAngles(@TempDir Path out) throws Exception {
-    runQuick("q1_2_rotation.ipynb", out);
+  void rotationNotebookMeasuresAccuracyAtThirteenAngles() throws Exception {
+    Path out = QuickRun.outDir("uva-dl1-hw2");
+runQuick("q1_2_rotation.ipynb", out);
     String text = outputs(out.resolve("q1_2_rotation.ipynb"));
     assertTrue(text.contains("images=2"), text); // rotated samples and the curves
     List<String[]> rows = csv(out.resolve("q1_2_rotation/rotation_accuracy.csv"));

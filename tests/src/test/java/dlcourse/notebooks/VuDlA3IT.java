@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The vu-dl-a3 notebooks in quick mode, each in a fresh kernel JVM as {@code ./dlcourse run} starts it: no error
@@ -91,8 +90,9 @@ class VuDlA3IT {
   }
 
   @Test
-  void convUnfoldNotebookShowsAgreementGradientChecksAndTraining(@TempDir Path out) throws Exception {
-    String nb = "q1_6_conv_unfold.ipynb";
+  void convUnfoldNotebookShowsAgreementGradientChecksAndTraining() throws Exception {
+    Path out = QuickRun.outDir("vu-dl-a3");
+String nb = "q1_6_conv_unfold.ipynb";
     String text = run(nb, out);
     List<String[]> convs = table(out, nb, "Q1-Q3");
     assertEquals(4, convs.size());
@@ -113,8 +113,9 @@ class VuDlA3IT {
   }
 
   @Test
-  void mnistNotebookTrainsAugmentsAndShowsShapesAndTheChannelError(@TempDir Path out) throws Exception {
-    String nb = "q7_9_mnist.ipynb";
+  void mnistNotebookTrainsAugmentsAndShowsShapesAndTheChannelError() throws Exception {
+    Path out = QuickRun.outDir("vu-dl-a3");
+String nb = "q7_9_mnist.ipynb";
     String text = run(nb, out);
     assertTrue(text.contains("Total trainable parameters: 29,066, equal to"), text);
     List<String[]> q9 = table(out, nb, "Q9");
@@ -131,8 +132,9 @@ class VuDlA3IT {
   }
 
   @Test
-  void varresNotebookFindsN81AndComparesNetworks(@TempDir Path out) throws Exception {
-    String nb = "q12_17_varres.ipynb";
+  void varresNotebookFindsN81AndComparesNetworks() throws Exception {
+    Path out = QuickRun.outDir("vu-dl-a3");
+String nb = "q12_17_varres.ipynb";
     String text = run(nb, out);
     List<String[]> groups = table(out, nb, "Q14");
     assertEquals(List.of("32x32", "48x48", "64x64"), groups.stream().map(r -> r[0]).toList());
