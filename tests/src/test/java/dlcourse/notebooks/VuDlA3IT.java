@@ -31,7 +31,10 @@ class VuDlA3IT {
     String cp = dir.resolve("dlcourse-kernel-0.1.0-SNAPSHOT.jar") + File.pathSeparator
         + Files.readString(dir.resolve("classpath.txt")).strip();
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-cp", cp, "dlcourse.kernel.Main", "run",
+        "-Djava.awt.headless=true",
+        // The launcher's bounds: without them the JVM's heap and ND4J's off-heap pool follow a quarter of RAM.
+        "-Xmx2g", "-Dorg.bytedeco.javacpp.maxbytes=4g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=7g",
+        "-cp", cp, "dlcourse.kernel.Main", "run",
         root().resolve("notebooks/vu-dl-a3").resolve(notebook).toString(), "--quick", "--out", out.toString());
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(root().toFile());
     if (System.getenv("DLCOURSE_DATA") == null && Files.isDirectory(Path.of("/work/shared/data"))) {
