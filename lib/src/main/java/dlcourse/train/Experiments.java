@@ -1,5 +1,11 @@
 package dlcourse.train;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -64,6 +70,7 @@ public final class Experiments {
   private final Map<String, List<Object>> grid = new LinkedHashMap<>();
   private int[] seeds = {0};
   private int parallelism = 1;
+  private Path journal;
 
   /** An experiment with seed 0, no grid parameters and parallelism 1. */
   public Experiments() {}
@@ -100,6 +107,104 @@ public final class Experiments {
     return parallelism;
   }
 
+  /**
+   * Records every finished run in {@code file} and, on the next {@link #run}, takes the runs found there instead of
+   * running them again, so a sweep of hours survives an interrupt, a crash or a closed session.
+   *
+   * <p>One line per run: {@code seed=0 net=net1 conv=fconv<TAB>val_acc=99.5 test_acc=88.2}, appended and flushed when
+   * the run ends. A run is identified by its seed and grid values only: put every setting that changes results
+   * (epochs, data size) in the file name or delete the file when they change. A damaged last line (a run killed
+   * while writing) is removed from the file and that run repeats; a damaged line elsewhere is an error naming the
+   * file and line.
+   */
+  public Experiments journal(Path file) {
+    this.journal = java.util.Objects.requireNonNull(file, "file");
+    return this;
+  }
+
+  /** How many of this experiment's runs the journal already holds (0 without a journal or file). */
+  public int journaled() {
+    Map<String, Map<String, Double>> done = readJournal();
+    return (int) runs().stream().filter(r -> done.containsKey(key(r))).count();
+  }
+
+  private static String key(Run r) {
+    StringBuilder k = new StringBuilder("seed=" + r.seed());
+    r.params().forEach((name, v) -> k.append(' ').append(name).append('=').append(v));
+    return k.toString();
+  }
+
+  private Map<String, Map<String, Double>> readJournal() {
+    Map<String, Map<String, Double>> done = new LinkedHashMap<>();
+    if (journal == null || !Files.exists(journal)) {
+      return done;
+    }
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(journal);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read experiment journal " + journal + ": " + e.getMessage(), e);
+    }
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        String[] parts = line.split("\t", -1);
+        if (parts.length != 2 || !parts[0].startsWith("seed=")) {
+          throw new IllegalArgumentException("expected 'seed=..<TAB>metric=value ...'");
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        for (String kv : parts[1].trim().split(" ")) {
+          int eq = kv.indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("bad metric '" + kv + "'");
+          }
+          metrics.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
+        }
+        done.put(parts[0], metrics);
+      } catch (RuntimeException e) {
+        if (i == lines.size() - 1) {
+          dropLastLine(lines); // a run killed while its line was written: it runs again
+          break;
+        }
+        throw new IllegalArgumentException(journal + " line " + (i + 1) + " is damaged (" + e.getMessage() + "): " + line, e);
+      }
+    }
+    return done;
+  }
+
+  /** Rewrites the journal without its damaged last line (temp file, then rename), so later lines stay readable. */
+  private void dropLastLine(List<String> lines) {
+    try {
+      Path tmp = Files.createTempFile(journal.toAbsolutePath().getParent(), journal.getFileName().toString(), ".tmp");
+      Files.write(tmp, lines.subList(0, lines.size() - 1));
+      Files.move(tmp, journal, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot repair experiment journal " + journal + ": " + e.getMessage(), e);
+    }
+  }
+
+  private synchronized void record(Run r, Map<String, Double> metrics) {
+    StringBuilder line = new StringBuilder(key(r)).append('\t');
+    metrics.forEach((name, v) -> {
+      if (name.contains(" ") || name.contains("=")) {
+        throw new IllegalArgumentException("a journaled metric name has no spaces or '=', got '" + name + "'");
+      }
+      line.append(name).append('=').append(v).append(' ');
+    });
+    try {
+      if (journal.getParent() != null) {
+        Files.createDirectories(journal.getParent());
+      }
+      Files.writeString(journal, line.toString().strip() + "\n", StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND, StandardOpenOption.SYNC);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to experiment journal " + journal + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Every run's settings in execution order: the grid (first parameter outermost), seeds innermost. */
   public List<Run> runs() {
     List<Map<String, Object>> points = new ArrayList<>();
@@ -132,10 +237,21 @@ public final class Experiments {
    */
   public Table run(Function<Run, Map<String, Double>> experiment) {
     List<Run> runs = runs();
+    Map<String, Map<String, Double>> done = readJournal();
+    Function<Run, Map<String, Double>> journaled = journal == null ? experiment : r -> {
+      Map<String, Double> m = done.get(key(r));
+      if (m == null) {
+        m = experiment.apply(r);
+        if (m != null) {
+          record(r, m);
+        }
+      }
+      return m;
+    };
     List<Map<String, Double>> results = new ArrayList<>();
     if (parallelism == 1) {
       for (Run r : runs) {
-        results.add(call(experiment, r));
+        results.add(call(journaled, r));
       }
     } else {
       ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, runs.size()), task -> {
@@ -146,7 +262,7 @@ public final class Experiments {
       try {
         List<Future<Map<String, Double>>> futures = new ArrayList<>();
         for (Run r : runs) {
-          futures.add(pool.submit(() -> call(experiment, r)));
+          futures.add(pool.submit(() -> call(journaled, r)));
         }
         for (Future<Map<String, Double>> f : futures) {
           results.add(f.get());

@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
 
 class ExperimentsTest {
@@ -79,5 +83,51 @@ class ExperimentsTest {
     Table t = Experiments.overSeeds(new int[] {0}, s -> Map.of("a", 1.0));
     var e = assertThrows(IllegalArgumentException.class, () -> Experiments.summary(t, "lr"));
     assertTrue(e.getMessage().contains("'lr'"), e.getMessage());
+  }
+
+  private static Experiments grid(Path journal) {
+    return new Experiments().seeds(0, 1).param("net", "a", "b").parallelism(2).journal(journal);
+  }
+
+  private static Map<String, Double> metrics(Experiments.Run r, AtomicInteger calls) {
+    calls.incrementAndGet();
+    return Map.of("acc", r.seed() + (r.stringParam("net").equals("a") ? 0.1 : 0.2) / 3, "epochs", 7.0);
+  }
+
+  @Test
+  void journalSkipsFinishedRunsAndGivesTheSameTable(@TempDir Path dir) throws Exception {
+    Path journal = dir.resolve("sub/runs.tsv");
+    AtomicInteger calls = new AtomicInteger();
+    Table first = grid(journal).run(r -> metrics(r, calls));
+    assertEquals(4, calls.get());
+    assertEquals(4, Files.readAllLines(journal).size());
+    assertEquals(4, grid(journal).journaled());
+    Table again = grid(journal).run(r -> metrics(r, calls));
+    assertEquals(4, calls.get(), "no run may repeat");
+    assertEquals(first.print(), again.print());
+    assertArrayEquals(first.doubleColumn("acc").asDoubleArray(), again.doubleColumn("acc").asDoubleArray(), 0.0);
+  }
+
+  @Test
+  void journalResumesAfterARunKilledWhileWritingItsLine(@TempDir Path dir) throws Exception {
+    Path journal = dir.resolve("runs.tsv");
+    AtomicInteger calls = new AtomicInteger();
+    Table full = grid(dir.resolve("full.tsv")).run(r -> metrics(r, calls));
+    List<String> lines = Files.readAllLines(dir.resolve("full.tsv"));
+    Files.writeString(journal, lines.get(0) + "\n" + lines.get(1) + "\n" + lines.get(2).substring(0, 12));
+    calls.set(0);
+    assertEquals(2, grid(journal).journaled());
+    Table resumed = grid(journal).run(r -> metrics(r, calls));
+    assertEquals(2, calls.get(), "only the two missing runs");
+    assertEquals(full.print(), resumed.print());
+    assertEquals(4, grid(journal).journaled());
+  }
+
+  @Test
+  void damagedJournalLineBeforeTheEndIsAnErrorNamingFileAndLine(@TempDir Path dir) throws Exception {
+    Path journal = dir.resolve("runs.tsv");
+    Files.writeString(journal, "seed=0 net=a\tacc=oops\nseed=1 net=a\tacc=1.0\n");
+    var e = assertThrows(IllegalArgumentException.class, () -> grid(journal).run(r -> Map.of("acc", 0.0)));
+    assertTrue(e.getMessage().contains(journal + " line 1"), e.getMessage());
   }
 }
