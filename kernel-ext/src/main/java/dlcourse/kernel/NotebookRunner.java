@@ -355,6 +355,9 @@ public final class NotebookRunner {
             });
             Display.backend(executor.backend());
             int count = 0;
+            long codeCells = cells.asList().stream().map(JsonElement::getAsJsonObject)
+                    .filter(c -> c.get("cell_type").getAsString().equals("code") && !Notebook.source(c).isBlank()).count();
+            long lastCheckpoint = System.nanoTime();
             for (int i = 0; i < cells.size(); i++) {
                 JsonObject cell = cells.get(i).getAsJsonObject();
                 if (!cell.get("cell_type").getAsString().equals("code")) {
@@ -370,6 +373,7 @@ public final class NotebookRunner {
                 current[0] = outputs;
                 cell.addProperty("execution_count", count);
                 cell.add("outputs", outputs.outputs);
+                long cellStart = System.nanoTime();
                 Future<CellExecutor.Outcome> future = worker.submit(() -> ex.execute(code));
                 String error = null;
                 JsonObject errorOutput = null;
@@ -419,6 +423,16 @@ public final class NotebookRunner {
                     break;
                 }
                 executed++;
+                double cellSeconds = (System.nanoTime() - cellStart) / 1e9;
+                if (cellSeconds >= PROGRESS_SECONDS) {
+                    log.println(String.format(Locale.ROOT, "       %s: cell %d done in %.1f s (%d of %d code cells)",
+                            path, cellNumber[0], cellSeconds, count, codeCells));
+                }
+                // A run of hours that is killed (closed laptop, ended session) keeps what it computed.
+                if ((System.nanoTime() - lastCheckpoint) / 1e9 >= checkpointSeconds()) {
+                    writeExecuted(nb, options, name);
+                    lastCheckpoint = System.nanoTime();
+                }
             }
         } catch (RuntimeException e) {
             failure = "the kernel failed: " + e;
@@ -437,6 +451,30 @@ public final class NotebookRunner {
                 executor.close();
             }
         }
+        String written = writeExecuted(nb, options, name);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        written += tables.isEmpty() ? "" : ", " + tables.size() + " table(s) in " + tableDir;
+        if (failure != null) {
+            log.println(String.format(Locale.ROOT, "FAILED %s: %s (%.1f s) -> %s", path, failure, seconds, written));
+            return false;
+        }
+        log.println(String.format(Locale.ROOT, "ok     %s: %d cells in %.1f s -> %s", path, executed, seconds, written));
+        return true;
+    }
+
+    /** Cells that run at least this long get a progress line on the console. */
+    static final double PROGRESS_SECONDS = 30;
+
+    /**
+     * How often a run writes the executed notebook so far (after the cell that crosses the interval); system
+     * property {@code dlcourse.checkpointSeconds}, default 60, 0 writes after every cell.
+     */
+    static double checkpointSeconds() {
+        return Double.parseDouble(System.getProperty("dlcourse.checkpointSeconds", "60"));
+    }
+
+    /** Writes the notebook and its HTML as executed so far (atomically); returns the two paths for the log line. */
+    private static String writeExecuted(JsonObject nb, Options options, String name) throws IOException {
         JsonObject meta = nb.has("metadata") && nb.get("metadata").isJsonObject() ? nb.getAsJsonObject("metadata") : new JsonObject();
         JsonObject spec = new JsonObject();
         spec.addProperty("name", DlKernel.NAME);
@@ -454,14 +492,7 @@ public final class NotebookRunner {
         Path html = options.out.resolve(name + ".html");
         Notebook.writeAtomically(ipynb, Notebook.GSON.toJson(nb) + "\n");
         Notebook.writeAtomically(html, HtmlExport.html(nb, name));
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        String written = ipynb + ", " + html + (tables.isEmpty() ? "" : ", " + tables.size() + " table(s) in " + tableDir);
-        if (failure != null) {
-            log.println(String.format(Locale.ROOT, "FAILED %s: %s (%.1f s) -> %s", path, failure, seconds, written));
-            return false;
-        }
-        log.println(String.format(Locale.ROOT, "ok     %s: %d cells in %.1f s -> %s", path, executed, seconds, written));
-        return true;
+        return ipynb + ", " + html;
     }
 
     private static JsonObject errorOutput(String ename, String evalue, List<String> traceback) {

@@ -72,6 +72,30 @@ class NotebookRunnerIT {
     }
 
     @Test
+    void killedRunKeepsTheCheckpointOfEveryFinishedCell(@TempDir Path out) throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("checkpoint.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile()).start();
+        Path saved = out.resolve("checkpoint.ipynb");
+        try {
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (!(Files.exists(saved) && outputs(read(saved), 3).size() > 0)) {
+                assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
+                assertTrue(System.nanoTime() < deadline, "no checkpoint after cell 2 within 120 s");
+                Thread.sleep(200);
+            }
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+        JsonObject nb = read(saved);
+        assertEquals("first output\n", outputs(nb, 2).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("checkpoint has cell 1\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals(0, outputs(nb, 4).size(), "the cell still running has no outputs yet");
+        assertTrue(Files.exists(out.resolve("checkpoint.html")));
+    }
+
+    @Test
     void compileErrorReportsLineAndColumn(@TempDir Path out) throws Exception {
         ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run",
                 ItSupport.notebooks().resolve("compile-error.ipynb").toString(), "--out", out.toString());
