@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,6 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code ./dlcourse install-kernel} writes it) gives the outputs {@code ./dlcourse run --quick} gives: the same
  * cells with the same kinds of output, and identical tables, because every random source is seeded.
  */
+@Order(Integer.MAX_VALUE) // after the course ITs: see junit-platform.properties
 class NbclientIT {
 
   @TempDir static Path jupyterData;
