@@ -599,21 +599,12 @@ public final class F {
         }
       }
       case REFLECT -> {
-        // One strip per side sliced from x, then its rows in reverse order sliced from the strip: the gradient
-        // of a slice is an array the size of what it was sliced from, so slicing every row from x would cost
-        // one input-sized array per padded row in the backward pass.
-        if (before > 0) {
-          SDVariable strip = slice(x.sd(), x.shape(), dim, 1, before);
-          for (int i = before - 1; i >= 0; i--) {
-            parts.add(slice(strip, stripShape(x, dim, before), dim, i, 1));
-          }
+        for (int i = before; i >= 1; i--) {
+          parts.add(slice(x, dim, i, 1));
         }
         parts.add(x.sd());
-        if (after > 0) {
-          SDVariable strip = slice(x.sd(), x.shape(), dim, n - 1 - after, after);
-          for (int i = after - 1; i >= 0; i--) {
-            parts.add(slice(strip, stripShape(x, dim, after), dim, i, 1));
-          }
+        for (int i = 1; i <= after; i++) {
+          parts.add(slice(x, dim, n - 1 - i, 1));
         }
       }
       case REPLICATE -> {
@@ -643,24 +634,13 @@ public final class F {
   }
 
   private static SDVariable slice(Tensor x, int dim, long start, long length) {
-    return slice(x.sd(), x.shape(), dim, start, length);
-  }
-
-  /** Elements start .. start+length-1 along dim of v, whose shape is {@code shape}. */
-  private static SDVariable slice(SDVariable v, long[] shape, int dim, long start, long length) {
-    int[] begin = new int[shape.length];
-    int[] size = new int[shape.length];
-    for (int i = 0; i < shape.length; i++) {
-      size[i] = (int) shape[i];
+    int[] begin = new int[x.dim()];
+    int[] size = new int[x.dim()];
+    for (int i = 0; i < x.dim(); i++) {
+      size[i] = (int) x.size(i);
     }
     begin[dim] = (int) start;
     size[dim] = (int) length;
-    return v.getSameDiff().slice(v, begin, size);
-  }
-
-  private static long[] stripShape(Tensor x, int dim, long width) {
-    long[] s = x.shape();
-    s[dim] = width;
-    return s;
+    return sd(x).slice(x.sd(), begin, size);
   }
 }
