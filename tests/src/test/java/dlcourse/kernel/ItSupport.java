@@ -7,15 +7,19 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
 /** Shared helpers of the integration tests: the built kernel's class path, processes, a private Jupyter data dir. */
-final class ItSupport {
+public final class ItSupport {
 
     private ItSupport() {
     }
 
-    static Path root() {
+    public static Path root() {
         return Path.of(System.getProperty("dlcourse.root", "..")).toAbsolutePath().normalize();
     }
 
@@ -24,7 +28,7 @@ final class ItSupport {
     }
 
     /** The class path the launcher uses: the packaged kernel jar and kernel-ext's dependency list. */
-    static String kernelClasspath() throws IOException {
+    public static String kernelClasspath() throws IOException {
         Path dir = root().resolve("kernel-ext").resolve(System.getProperty("dlcourse.build.dir", "target"));
         Path jar = dir.resolve("dlcourse-kernel-0.1.0-SNAPSHOT.jar");
         Path cp = dir.resolve("classpath.txt");
@@ -35,9 +39,9 @@ final class ItSupport {
     }
 
     /** Result of a finished process. */
-    static final class Run {
-        final int exit;
-        final String output;
+    public static final class Run {
+        public final int exit;
+        public final String output;
 
         Run(int exit, String output) {
             this.exit = exit;
@@ -50,7 +54,7 @@ final class ItSupport {
         }
     }
 
-    static Run run(List<String> command, Map<String, String> env, Path cwd, long timeoutSeconds) throws Exception {
+    public static Run run(List<String> command, Map<String, String> env, Path cwd, long timeoutSeconds) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(cwd.toFile());
         pb.environment().putAll(env);
         Path log = Files.createTempFile("dlcourse-it", ".log");
@@ -75,7 +79,7 @@ final class ItSupport {
     }
 
     /** Installs the kernelspec into {@code dataDir}/kernels (JUPYTER_DATA_DIR), as ./dlcourse install-kernel does. */
-    static void installKernel(Path dataDir) throws Exception {
+    public static void installKernel(Path dataDir) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 kernelClasspath(), Main.class.getName(), "install-kernel", "--user");
         Run r = run(cmd, Map.of("JUPYTER_DATA_DIR", dataDir.toString()), root(), 120);
@@ -84,11 +88,101 @@ final class ItSupport {
         }
     }
 
-    static boolean python(String module) {
+    public static boolean python(String module) {
         try {
             return run(List.of("/usr/bin/python3", "-c", "import " + module), Map.of(), root(), 60).exit == 0;
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /**
+      * What must agree between the two executions, one line per output: the cell, the output type, the MIME types,
+      * and for tables (results with text/html but no image) the table text. With {@code exactText} every stream's text
+      * and every non-image result's text must agree too (a notebook without timings); without it streams are compared
+      * by count only (they carry timings and progress bars) and tables without their timing columns.
+      */
+    public static List<String> signature(JsonObject nb, boolean exactText) {
+        List<String> sig = new ArrayList<>();
+        int cell = 0;
+        for (JsonElement e : nb.getAsJsonArray("cells")) {
+            JsonObject c = e.getAsJsonObject();
+            cell++;
+            if (!c.get("cell_type").getAsString().equals("code")) {
+                continue;
+            }
+            for (JsonElement o : c.getAsJsonArray("outputs")) {
+                JsonObject out = o.getAsJsonObject();
+                String type = out.get("output_type").getAsString();
+                StringBuilder s = new StringBuilder("cell " + cell + " " + type);
+                if (type.equals("stream")) {
+                    s.append(' ').append(out.get("name").getAsString());
+                    if (exactText) {
+                        s.append(' ').append(text(out.get("text")));
+                    }
+                } else if (out.has("data")) {
+                    JsonObject data = out.getAsJsonObject("data");
+                    s.append(' ').append(new TreeSet<>(data.keySet()));
+                    if (exactText && !data.has("image/png") && data.has("text/plain")) {
+                        s.append(' ').append(text(data.get("text/plain")));
+                    } else if (data.has("text/html") && !data.has("image/png") && data.has("text/plain")) {
+                        s.append('\n').append(withoutTimings(text(data.get("text/plain"))));
+                    }
+                } else if (type.equals("error")) {
+                    s.append(' ').append(out.get("ename").getAsString()).append(": ").append(out.get("evalue").getAsString());
+                }
+                sig.add(s.toString());
+            }
+        }
+        return exactText ? sig : mergeStreams(sig);
+    }
+
+    /** Consecutive stream outputs of one cell count as one: how output is chunked depends on timing. */
+    private static List<String> mergeStreams(List<String> sig) {
+        List<String> merged = new ArrayList<>();
+        for (String s : sig) {
+            if (s.contains(" stream ") && !merged.isEmpty() && merged.get(merged.size() - 1).equals(s)) {
+                continue;
+            }
+            merged.add(s);
+        }
+        return merged;
+    }
+
+    /**
+      * A table's text with the cells of timing columns (header mentions seconds or time) replaced by '*', and
+      * alignment (runs of spaces and dashes) collapsed.
+      */
+    public static String withoutTimings(String table) {
+        List<Integer> timing = new ArrayList<>();
+        boolean headerSeen = false;
+        StringBuilder s = new StringBuilder();
+        for (String line : table.split("\n", -1)) {
+            String[] cells = line.split("\\|", -1);
+            if (cells.length > 1 && !headerSeen) {
+                headerSeen = true;
+                for (int i = 0; i < cells.length; i++) {
+                    String h = cells[i].toLowerCase();
+                    if (h.contains("second") || h.contains("time")) {
+                        timing.add(i);
+                    }
+                }
+            } else if (cells.length > 1) {
+                timing.stream().filter(i -> i < cells.length).forEach(i -> cells[i] = "*");
+            }
+            // Column widths follow the longest cell, so a longer timing widens its column and the title: compare
+            // without alignment.
+            s.append(String.join("|", cells).strip().replaceAll("\\s+", " ").replaceAll("-{2,}", "-")).append('\n');
+        }
+        return s.toString();
+    }
+
+    private static String text(JsonElement e) {
+        if (e.isJsonArray()) {
+            StringBuilder sb = new StringBuilder();
+            e.getAsJsonArray().forEach(x -> sb.append(x.getAsString()));
+            return sb.toString();
+        }
+        return e.getAsString();
     }
 }

@@ -60,44 +60,6 @@ class JupyterKernelIT {
         assertEquals(0, r.exit, r.toString());
     }
 
-    /** What must agree between two executions: output kinds, streams, text results, MIME types of rich results. */
-    private static List<String> signature(JsonObject nb) {
-        List<String> sig = new ArrayList<>();
-        int cell = 0;
-        for (JsonElement e : nb.getAsJsonArray("cells")) {
-            JsonObject c = e.getAsJsonObject();
-            cell++;
-            if (!c.get("cell_type").getAsString().equals("code")) {
-                continue;
-            }
-            for (JsonElement o : c.getAsJsonArray("outputs")) {
-                JsonObject out = o.getAsJsonObject();
-                String type = out.get("output_type").getAsString();
-                StringBuilder s = new StringBuilder("cell " + cell + " " + type);
-                if (type.equals("stream")) {
-                    s.append(' ').append(out.get("name").getAsString()).append(' ').append(text(out.get("text")));
-                } else if (out.has("data")) {
-                    JsonObject data = out.getAsJsonObject("data");
-                    s.append(' ').append(new TreeSet<>(data.keySet()));
-                    if (!data.has("image/png") && data.has("text/plain")) {
-                        s.append(' ').append(text(data.get("text/plain")));
-                    }
-                }
-                sig.add(s.toString());
-            }
-        }
-        return sig;
-    }
-
-    private static String text(JsonElement e) {
-        if (e.isJsonArray()) {
-            StringBuilder sb = new StringBuilder();
-            e.getAsJsonArray().forEach(x -> sb.append(x.getAsString()));
-            return sb.toString();
-        }
-        return e.getAsString();
-    }
-
     @Test
     void nbclientAndTheRunnerGiveTheSameOutputs(@TempDir Path out) throws Exception {
         assumeTrue(ItSupport.python("nbclient"), "python3-nbclient is not installed");
@@ -106,8 +68,8 @@ class JupyterKernelIT {
         assertEquals(0, viaNbclient.exit, viaNbclient.toString());
         ItSupport.Run viaRunner = ItSupport.main(ItSupport.root(), 300, "run", smoke.toString(), "--out", out.toString());
         assertEquals(0, viaRunner.exit, viaRunner.toString());
-        List<String> expected = signature(JsonParser.parseString(Files.readString(out.resolve("nbclient.ipynb"))).getAsJsonObject());
-        List<String> actual = signature(JsonParser.parseString(Files.readString(out.resolve("smoke.ipynb"))).getAsJsonObject());
+        List<String> expected = ItSupport.signature(JsonParser.parseString(Files.readString(out.resolve("nbclient.ipynb"))).getAsJsonObject(), true);
+        List<String> actual = ItSupport.signature(JsonParser.parseString(Files.readString(out.resolve("smoke.ipynb"))).getAsJsonObject(), true);
         assertTrue(expected.size() >= 6, expected.toString());
         assertEquals(expected, actual);
     }

@@ -3,6 +3,7 @@ package dlcourse.notebooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dlcourse.kernel.ItSupport;
 import org.junit.jupiter.api.Test;
 
 /** How NbclientIT compares tables from two executions: timings masked, alignment ignored, numbers kept. */
@@ -20,11 +21,11 @@ class NbclientSignatureTest {
 
   @Test
   void tablesThatDifferOnlyInTimingsAndWidthsAreEqual() {
-    assertEquals(NbclientIT.withoutTimings(FAST), NbclientIT.withoutTimings(SLOW));
+    assertEquals(ItSupport.withoutTimings(FAST), ItSupport.withoutTimings(SLOW));
   }
 
   @Test
   void aDifferentAccuracyIsADifference() {
-    assertNotEquals(NbclientIT.withoutTimings(FAST), NbclientIT.withoutTimings(SLOW.replace("0.787", "0.786")));
+    assertNotEquals(ItSupport.withoutTimings(FAST), ItSupport.withoutTimings(SLOW.replace("0.787", "0.786")));
   }
 }
