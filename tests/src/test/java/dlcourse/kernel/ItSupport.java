@@ -38,6 +38,17 @@ public final class ItSupport {
         return jar + java.io.File.pathSeparator + Files.readString(cp).strip();
     }
 
+    /**
+     * {@code java} with the launcher's JVM options (DEFAULT_JAVA_OPTS in ./dlcourse) for a notebook run: heap, young
+     * generation, bounds on ND4J's native memory. Without the bounds the heap and the native pool follow a quarter
+     * of RAM.
+     */
+    public static List<String> runnerJava() {
+        return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-Xmx2g", "-Xmn8m", "-Dorg.bytedeco.javacpp.maxbytes=4g",
+                "-Dorg.bytedeco.javacpp.maxphysicalbytes=7g"));
+    }
+
     /** Result of a finished process. */
     public static final class Run {
         public final int exit;

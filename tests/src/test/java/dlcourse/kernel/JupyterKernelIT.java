@@ -35,6 +35,7 @@ class JupyterKernelIT {
         assertEquals("Java (dlcourse)", spec.get("display_name").getAsString());
         assertEquals("message", spec.get("interrupt_mode").getAsString());
         assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmx768m"), spec.toString());
+        assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmn8m"), spec.toString());
     }
 
     private static ItSupport.Run python(String... args) throws Exception {

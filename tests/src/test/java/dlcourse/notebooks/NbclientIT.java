@@ -46,8 +46,10 @@ class NbclientIT {
     Path out = QuickRun.outDir(course);
     Path executed = out.resolve(notebook.getFileName());
     if (!Files.exists(executed) || Files.getLastModifiedTime(executed).compareTo(Files.getLastModifiedTime(notebook)) < 0) {
-      ItSupport.Run r = exec(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.awt.headless=true", "-Xmx2g", "-Dorg.bytedeco.javacpp.maxbytes=4g",
-          "-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", notebook.toString(), "--quick", "--out", out.toString()), 900);
+      List<String> cmd = ItSupport.runnerJava();
+      cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", notebook.toString(), "--quick",
+          "--out", out.toString()));
+      ItSupport.Run r = exec(cmd, 900);
       assertEquals(0, r.exit, "dlcourse run --quick " + notebook + ":\n" + r.output);
     }
     return executed;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dlcourse.kernel.ItSupport;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,10 +29,8 @@ class UvaDl1Hw2IT {
     Path kernel = root().resolve("kernel-ext").resolve(System.getProperty("dlcourse.build.dir", "target"));
     String cp = kernel.resolve("dlcourse-kernel-0.1.0-SNAPSHOT.jar") + File.pathSeparator
         + Files.readString(kernel.resolve("classpath.txt")).strip();
-    // Native buffers are freed by Java's GC; bounds keep a run from taking the machine's memory.
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1500m", "-Dorg.bytedeco.javacpp.maxbytes=3g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=5g",
-        "-Djava.awt.headless=true", "-cp", cp, "dlcourse.kernel.Main", "run", DIR.resolve(notebook).toString(),
+    List<String> cmd = ItSupport.runnerJava();
+    cmd.addAll(List.of("-cp", cp, "dlcourse.kernel.Main", "run", DIR.resolve(notebook).toString(),
         "--quick", "--out", out.toString()));
     Path log = Files.createTempFile("uva-it", ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).directory(root().toFile())

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dlcourse.kernel.ItSupport;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,12 +31,9 @@ class VuDlA3IT {
     Path dir = root().resolve("kernel-ext").resolve(System.getProperty("dlcourse.build.dir", "target"));
     String cp = dir.resolve("dlcourse-kernel-0.1.0-SNAPSHOT.jar") + File.pathSeparator
         + Files.readString(dir.resolve("classpath.txt")).strip();
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true",
-        // The launcher's bounds: without them the JVM's heap and ND4J's off-heap pool follow a quarter of RAM.
-        "-Xmx2g", "-Dorg.bytedeco.javacpp.maxbytes=4g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=7g",
-        "-cp", cp, "dlcourse.kernel.Main", "run",
-        root().resolve("notebooks/vu-dl-a3").resolve(notebook).toString(), "--quick", "--out", out.toString());
+    List<String> cmd = ItSupport.runnerJava();
+    cmd.addAll(List.of("-cp", cp, "dlcourse.kernel.Main", "run",
+        root().resolve("notebooks/vu-dl-a3").resolve(notebook).toString(), "--quick", "--out", out.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(root().toFile());
     if (System.getenv("DLCOURSE_DATA") == null && Files.isDirectory(Path.of("/work/shared/data"))) {
       pb.environment().put("DLCOURSE_DATA", "/work/shared/data"); // the offline mirror of the dev machines
