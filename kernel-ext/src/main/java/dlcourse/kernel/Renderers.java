@@ -22,6 +22,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Table;
 
 /**
@@ -53,8 +54,8 @@ public final class Renderers implements Extension {
         r.createRegistration(Table.class)
                 .preferring(MIMEType.TEXT_HTML, MIMEType.TEXT_PLAIN)
                 .register((t, ctx) -> {
-                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> t.print(TABLE_ROWS));
-                    ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> tableHtml(t));
+                    ctx.renderIfRequested(MIMEType.TEXT_PLAIN, () -> forDisplay(t).print(TABLE_ROWS));
+                    ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> tableHtml(forDisplay(t)));
                 });
         r.createRegistration(Chart.class)
                 .preferring(MIMEType.IMAGE_PNG, MIMEType.TEXT_PLAIN)
@@ -119,6 +120,48 @@ public final class Renderers implements Extension {
             throw new UncheckedIOException("could not encode the chart as SVG", e);
         }
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Doubles rounded to 10 significant digits for display (89.60000000000001 -> 89.6, 4.012345678912e-9 ->
+     * 4.012345679E-9); Double.toString shows binary noise that nobody wants in a results table. The table itself
+     * (and every CSV written from it) keeps the exact values.
+     */
+    static String displayDouble(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v) || v == 0) {
+            return Double.toString(v);
+        }
+        return Double.toString(new java.math.BigDecimal(v).round(new java.math.MathContext(10)).doubleValue());
+    }
+
+    /** A copy of {@code t} whose double columns print with {@link #displayDouble}, unless their owner set a format. */
+    static Table forDisplay(Table t) {
+        if (t.columns().stream().noneMatch(c -> c instanceof DoubleColumn)) {
+            return t;
+        }
+        Table copy = t.copy();
+        copy.setName(t.name());
+        for (tech.tablesaw.columns.Column<?> c : copy.columns()) {
+            if (c instanceof DoubleColumn d && hasDefaultFormat(d)) {
+                d.setPrintFormatter(new tech.tablesaw.columns.numbers.NumberColumnFormatter() {
+                    @Override
+                    public String format(double value) {
+                        return Double.isNaN(value) ? "" : displayDouble(value);
+                    }
+                });
+            }
+        }
+        return copy;
+    }
+
+    /** True when the column prints its values as Double.toString does (Tablesaw's default, no user format). */
+    private static boolean hasDefaultFormat(DoubleColumn d) {
+        for (int r = 0; r < d.size(); r++) {
+            if (!d.isMissing(r)) {
+                return d.getString(r).equals(Double.toString(d.getDouble(r)));
+            }
+        }
+        return true;
     }
 
     static String tableHtml(Table t) {

@@ -1,6 +1,7 @@
 package dlcourse.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -35,6 +36,25 @@ class RenderersTest {
         assertTrue(((String) d.get("text/html")).contains("<th>loss</th><"), d.toString());
         assertTrue(((String) d.get("text/html")).contains("<td>0.25</td>"), d.toString());
         assertTrue(((String) d.get("text/plain")).contains("scores"), d.toString());
+    }
+
+    @Test
+    void tableDoublesDisplayWithoutBinaryNoiseButKeepTheirValues() {
+        DoubleColumn acc = DoubleColumn.create("acc", new double[] {89.60000000000001, 94.69999999999999, 4.012345678912e-9});
+        DoubleColumn formatted = DoubleColumn.create("pct", new double[] {0.123456, 0.5, 1});
+        formatted.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.percent(1));
+        Table t = Table.create("runs", acc, formatted);
+        Map<String, Object> d = Renderers.data(RENDERER.render(t));
+        String html = (String) d.get("text/html");
+        String text = (String) d.get("text/plain");
+        for (String shown : new String[] {"89.6", "94.7", "4.012345679E-9"}) {
+            assertTrue(html.contains("<td>" + shown + "</td>"), html);
+            assertTrue(text.contains(shown), text);
+        }
+        assertFalse(html.contains("89.60000000000001") || text.contains("94.69999999999999"), html + text);
+        assertTrue(html.contains("<td>12.3%</td>"), "a column's own format wins: " + html);
+        assertTrue(text.contains("runs"), text);
+        assertEquals(89.60000000000001, t.doubleColumn("acc").getDouble(0), 0.0, "the table keeps the exact value");
     }
 
     @Test
