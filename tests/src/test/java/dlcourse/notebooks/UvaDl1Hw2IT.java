@@ -138,6 +138,20 @@ runQuick("q1_1_padding.ipynb", out);
     assertEquals("94.0", net1.get(2)[col(net1, "report test")]); // replicate, beside ours
     assertEquals(7, csv(tables.resolve("net2_accuracy.csv")).size());
     assertEquals(7, csv(tables.resolve("position_leak.csv")).size());
+    if (ItSupport.python("torch")) {
+      // PyTorch trains the seed-0 fconv net from our initial weights with the same data and settings: after the
+      // quick run's 2 epochs (4 Adadelta steps) both frameworks must classify the same images.
+      List<String[]> check = csv(tables.resolve("Net1_fconv_seed_0_ours_and_PyTorch.csv"));
+      assertEquals(4, check.size(), "ours, PyTorch from our weights, PyTorch's own init");
+      for (String metric : List.of("val", "test")) {
+        int c = col(check, metric);
+        double ours = Double.parseDouble(check.get(1)[c]);
+        double torch = Double.parseDouble(check.get(2)[c]);
+        assertEquals(ours, torch, 1.0, metric + ": dlcourse " + ours + " vs PyTorch from the same weights " + torch);
+      }
+    } else {
+      assertTrue(text.contains("check skipped"), text);
+    }
   }
 
   @Test
