@@ -22,8 +22,10 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * Registers the course's renderers with jjava's {@link Renderer}: tables, charts, images, arrays, {@link Rich}.
@@ -123,45 +125,54 @@ public final class Renderers implements Extension {
     }
 
     /**
-     * Doubles rounded to 10 significant digits for display (89.60000000000001 -> 89.6, 4.012345678912e-9 ->
-     * 4.012345679E-9); Double.toString shows binary noise that nobody wants in a results table. The table itself
-     * (and every CSV written from it) keeps the exact values.
+     * Doubles rounded to 10 significant digits for display, in Tablesaw's own style (89.60000000000001 -> 89.6,
+     * 97.89999999999999 -> 97.9, 100 stays 100): the binary noise of the last digits helps nobody reading a results
+     * table. The table itself (and every CSV written from it) keeps the exact values.
      */
     static String displayDouble(double v) {
         if (Double.isNaN(v) || Double.isInfinite(v) || v == 0) {
-            return Double.toString(v);
+            return TABLESAW_DOUBLE.format(v);
         }
-        return Double.toString(new java.math.BigDecimal(v).round(new java.math.MathContext(10)).doubleValue());
+        return TABLESAW_DOUBLE.format(new java.math.BigDecimal(v).round(new java.math.MathContext(10)).doubleValue());
+    }
+
+    /** How Tablesaw prints a double column nobody has given a format. */
+    private static final NumberColumnFormatter TABLESAW_DOUBLE = NumberColumnFormatter.floatingPointDefault();
+
+    static {
+        TABLESAW_DOUBLE.setColumnType(ColumnType.DOUBLE);
     }
 
     /** A copy of {@code t} whose double columns print with {@link #displayDouble}, unless their owner set a format. */
     static Table forDisplay(Table t) {
-        if (t.columns().stream().noneMatch(c -> c instanceof DoubleColumn)) {
+        if (t.columns().stream().noneMatch(c -> c instanceof DoubleColumn d && hasDefaultFormat(d))) {
             return t;
         }
         Table copy = t.copy();
         copy.setName(t.name());
         for (tech.tablesaw.columns.Column<?> c : copy.columns()) {
             if (c instanceof DoubleColumn d && hasDefaultFormat(d)) {
-                d.setPrintFormatter(new tech.tablesaw.columns.numbers.NumberColumnFormatter() {
+                NumberColumnFormatter rounded = new NumberColumnFormatter() {
                     @Override
                     public String format(double value) {
-                        return Double.isNaN(value) ? "" : displayDouble(value);
+                        return displayDouble(value);
                     }
-                });
+                };
+                rounded.setColumnType(ColumnType.DOUBLE);
+                d.setPrintFormatter(rounded);
             }
         }
         return copy;
     }
 
-    /** True when the column prints its values as Double.toString does (Tablesaw's default, no user format). */
+    /** True when the column prints its first value as Tablesaw's default format does (no format of its own). */
     private static boolean hasDefaultFormat(DoubleColumn d) {
         for (int r = 0; r < d.size(); r++) {
             if (!d.isMissing(r)) {
-                return d.getString(r).equals(Double.toString(d.getDouble(r)));
+                return d.getString(r).equals(TABLESAW_DOUBLE.format(d.getDouble(r)));
             }
         }
-        return true;
+        return false; // nothing to round
     }
 
     static String tableHtml(Table t) {

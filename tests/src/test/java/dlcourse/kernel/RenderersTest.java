@@ -40,21 +40,22 @@ class RenderersTest {
 
     @Test
     void tableDoublesDisplayWithoutBinaryNoiseButKeepTheirValues() {
-        DoubleColumn acc = DoubleColumn.create("acc", new double[] {89.60000000000001, 94.69999999999999, 4.012345678912e-9});
-        DoubleColumn formatted = DoubleColumn.create("pct", new double[] {0.123456, 0.5, 1});
+        // The first value is integral: Tablesaw prints it as "100", which must not pass for a format of the column's own.
+        DoubleColumn acc = DoubleColumn.create("acc", new double[] {100, 89.60000000000001, 94.69999999999999, 4.012345678912e-9});
+        DoubleColumn formatted = DoubleColumn.create("pct", new double[] {0.123456, 0.5, 1, 0.25});
         formatted.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.percent(1));
         Table t = Table.create("runs", acc, formatted);
         Map<String, Object> d = Renderers.data(RENDERER.render(t));
         String html = (String) d.get("text/html");
         String text = (String) d.get("text/plain");
-        for (String shown : new String[] {"89.6", "94.7", "4.012345679E-9"}) {
+        for (String shown : new String[] {"100", "89.6", "94.7", "0.000000004012345679"}) {
             assertTrue(html.contains("<td>" + shown + "</td>"), html);
             assertTrue(text.contains(shown), text);
         }
         assertFalse(html.contains("89.60000000000001") || text.contains("94.69999999999999"), html + text);
         assertTrue(html.contains("<td>12.3%</td>"), "a column's own format wins: " + html);
         assertTrue(text.contains("runs"), text);
-        assertEquals(89.60000000000001, t.doubleColumn("acc").getDouble(0), 0.0, "the table keeps the exact value");
+        assertEquals(89.60000000000001, t.doubleColumn("acc").getDouble(1), 0.0, "the table keeps the exact value");
     }
 
     @Test
