@@ -4,6 +4,8 @@ import dlcourse.data.Batch;
 import dlcourse.nn.F;
 import dlcourse.nn.Module;
 import dlcourse.nn.Tensor;
+import dlcourse.nn.dnnl.OneDnnNet;
+import dlcourse.nn.internal.Compiled;
 import dlcourse.nn.internal.Executable;
 import dlcourse.plot.Display;
 import dlcourse.plot.ProgressBar;
@@ -45,9 +47,19 @@ public final class Trainer {
     }
   }
 
+  /**
+   * What runs the training and evaluation steps. {@code AUTO} (the default) takes oneDNN directly for the models it
+   * supports ({@link OneDnnNet#unsupported}: sequential CNNs with the default cross-entropy) and SameDiff for the
+   * rest; {@code SAMEDIFF} and {@code ONEDNN} force one (the latter fails with the reason on other models). The
+   * system property {@code dlcourse.engine} ({@code auto}, {@code samediff}, {@code onednn}) sets the default.
+   */
+  public enum Engine { AUTO, SAMEDIFF, ONEDNN }
+
   private final Module model;
   private Optimizer optimizer;
   private BiFunction<Tensor, Tensor, Tensor> loss = F::crossEntropy;
+  private boolean defaultLoss = true;
+  private Engine engine = defaultEngine();
   private Function<Tensor, Tensor> forward;
   private boolean classification = true;
   private int epochs = 1;
@@ -58,8 +70,8 @@ public final class Trainer {
   private boolean progress = true;
   private boolean verbose = true;
   private String run = "";
-  private final Map<String, Executable> trainGraphs = new HashMap<>();
-  private final Map<String, Executable> evalGraphs = new HashMap<>();
+  private final Map<String, Compiled> trainGraphs = new HashMap<>();
+  private final Map<String, Compiled> evalGraphs = new HashMap<>();
   private int globalStep;
 
   private Trainer(Module model) {
@@ -90,9 +102,32 @@ public final class Trainer {
    */
   public Trainer loss(BiFunction<Tensor, Tensor, Tensor> loss) {
     this.loss = loss;
+    this.defaultLoss = false;
     trainGraphs.clear();
     evalGraphs.clear();
     return this;
+  }
+
+  /** Which engine runs the steps (default: the {@code dlcourse.engine} property, else {@code AUTO}). */
+  public Trainer engine(Engine engine) {
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    trainGraphs.clear();
+    evalGraphs.clear();
+    return this;
+  }
+
+  public Engine engine() {
+    return engine;
+  }
+
+  private static Engine defaultEngine() {
+    String v = System.getProperty("dlcourse.engine", "auto");
+    try {
+      return Engine.valueOf(v.trim().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("system property dlcourse.engine must be auto, samediff or onednn, got '"
+          + v + "'");
+    }
   }
 
   /** Whether outputs are class logits (N, C) and targets class indices (N): then accuracy is recorded. */
@@ -306,15 +341,25 @@ public final class Trainer {
     }
   }
 
-  private Executable trainGraph(Batch b) {
+  private Compiled trainGraph(Batch b) {
     return trainGraphs.computeIfAbsent(Executable.key(true, b.x(), b.y()), k -> build(true, b));
   }
 
-  private Executable evalGraph(Batch b) {
+  private Compiled evalGraph(Batch b) {
     return evalGraphs.computeIfAbsent(Executable.key(false, b.x(), b.y()), k -> build(false, b));
   }
 
-  private Executable build(boolean training, Batch b) {
+  private Compiled build(boolean training, Batch b) {
+    if (engine != Engine.SAMEDIFF) {
+      String why = defaultLoss && classification
+          ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dataType()) : "a custom loss or a regression";
+      if (why == null) {
+        return new OneDnnNet(model, b.x().shape(), training);
+      }
+      if (engine == Engine.ONEDNN) {
+        throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
+      }
+    }
     return Executable.build(model, training, List.of(b.x().shape(), b.y().shape()),
         List.of(b.x().dataType(), b.y().dataType()), in -> {
           Tensor out = forward.apply(in.get(0));

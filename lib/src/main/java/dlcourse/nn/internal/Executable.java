@@ -18,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A built graph ready to run: placeholders for the inputs, named outputs, optionally a scalar loss whose
  * gradients flow into the module's {@link Parameter#grad()}. One per (input shapes, mode); callers cache them.
  */
-public final class Executable {
+public final class Executable implements Compiled {
   /** What a training step returns: the loss value and every named output (copied out of the graph). */
   public record StepResult(double loss, Map<String, INDArray> outputs) {}
 
@@ -95,6 +95,7 @@ public final class Executable {
   }
 
   /** Runs the graph forward and returns every named output. */
+  @Override
   public Map<String, INDArray> run(INDArray... inputs) {
     Map<String, INDArray> raw = graph.sameDiff().output(feed(inputs), new ArrayList<>(outputNames.values()));
     Map<String, INDArray> out = new LinkedHashMap<>();
@@ -106,6 +107,7 @@ public final class Executable {
    * Forward and backward: sets {@link Parameter#grad()} of every trainable parameter in the graph, applies the
    * state updates (batch-norm running statistics) and returns the loss and outputs.
    */
+  @Override
   public StepResult step(INDArray... inputs) {
     if (lossName == null) {
       throw new IllegalStateException("this graph has no loss output to differentiate");

@@ -7,6 +7,8 @@ import com.google.gson.JsonParser;
 import dlcourse.nn.F;
 import dlcourse.nn.Init;
 import dlcourse.nn.Module;
+import dlcourse.nn.dnnl.OneDnnNet;
+import dlcourse.nn.internal.Compiled;
 import dlcourse.nn.internal.Executable;
 import dlcourse.train.SGD;
 import java.io.IOException;
@@ -110,14 +112,18 @@ public final class Bench {
     }
   }
 
-  /** One training step of our library: the graph runs forward and backward, then SGD updates in place. */
+  /**
+   * One training step of our library, on the engine {@code Trainer} would pick (system property
+   * {@code dlcourse.engine}: auto, samediff or onednn): forward and backward, then SGD updates in place.
+   */
   private static final class OurStep {
-    final Executable exe;
+    final Compiled exe;
+    final String engine;
     final SGD opt;
     final INDArray x;
     final INDArray y;
 
-    OurStep(ReferenceModels.Spec spec) {
+    OurStep(ReferenceModels.Spec spec, boolean sameDiffOnly) {
       Module model = spec.model();
       long[] xShape = new long[spec.inputShape().length + 1];
       xShape[0] = spec.batch();
@@ -130,8 +136,19 @@ public final class Bench {
         labels[i] = r.nextInt(spec.classes());
       }
       y = Nd4j.createFromArray(labels);
-      exe = Executable.build(model, true, List.of(x.shape(), y.shape()), List.of(DataType.FLOAT, DataType.LONG),
-          in -> Map.of("loss", F.crossEntropy(model.call(in.get(0)), in.get(1))));
+      String wanted = System.getProperty("dlcourse.engine", "auto").toLowerCase(Locale.ROOT);
+      String why = sameDiffOnly || wanted.equals("samediff") ? "SameDiff asked for"
+          : OneDnnNet.unsupported(model, x.shape(), x.dataType());
+      if (why == null) {
+        exe = new OneDnnNet(model, x.shape(), true);
+        engine = "oneDNN";
+      } else if (wanted.equals("onednn")) {
+        throw new IllegalArgumentException(spec.description() + ": the oneDNN path cannot run it: " + why);
+      } else {
+        exe = Executable.build(model, true, List.of(x.shape(), y.shape()), List.of(DataType.FLOAT, DataType.LONG),
+            in -> Map.of("loss", F.crossEntropy(model.call(in.get(0)), in.get(1))));
+        engine = "SameDiff";
+      }
       opt = new SGD(model.parameters(), 0.01);
     }
 
@@ -143,16 +160,17 @@ public final class Bench {
     }
   }
 
-  private static OurStep build(String name, ReferenceModels.Spec spec, TorchProcess torch) throws IOException {
+  private static OurStep build(String name, ReferenceModels.Spec spec, TorchProcess torch, boolean sameDiffOnly)
+      throws IOException {
     Init.manualSeed(SEED);
     torch.build(name, spec.batch(), SEED);
-    return new OurStep(spec);
+    return new OurStep(spec, sameDiffOnly);
   }
 
   private static void measure(String name, int threads, Plan plan, double budgetSeconds, TorchProcess torch)
       throws IOException {
     ReferenceModels.Spec spec = ReferenceModels.create(name);
-    OurStep ours = build(name, spec, torch);
+    OurStep ours = build(name, spec, torch, false);
     for (int i = 0; i < plan.warmup(); i++) {
       ours.run();
     }
@@ -169,17 +187,64 @@ public final class Bench {
     }
     double ma = median(a);
     double mb = median(b);
-    System.out.printf(Locale.ROOT, "%-40s batch %3d  %d thr  %3d steps  ours %8.1f ms  pytorch %8.1f ms  %5.2fx%n",
-        spec.description(), spec.batch(), threads, a.size(), ma, mb, ma / mb);
+    System.out.printf(Locale.ROOT, "%-40s batch %3d  %d thr  %3d steps  ours %-8s %8.1f ms  pytorch %8.1f ms  %5.2fx%n",
+        spec.description(), spec.batch(), threads, a.size(), ours.engine, ma, mb, ma / mb);
     System.out.flush();
   }
 
   /** Times every op of our graph over a few steps and prints the ops that take the most time. */
   private static void profile(String name, int threads, TorchProcess torch) throws IOException {
     ReferenceModels.Spec spec = ReferenceModels.create(name);
-    OurStep ours = build(name, spec, torch);
+    OurStep ours = build(name, spec, torch, false);
+    if (ours.exe instanceof OneDnnNet net) {
+      profileOneDnn(spec, threads, ours, net);
+    } else {
+      profileSameDiff(spec, threads, ours);
+    }
+    torch.run(name, 3);
+    int steps = spec.batch() <= 64 ? 10 : 4;
+    JsonObject tp = JsonParser.parseString(torch.ask("profile " + name + " " + steps)).getAsJsonObject();
+    double torchMs = tp.get("step_ms").getAsDouble();
+    System.out.printf(Locale.ROOT, "  PyTorch, same model and threads (autograd profiler, self CPU time): "
+        + "%.1f ms/step mean over %d steps (profiled)%n", torchMs, steps);
+    System.out.println("    op                                            ms/step   % of step  calls/step");
+    for (JsonElement row : tp.getAsJsonArray("ops")) {
+      JsonArray r = row.getAsJsonArray();
+      double ms = r.get(1).getAsDouble();
+      System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%% %8d%n", r.get(0).getAsString(), ms, 100 * ms / torchMs,
+          r.get(2).getAsLong());
+    }
+  }
+
+  /** Milliseconds per primitive call of the oneDNN path, over a few steps after warm-up. */
+  private static void profileOneDnn(ReferenceModels.Spec spec, int threads, OurStep ours, OneDnnNet net) {
+    for (int i = 0; i < 3; i++) {
+      ours.run();
+    }
+    net.resetTimings();
+    int steps = spec.batch() <= 64 ? 10 : 4;
+    List<Double> totals = new ArrayList<>();
+    for (int i = 0; i < steps; i++) {
+      totals.add(ours.run());
+    }
+    double mean = totals.stream().mapToDouble(Double::doubleValue).sum() / steps;
+    System.out.printf(Locale.ROOT, "profile %s, batch %d, %d threads, oneDNN: %.1f ms/step mean over %d steps "
+        + "(median %.1f)%n", spec.description(), spec.batch(), threads, mean, steps, median(totals));
+    System.out.println("  oneDNN implementations: " + net.implementations());
+    System.out.println("  by primitive call:  ms/step   % of step");
+    double sum = 0;
+    for (var e : net.timings().entrySet()) {
+      double ms = e.getValue();
+      sum += ms;
+      System.out.printf(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", e.getKey(), ms, 100 * ms / mean);
+    }
+    System.out.printf(Locale.ROOT, "    %-60s %8.2f %8.1f%%  (the rest: linear layers, loss, SGD, copies)%n",
+        "(sum of rows)", sum, 100 * sum / mean);
+  }
+
+  private static void profileSameDiff(ReferenceModels.Spec spec, int threads, OurStep ours) {
     OpTimer timer = new OpTimer();
-    ours.exe.graph().sameDiff().addListeners(timer);
+    ((Executable) ours.exe).graph().sameDiff().addListeners(timer);
     for (int i = 0; i < 3; i++) {
       ours.run();
       timer.stepDone();
@@ -205,18 +270,6 @@ public final class Bench {
         median(totals), optimizerMs / steps);
     printTable("by op type", timer.byType(), steps, mean, 40);
     printTable("by graph op (top 25)", timer.byOp(), steps, mean, 25);
-    torch.run(name, 3);
-    JsonObject tp = JsonParser.parseString(torch.ask("profile " + name + " " + steps)).getAsJsonObject();
-    double torchMs = tp.get("step_ms").getAsDouble();
-    System.out.printf(Locale.ROOT, "  PyTorch, same model and threads (autograd profiler, self CPU time): "
-        + "%.1f ms/step mean over %d steps (profiled)%n", torchMs, steps);
-    System.out.println("    op                                            ms/step   % of step  calls/step");
-    for (JsonElement row : tp.getAsJsonArray("ops")) {
-      JsonArray r = row.getAsJsonArray();
-      double ms = r.get(1).getAsDouble();
-      System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%% %8d%n", r.get(0).getAsString(), ms, 100 * ms / torchMs,
-          r.get(2).getAsLong());
-    }
   }
 
   private static void printTable(String title, Map<String, OpTimer.Entry> map, int steps, double stepMs, int limit) {
@@ -250,7 +303,8 @@ public final class Bench {
     System.out.println("dlcourse bench: training step (forward + backward + SGD, cross-entropy, random batch), "
         + "median after warm-up; ours and PyTorch alternate in rounds in this one run");
     System.out.println("  CPU:     " + cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
-    System.out.println("  ours:    dlcourse nn on SameDiff, ND4J " + nd4jVersion() + ", Java "
+    System.out.println("  ours:    dlcourse nn: oneDNN 2.5.2 called directly for the CNNs it runs (dlcourse.nn.dnnl), else "
+        + "SameDiff; ND4J " + nd4jVersion() + ", Java "
         + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
     System.out.println("  PyTorch: " + torchInfo);
     System.out.println("  threads: OMP_NUM_THREADS per model (same for both sides), shown on each line");

@@ -1,5 +1,6 @@
 package dlcourse.train.bench;
 
+import dlcourse.nn.AdaptiveMaxPool2d;
 import dlcourse.nn.Conv2d;
 import dlcourse.nn.Flatten;
 import dlcourse.nn.Linear;
@@ -8,7 +9,6 @@ import dlcourse.nn.Module;
 import dlcourse.nn.PaddingMode;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
-import dlcourse.nn.Tensor;
 import java.util.List;
 
 /**
@@ -67,18 +67,10 @@ public final class ReferenceModels {
     return new Sequential(
         conv(3, 32, 1, mode), new ReLU(), conv(32, 32, 2, mode), new ReLU(),
         conv(32, 64, 2, mode), new ReLU(), conv(64, 64, 2, mode), new ReLU(),
-        new GlobalMaxPool(), new Linear(64, 2));
+        new AdaptiveMaxPool2d(1), new Flatten(), new Linear(64, 2));
   }
 
   private static Conv2d conv(long in, long out, int stride, PaddingMode mode) {
     return new Conv2d(in, out, 3).stride(stride).padding(2).paddingMode(mode).bias(false);
-  }
-
-  /** (N, C, H, W) -> (N, C): maximum over H and W. */
-  static final class GlobalMaxPool extends Module {
-    @Override
-    public Tensor forward(Tensor x) {
-      return x.max(false, 2, 3);
-    }
   }
 }

@@ -34,7 +34,8 @@ class ReferenceModelsTest {
       assertEquals(65_506, spec.model().numParameters(), name);
       Summary s = spec.model().summary(2, 3, 32, 32);
       assertEquals("(2, 64, 6, 6)", s.outputShapes().get(7), name);
-      assertEquals("(2, 2)", s.outputShapes().get(9), name);
+      assertEquals("(2, 64, 1, 1)", s.outputShapes().get(8), name); // global max pool, as in the notebook
+      assertEquals("(2, 2)", s.outputShapes().get(10), name);
       assertEquals(200, spec.batch());
     }
   }

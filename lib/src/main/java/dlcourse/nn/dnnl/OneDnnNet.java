@@ -1,0 +1,530 @@
+package dlcourse.nn.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import dlcourse.nn.AdaptiveMaxPool2d;
+import dlcourse.nn.Conv2d;
+import dlcourse.nn.Flatten;
+import dlcourse.nn.Linear;
+import dlcourse.nn.MaxPool2d;
+import dlcourse.nn.Module;
+import dlcourse.nn.PaddingMode;
+import dlcourse.nn.Parameter;
+import dlcourse.nn.ReLU;
+import dlcourse.nn.Sequential;
+import dlcourse.nn.dnnl.Dnnl.Buf;
+import dlcourse.nn.dnnl.Dnnl.Call;
+import dlcourse.nn.internal.Compiled;
+import dlcourse.nn.internal.Executable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_pooling_v2_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A sequential CNN with cross-entropy loss, run by oneDNN primitives called directly instead of a SameDiff graph:
+ * the fast path for the homework's convolutional classifiers ({@code ../shared/ENGINE-NOTES.md}, lever 7).
+ *
+ * <p>Supported: a (nested) {@link Sequential} of {@link Conv2d} (any stride and padding, padding modes zeros,
+ * reflect, replicate and circular, bias or not, no dilation), {@link ReLU}, {@link MaxPool2d},
+ * {@link AdaptiveMaxPool2d} with output sizes dividing the input, then {@link Flatten}, then {@link Linear} and
+ * {@link ReLU} layers, on float inputs {@code (N, C, H, W)} with class-index targets. {@link #unsupported} says
+ * why another model is not; callers then use {@link Executable}.
+ *
+ * <p>How it runs: every primitive is created once per input shape with its buffers, which are reused by every
+ * step. Activations stay in oneDNN's blocked layout ({@code nChw8c} when the channels are a multiple of 8) from
+ * convolution to convolution; a ReLU after a convolution is the convolution's post-op, and its backward pass
+ * reads the stored output. Mirror padding modes copy border rows and columns with region reorders (their
+ * backward adds them back), so the convolution itself always pads with zeros. The first layer does not compute
+ * the gradient of the input. The linear layers and the loss run as ND4J matrix products.
+ */
+public final class OneDnnNet implements Compiled {
+  private final List<Parameter> trainable = new ArrayList<>();
+  private final List<Runnable> bindParameters = new ArrayList<>();
+  private final List<Call> forward = new ArrayList<>();
+  private final List<Call> backward = new ArrayList<>(); // in execution order
+  private final List<Linear> tail = new ArrayList<>();
+  private final List<Boolean> tailRelu = new ArrayList<>();
+  private final long[] inputShape;
+  private final Buf input;
+  private final Buf flat; // the last feature map in plain (N, C, H, W) order, the linear layers' input
+  private final Buf flatGrad;
+  private final Call toFlat;
+  private final Call fromFlatGrad;
+  private final dnnl_stream stream = Dnnl.newStream();
+  private final List<String> implementations = new ArrayList<>();
+
+  /**
+   * Why {@code model} cannot run here, or {@code null} when it can. Also null only if oneDNN loads on this
+   * platform.
+   */
+  public static String unsupported(Module model, long[] inputShape, DataType inputType) {
+    if (inputShape.length != 4 || inputType != DataType.FLOAT) {
+      return "needs float input (N, C, H, W), got " + inputType + " " + Arrays.toString(inputShape);
+    }
+    List<Module> layers = new ArrayList<>();
+    String flattened = leaves(model, layers);
+    if (flattened != null) {
+      return flattened;
+    }
+    boolean features = true;
+    boolean sawLinear = false;
+    for (Module m : layers) {
+      for (Parameter p : m.parameters()) {
+        if (p.data().dataType() != DataType.FLOAT) {
+          return "parameter " + p.name() + " of " + m + " is " + p.data().dataType() + ", not FLOAT";
+        }
+      }
+      if (features) {
+        if (m instanceof Conv2d c) {
+          if (c.dilation()[0] != 1 || c.dilation()[1] != 1) {
+            return "dilated convolution " + c;
+          }
+        } else if (m instanceof AdaptiveMaxPool2d) {
+          continue; // divisibility is checked against the actual sizes when compiling
+        } else if (m instanceof Flatten f) {
+          if (f.startDim() != 1) {
+            return "Flatten(startDim=" + f.startDim() + ")";
+          }
+          features = false;
+        } else if (!(m instanceof ReLU || m instanceof MaxPool2d)) {
+          return "layer " + m.getClass().getSimpleName() + " before Flatten";
+        }
+      } else if (m instanceof Linear) {
+        sawLinear = true;
+      } else if (!(m instanceof ReLU)) {
+        return "layer " + m.getClass().getSimpleName() + " after Flatten";
+      }
+    }
+    if (features || !sawLinear) {
+      return "needs Flatten followed by Linear layers (the output must be class logits)";
+    }
+    if (!Dnnl.available()) {
+      return "oneDNN does not load here: " + Dnnl.loadFailure();
+    }
+    return null;
+  }
+
+  private static String leaves(Module m, List<Module> out) {
+    if (m.getClass() == Sequential.class) {
+      for (Module child : ((Sequential) m).layers()) {
+        String r = leaves(child, out);
+        if (r != null) {
+          return r;
+        }
+      }
+      return null;
+    }
+    List<Class<?>> known = List.of(Conv2d.class, ReLU.class, MaxPool2d.class, AdaptiveMaxPool2d.class,
+        Flatten.class, Linear.class);
+    if (!known.contains(m.getClass())) {
+      return "layer " + m.getClass().getName() + " (oneDNN path runs " + known.stream().map(Class::getSimpleName)
+          .toList() + " in a Sequential)";
+    }
+    out.add(m);
+    return null;
+  }
+
+  /**
+   * Prepares {@code model} for inputs of {@code inputShape}; with {@code training} false only {@link #run}
+   * works. The model's parameters are read at every call, so optimizer updates are seen.
+   *
+   * @throws IllegalArgumentException with the reason when {@link #unsupported} is not null
+   */
+  public OneDnnNet(Module model, long[] inputShape, boolean training) {
+    String why = unsupported(model, inputShape, DataType.FLOAT);
+    if (why != null) {
+      throw new IllegalArgumentException("the oneDNN path cannot run this model: " + why);
+    }
+    this.inputShape = inputShape.clone();
+    List<Module> layers = new ArrayList<>();
+    leaves(model, layers);
+    long[] shape = inputShape.clone();
+    input = Buf.allocate(Dnnl.md(dnnl_nchw, shape));
+    Buf x = input;
+    Buf gx = null; // no gradient for the model's input
+    List<List<Call>> backwardStages = new ArrayList<>();
+    int i = 0;
+    while (!(layers.get(i) instanceof Flatten)) {
+      Module m = layers.get(i);
+      boolean reluNext = layers.get(i + 1) instanceof ReLU;
+      List<Call> back = new ArrayList<>();
+      Buf[] yg;
+      if (m instanceof Conv2d c) {
+        yg = conv(c, reluNext, x, gx, shape, training, back);
+        i += reluNext ? 2 : 1;
+      } else if (m instanceof ReLU) {
+        yg = relu(x, gx, training, back);
+        i++;
+      } else {
+        yg = pool(m, x, gx, shape, training, back);
+        i++;
+      }
+      x = yg[0];
+      gx = yg[1];
+      shape = dims(x.md);
+      backwardStages.add(back);
+    }
+    flat = Buf.allocate(Dnnl.md(dnnl_nchw, shape));
+    toFlat = Dnnl.reorder(x, flat, null, "features to plain layout");
+    if (training) {
+      flatGrad = Buf.allocate(flat.md);
+      fromFlatGrad = Dnnl.reorder(flatGrad, gx, null, "feature gradient to blocked layout");
+    } else {
+      flatGrad = null;
+      fromFlatGrad = null;
+    }
+    for (i++; i < layers.size(); i++) {
+      if (layers.get(i) instanceof Linear l) {
+        tail.add(l);
+        tailRelu.add(i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU);
+        trainable.add(l.weight());
+        if (l.bias() != null) {
+          trainable.add(l.bias());
+        }
+      } else if (i == 0 || !(layers.get(i - 1) instanceof Linear)) {
+        throw new IllegalArgumentException("the oneDNN path runs ReLU after Flatten only right after a Linear layer");
+      }
+    }
+    for (int s = backwardStages.size() - 1; s >= 0; s--) {
+      backward.addAll(backwardStages.get(s));
+    }
+  }
+
+  /** The oneDNN implementations chosen for the convolutions and pools, e.g. {@code jit:avx2}, in layer order. */
+  public List<String> implementations() {
+    return List.copyOf(implementations);
+  }
+
+  private static long[] dims(dnnl_memory_desc_t md) {
+    long[] d = new long[md.ndims()];
+    md.dims().get(d);
+    return d;
+  }
+
+  /** Activations in oneDNN's 8-channel blocks when the channels allow it (its AVX2 kernels' own layout). */
+  private static int layout(long channels) {
+    return channels % 8 == 0 ? dnnl_nChw8c : dnnl_nchw;
+  }
+
+  private Buf[] conv(Conv2d c, boolean relu, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
+    int[] k = c.kernelSize();
+    long[] strides = {c.stride()[0], c.stride()[1]};
+    long[] pad = {c.padding()[0], c.padding()[1]};
+    Buf src = x;
+    Buf gsrc = gx;
+    long[] srcShape = in;
+    List<Call> padBack = new ArrayList<>();
+    if (c.paddingMode() != PaddingMode.ZEROS && (pad[0] > 0 || pad[1] > 0)) {
+      srcShape = new long[] {in[0], in[1], in[2] + 2 * pad[0], in[3] + 2 * pad[1]};
+      boolean blocked = Dnnl.same(x.md, Dnnl.md(dnnl_nChw8c, in));
+      src = Buf.allocate(Dnnl.md(blocked ? dnnl_nChw8c : dnnl_nchw, srcShape));
+      forward.addAll(Padding.copyBorders(x, src, in, pad, c.paddingMode()));
+      if (gx != null) {
+        gsrc = Buf.allocate(src.md);
+        padBack.addAll(Padding.addBordersBack(gsrc, gx, in, pad, c.paddingMode()));
+      }
+      pad = new long[] {0, 0};
+    }
+    long out = c.outChannels();
+    long[] o = {(srcShape[2] + 2 * pad[0] - k[0]) / strides[0] + 1, (srcShape[3] + 2 * pad[1] - k[1]) / strides[1] + 1};
+    long[] wShape = {out, c.inChannels(), k[0], k[1]};
+    dnnl_memory_desc_t anyWeights = Dnnl.md(dnnl_format_tag_any, wShape);
+    dnnl_memory_desc_t biasMd = c.bias() == null ? null : Dnnl.md(dnnl_x, out);
+    dnnl_memory_desc_t dstMd = Dnnl.md(layout(out), in[0], out, o[0], o[1]);
+    dnnl_convolution_desc_t fd = new dnnl_convolution_desc_t();
+    Dnnl.check(dnnl_convolution_forward_desc_init(fd, training ? dnnl_forward_training : dnnl_forward_inference,
+        dnnl_convolution_direct, src.md, anyWeights, biasMd, dstMd, strides, pad, pad), "convolution " + c);
+    dnnl_primitive_desc fpd = Dnnl.pd(fd, relu ? Dnnl.reluPostOp() : null, null, "convolution " + c);
+    implementations.add("conv " + Dnnl.implementation(fpd));
+    Buf y = Buf.allocate(Dnnl.query(fpd, dnnl_query_dst_md));
+    Buf wPlain = Buf.view(Dnnl.md(dnnl_oihw, wShape));
+    Buf w = converted(wPlain, Dnnl.query(fpd, dnnl_query_weights_md), forward, "weights to blocked layout " + c);
+    Buf b = biasMd == null ? null : Buf.view(biasMd);
+    bindParameters.add(() -> {
+      wPlain.bind(c.weight().data());
+      if (b != null) {
+        b.bind(c.bias().data());
+      }
+    });
+    Call call = new Call(Dnnl.primitive(fpd, "convolution"), "convolution " + c).arg(DNNL_ARG_SRC, src)
+        .arg(DNNL_ARG_WEIGHTS, w).arg(DNNL_ARG_DST, y);
+    forward.add(b == null ? call : call.arg(DNNL_ARG_BIAS, b));
+    if (!training) {
+      return new Buf[] {y, null};
+    }
+    Buf gy = Buf.allocate(y.md);
+    if (relu) {
+      back.add(reluBackward(y, gy, gy));
+    }
+    dnnl_primitive_desc wpd = weightGradient(src.md, anyWeights, biasMd, gy.md, strides, pad, fpd, c);
+    Buf wsrc = src;
+    if (Dnnl.implementation(wpd).startsWith("ref")) {
+      // Few input channels in plain layout (a grey-scale first layer) leave only the reference kernel, 100x slower
+      // than the input copied into the 8-channel blocks the AVX2 kernel reads.
+      dnnl_primitive_desc blocked = weightGradient(Dnnl.md(dnnl_format_tag_any, srcShape), anyWeights, biasMd, gy.md,
+          strides, pad, fpd, c);
+      if (!Dnnl.implementation(blocked).startsWith("ref")) {
+        wpd = blocked;
+        wsrc = Buf.allocate(Dnnl.query(wpd, dnnl_query_src_md));
+        back.add(Dnnl.reorder(src, wsrc, null, "input to weight-gradient layout " + c));
+      }
+    }
+    implementations.add("conv weight grad " + Dnnl.implementation(wpd));
+    Buf gwPlain = Buf.allocate(wPlain.md);
+    Buf gw = Buf.allocate(Dnnl.query(wpd, dnnl_query_diff_weights_md));
+    trainable.add(c.weight());
+    Call wcall = new Call(Dnnl.primitive(wpd, "convolution weight gradient"), "convolution weight gradient " + c)
+        .arg(DNNL_ARG_SRC, wsrc).arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_WEIGHTS, gw);
+    if (b != null) {
+      Buf gb = Buf.allocate(biasMd);
+      wcall.arg(DNNL_ARG_DIFF_BIAS, gb);
+      gradients.put(c.bias(), gb);
+      trainable.add(c.bias());
+    }
+    gradients.put(c.weight(), gwPlain);
+    back.add(wcall);
+    back.add(Dnnl.reorder(gw, gwPlain, null, "weight gradient to plain layout " + c));
+    if (gsrc != null) {
+      dnnl_convolution_desc_t dd = new dnnl_convolution_desc_t();
+      Dnnl.check(dnnl_convolution_backward_data_desc_init(dd, dnnl_convolution_direct, gsrc.md, anyWeights, gy.md,
+          strides, pad, pad), "convolution input gradient " + c);
+      dnnl_primitive_desc dpd = Dnnl.pd(dd, null, fpd, "convolution input gradient " + c);
+      implementations.add("conv input grad " + Dnnl.implementation(dpd));
+      dnnl_memory_desc_t bdWeights = Dnnl.query(dpd, dnnl_query_weights_md);
+      Buf wd2 = Dnnl.same(bdWeights, w.md) ? w : converted(wPlain, bdWeights, back, "weights to input-gradient layout " + c);
+      back.add(new Call(Dnnl.primitive(dpd, "convolution input gradient"), "convolution input gradient " + c)
+          .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WEIGHTS, wd2).arg(DNNL_ARG_DIFF_SRC, gsrc));
+      back.addAll(padBack);
+    }
+    return new Buf[] {y, gy};
+  }
+
+  private static dnnl_primitive_desc weightGradient(dnnl_memory_desc_t src, dnnl_memory_desc_t weights,
+      dnnl_memory_desc_t bias, dnnl_memory_desc_t diffDst, long[] strides, long[] pad, dnnl_primitive_desc forward,
+      Conv2d c) {
+    dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
+    Dnnl.check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, src, weights, bias, diffDst,
+        strides, pad, pad), "convolution weight gradient " + c);
+    return Dnnl.pd(d, null, forward, "convolution weight gradient " + c);
+  }
+
+  /** {@code plain} itself when {@code want} is its layout, else a buffer of layout {@code want} filled by a reorder. */
+  private static Buf converted(Buf plain, dnnl_memory_desc_t want, List<Call> calls, String name) {
+    if (Dnnl.same(plain.md, want)) {
+      return plain;
+    }
+    Buf b = Buf.allocate(want);
+    calls.add(Dnnl.reorder(plain, b, null, name));
+    return b;
+  }
+
+  private final Map<Parameter, Buf> gradients = new LinkedHashMap<>();
+
+  private static Call reluBackward(Buf y, Buf gy, Buf gx) {
+    dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
+    Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, y.md, 0f, 0f),
+        "ReLU");
+    dnnl_primitive_desc fpd = Dnnl.pd(f, null, null, "ReLU");
+    dnnl_eltwise_desc_t d = new dnnl_eltwise_desc_t();
+    Dnnl.check(dnnl_eltwise_backward_desc_init(d, dnnl_eltwise_relu_use_dst_for_bwd, gy.md, y.md, 0f, 0f),
+        "ReLU gradient");
+    dnnl_primitive_desc bpd = Dnnl.pd(d, null, fpd, "ReLU gradient");
+    return new Call(Dnnl.primitive(bpd, "ReLU gradient"), "ReLU gradient").arg(DNNL_ARG_DST, y)
+        .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_SRC, gx);
+  }
+
+  private Buf[] relu(Buf x, Buf gx, boolean training, List<Call> back) {
+    dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
+    Dnnl.check(dnnl_eltwise_forward_desc_init(f, training ? dnnl_forward_training : dnnl_forward_inference,
+        dnnl_eltwise_relu_use_dst_for_bwd, x.md, 0f, 0f), "ReLU");
+    dnnl_primitive_desc fpd = Dnnl.pd(f, null, null, "ReLU");
+    Buf y = Buf.allocate(x.md);
+    forward.add(new Call(Dnnl.primitive(fpd, "ReLU"), "ReLU").arg(DNNL_ARG_SRC, x).arg(DNNL_ARG_DST, y));
+    if (!training) {
+      return new Buf[] {y, null};
+    }
+    Buf gy = Buf.allocate(y.md);
+    if (gx != null) {
+      back.add(reluBackward(y, gy, gx));
+    }
+    return new Buf[] {y, gy};
+  }
+
+  private Buf[] pool(Module m, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
+    long[] kernel;
+    long[] strides;
+    long[] padL;
+    long[] o;
+    if (m instanceof MaxPool2d p) {
+      kernel = new long[] {p.kernelSize()[0], p.kernelSize()[1]};
+      strides = new long[] {p.stride()[0], p.stride()[1]};
+      padL = new long[] {p.padding()[0], p.padding()[1]};
+      o = p.outputSize(in[2], in[3]);
+    } else {
+      int[] size = ((AdaptiveMaxPool2d) m).outputSize();
+      if (in[2] % size[0] != 0 || in[3] % size[1] != 0) {
+        throw new IllegalArgumentException("the oneDNN path runs AdaptiveMaxPool2d only when the output size "
+            + Arrays.toString(size) + " divides the input " + in[2] + "x" + in[3]);
+      }
+      kernel = new long[] {in[2] / size[0], in[3] / size[1]};
+      strides = kernel.clone();
+      padL = new long[] {0, 0};
+      o = new long[] {size[0], size[1]};
+    }
+    long[] padR = new long[2];
+    for (int d = 0; d < 2; d++) { // ceil mode reads past the end: a larger right padding, never a smaller one
+      padR[d] = Math.max(padL[d], (o[d] - 1) * strides[d] + kernel[d] - in[2 + d] - padL[d]);
+    }
+    long[] dilation = {0, 0};
+    dnnl_memory_desc_t dstMd = Dnnl.md(layout(in[1]), in[0], in[1], o[0], o[1]);
+    dnnl_pooling_v2_desc_t fd = new dnnl_pooling_v2_desc_t();
+    Dnnl.check(dnnl_pooling_v2_forward_desc_init(fd, training ? dnnl_forward_training : dnnl_forward_inference,
+        dnnl_pooling_max, x.md, dstMd, strides, kernel, dilation, padL, padR), "max pooling " + m);
+    dnnl_primitive_desc fpd = Dnnl.pd(fd, null, null, "max pooling " + m);
+    implementations.add("pool " + Dnnl.implementation(fpd));
+    Buf y = Buf.allocate(Dnnl.query(fpd, dnnl_query_dst_md));
+    Call call = new Call(Dnnl.primitive(fpd, "max pooling"), "max pooling " + m).arg(DNNL_ARG_SRC, x)
+        .arg(DNNL_ARG_DST, y);
+    if (!training) {
+      forward.add(call);
+      return new Buf[] {y, null};
+    }
+    Buf ws = Buf.allocate(Dnnl.query(fpd, dnnl_query_workspace_md));
+    forward.add(call.arg(DNNL_ARG_WORKSPACE, ws));
+    Buf gy = Buf.allocate(y.md);
+    if (gx != null) {
+      dnnl_pooling_v2_desc_t bd = new dnnl_pooling_v2_desc_t();
+      Dnnl.check(dnnl_pooling_v2_backward_desc_init(bd, dnnl_pooling_max, gx.md, gy.md, strides, kernel, dilation,
+          padL, padR), "max pooling gradient " + m);
+      dnnl_primitive_desc bpd = Dnnl.pd(bd, null, fpd, "max pooling gradient " + m);
+      back.add(new Call(Dnnl.primitive(bpd, "max pooling gradient"), "max pooling gradient " + m)
+          .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WORKSPACE, ws).arg(DNNL_ARG_DIFF_SRC, gx));
+    }
+    return new Buf[] {y, gy};
+  }
+
+  private void checkInput(INDArray x) {
+    if (!Arrays.equals(x.shape(), inputShape)) {
+      throw new IllegalArgumentException("this oneDNN net was prepared for input " + Arrays.toString(inputShape)
+          + ", got " + Arrays.toString(x.shape()));
+    }
+  }
+
+  /** Runs the convolutional part and the linear layers; returns the activations of the linear part. */
+  private List<INDArray> forwardPass(INDArray x) {
+    checkInput(x);
+    bindParameters.forEach(Runnable::run);
+    input.array.reshape(inputShape).assign(x);
+    for (Call c : forward) {
+      c.run(stream);
+    }
+    toFlat.run(stream);
+    List<INDArray> acts = new ArrayList<>();
+    INDArray h = flat.array.reshape(inputShape[0], flat.array.length() / inputShape[0]);
+    acts.add(h);
+    for (int i = 0; i < tail.size(); i++) {
+      Linear l = tail.get(i);
+      h = h.mmul(l.weight().data().transpose());
+      if (l.bias() != null) {
+        h.addiRowVector(l.bias().data());
+      }
+      if (tailRelu.get(i)) {
+        h = org.nd4j.linalg.ops.transforms.Transforms.relu(h, false);
+      }
+      acts.add(h);
+    }
+    return acts;
+  }
+
+  @Override
+  public Map<String, INDArray> run(INDArray... inputs) {
+    List<INDArray> acts = forwardPass(inputs[0]);
+    INDArray logits = acts.get(acts.size() - 1);
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    out.put("output", logits.dup());
+    if (inputs.length > 1) {
+      out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) CrossEntropy.of(logits, inputs[1]).loss()));
+    }
+    return out;
+  }
+
+  @Override
+  public Executable.StepResult step(INDArray... inputs) {
+    if (flatGrad == null) {
+      throw new IllegalStateException("this oneDNN net was prepared for evaluation only");
+    }
+    List<INDArray> acts = forwardPass(inputs[0]);
+    INDArray logits = acts.get(acts.size() - 1);
+    CrossEntropy ce = CrossEntropy.of(logits, inputs[1]);
+    INDArray g = ce.gradient();
+    for (int i = tail.size() - 1; i >= 0; i--) {
+      Linear l = tail.get(i);
+      if (tailRelu.get(i)) {
+        g = g.mul(acts.get(i + 1).gt(0).castTo(DataType.FLOAT));
+      }
+      INDArray h = acts.get(i);
+      l.weight().grad(g.transpose().mmul(h));
+      if (l.bias() != null) {
+        l.bias().grad(g.sum(0).reshape(l.bias().shape()));
+      }
+      INDArray gh = g.mmul(l.weight().data());
+      g = gh;
+    }
+    flatGrad.array.reshape(g.shape()).assign(g);
+    fromFlatGrad.run(stream);
+    for (Call c : backward) {
+      c.run(stream);
+    }
+    gradients.forEach((p, b) -> p.grad(b.array.reshape(p.shape())));
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    out.put("output", logits.dup());
+    out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) ce.loss()));
+    return new Executable.StepResult(ce.loss(), out);
+  }
+
+  /**
+   * Where the time went: for each primitive call (in execution order, forward then backward), its name and the
+   * milliseconds per run since the start or {@link #resetTimings()}. Calls with the same name are summed.
+   */
+  public Map<String, Double> timings() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    List<Call> all = new ArrayList<>(forward);
+    all.add(toFlat);
+    if (fromFlatGrad != null) {
+      all.add(fromFlatGrad);
+    }
+    all.addAll(backward);
+    for (Call c : all) {
+      if (c.runs() > 0) {
+        out.merge(c.name(), c.nanos() / 1e6 / c.runs(), Double::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Starts {@link #timings()} afresh (after a warm-up, say). */
+  public void resetTimings() {
+    forward.forEach(Call::resetTiming);
+    backward.forEach(Call::resetTiming);
+    toFlat.resetTiming();
+    if (fromFlatGrad != null) {
+      fromFlatGrad.resetTiming();
+    }
+  }
+
+  /** The parameters this net sets gradients for. */
+  public List<Parameter> parameters() {
+    return List.copyOf(trainable);
+  }
+}

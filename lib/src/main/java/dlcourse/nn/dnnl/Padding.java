@@ -1,0 +1,102 @@
+package dlcourse.nn.dnnl;
+
+import dlcourse.nn.PaddingMode;
+import dlcourse.nn.dnnl.Dnnl.Buf;
+import dlcourse.nn.dnnl.Dnnl.Call;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reflect, replicate and circular padding as region copies between oneDNN buffers of the same layout, and its
+ * exact backward pass (ND4J's {@code pad} op gets the mirror modes' gradient wrong: ENGINE-NOTES).
+ *
+ * <p>Forward, for an input of {@code (N, C, H, W)} and padding {@code (pH, pW)}: the input goes to the middle
+ * of the padded buffer; each border row (middle columns only) is copied from the input row the mode names;
+ * then each border column, over the full padded height, is copied from a middle column of the padded buffer,
+ * which fills the corners too. Backward runs the adjoint in reverse: border columns are added onto their
+ * source columns, border rows onto their source rows, and the middle is the input's gradient.
+ */
+final class Padding {
+  private Padding() {}
+
+  /** The input index a padded position {@code t} (relative to the input, may be negative or >= n) reads. */
+  static long source(long t, long n, PaddingMode mode) {
+    if (t >= 0 && t < n) {
+      return t;
+    }
+    return switch (mode) {
+      case REPLICATE -> t < 0 ? 0 : n - 1;
+      case REFLECT -> t < 0 ? -t : 2 * (n - 1) - t;
+      case CIRCULAR -> Math.floorMod(t, n);
+      default -> throw new IllegalArgumentException("no border copy for padding mode " + mode);
+    };
+  }
+
+  static List<Call> copyBorders(Buf x, Buf padded, long[] in, long[] pad, PaddingMode mode) {
+    check(in, pad, mode);
+    long n = in[0];
+    long c = in[1];
+    long h = in[2];
+    long w = in[3];
+    long hp = h + 2 * pad[0];
+    List<Call> calls = new ArrayList<>();
+    calls.add(Dnnl.reorder(x, Buf.region(padded, in, new long[] {0, 0, pad[0], pad[1]}), null, mode + " padding: middle"));
+    for (long r : borders(h, pad[0])) {
+      Buf from = Buf.region(x, new long[] {n, c, 1, w}, new long[] {0, 0, source(r - pad[0], h, mode), 0});
+      Buf to = Buf.region(padded, new long[] {n, c, 1, w}, new long[] {0, 0, r, pad[1]});
+      calls.add(Dnnl.reorder(from, to, null, mode + " padding: border rows"));
+    }
+    for (long col : borders(w, pad[1])) {
+      Buf from = Buf.region(padded, new long[] {n, c, hp, 1}, new long[] {0, 0, 0, pad[1] + source(col - pad[1], w, mode)});
+      Buf to = Buf.region(padded, new long[] {n, c, hp, 1}, new long[] {0, 0, 0, col});
+      calls.add(Dnnl.reorder(from, to, null, mode + " padding: border columns"));
+    }
+    return calls;
+  }
+
+  /** The adjoint of {@link #copyBorders}: reads (and changes) {@code paddedGrad}, writes {@code grad}. */
+  static List<Call> addBordersBack(Buf paddedGrad, Buf grad, long[] in, long[] pad, PaddingMode mode) {
+    check(in, pad, mode);
+    long n = in[0];
+    long c = in[1];
+    long h = in[2];
+    long w = in[3];
+    long hp = h + 2 * pad[0];
+    List<Call> calls = new ArrayList<>();
+    for (long col : borders(w, pad[1])) {
+      Buf from = Buf.region(paddedGrad, new long[] {n, c, hp, 1}, new long[] {0, 0, 0, col});
+      Buf to = Buf.region(paddedGrad, new long[] {n, c, hp, 1},
+          new long[] {0, 0, 0, pad[1] + source(col - pad[1], w, mode)});
+      calls.add(Dnnl.reorder(from, to, Dnnl.accumulate(), mode + " padding gradient: border columns"));
+    }
+    for (long r : borders(h, pad[0])) {
+      Buf from = Buf.region(paddedGrad, new long[] {n, c, 1, w}, new long[] {0, 0, r, pad[1]});
+      Buf to = Buf.region(paddedGrad, new long[] {n, c, 1, w},
+          new long[] {0, 0, pad[0] + source(r - pad[0], h, mode), pad[1]});
+      calls.add(Dnnl.reorder(from, to, Dnnl.accumulate(), mode + " padding gradient: border rows"));
+    }
+    calls.add(Dnnl.reorder(Buf.region(paddedGrad, in, new long[] {0, 0, pad[0], pad[1]}), grad, null,
+        mode + " padding gradient: middle"));
+    return calls;
+  }
+
+  /** Padded indices outside the middle: {@code 0 .. p-1} and {@code p+n .. 2p+n-1}. */
+  private static List<Long> borders(long n, long p) {
+    List<Long> out = new ArrayList<>();
+    for (long i = 0; i < p; i++) {
+      out.add(i);
+      out.add(p + n + i);
+    }
+    return out;
+  }
+
+  private static void check(long[] in, long[] pad, PaddingMode mode) {
+    for (int d = 0; d < 2; d++) {
+      long n = in[2 + d];
+      if (mode == PaddingMode.REFLECT ? pad[d] >= n : pad[d] > n) {
+        throw new IllegalArgumentException(mode + " padding " + pad[d] + " is too large for size " + n
+            + " (PyTorch's rule: reflect needs padding < size, circular and replicate padding <= size)");
+      }
+    }
+  }
+}

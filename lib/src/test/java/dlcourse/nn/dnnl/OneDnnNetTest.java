@@ -1,0 +1,182 @@
+package dlcourse.nn.dnnl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dlcourse.nn.AdaptiveMaxPool2d;
+import dlcourse.nn.Conv2d;
+import dlcourse.nn.Dropout;
+import dlcourse.nn.F;
+import dlcourse.nn.Flatten;
+import dlcourse.nn.Init;
+import dlcourse.nn.Linear;
+import dlcourse.nn.MaxPool2d;
+import dlcourse.nn.Module;
+import dlcourse.nn.PaddingMode;
+import dlcourse.nn.Parameter;
+import dlcourse.nn.ReLU;
+import dlcourse.nn.Sequential;
+import dlcourse.nn.Tensor;
+import dlcourse.nn.internal.Executable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The oneDNN path against the SameDiff path (whose layers are checked against numerical gradients in double
+ * precision elsewhere): same loss, logits and parameter gradients, for every layer and padding mode it runs.
+ */
+class OneDnnNetTest {
+  /** The padding experiment's feature extractor (HOMEWORK sec. 1 Q1.1). */
+  private static Sequential features(int pad, PaddingMode mode) {
+    int[][] layers = {{3, 32, 1}, {32, 32, 2}, {32, 64, 2}, {64, 64, 2}};
+    var f = new Sequential();
+    for (int[] l : layers) {
+      f.add(new Conv2d(l[0], l[1], 3).stride(l[2]).padding(pad).paddingMode(mode).bias(false)).add(new ReLU());
+    }
+    return f;
+  }
+
+  private static Module net1(int pad, PaddingMode mode) {
+    return new Sequential(features(pad, mode), new AdaptiveMaxPool2d(1), new Flatten(), new Linear(64, 2));
+  }
+
+  /** Both engines' loss, logits and gradients for one step on a fixed random batch. */
+  private static void assertSameStep(Supplier<Module> build, long... xShape) {
+    Init.manualSeed(7);
+    Module model = build.get();
+    INDArray x = Nd4j.rand(DataType.FLOAT, xShape).subi(0.3); // some negative inputs: ReLU and max pool see both signs
+    long classes = ((Linear) last(model)).outFeatures();
+    INDArray y = Nd4j.createFromArray(new long[(int) xShape[0]]);
+    for (int i = 0; i < xShape[0]; i++) {
+      y.putScalar(i, (i * 7 + 3) % classes);
+    }
+    Executable sameDiff = Executable.build(model, true, List.of(x.shape(), y.shape()),
+        List.of(DataType.FLOAT, DataType.LONG), in -> {
+          Tensor out = model.call(in.get(0));
+          Map<String, Tensor> m = new LinkedHashMap<>();
+          m.put("output", out);
+          m.put("loss", F.crossEntropy(out, in.get(1)));
+          return m;
+        });
+    Executable.StepResult expected = sameDiff.step(x, y);
+    Map<Parameter, INDArray> expectedGrads = new LinkedHashMap<>();
+    model.parameters().forEach(p -> expectedGrads.put(p, p.grad().dup()));
+    model.parameters().forEach(p -> p.grad(null));
+
+    OneDnnNet net = new OneDnnNet(model, x.shape(), true);
+    Executable.StepResult actual = net.step(x, y);
+    assertEquals(expected.loss(), actual.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())), "loss");
+    assertClose(expected.outputs().get("output"), actual.outputs().get("output"), "logits");
+    for (var e : expectedGrads.entrySet()) {
+      assertNotNull(e.getKey().grad(), "no gradient for " + e.getKey());
+      assertClose(e.getValue(), e.getKey().grad(), "gradient of " + e.getKey());
+    }
+    // The same net evaluates (forward only) to the same logits and loss.
+    OneDnnNet eval = new OneDnnNet(model, x.shape(), false);
+    Map<String, INDArray> out = eval.run(x, y);
+    assertClose(expected.outputs().get("output"), out.get("output"), "eval logits");
+    assertEquals(expected.loss(), out.get("loss").getDouble(0), 1e-5 * Math.max(1, Math.abs(expected.loss())));
+    // A second step after a parameter change sees the new values (parameters are read at every call).
+    model.parameters().forEach(p -> p.data().muli(0.5));
+    Executable.StepResult again = sameDiff.step(x, y);
+    assertEquals(again.loss(), net.step(x, y).loss(), 1e-5 * Math.max(1, Math.abs(again.loss())), "loss after update");
+  }
+
+  private static Module last(Module m) {
+    while (m instanceof Sequential s) {
+      m = s.get(s.size() - 1);
+    }
+    return m;
+  }
+
+  private static void assertClose(INDArray expected, INDArray actual, String what) {
+    assertEquals(java.util.Arrays.toString(expected.shape()), java.util.Arrays.toString(actual.shape()), what + " shape");
+    double scale = Math.max(expected.amaxNumber().doubleValue(), 1e-6);
+    double err = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    assertTrue(err <= 2e-4 * scale, what + ": max error " + err + " against max " + scale);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ZEROS:0", "ZEROS:1", "ZEROS:2", "REFLECT:2", "REPLICATE:2", "CIRCULAR:2", "REFLECT:1"})
+  void paddingNet1MatchesSameDiff(String setting) {
+    PaddingMode mode = PaddingMode.valueOf(setting.split(":")[0]);
+    int pad = Integer.parseInt(setting.split(":")[1]);
+    assertSameStep(() -> net1(pad, mode), 4, 3, 32, 32);
+  }
+
+  @Test
+  void paddingNet2MatchesSameDiff() {
+    // conv1 34x34, conv2 18, conv3 10, conv4 6: Linear(64*6*6, 64) without activation, then Linear(64, 2)
+    assertSameStep(() -> new Sequential(features(2, PaddingMode.REPLICATE), new Flatten(), new Linear(64 * 36, 64),
+        new Linear(64, 2)), 3, 3, 32, 32);
+  }
+
+  @Test
+  void mnistCnnWithBiasAndMaxPoolMatchesSameDiff() {
+    assertSameStep(() -> new Sequential(
+        new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(16, 32, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(32, 64, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(576, 10)), 5, 1, 28, 28);
+  }
+
+  @Test
+  void cifarCnnWithHiddenReluLayerMatchesSameDiff() {
+    assertSameStep(() -> new Sequential(
+        new Conv2d(3, 32, 5).padding(2), new ReLU(), new MaxPool2d(2),
+        new Conv2d(32, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
+        new Conv2d(64, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(64 * 16, 100), new ReLU(), new Linear(100, 10)), 3, 3, 32, 32);
+  }
+
+  @Test
+  void standaloneReluCeilModePoolingAndOddSizesMatchSameDiff() {
+    assertSameStep(() -> new Sequential(
+        new ReLU(), new Conv2d(3, 8, 3).stride(2).padding(1).paddingMode(PaddingMode.CIRCULAR),
+        new MaxPool2d(2).ceilMode(true), new ReLU(), new Conv2d(8, 5, 2), new Flatten(), new Linear(5 * 3 * 3, 3)),
+        2, 3, 15, 13);
+  }
+
+  @Test
+  void unsupportedModelsSayWhy() {
+    assertNull(OneDnnNet.unsupported(net1(2, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, DataType.FLOAT));
+    String dropout = OneDnnNet.unsupported(new Sequential(new Conv2d(3, 4, 3), new Dropout(0.5), new Flatten(),
+        new Linear(4, 2)), new long[] {2, 3, 3, 3}, DataType.FLOAT);
+    assertTrue(dropout.contains("Dropout"), dropout);
+    String dtype = OneDnnNet.unsupported(net1(2, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, DataType.DOUBLE);
+    assertTrue(dtype.contains("DOUBLE"), dtype);
+    String noFlatten = OneDnnNet.unsupported(new Sequential(new Conv2d(3, 4, 3)), new long[] {2, 3, 5, 5},
+        DataType.FLOAT);
+    assertTrue(noFlatten.contains("Flatten"), noFlatten);
+    var e = assertThrows(IllegalArgumentException.class, () -> new OneDnnNet(new Sequential(new Conv2d(3, 4, 3),
+        new AdaptiveMaxPool2d(2), new Flatten(), new Linear(16, 2)), new long[] {2, 3, 7, 7}, true));
+    assertTrue(e.getMessage().contains("divides"), e.getMessage());
+    var wrongShape = new OneDnnNet(net1(0, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, false);
+    var e2 = assertThrows(IllegalArgumentException.class,
+        () -> wrongShape.run(Nd4j.zeros(DataType.FLOAT, 3, 3, 32, 32)));
+    assertTrue(e2.getMessage().contains("[2, 3, 32, 32]"), e2.getMessage());
+  }
+
+  @Test
+  void convolutionsRunOnJitKernelsNotTheReferenceCode() {
+    var padding = new OneDnnNet(net1(2, PaddingMode.REFLECT), new long[] {8, 3, 32, 32}, true);
+    var greyScale = new OneDnnNet(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(16 * 14 * 14, 10)), new long[] {8, 1, 28, 28}, true);
+    for (OneDnnNet net : List.of(padding, greyScale)) {
+      List<String> slow = new ArrayList<>(net.implementations().stream().filter(s -> s.contains("ref")).toList());
+      assertTrue(slow.isEmpty(), "reference kernels: " + slow + " of " + net.implementations());
+    }
+  }
+}

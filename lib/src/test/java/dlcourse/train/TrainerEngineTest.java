@@ -1,0 +1,72 @@
+package dlcourse.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dlcourse.data.Boxes;
+import dlcourse.data.Circles;
+import dlcourse.data.DataLoader;
+import dlcourse.data.TensorDataset;
+import dlcourse.nn.AdaptiveMaxPool2d;
+import dlcourse.nn.Conv2d;
+import dlcourse.nn.Flatten;
+import dlcourse.nn.Init;
+import dlcourse.nn.Linear;
+import dlcourse.nn.Module;
+import dlcourse.nn.PaddingMode;
+import dlcourse.nn.ReLU;
+import dlcourse.nn.Sequential;
+import org.junit.jupiter.api.Test;
+
+/** The oneDNN engine inside {@link Trainer}: the same training as SameDiff, and the choice made visible. */
+class TrainerEngineTest {
+  private static Module net1(PaddingMode mode) {
+    var f = new Sequential();
+    int[][] layers = {{3, 32, 1}, {32, 32, 2}, {32, 64, 2}, {64, 64, 2}};
+    for (int[] l : layers) {
+      f.add(new Conv2d(l[0], l[1], 3).stride(l[2]).padding(2).paddingMode(mode).bias(false)).add(new ReLU());
+    }
+    return new Sequential(f, new AdaptiveMaxPool2d(1), new Flatten(), new Linear(64, 2));
+  }
+
+  private static double[] train(Trainer.Engine engine) {
+    Init.manualSeed(3);
+    Module model = net1(PaddingMode.REPLICATE);
+    TensorDataset train = Boxes.train(0).take(400);
+    var trainer = Trainer.of(model).engine(engine).epochs(3).progress(false).verbose(false)
+        .optimizer(new Adadelta(model.parameters()).lr(1.0).rho(0.9).eps(1e-6).weightDecay(5e-5));
+    History h = trainer.fit(DataLoader.of(train).batchSize(200), DataLoader.of(Boxes.val(0).take(200)).batchSize(100));
+    double[] losses = h.series("step", "loss");
+    double[] out = new double[losses.length + 1];
+    System.arraycopy(losses, 0, out, 0, losses.length);
+    out[losses.length] = h.last("val", "loss");
+    return out;
+  }
+
+  @Test
+  void oneDnnTrainsLikeSameDiff() {
+    double[] sameDiff = train(Trainer.Engine.SAMEDIFF);
+    double[] oneDnn = train(Trainer.Engine.ONEDNN);
+    assertEquals(7, oneDnn.length); // 3 epochs x 2 steps, then the last val loss
+    for (int i = 0; i < sameDiff.length; i++) {
+      // float32 on both sides, different summation orders: a small drift over 6 Adadelta steps
+      assertEquals(sameDiff[i], oneDnn[i], 1e-3 * Math.max(1, Math.abs(sameDiff[i])), "loss " + i);
+    }
+    assertTrue(oneDnn[5] != oneDnn[0], "the loss should change while training");
+  }
+
+  @Test
+  void autoPicksOneDnnForCnnsAndSameDiffForTheRest() {
+    Init.manualSeed(0);
+    var mlp = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2));
+    var trainer = Trainer.of(mlp).engine(Trainer.Engine.ONEDNN).optimizer(new SGD(mlp.parameters(), 0.1))
+        .progress(false).verbose(false);
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> trainer.fit(DataLoader.of(Circles.make(40, 0.1, 0.5, 1)).batchSize(20)));
+    assertTrue(e.getMessage().contains("engine ONEDNN cannot run this model"), e.getMessage());
+    // AUTO trains the same MLP on SameDiff.
+    History h = trainer.engine(Trainer.Engine.AUTO).fit(DataLoader.of(Circles.make(40, 0.1, 0.5, 1)).batchSize(20));
+    assertEquals(1, h.epochs());
+  }
+}
