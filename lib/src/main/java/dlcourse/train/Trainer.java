@@ -52,6 +52,8 @@ public final class Trainer {
    * supports ({@link OneDnnNet#unsupported}: sequential CNNs with the default cross-entropy) and SameDiff for the
    * rest; {@code SAMEDIFF} and {@code ONEDNN} force one (the latter fails with the reason on other models). The
    * system property {@code dlcourse.engine} ({@code auto}, {@code samediff}, {@code onednn}) sets the default.
+   * oneDNN runs its primitives on TBB, which uses every CPU the process may run on (not {@code OMP_NUM_THREADS}):
+   * train one model at a time, or pin the JVM with {@code taskset}, rather than several in parallel threads.
    */
   public enum Engine { AUTO, SAMEDIFF, ONEDNN }
 
