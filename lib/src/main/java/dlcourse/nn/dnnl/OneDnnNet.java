@@ -238,13 +238,16 @@ public final class OneDnnNet implements Compiled {
     }
     long out = c.outChannels();
     long[] o = {(srcShape[2] + 2 * pad[0] - k[0]) / strides[0] + 1, (srcShape[3] + 2 * pad[1] - k[1]) / strides[1] + 1};
+    // The right/bottom padding the output actually reads: negative when the stride leaves the last input rows
+    // unread, and only then do oneDNN's AVX2 input-gradient kernels accept a valid strided convolution.
+    long[] padR = {(o[0] - 1) * strides[0] + k[0] - srcShape[2] - pad[0], (o[1] - 1) * strides[1] + k[1] - srcShape[3] - pad[1]};
     long[] wShape = {out, c.inChannels(), k[0], k[1]};
     dnnl_memory_desc_t anyWeights = Dnnl.md(dnnl_format_tag_any, wShape);
     dnnl_memory_desc_t biasMd = c.bias() == null ? null : Dnnl.md(dnnl_x, out);
     dnnl_memory_desc_t dstMd = Dnnl.md(layout(out), in[0], out, o[0], o[1]);
     dnnl_convolution_desc_t fd = new dnnl_convolution_desc_t();
     Dnnl.check(dnnl_convolution_forward_desc_init(fd, training ? dnnl_forward_training : dnnl_forward_inference,
-        dnnl_convolution_direct, src.md, anyWeights, biasMd, dstMd, strides, pad, pad), "convolution " + c);
+        dnnl_convolution_direct, src.md, anyWeights, biasMd, dstMd, strides, pad, padR), "convolution " + c);
     dnnl_primitive_desc fpd = Dnnl.pd(fd, relu ? Dnnl.reluPostOp() : null, null, "convolution " + c);
     implementations.add("conv " + Dnnl.implementation(fpd));
     Buf y = Buf.allocate(Dnnl.query(fpd, dnnl_query_dst_md));
@@ -267,13 +270,13 @@ public final class OneDnnNet implements Compiled {
     if (relu) {
       back.add(reluBackward(y, gy, gy));
     }
-    dnnl_primitive_desc wpd = weightGradient(src.md, anyWeights, biasMd, gy.md, strides, pad, fpd, c);
+    dnnl_primitive_desc wpd = weightGradient(src.md, anyWeights, biasMd, gy.md, strides, pad, padR, fpd, c);
     Buf wsrc = src;
     if (Dnnl.implementation(wpd).startsWith("ref")) {
       // Few input channels in plain layout (a grey-scale first layer) leave only the reference kernel, 100x slower
       // than the input copied into the 8-channel blocks the AVX2 kernel reads.
       dnnl_primitive_desc blocked = weightGradient(Dnnl.md(dnnl_format_tag_any, srcShape), anyWeights, biasMd, gy.md,
-          strides, pad, fpd, c);
+          strides, pad, padR, fpd, c);
       if (!Dnnl.implementation(blocked).startsWith("ref")) {
         wpd = blocked;
         wsrc = Buf.allocate(Dnnl.query(wpd, dnnl_query_src_md));
@@ -296,26 +299,45 @@ public final class OneDnnNet implements Compiled {
     back.add(wcall);
     back.add(Dnnl.reorder(gw, gwPlain, null, "weight gradient to plain layout " + c));
     if (gsrc != null) {
+      // When the stride leaves the last input rows or columns unread, their gradient is 0 (the buffer starts zeroed
+      // and nothing else writes there): the input gradient is computed for the rows read only, with oneDNN's AVX2
+      // kernel, which rejects the uncovered geometry (its reference kernel is 100x slower), and copied into place.
+      long[] read = {srcShape[0], srcShape[1], srcShape[2] + Math.min(padR[0], 0), srcShape[3] + Math.min(padR[1], 0)};
+      long[] readPadR = {Math.max(padR[0], 0), Math.max(padR[1], 0)};
+      boolean cropped = read[2] < srcShape[2] || read[3] < srcShape[3];
+      Buf gread = gsrc;
+      dnnl_primitive_desc hint = fpd;
+      if (cropped) {
+        gread = Buf.allocate(Dnnl.md(Dnnl.same(gsrc.md, Dnnl.md(dnnl_nChw8c, srcShape)) ? dnnl_nChw8c : dnnl_nchw, read));
+        dnnl_convolution_desc_t hd = new dnnl_convolution_desc_t();
+        Dnnl.check(dnnl_convolution_forward_desc_init(hd, dnnl_forward_training, dnnl_convolution_direct, gread.md,
+            anyWeights, null, gy.md, strides, pad, readPadR), "convolution " + c);
+        hint = Dnnl.pd(hd, null, null, "convolution " + c);
+      }
       dnnl_convolution_desc_t dd = new dnnl_convolution_desc_t();
-      Dnnl.check(dnnl_convolution_backward_data_desc_init(dd, dnnl_convolution_direct, gsrc.md, anyWeights, gy.md,
-          strides, pad, pad), "convolution input gradient " + c);
-      dnnl_primitive_desc dpd = Dnnl.pd(dd, null, fpd, "convolution input gradient " + c);
+      Dnnl.check(dnnl_convolution_backward_data_desc_init(dd, dnnl_convolution_direct, gread.md, anyWeights, gy.md,
+          strides, pad, cropped ? readPadR : padR), "convolution input gradient " + c);
+      dnnl_primitive_desc dpd = Dnnl.pd(dd, null, hint, "convolution input gradient " + c);
       implementations.add("conv input grad " + Dnnl.implementation(dpd));
       dnnl_memory_desc_t bdWeights = Dnnl.query(dpd, dnnl_query_weights_md);
       Buf wd2 = Dnnl.same(bdWeights, w.md) ? w : converted(wPlain, bdWeights, back, "weights to input-gradient layout " + c);
       back.add(new Call(Dnnl.primitive(dpd, "convolution input gradient"), "convolution input gradient " + c)
-          .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WEIGHTS, wd2).arg(DNNL_ARG_DIFF_SRC, gsrc));
+          .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WEIGHTS, wd2).arg(DNNL_ARG_DIFF_SRC, gread));
+      if (cropped) {
+        back.add(Dnnl.reorder(gread, Buf.region(gsrc, read, new long[4]), null, "input gradient of the rows read " + c));
+      }
       back.addAll(padBack);
     }
     return new Buf[] {y, gy};
   }
 
   private static dnnl_primitive_desc weightGradient(dnnl_memory_desc_t src, dnnl_memory_desc_t weights,
-      dnnl_memory_desc_t bias, dnnl_memory_desc_t diffDst, long[] strides, long[] pad, dnnl_primitive_desc forward,
+      dnnl_memory_desc_t bias, dnnl_memory_desc_t diffDst, long[] strides, long[] pad, long[] padR,
+      dnnl_primitive_desc forward,
       Conv2d c) {
     dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
     Dnnl.check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, src, weights, bias, diffDst,
-        strides, pad, pad), "convolution weight gradient " + c);
+        strides, pad, padR), "convolution weight gradient " + c);
     return Dnnl.pd(d, null, forward, "convolution weight gradient " + c);
   }
 
