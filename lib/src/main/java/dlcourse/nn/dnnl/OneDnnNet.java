@@ -212,9 +212,12 @@ public final class OneDnnNet implements Compiled {
     return d;
   }
 
-  /** Activations in oneDNN's 8-channel blocks when the channels allow it (its AVX2 kernels' own layout). */
+  /**
+   * Activations in oneDNN's 8-channel blocks, its AVX2 kernels' own layout, for any channel count (oneDNN pads the
+   * last block): with plain {@code nchw} outputs, e.g. 81 channels, the gradients fall back to reference kernels.
+   */
   private static int layout(long channels) {
-    return channels % 8 == 0 ? dnnl_nChw8c : dnnl_nchw;
+    return dnnl_nChw8c;
   }
 
   private Buf[] conv(Conv2d c, boolean relu, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
