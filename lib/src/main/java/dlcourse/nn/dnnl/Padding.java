@@ -34,22 +34,16 @@ final class Padding {
 
   static List<Call> copyBorders(Buf x, Buf padded, long[] in, long[] pad, PaddingMode mode) {
     check(in, pad, mode);
-    long n = in[0];
-    long c = in[1];
-    long h = in[2];
-    long w = in[3];
-    long hp = h + 2 * pad[0];
     List<Call> calls = new ArrayList<>();
-    calls.add(Dnnl.reorder(x, Buf.region(padded, in, new long[] {0, 0, pad[0], pad[1]}), null, mode + " padding: middle"));
-    for (long r : borders(h, pad[0])) {
-      Buf from = Buf.region(x, new long[] {n, c, 1, w}, new long[] {0, 0, source(r - pad[0], h, mode), 0});
-      Buf to = Buf.region(padded, new long[] {n, c, 1, w}, new long[] {0, 0, r, pad[1]});
-      calls.add(Dnnl.reorder(from, to, null, mode + " padding: border rows"));
+    calls.add(Dnnl.reorder(x, middle(padded, in, pad), null, mode + " padding: middle"));
+    for (long r : borders(in[2], pad[0])) {
+      // border rows read the input itself (middle columns only)
+      Buf from = Buf.region(x, new long[] {in[0], in[1], 1, in[3]}, new long[] {0, 0, source(r - pad[0], in[2], mode), 0});
+      calls.add(Dnnl.reorder(from, row(padded, in, pad, r), null, mode + " padding: border rows"));
     }
-    for (long col : borders(w, pad[1])) {
-      Buf from = Buf.region(padded, new long[] {n, c, hp, 1}, new long[] {0, 0, 0, pad[1] + source(col - pad[1], w, mode)});
-      Buf to = Buf.region(padded, new long[] {n, c, hp, 1}, new long[] {0, 0, 0, col});
-      calls.add(Dnnl.reorder(from, to, null, mode + " padding: border columns"));
+    for (long col : borders(in[3], pad[1])) {
+      Buf from = column(padded, in, pad, pad[1] + source(col - pad[1], in[3], mode));
+      calls.add(Dnnl.reorder(from, column(padded, in, pad, col), null, mode + " padding: border columns"));
     }
     return calls;
   }
@@ -57,27 +51,33 @@ final class Padding {
   /** The adjoint of {@link #copyBorders}: reads (and changes) {@code paddedGrad}, writes {@code grad}. */
   static List<Call> addBordersBack(Buf paddedGrad, Buf grad, long[] in, long[] pad, PaddingMode mode) {
     check(in, pad, mode);
-    long n = in[0];
-    long c = in[1];
-    long h = in[2];
-    long w = in[3];
-    long hp = h + 2 * pad[0];
     List<Call> calls = new ArrayList<>();
-    for (long col : borders(w, pad[1])) {
-      Buf from = Buf.region(paddedGrad, new long[] {n, c, hp, 1}, new long[] {0, 0, 0, col});
-      Buf to = Buf.region(paddedGrad, new long[] {n, c, hp, 1},
-          new long[] {0, 0, 0, pad[1] + source(col - pad[1], w, mode)});
-      calls.add(Dnnl.reorder(from, to, Dnnl.accumulate(), mode + " padding gradient: border columns"));
+    for (long col : borders(in[3], pad[1])) {
+      Buf to = column(paddedGrad, in, pad, pad[1] + source(col - pad[1], in[3], mode));
+      calls.add(Dnnl.reorder(column(paddedGrad, in, pad, col), to, Dnnl.accumulate(),
+          mode + " padding gradient: border columns"));
     }
-    for (long r : borders(h, pad[0])) {
-      Buf from = Buf.region(paddedGrad, new long[] {n, c, 1, w}, new long[] {0, 0, r, pad[1]});
-      Buf to = Buf.region(paddedGrad, new long[] {n, c, 1, w},
-          new long[] {0, 0, pad[0] + source(r - pad[0], h, mode), pad[1]});
-      calls.add(Dnnl.reorder(from, to, Dnnl.accumulate(), mode + " padding gradient: border rows"));
+    for (long r : borders(in[2], pad[0])) {
+      Buf to = row(paddedGrad, in, pad, pad[0] + source(r - pad[0], in[2], mode));
+      calls.add(Dnnl.reorder(row(paddedGrad, in, pad, r), to, Dnnl.accumulate(), mode + " padding gradient: border rows"));
     }
-    calls.add(Dnnl.reorder(Buf.region(paddedGrad, in, new long[] {0, 0, pad[0], pad[1]}), grad, null,
-        mode + " padding gradient: middle"));
+    calls.add(Dnnl.reorder(middle(paddedGrad, in, pad), grad, null, mode + " padding gradient: middle"));
     return calls;
+  }
+
+  /** The input-sized middle of a padded buffer. */
+  private static Buf middle(Buf padded, long[] in, long[] pad) {
+    return Buf.region(padded, in, new long[] {0, 0, pad[0], pad[1]});
+  }
+
+  /** Padded row {@code r}, middle columns only. */
+  private static Buf row(Buf padded, long[] in, long[] pad, long r) {
+    return Buf.region(padded, new long[] {in[0], in[1], 1, in[3]}, new long[] {0, 0, r, pad[1]});
+  }
+
+  /** Padded column {@code col} over the full padded height. */
+  private static Buf column(Buf padded, long[] in, long[] pad, long col) {
+    return Buf.region(padded, new long[] {in[0], in[1], in[2] + 2 * pad[0], 1}, new long[] {0, 0, 0, col});
   }
 
   /** Padded indices outside the middle: {@code 0 .. p-1} and {@code p+n .. 2p+n-1}. */
