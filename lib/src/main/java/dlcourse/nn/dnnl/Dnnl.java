@@ -176,6 +176,17 @@ final class Dnnl {
       return b;
     }
 
+    /** {@code parent}'s storage seen through another descriptor of the same size (a reshape). */
+    static Buf alias(Buf parent, dnnl_memory_desc_t md) {
+      if (dnnl_memory_desc_get_size(md) != dnnl_memory_desc_get_size(parent.md)) {
+        throw new IllegalArgumentException("an alias must have the size of its parent");
+      }
+      Buf b = new Buf(md, null);
+      b.array = parent.array;
+      check(dnnl_memory_set_data_handle(b.mem, parent.array.data().addressPointer()), "binding an alias");
+      return b;
+    }
+
     /** A descriptor without storage yet; {@link #bind} gives it some. */
     static Buf view(dnnl_memory_desc_t md) {
       return new Buf(md, null);

@@ -23,10 +23,12 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
 import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
+import org.bytedeco.dnnl.dnnl_inner_product_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_pooling_v2_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -46,21 +48,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * convolution to convolution; a ReLU after a convolution is the convolution's post-op, and its backward pass
  * reads the stored output. Mirror padding modes copy border rows and columns with region reorders (their
  * backward adds them back), so the convolution itself always pads with zeros. The first layer does not compute
- * the gradient of the input. The linear layers and the loss run as ND4J matrix products.
+ * the gradient of the input. The linear layers are oneDNN inner products on the flattened features (plain
+ * {@code (N, C*H*W)} order, as {@link Flatten} defines it); the loss is computed on the host.
  */
 public final class OneDnnNet implements Compiled {
   private final List<Parameter> trainable = new ArrayList<>();
   private final List<Runnable> bindParameters = new ArrayList<>();
   private final List<Call> forward = new ArrayList<>();
   private final List<Call> backward = new ArrayList<>(); // in execution order
-  private final List<Linear> tail = new ArrayList<>();
-  private final List<Boolean> tailRelu = new ArrayList<>();
   private final long[] inputShape;
   private final Buf input;
-  private final Buf flat; // the last feature map in plain (N, C, H, W) order, the linear layers' input
-  private final Buf flatGrad;
-  private final Call toFlat;
-  private final Call fromFlatGrad;
+  private final Buf logits;
+  private final Buf logitsGrad;
+  private final float[] logitsHost;
+  private final float[] logitsGradHost;
+  private final FloatPointer logitsPointer;
+  private final FloatPointer logitsGradPointer;
+  private final Map<Parameter, Buf> gradients = new LinkedHashMap<>();
+  private final Map<Parameter, INDArray> gradientViews = new LinkedHashMap<>(); // in the parameters' shapes
   private final dnnl_stream stream = Dnnl.newStream();
   private final List<String> implementations = new ArrayList<>();
 
@@ -175,33 +180,44 @@ public final class OneDnnNet implements Compiled {
       shape = dims(x.md);
       backwardStages.add(back);
     }
-    flat = Buf.allocate(Dnnl.md(dnnl_nchw, shape));
-    toFlat = Dnnl.reorder(x, flat, null, "features to plain layout");
-    if (training) {
-      flatGrad = Buf.allocate(flat.md);
-      fromFlatGrad = Dnnl.reorder(flatGrad, gx, null, "feature gradient to blocked layout");
-    } else {
-      flatGrad = null;
-      fromFlatGrad = null;
+    Buf flat = Buf.allocate(Dnnl.md(dnnl_nchw, shape));
+    forward.add(Dnnl.reorder(x, flat, null, "features to plain layout"));
+    List<Call> back = new ArrayList<>();
+    if (gx != null) {
+      Buf flatGrad = Buf.allocate(flat.md);
+      back.add(Dnnl.reorder(flatGrad, gx, null, "feature gradient to blocked layout"));
+      gx = flatGrad;
     }
+    backwardStages.add(back);
+    long features = shape[1] * shape[2] * shape[3];
+    x = Buf.alias(flat, Dnnl.md(dnnl_ab, shape[0], features));
+    gx = gx == null ? null : Buf.alias(gx, x.md);
     for (i++; i < layers.size(); i++) {
       if (layers.get(i) instanceof Linear l) {
-        tail.add(l);
-        tailRelu.add(i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU);
-        trainable.add(l.weight());
-        if (l.bias() != null) {
-          trainable.add(l.bias());
-        }
-      } else if (i == 0 || !(layers.get(i - 1) instanceof Linear)) {
+        boolean reluNext = i + 1 < layers.size() && layers.get(i + 1) instanceof ReLU;
+        back = new ArrayList<>();
+        Buf[] yg = linear(l, reluNext, x, gx, features, training, back);
+        backwardStages.add(back);
+        x = yg[0];
+        gx = yg[1];
+        features = l.outFeatures();
+      } else if (!(layers.get(i - 1) instanceof Linear)) {
         throw new IllegalArgumentException("the oneDNN path runs ReLU after Flatten only right after a Linear layer");
       }
     }
+    logits = x;
+    logitsGrad = gx;
+    logitsHost = new float[(int) (inputShape[0] * features)];
+    logitsGradHost = training ? new float[logitsHost.length] : null;
+    logitsPointer = new FloatPointer(logits.array.data().addressPointer());
+    logitsGradPointer = training ? new FloatPointer(logitsGrad.array.data().addressPointer()) : null;
     for (int s = backwardStages.size() - 1; s >= 0; s--) {
       backward.addAll(backwardStages.get(s));
     }
+    gradients.forEach((p, b) -> gradientViews.put(p, b.array.reshape(p.shape())));
   }
 
-  /** The oneDNN implementations chosen for the convolutions and pools, e.g. {@code jit:avx2}, in layer order. */
+  /** The oneDNN implementation chosen for each primitive, e.g. {@code conv jit:avx2}, in layer order. */
   public List<String> implementations() {
     return List.copyOf(implementations);
   }
@@ -354,9 +370,67 @@ public final class OneDnnNet implements Compiled {
     return b;
   }
 
-  private final Map<Parameter, Buf> gradients = new LinkedHashMap<>();
+  private Buf[] linear(Linear l, boolean relu, Buf x, Buf gx, long in, boolean training, List<Call> back) {
+    if (l.inFeatures() != in) {
+      throw new IllegalArgumentException(l + " gets " + in + " features");
+    }
+    long n = inputShape[0];
+    long out = l.outFeatures();
+    dnnl_memory_desc_t wMd = Dnnl.md(dnnl_ab, out, in); // PyTorch's (out, in) weight as it is stored
+    dnnl_memory_desc_t biasMd = l.bias() == null ? null : Dnnl.md(dnnl_x, out);
+    dnnl_memory_desc_t yMd = Dnnl.md(dnnl_ab, n, out);
+    dnnl_inner_product_desc_t fd = new dnnl_inner_product_desc_t();
+    Dnnl.check(dnnl_inner_product_forward_desc_init(fd, training ? dnnl_forward_training : dnnl_forward_inference,
+        x.md, wMd, biasMd, yMd), "linear " + l);
+    dnnl_primitive_desc fpd = Dnnl.pd(fd, relu ? Dnnl.reluPostOp() : null, null, "linear " + l);
+    implementations.add("linear " + Dnnl.implementation(fpd));
+    Buf w = Buf.view(wMd);
+    Buf b = biasMd == null ? null : Buf.view(biasMd);
+    bindParameters.add(() -> {
+      w.bind(l.weight().data());
+      if (b != null) {
+        b.bind(l.bias().data());
+      }
+    });
+    Buf y = Buf.allocate(yMd);
+    Call call = new Call(Dnnl.primitive(fpd, "linear"), "linear " + l).arg(DNNL_ARG_SRC, x).arg(DNNL_ARG_WEIGHTS, w)
+        .arg(DNNL_ARG_DST, y);
+    forward.add(b == null ? call : call.arg(DNNL_ARG_BIAS, b));
+    if (!training) {
+      return new Buf[] {y, null};
+    }
+    Buf gy = Buf.allocate(yMd);
+    if (relu) {
+      back.add(reluBackward(y, gy, gy));
+    }
+    dnnl_inner_product_desc_t wd = new dnnl_inner_product_desc_t();
+    Dnnl.check(dnnl_inner_product_backward_weights_desc_init(wd, x.md, wMd, biasMd, yMd), "linear weight gradient " + l);
+    dnnl_primitive_desc wpd = Dnnl.pd(wd, null, fpd, "linear weight gradient " + l);
+    implementations.add("linear weight grad " + Dnnl.implementation(wpd));
+    Buf gw = Buf.allocate(wMd);
+    Call wcall = new Call(Dnnl.primitive(wpd, "linear weight gradient"), "linear weight gradient " + l)
+        .arg(DNNL_ARG_SRC, x).arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_WEIGHTS, gw);
+    trainable.add(l.weight());
+    gradients.put(l.weight(), gw);
+    if (b != null) {
+      Buf gb = Buf.allocate(biasMd);
+      wcall.arg(DNNL_ARG_DIFF_BIAS, gb);
+      trainable.add(l.bias());
+      gradients.put(l.bias(), gb);
+    }
+    back.add(wcall);
+    if (gx != null) {
+      dnnl_inner_product_desc_t dd = new dnnl_inner_product_desc_t();
+      Dnnl.check(dnnl_inner_product_backward_data_desc_init(dd, x.md, wMd, yMd), "linear input gradient " + l);
+      dnnl_primitive_desc dpd = Dnnl.pd(dd, null, fpd, "linear input gradient " + l);
+      implementations.add("linear input grad " + Dnnl.implementation(dpd));
+      back.add(new Call(Dnnl.primitive(dpd, "linear input gradient"), "linear input gradient " + l)
+          .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WEIGHTS, w).arg(DNNL_ARG_DIFF_SRC, gx));
+    }
+    return new Buf[] {y, gy};
+  }
 
-  private static Call reluBackward(Buf y, Buf gy, Buf gx) {
+  private Call reluBackward(Buf y, Buf gy, Buf gx) {
     dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
     Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, y.md, 0f, 0f),
         "ReLU");
@@ -365,6 +439,7 @@ public final class OneDnnNet implements Compiled {
     Dnnl.check(dnnl_eltwise_backward_desc_init(d, dnnl_eltwise_relu_use_dst_for_bwd, gy.md, y.md, 0f, 0f),
         "ReLU gradient");
     dnnl_primitive_desc bpd = Dnnl.pd(d, null, fpd, "ReLU gradient");
+    implementations.add("ReLU gradient " + Dnnl.implementation(bpd));
     return new Call(Dnnl.primitive(bpd, "ReLU gradient"), "ReLU gradient").arg(DNNL_ARG_DST, y)
         .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_SRC, gx);
   }
@@ -433,6 +508,7 @@ public final class OneDnnNet implements Compiled {
       Dnnl.check(dnnl_pooling_v2_backward_desc_init(bd, dnnl_pooling_max, gx.md, gy.md, strides, kernel, dilation,
           padL, padR), "max pooling gradient " + m);
       dnnl_primitive_desc bpd = Dnnl.pd(bd, null, fpd, "max pooling gradient " + m);
+      implementations.add("pool gradient " + Dnnl.implementation(bpd));
       back.add(new Call(Dnnl.primitive(bpd, "max pooling gradient"), "max pooling gradient " + m)
           .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WORKSPACE, ws).arg(DNNL_ARG_DIFF_SRC, gx));
     }
@@ -446,76 +522,51 @@ public final class OneDnnNet implements Compiled {
     }
   }
 
-  /** Runs the convolutional part and the linear layers; returns the activations of the linear part. */
-  private List<INDArray> forwardPass(INDArray x) {
+  /** Runs every layer; the logits are then in {@link #logitsHost}. */
+  private void forwardPass(INDArray x) {
     checkInput(x);
     bindParameters.forEach(Runnable::run);
     input.array.reshape(inputShape).assign(x);
     for (Call c : forward) {
       c.run(stream);
     }
-    toFlat.run(stream);
-    List<INDArray> acts = new ArrayList<>();
-    INDArray h = flat.array.reshape(inputShape[0], flat.array.length() / inputShape[0]);
-    acts.add(h);
-    for (int i = 0; i < tail.size(); i++) {
-      Linear l = tail.get(i);
-      h = h.mmul(l.weight().data().transpose());
-      if (l.bias() != null) {
-        h.addiRowVector(l.bias().data());
-      }
-      if (tailRelu.get(i)) {
-        h = org.nd4j.linalg.ops.transforms.Transforms.relu(h, false);
-      }
-      acts.add(h);
-    }
-    return acts;
+    logitsPointer.get(logitsHost);
+  }
+
+  private INDArray logitsArray() {
+    return Nd4j.create(logitsHost, new long[] {inputShape[0], logitsHost.length / inputShape[0]}, DataType.FLOAT);
   }
 
   @Override
   public Map<String, INDArray> run(INDArray... inputs) {
-    List<INDArray> acts = forwardPass(inputs[0]);
-    INDArray logits = acts.get(acts.size() - 1);
+    forwardPass(inputs[0]);
     Map<String, INDArray> out = new LinkedHashMap<>();
-    out.put("output", logits.dup());
+    out.put("output", logitsArray());
     if (inputs.length > 1) {
-      out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) CrossEntropy.of(logits, inputs[1]).loss()));
+      long[] targets = CrossEntropy.targets(inputs[1], inputShape[0]);
+      double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, null);
+      out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) loss));
     }
     return out;
   }
 
   @Override
   public Executable.StepResult step(INDArray... inputs) {
-    if (flatGrad == null) {
+    if (logitsGrad == null) {
       throw new IllegalStateException("this oneDNN net was prepared for evaluation only");
     }
-    List<INDArray> acts = forwardPass(inputs[0]);
-    INDArray logits = acts.get(acts.size() - 1);
-    CrossEntropy ce = CrossEntropy.of(logits, inputs[1]);
-    INDArray g = ce.gradient();
-    for (int i = tail.size() - 1; i >= 0; i--) {
-      Linear l = tail.get(i);
-      if (tailRelu.get(i)) {
-        g = g.mul(acts.get(i + 1).gt(0).castTo(DataType.FLOAT));
-      }
-      INDArray h = acts.get(i);
-      l.weight().grad(g.transpose().mmul(h));
-      if (l.bias() != null) {
-        l.bias().grad(g.sum(0).reshape(l.bias().shape()));
-      }
-      INDArray gh = g.mmul(l.weight().data());
-      g = gh;
-    }
-    flatGrad.array.reshape(g.shape()).assign(g);
-    fromFlatGrad.run(stream);
+    forwardPass(inputs[0]);
+    long[] targets = CrossEntropy.targets(inputs[1], inputShape[0]);
+    double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, logitsGradHost);
+    logitsGradPointer.put(logitsGradHost);
     for (Call c : backward) {
       c.run(stream);
     }
-    gradients.forEach((p, b) -> p.grad(b.array.reshape(p.shape())));
+    gradientViews.forEach(Parameter::grad);
     Map<String, INDArray> out = new LinkedHashMap<>();
-    out.put("output", logits.dup());
-    out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) ce.loss()));
-    return new Executable.StepResult(ce.loss(), out);
+    out.put("output", logitsArray());
+    out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) loss));
+    return new Executable.StepResult(loss, out);
   }
 
   /**
@@ -525,10 +576,6 @@ public final class OneDnnNet implements Compiled {
   public Map<String, Double> timings() {
     Map<String, Double> out = new LinkedHashMap<>();
     List<Call> all = new ArrayList<>(forward);
-    all.add(toFlat);
-    if (fromFlatGrad != null) {
-      all.add(fromFlatGrad);
-    }
     all.addAll(backward);
     for (Call c : all) {
       if (c.runs() > 0) {
@@ -542,10 +589,6 @@ public final class OneDnnNet implements Compiled {
   public void resetTimings() {
     forward.forEach(Call::resetTiming);
     backward.forEach(Call::resetTiming);
-    toFlat.resetTiming();
-    if (fromFlatGrad != null) {
-      fromFlatGrad.resetTiming();
-    }
   }
 
   /** The parameters this net sets gradients for. */
