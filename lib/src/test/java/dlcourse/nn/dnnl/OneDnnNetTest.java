@@ -54,6 +54,11 @@ class OneDnnNetTest {
 
   /** Both engines' loss, logits and gradients for one step on a fixed random batch. */
   private static void assertSameStep(Supplier<Module> build, long... xShape) {
+    assertSameStep(build, new long[0], xShape);
+  }
+
+  /** The same, with the rows in {@code ignored} labelled -100 (PyTorch's ignore index). */
+  private static void assertSameStep(Supplier<Module> build, long[] ignored, long... xShape) {
     Init.manualSeed(7);
     Module model = build.get();
     INDArray x = Nd4j.rand(DataType.FLOAT, xShape).subi(0.3); // some negative inputs: ReLU and max pool see both signs
@@ -61,6 +66,9 @@ class OneDnnNetTest {
     INDArray y = Nd4j.createFromArray(new long[(int) xShape[0]]);
     for (int i = 0; i < xShape[0]; i++) {
       y.putScalar(i, (i * 7 + 3) % classes);
+    }
+    for (long i : ignored) {
+      y.putScalar(i, -100);
     }
     Executable sameDiff = Executable.build(model, true, List.of(x.shape(), y.shape()),
         List.of(DataType.FLOAT, DataType.LONG), in -> {
@@ -156,6 +164,27 @@ class OneDnnNetTest {
         new ReLU(), new Conv2d(3, 8, 3).stride(2).padding(1).paddingMode(PaddingMode.CIRCULAR),
         new MaxPool2d(2).ceilMode(true), new ReLU(), new Conv2d(8, 5, 2), new Flatten(), new Linear(5 * 3 * 3, 3)),
         2, 3, 15, 13);
+  }
+
+  @Test
+  void ignoredTargetsAreLeftOutOfTheMeanLikeSameDiff() {
+    assertSameStep(() -> net1(1, PaddingMode.ZEROS), new long[] {0, 3, 4}, 6, 3, 12, 12);
+  }
+
+  @Test
+  void targetsMayBeIntegerViewsOfALargerArray() {
+    Init.manualSeed(3);
+    Module model = net1(1, PaddingMode.ZEROS);
+    INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 12, 12);
+    INDArray table = Nd4j.createFromArray(new int[][] {{9, 1}, {9, 0}, {9, 1}, {9, 1}}); // labels in column 1
+    INDArray view = table.getColumn(1);
+    OneDnnNet net = new OneDnnNet(model, x.shape(), true);
+    double fromView = net.step(x, view).loss();
+    double fromCopy = net.step(x, Nd4j.createFromArray(1L, 0L, 1L, 1L)).loss();
+    assertEquals(fromCopy, fromView, 1e-7);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> net.step(x, Nd4j.createFromArray(1L, 0L, 2L, 1L)));
+    assertTrue(e.getMessage().contains("target 2 at row 2"), e.getMessage());
   }
 
   @Test
