@@ -77,7 +77,7 @@ public final class Conv2dFunction extends Function {
     INDArray u = cols.permute(0, 2, 1).dup('c').reshape('c', b * l, ck); // (B*L, CK)
     INDArray y = Nd4j.gemm(u, w.reshape('c', ws[0], ck), false, true); // (B*L, out)
     if (inputs.length == 3) {
-      y.addiRowVector(inputs[2].reshape(1, ws[0]));
+      y.addi(inputs[2].reshape(1, ws[0])); // broadcasting op, not addiRowVector: see package-info
     }
     ctx.saveForBackward(u, w);
     return y.reshape('c', b, l, ws[0]).permute(0, 2, 1).dup('c').reshape('c', b, ws[0], o[0], o[1]);

@@ -21,13 +21,13 @@ public final class CrossEntropyFunction extends Function {
     }
     long c = logits.size(1);
     INDArray max = logits.max(1).reshape(logits.size(0), 1);
-    INDArray exp = Transforms.exp(logits.subColumnVector(max), true); // shifted by the row max: no overflow
+    INDArray exp = Transforms.exp(logits.sub(max), true); // shifted by the row max: no overflow
     INDArray sum = exp.sum(1).reshape(logits.size(0), 1);
     INDArray logSumExp = Transforms.log(sum, true).addi(max); // (N, 1)
     INDArray onehot = Nd4j.exec(new OneHot(target.reshape(-1).castTo(org.nd4j.linalg.api.buffer.DataType.LONG),
         (int) c, 1, 1.0, 0.0, logits.dataType()))[0]; // (N, C)
     INDArray picked = logits.mul(onehot).sum(1).reshape(logits.size(0), 1);
-    ctx.saveForBackward(exp.diviColumnVector(sum), onehot);
+    ctx.saveForBackward(exp.divi(sum), onehot);
     return Nd4j.scalar(logits.dataType(), logSumExp.sub(picked).meanNumber().doubleValue());
   }
 

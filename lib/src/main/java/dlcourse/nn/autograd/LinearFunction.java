@@ -20,7 +20,7 @@ public final class LinearFunction extends Function {
     }
     INDArray y = Nd4j.gemm(x, w, false, true); // (N, out)
     if (inputs.length == 3) {
-      y.addiRowVector(inputs[2].reshape(1, w.size(0)));
+      y.addi(inputs[2].reshape(1, w.size(0))); // broadcasting op, not addiRowVector: see package-info
     }
     ctx.saveForBackward(x, w);
     return y;
