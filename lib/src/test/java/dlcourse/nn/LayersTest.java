@@ -215,12 +215,12 @@ class LayersTest {
   void normalisationMatchesItsFormula() {
     INDArray x = Nd4j.randn(DataType.DOUBLE, 3, 4).muli(3).addi(1);
     INDArray ln = new LayerNorm(4).to(DataType.DOUBLE).forward(x);
-    INDArray c = x.subColumnVector(x.mean(1).reshape(3, 1));
+    INDArray c = x.sub(x.mean(1).reshape(3, 1));
     INDArray std = Transforms.sqrt(x.var(false, 1).addi(1e-5)).reshape(3, 1);
-    assertTrue(c.divColumnVector(std).equalsWithEps(ln, 1e-10));
+    assertTrue(c.div(std).equalsWithEps(ln, 1e-10));
     INDArray rms = new RMSNorm(4).eps(1e-6).to(DataType.DOUBLE).forward(x);
     INDArray r = Transforms.sqrt(x.mul(x).mean(1).addi(1e-6)).reshape(3, 1);
-    assertTrue(x.divColumnVector(r).equalsWithEps(rms, 1e-10));
+    assertTrue(x.div(r).equalsWithEps(rms, 1e-10));
     assertEquals(Math.ulp(1.0f), new RMSNorm(4).eps(DataType.FLOAT), 0);
   }
 

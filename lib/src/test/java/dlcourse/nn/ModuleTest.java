@@ -26,7 +26,7 @@ class ModuleTest {
     Init.manualSeed(1);
     var lin = new Linear(3, 2);
     INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3);
-    INDArray expected = x.mmul(lin.weight().data().transpose()).addRowVector(lin.bias().data());
+    INDArray expected = x.mmul(lin.weight().data().transpose()).add(lin.bias().data().reshape(1, 2));
     assertTrue(expected.equalsWithEps(lin.forward(x), 1e-5));
   }
 

@@ -49,7 +49,7 @@ class UnfoldTest {
     INDArray cols = Unfold.unfold(x, k, s, p); // (B, CK, L)
     INDArray y = Nd4j.create(DataType.DOUBLE, shape[0], 4, cols.size(2));
     for (int b = 0; b < shape[0]; b++) {
-      y.slice(b).assign(w.reshape(4, -1).mmul(cols.slice(b)).addiColumnVector(conv.bias().data().reshape(4, 1)));
+      y.slice(b).assign(w.reshape(4, -1).mmul(cols.slice(b)).addi(conv.bias().data().reshape(4, 1)));
     }
     INDArray lib = conv.forward(x);
     assertTrue(loops.equalsWithEps(y.reshape(lib.shape()), 1e-12), "unfold+matmul differs from loops");
