@@ -1,30 +1,26 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A learnable tensor of a module, like {@code torch.nn.Parameter}: its value, its gradient after a backward
- * pass, and its path in the module tree ({@code features.0.weight}).
+ * A learnable tensor of a module, like {@code torch.nn.Parameter}: a leaf {@link Tensor} that requires a gradient,
+ * with its name in the module ({@code weight}; {@link Module#namedParameters()} gives paths such as
+ * {@code features.0.weight}).
  *
- * <p>The value array is shared with every graph built from the module, so an optimizer that updates
- * {@link #data()} in place changes the model. Buffers (batch-norm running statistics) are parameters with
- * {@code requiresGrad == false}.
+ * <p>Optimizers update {@link #data()} in place, which changes the model. Buffers (batch-norm running statistics)
+ * are parameters with {@code requiresGrad() == false}.
  */
-public final class Parameter {
+public final class Parameter extends Tensor {
   private final String name;
-  private INDArray data;
-  private final boolean requiresGrad;
-  private INDArray grad;
 
   Parameter(String name, INDArray data, boolean requiresGrad) {
+    super(data, requiresGrad);
     this.name = name;
-    this.data = data;
-    this.requiresGrad = requiresGrad;
   }
 
   /**
-   * A trainable parameter outside any {@link Module}, for layers written without SameDiff (eager code with a
-   * hand-written backward pass); optimizers update it like any other parameter.
+   * A trainable parameter outside any {@link Module}; optimizers update it like any other parameter.
    *
    * @param name a short name such as {@code weight}
    * @param data the value, not copied; optimizers update it in place
@@ -45,42 +41,19 @@ public final class Parameter {
     return name;
   }
 
-  /** The value, updated in place by optimizers. */
+  /** The value, updated in place by optimizers; the same array as {@link #array()}. */
   public INDArray data() {
-    return data;
+    return array();
   }
 
-  /** Replaces the value array (used by {@link Module#to}); graphs built before keep the old one. */
+  /** Replaces the value array (used by {@link Module#to}); the gradient is cleared. */
   void data(INDArray data) {
-    this.data = data;
-    this.grad = null;
-  }
-
-  /** The gradient of the last backward pass, or {@code null} before the first. */
-  public INDArray grad() {
-    return grad;
-  }
-
-  /** Sets the gradient (called by the training step; optimizers read it). */
-  public void grad(INDArray grad) {
-    this.grad = grad;
-  }
-
-  /** Whether optimizers update it; false for buffers such as running means. */
-  public boolean requiresGrad() {
-    return requiresGrad;
-  }
-
-  public long[] shape() {
-    return data.shape();
-  }
-
-  public long numel() {
-    return data.length();
+    replaceArray(data);
+    zeroGrad();
   }
 
   @Override
   public String toString() {
-    return "Parameter(" + name + ", shape=" + java.util.Arrays.toString(data.shape()) + ")";
+    return "Parameter(" + name + ", shape=" + java.util.Arrays.toString(shape()) + ")";
   }
 }

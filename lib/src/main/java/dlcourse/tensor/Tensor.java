@@ -185,6 +185,15 @@ public class Tensor {
     grad = null;
   }
 
+  /** Replaces the value by another array (a dtype conversion of a parameter); only for leaves. */
+  protected void replaceArray(INDArray array) {
+    if (gradFn != null || array == null) {
+      throw new IllegalStateException("only a leaf's array can be replaced, with a non-null array");
+    }
+    data = array;
+    version[0]++;
+  }
+
   /** The number of in-place changes made to this tensor's storage so far (shared with its views). */
   public int version() {
     return version[0];

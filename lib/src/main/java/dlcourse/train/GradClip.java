@@ -75,6 +75,6 @@ public final class GradClip {
   }
 
   private static INDArray grad(Parameter p) {
-    return p.requiresGrad() ? p.grad() : null;
+    return p.requiresGrad() && p.grad() != null ? p.grad().array() : null;
   }
 }

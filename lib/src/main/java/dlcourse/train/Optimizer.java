@@ -137,7 +137,7 @@ public abstract class Optimizer {
   public void step() {
     for (int i = 0; i < params.size(); i++) {
       Parameter p = params.get(i);
-      INDArray g = p.grad();
+      INDArray g = p.grad() == null ? null : p.grad().array();
       if (!p.requiresGrad() || g == null) {
         continue;
       }
@@ -160,7 +160,7 @@ public abstract class Optimizer {
   /** Sets every parameter's gradient to null, as PyTorch's {@code zero_grad(set_to_none=True)}. */
   public void zeroGrad() {
     for (Parameter p : params) {
-      p.grad(null);
+      p.zeroGrad();
     }
   }
 

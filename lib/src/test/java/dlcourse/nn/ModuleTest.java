@@ -61,6 +61,6 @@ class ModuleTest {
     INDArray err = x.mmul(lin.weight().data().transpose()).addi(lin.bias().data().getDouble(0)).subi(y); // (5, 1)
     assertEquals(err.mul(err).meanNumber().doubleValue(), loss, 1e-5);
     INDArray gradW = err.transpose().mmul(x).muli(2.0 / 5); // d mean(e^2) / dW
-    assertTrue(gradW.equalsWithEps(lin.weight().grad(), 1e-5), lin.weight().grad() + " vs " + gradW);
+    assertTrue(gradW.equalsWithEps(lin.weight().grad().array(), 1e-5), lin.weight().grad() + " vs " + gradW);
   }
 }

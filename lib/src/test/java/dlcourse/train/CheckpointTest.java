@@ -32,7 +32,7 @@ class CheckpointTest {
   void roundTripsParamsOptimizerStateAndMetadata() {
     var m = model();
     var opt = new Adam(List.copyOf(m.values()), 0.01);
-    m.values().forEach(p -> p.grad(p.data().mul(0.1)));
+    m.values().forEach(p -> p.grad(dlcourse.tensor.Tensor.of(p.data().mul(0.1))));
     opt.step();
     Path f = dir.resolve("ckpt.zip");
     Checkpoint.save(f, m, opt.state(), Map.of("epoch", 3, "note", "best"));

@@ -52,8 +52,8 @@ class OptimizerTest {
         .paramGroup(List.of(b), 0.0);
     JsonArray steps = fx.getAsJsonArray("steps");
     for (int s = 0; s < steps.size(); s++) {
-      w.grad(hw.mul(w.data()).subi(cw));
-      b.grad(hb.mul(b.data()).subi(cb));
+      w.grad(dlcourse.tensor.Tensor.of(hw.mul(w.data()).subi(cw)));
+      b.grad(dlcourse.tensor.Tensor.of(hb.mul(b.data()).subi(cb)));
       opt.step();
       JsonObject want = steps.get(s).getAsJsonObject();
       assertArrayEquals(doubles(want.getAsJsonArray("w")), w.data().ravel().toDoubleVector(), 1e-5,
@@ -231,7 +231,7 @@ class OptimizerTest {
         g[i] = H[i] * ref[i] - C[i];
       }
       c.ref().step(ref, g, t, state);
-      p.grad(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3)));
+      p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3))));
       opt.step();
       assertArrayEquals(ref, p.data().ravel().toDoubleVector(), 1e-12, c.name() + " after step " + t);
     }
@@ -243,7 +243,7 @@ class OptimizerTest {
   @ValueSource(doubles = {1e-3, 0.1})
   void firstAdamStepMovesEachWeightByLrTimesSignOfGradient(double lr) {
     Parameter p = param("p", Nd4j.createFromArray(1.0f, -2.0f, 3.0f, 0.5f));
-    p.grad(Nd4j.createFromArray(0.3f, -5.0f, 1e-2f, -1e3f));
+    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(0.3f, -5.0f, 1e-2f, -1e3f)));
     new Adam(List.of(p), lr).step();
     float[] want = {1.0f - (float) lr, -2.0f + (float) lr, 3.0f - (float) lr, 0.5f + (float) lr};
     assertArrayEquals(want, p.data().toFloatVector(), 1e-6f);
@@ -252,7 +252,7 @@ class OptimizerTest {
   @Test
   void sgdStepIsLrTimesGradient() {
     Parameter p = param("p", Nd4j.createFromArray(1.0, 2.0));
-    p.grad(Nd4j.createFromArray(0.5, -1.0));
+    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(0.5, -1.0)));
     new SGD(List.of(p), 0.1).step();
     assertArrayEquals(new double[] {0.95, 2.1}, p.data().ravel().toDoubleVector(), 1e-15);
   }
@@ -261,9 +261,9 @@ class OptimizerTest {
   void skipsParametersWithoutGradientOrRequiresGradFalse() {
     Parameter noGrad = param("a", Nd4j.createFromArray(1.0, 2.0));
     Parameter frozen = param("b", Nd4j.createFromArray(1.0, 2.0), false);
-    frozen.grad(Nd4j.createFromArray(1.0, 1.0));
+    frozen.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(1.0, 1.0)));
     Parameter live = param("c", Nd4j.createFromArray(1.0, 2.0));
-    live.grad(Nd4j.createFromArray(1.0, 1.0));
+    live.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(1.0, 1.0)));
     new Adam(List.of(noGrad, frozen, live), 0.1).step();
     assertArrayEquals(new double[] {1.0, 2.0}, noGrad.data().ravel().toDoubleVector());
     assertArrayEquals(new double[] {1.0, 2.0}, frozen.data().ravel().toDoubleVector());
@@ -274,7 +274,7 @@ class OptimizerTest {
   void leavesGradientUntouchedWithWeightDecay() {
     Parameter p = param("p", Nd4j.createFromArray(1.0, 2.0));
     INDArray g = Nd4j.createFromArray(0.5, -1.0);
-    p.grad(g);
+    p.grad(dlcourse.tensor.Tensor.of(g));
     new SGD(List.of(p), 0.1).momentum(0.9).weightDecay(0.1).maximize(true).step();
     assertArrayEquals(new double[] {0.5, -1.0}, g.ravel().toDoubleVector());
   }
@@ -283,8 +283,8 @@ class OptimizerTest {
   void paramGroupWithZeroDecayIsNotDecayed() {
     Parameter decayed = param("w", Nd4j.createFromArray(1.0, 1.0));
     Parameter notDecayed = param("b", Nd4j.createFromArray(1.0, 1.0));
-    decayed.grad(Nd4j.zeros(DataType.DOUBLE, 2));
-    notDecayed.grad(Nd4j.zeros(DataType.DOUBLE, 2));
+    decayed.grad(dlcourse.tensor.Tensor.of(Nd4j.zeros(DataType.DOUBLE, 2)));
+    notDecayed.grad(dlcourse.tensor.Tensor.of(Nd4j.zeros(DataType.DOUBLE, 2)));
     new AdamW(List.of(decayed), 0.1).weightDecay(0.5).paramGroup(List.of(notDecayed), 0.0).step();
     assertArrayEquals(new double[] {0.95, 0.95}, decayed.data().ravel().toDoubleVector(), 1e-12);
     assertArrayEquals(new double[] {1.0, 1.0}, notDecayed.data().ravel().toDoubleVector(), 1e-12);
@@ -301,7 +301,7 @@ class OptimizerTest {
   @Test
   void rejectsNesterovWithoutMomentum() {
     Parameter p = param("p", Nd4j.createFromArray(1.0));
-    p.grad(Nd4j.createFromArray(1.0));
+    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(1.0)));
     var opt = new SGD(List.of(p), 0.1).nesterov(true);
     var e = assertThrows(IllegalStateException.class, opt::step);
     assertTrue(e.getMessage().contains("nesterov"), e.getMessage());
@@ -334,7 +334,7 @@ class OptimizerTest {
   @Test
   void zeroGradClearsGradients() {
     Parameter p = param("p", Nd4j.createFromArray(1.0));
-    p.grad(Nd4j.createFromArray(1.0));
+    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(1.0)));
     new SGD(List.of(p), 0.1).zeroGrad();
     assertEquals(null, p.grad());
   }
@@ -372,7 +372,7 @@ class OptimizerTest {
   }
 
   private static void gradStep(Parameter p, Optimizer opt) {
-    p.grad(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3)));
+    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3))));
     opt.step();
   }
 }

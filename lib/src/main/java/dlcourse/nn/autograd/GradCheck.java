@@ -70,10 +70,10 @@ public final class GradCheck {
     Map<String, INDArray> params = new LinkedHashMap<>();
     module.namedParameters().forEach((k, p) -> {
       if (p.grad() != null) {
-        params.put(k, p.grad().dup());
+        params.put(k, p.grad().array().dup());
       }
     });
-    return new Gradients(r.outputs().get("output"), input.grad().dup(), params);
+    return new Gradients(r.outputs().get("output"), input.grad().array().dup(), params);
   }
 
   /** Largest absolute difference between two arrays of the same shape. */

@@ -108,7 +108,7 @@ public final class Variable {
       if (v.creator == null) {
         v.grad = g;
         if (v.parameter != null) {
-          v.parameter.grad(g);
+          v.parameter.grad(dlcourse.tensor.Tensor.of(g));
         }
         continue;
       }

@@ -562,7 +562,7 @@ public final class OneDnnNet implements Compiled {
     for (Call c : backward) {
       c.run(stream);
     }
-    gradientViews.forEach(Parameter::grad);
+    gradientViews.forEach((p, g) -> p.grad(dlcourse.tensor.Tensor.of(g)));
     Map<String, INDArray> out = new LinkedHashMap<>();
     out.put("output", logitsArray());
     out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) loss));

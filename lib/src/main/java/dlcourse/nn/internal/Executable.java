@@ -122,7 +122,7 @@ public final class Executable implements Compiled {
     OutAndGrad result =
         graph.sameDiff().calculateGradientsAndOutputs(feed(inputs), wanted, trainable.keySet());
     Map<String, INDArray> grads = result.getGradients();
-    trainable.forEach((name, p) -> p.grad(grads.get(name)));
+    trainable.forEach((name, p) -> p.grad(grads.get(name) == null ? null : dlcourse.tensor.Tensor.of(grads.get(name))));
     Map<String, INDArray> raw = result.getOutputs();
     for (Graph.StateUpdate u : updates) {
       u.buffer().data().assign(raw.get(u.value().sd().name()));

@@ -42,7 +42,7 @@ class Conv2dFunctionTest {
     Variable xv = Variable.requiringGrad(x);
     Variable y = new EagerConv2d(c).forward(xv);
     y.backward(r);
-    return new INDArray[] {y.data(), xv.grad(), c.weight().grad(), c.bias().grad()};
+    return new INDArray[] {y.data(), xv.grad(), c.weight().grad().array(), c.bias().grad().array()};
   }
 
   @ParameterizedTest
@@ -114,7 +114,7 @@ class Conv2dFunctionTest {
     Variable y = new EagerConv2d(c).forward(Variable.of(x));
     assertTrue(GradCheck.maxAbsDiff(c.forward(x), y.data()) < 1e-5);
     y.backward(Nd4j.onesLike(y.data()));
-    assertArrayEquals(new long[] {3, 2, 3, 3}, c.weight().grad().shape());
+    assertArrayEquals(new long[] {3, 2, 3, 3}, c.weight().grad().array().shape());
   }
 
   @Test
