@@ -2,6 +2,9 @@ package dlcourse.nn.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import dlcourse.kernels.Dnnl;
+import dlcourse.kernels.Dnnl.Buf;
+import dlcourse.kernels.Dnnl.Call;
 import dlcourse.nn.AdaptiveMaxPool2d;
 import dlcourse.nn.Conv2d;
 import dlcourse.nn.Flatten;
@@ -12,8 +15,6 @@ import dlcourse.nn.PaddingMode;
 import dlcourse.nn.Parameter;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
-import dlcourse.nn.dnnl.Dnnl.Buf;
-import dlcourse.nn.dnnl.Dnnl.Call;
 import dlcourse.nn.internal.Compiled;
 import dlcourse.nn.internal.Executable;
 import java.util.ArrayList;

@@ -1,8 +1,9 @@
 package dlcourse.nn.dnnl;
 
+import dlcourse.kernels.Dnnl;
+import dlcourse.kernels.Dnnl.Buf;
+import dlcourse.kernels.Dnnl.Call;
 import dlcourse.nn.PaddingMode;
-import dlcourse.nn.dnnl.Dnnl.Buf;
-import dlcourse.nn.dnnl.Dnnl.Call;
 import java.util.ArrayList;
 import java.util.List;
 

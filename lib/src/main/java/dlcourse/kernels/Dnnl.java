@@ -1,4 +1,4 @@
-package dlcourse.nn.dnnl;
+package dlcourse.kernels;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
@@ -26,15 +26,16 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The oneDNN C API as this package uses it: one CPU engine, memory descriptors, primitives built once and
  * executed with their arguments bound up front ({@link Call}), and buffers backed by ND4J arrays ({@link Buf}).
+ * Shared by the kernels of this package and by {@code dlcourse.nn.dnnl.OneDnnNet}.
  */
-final class Dnnl {
+public final class Dnnl {
   private static dnnl_engine engine;
   private static Throwable loadFailure;
 
   private Dnnl() {}
 
   /** Whether the native oneDNN library loads on this platform; the reason is in {@link #loadFailure()}. */
-  static synchronized boolean available() {
+  public static synchronized boolean available() {
     if (engine == null && loadFailure == null) {
       try {
         Loader.load(org.bytedeco.dnnl.global.dnnl.class);
@@ -48,75 +49,75 @@ final class Dnnl {
     return engine != null;
   }
 
-  static synchronized Throwable loadFailure() {
+  public static synchronized Throwable loadFailure() {
     return loadFailure;
   }
 
-  static dnnl_engine engine() {
+  public static dnnl_engine engine() {
     if (!available()) {
       throw new IllegalStateException("oneDNN is not available on this platform: " + loadFailure);
     }
     return engine;
   }
 
-  static dnnl_stream newStream() {
+  public static dnnl_stream newStream() {
     dnnl_stream s = new dnnl_stream();
     check(dnnl_stream_create(s, engine(), dnnl_stream_default_flags), "creating a stream");
     return s;
   }
 
-  static void check(int status, String what) {
+  public static void check(int status, String what) {
     if (status != dnnl_success) {
       throw new IllegalStateException("oneDNN: " + what + " failed (dnnl_status_t " + status + ")");
     }
   }
 
   /** A float memory descriptor of {@code dims} in layout {@code tag} ({@code dnnl_nchw}, {@code dnnl_format_tag_any}...). */
-  static dnnl_memory_desc_t md(int tag, long... dims) {
+  public static dnnl_memory_desc_t md(int tag, long... dims) {
     dnnl_memory_desc_t m = new dnnl_memory_desc_t();
     check(dnnl_memory_desc_init_by_tag(m, dims.length, dims, dnnl_f32, tag), "memory descriptor " + Arrays.toString(dims));
     return m;
   }
 
   /** The region {@code dims} at {@code offsets} of {@code parent}, in the parent's layout. */
-  static dnnl_memory_desc_t region(dnnl_memory_desc_t parent, long[] dims, long[] offsets) {
+  public static dnnl_memory_desc_t region(dnnl_memory_desc_t parent, long[] dims, long[] offsets) {
     dnnl_memory_desc_t m = new dnnl_memory_desc_t();
     check(dnnl_memory_desc_init_submemory(m, parent, dims, offsets),
         "sub-memory " + Arrays.toString(dims) + " at " + Arrays.toString(offsets));
     return m;
   }
 
-  static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
+  public static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
     return dnnl_memory_desc_equal(a, b) == 1;
   }
 
   /** A primitive descriptor for an operation descriptor (a {@code dnnl_*_desc_t}), optional attributes and hint. */
-  static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint, String what) {
+  public static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint, String what) {
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, engine(), hint), what);
     return pd;
   }
 
-  static dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what) {
+  public static dnnl_memory_desc_t query(dnnl_primitive_desc pd, int what) {
     return dnnl_primitive_desc_query_md(pd, what, 0);
   }
 
   /** The implementation oneDNN chose, e.g. {@code jit:avx2}; {@code ref} means its slow reference code. */
-  static String implementation(dnnl_primitive_desc pd) {
+  public static String implementation(dnnl_primitive_desc pd) {
     PointerPointer<BytePointer> name = new PointerPointer<>(1L);
     check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "querying the implementation");
     BytePointer s = name.get(BytePointer.class, 0);
     return s == null || s.isNull() ? "?" : s.getString();
   }
 
-  static dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
+  public static dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
     dnnl_primitive p = new dnnl_primitive();
     check(dnnl_primitive_create(p, pd), what);
     return p;
   }
 
   /** Attributes with an element-wise ReLU after the primitive's own result. */
-  static dnnl_primitive_attr reluPostOp() {
+  public static dnnl_primitive_attr reluPostOp() {
     dnnl_post_ops ops = new dnnl_post_ops();
     check(dnnl_post_ops_create(ops), "post-ops");
     check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "ReLU post-op");
@@ -124,7 +125,7 @@ final class Dnnl {
   }
 
   /** Attributes that make a reorder add into its destination instead of overwriting it. */
-  static dnnl_primitive_attr accumulate() {
+  public static dnnl_primitive_attr accumulate() {
     dnnl_post_ops ops = new dnnl_post_ops();
     check(dnnl_post_ops_create(ops), "post-ops");
     check(dnnl_post_ops_append_sum(ops, 1f), "sum post-op");
@@ -139,7 +140,7 @@ final class Dnnl {
   }
 
   /** A copy from {@code from} to {@code to} (layout change, region copy, or with {@link #accumulate()} an add). */
-  static Call reorder(Buf from, Buf to, dnnl_primitive_attr attr, String name) {
+  public static Call reorder(Buf from, Buf to, dnnl_primitive_attr attr, String name) {
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     check(dnnl_reorder_primitive_desc_create(pd, from.md, engine(), to.md, engine(), attr), "reorder");
     return new Call(primitive(pd, name), name).arg(DNNL_ARG_FROM, from).arg(DNNL_ARG_TO, to);
@@ -149,10 +150,10 @@ final class Dnnl {
    * A buffer: a memory descriptor and a memory object over float storage. Storage is an ND4J array owned by the
    * buffer, or (for {@link #view}) whatever array {@link #bind} points it at before each use.
    */
-  static final class Buf {
-    final dnnl_memory_desc_t md;
-    final dnnl_memory mem;
-    INDArray array;
+  public static final class Buf {
+    public final dnnl_memory_desc_t md;
+    public final dnnl_memory mem;
+    public INDArray array;
 
     private Buf(dnnl_memory_desc_t md, INDArray array) {
       this.md = md;
@@ -163,13 +164,13 @@ final class Dnnl {
     }
 
     /** A zeroed buffer of the descriptor's size. */
-    static Buf allocate(dnnl_memory_desc_t md) {
+    public static Buf allocate(dnnl_memory_desc_t md) {
       long floats = dnnl_memory_desc_get_size(md) / Float.BYTES;
       return new Buf(md, Nd4j.create(DataType.FLOAT, Math.max(floats, 1)));
     }
 
     /** A region of {@code parent}, sharing its storage. */
-    static Buf region(Buf parent, long[] dims, long[] offsets) {
+    public static Buf region(Buf parent, long[] dims, long[] offsets) {
       Buf b = new Buf(Dnnl.region(parent.md, dims, offsets), null);
       b.array = parent.array;
       check(dnnl_memory_set_data_handle(b.mem, parent.array.data().addressPointer()), "binding a region");
@@ -177,7 +178,7 @@ final class Dnnl {
     }
 
     /** {@code parent}'s storage seen through another descriptor of the same size (a reshape). */
-    static Buf alias(Buf parent, dnnl_memory_desc_t md) {
+    public static Buf alias(Buf parent, dnnl_memory_desc_t md) {
       if (dnnl_memory_desc_get_size(md) != dnnl_memory_desc_get_size(parent.md)) {
         throw new IllegalArgumentException("an alias must have the size of its parent");
       }
@@ -188,12 +189,12 @@ final class Dnnl {
     }
 
     /** A descriptor without storage yet; {@link #bind} gives it some. */
-    static Buf view(dnnl_memory_desc_t md) {
+    public static Buf view(dnnl_memory_desc_t md) {
       return new Buf(md, null);
     }
 
     /** Points this buffer at {@code a}, which must be a float array in the descriptor's plain layout. */
-    void bind(INDArray a) {
+    public void bind(INDArray a) {
       if (a != array) {
         if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c'
             || a.length() * Float.BYTES != dnnl_memory_desc_get_size(md)) {
@@ -208,19 +209,19 @@ final class Dnnl {
   }
 
   /** A primitive with its arguments bound once; {@link #run} executes it. */
-  static final class Call {
+  public static final class Call {
     private final dnnl_primitive primitive;
     private final String name;
     private final List<int[]> kinds = new ArrayList<>();
     private final List<Buf> bufs = new ArrayList<>();
     private dnnl_exec_arg_t args;
 
-    Call(dnnl_primitive primitive, String name) {
+    public Call(dnnl_primitive primitive, String name) {
       this.primitive = primitive;
       this.name = name;
     }
 
-    Call arg(int kind, Buf buf) {
+    public Call arg(int kind, Buf buf) {
       kinds.add(new int[] {kind});
       bufs.add(buf);
       args = null;
@@ -230,25 +231,25 @@ final class Dnnl {
     private long nanos;
     private long runs;
 
-    String name() {
+    public String name() {
       return name;
     }
 
     /** Total time spent in {@link #run} so far, in nanoseconds, and how many runs. */
-    long nanos() {
+    public long nanos() {
       return nanos;
     }
 
-    long runs() {
+    public long runs() {
       return runs;
     }
 
-    void resetTiming() {
+    public void resetTiming() {
       nanos = 0;
       runs = 0;
     }
 
-    void run(dnnl_stream stream) {
+    public void run(dnnl_stream stream) {
       long t0 = System.nanoTime();
       if (args == null) {
         args = new dnnl_exec_arg_t(bufs.size());

@@ -1,0 +1,248 @@
+package dlcourse.kernels;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The oneDNN plumbing of the kernels: a bounded, thread-safe LRU cache of primitives per (shape, settings), one
+ * stream per thread, and execution on ND4J arrays (memory objects are created around each call, so one cached
+ * primitive serves any number of threads at once).
+ */
+final class Prims {
+  /** Entries kept; the least recently used one is destroyed beyond this (variable image sizes stay bounded). */
+  static final int CAPACITY = Integer.getInteger("dlcourse.kernels.cacheSize", 256);
+
+  private static final LinkedHashMap<Object, Entry> CACHE = new LinkedHashMap<>(64, 0.75f, true);
+  private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(Dnnl::newStream);
+
+  private Prims() {}
+
+  /**
+   * Native objects built for one key. Destroyed once evicted and no thread uses it any more (the users count is
+   * guarded by the cache's lock).
+   */
+  static class Entry {
+    private final List<dnnl_primitive> primitives = new ArrayList<>();
+    private final List<dnnl_primitive_desc> descs = new ArrayList<>();
+    private final List<String> implementations = new ArrayList<>();
+    int users;
+    boolean evicted;
+    boolean destroyed;
+
+    /** Keeps {@code pd} alive as long as this entry (memory descriptors queried from it point into it). */
+    dnnl_primitive_desc keep(dnnl_primitive_desc pd) {
+      if (!descs.contains(pd)) { // Pointer.equals: the same native address
+        descs.add(pd);
+      }
+      return pd;
+    }
+
+    /** The primitive of {@code pd}, whose implementation name is recorded. */
+    dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
+      keep(pd);
+      implementations.add(what + " " + Dnnl.implementation(pd));
+      dnnl_primitive p = Dnnl.primitive(pd, what);
+      primitives.add(p);
+      return p;
+    }
+
+    /** A reorder from {@code from} to {@code to}, or null when they are the same layout. */
+    dnnl_primitive reorder(dnnl_memory_desc_t from, dnnl_memory_desc_t to, String what) {
+      if (Dnnl.same(from, to)) {
+        return null;
+      }
+      dnnl_primitive_desc pd = new dnnl_primitive_desc();
+      Dnnl.check(dnnl_reorder_primitive_desc_create(pd, from, Dnnl.engine(), to, Dnnl.engine(), (dnnl_primitive_attr) null),
+          "reorder " + what);
+      return primitive(pd, "reorder " + what);
+    }
+
+    List<String> implementations() {
+      return implementations;
+    }
+
+    void destroy() {
+      if (!destroyed) {
+        destroyed = true;
+        primitives.forEach(p -> dnnl_primitive_destroy(p));
+        descs.forEach(d -> dnnl_primitive_desc_destroy(d));
+      }
+    }
+  }
+
+  /** The entry for {@code key}, built by {@code build} when missing; {@link #release} it after use. */
+  @SuppressWarnings("unchecked")
+  static <E extends Entry> E acquire(Object key, Supplier<E> build) {
+    synchronized (CACHE) {
+      Entry e = CACHE.get(key);
+      if (e != null) {
+        e.users++;
+        return (E) e;
+      }
+    }
+    E built = build.get(); // outside the lock: creating primitives takes milliseconds
+    synchronized (CACHE) {
+      Entry old = CACHE.get(key);
+      if (old != null) { // another thread built it meanwhile
+        built.destroy();
+        old.users++;
+        return (E) old;
+      }
+      CACHE.put(key, built);
+      built.users++;
+      Iterator<Map.Entry<Object, Entry>> it = CACHE.entrySet().iterator();
+      while (CACHE.size() > CAPACITY && it.hasNext()) {
+        Entry eldest = it.next().getValue();
+        it.remove();
+        eldest.evicted = true;
+        if (eldest.users == 0) {
+          eldest.destroy();
+        }
+      }
+      return built;
+    }
+  }
+
+  static void release(Entry e) {
+    synchronized (CACHE) {
+      e.users--;
+      if (e.evicted && e.users == 0) {
+        e.destroy();
+      }
+    }
+  }
+
+  /** How many entries are cached (for tests). */
+  static int size() {
+    synchronized (CACHE) {
+      return CACHE.size();
+    }
+  }
+
+  /** The implementations oneDNN chose for the cached primitives, e.g. {@code conv forward jit:avx2}. */
+  static List<String> implementations() {
+    synchronized (CACHE) {
+      List<String> out = new ArrayList<>();
+      CACHE.values().forEach(e -> out.addAll(e.implementations));
+      return out;
+    }
+  }
+
+  /** Whether float arrays go through oneDNN: it loads here. */
+  static boolean useDnnl(INDArray... arrays) {
+    for (INDArray a : arrays) {
+      if (a != null && a.dataType() != DataType.FLOAT) {
+        return false;
+      }
+    }
+    return Dnnl.available();
+  }
+
+  /** {@code a} itself when oneDNN can read its storage as a plain 'c' array, else a 'c' copy. */
+  static INDArray plain(INDArray a) {
+    if (a.isView() || a.ordering() != 'c' || a.offset() != 0 || a.data().length() != a.length()
+        || !Shape.hasDefaultStridesForShape(a)) {
+      return a.dup('c');
+    }
+    return a;
+  }
+
+  /** A float array large enough for {@code md}; zeroed (blocked layouts may carry padded channels). */
+  static INDArray allocate(dnnl_memory_desc_t md) {
+    long floats = (dnnl_memory_desc_get_size(md) + Float.BYTES - 1) / Float.BYTES;
+    return Nd4j.create(DataType.FLOAT, Math.max(floats, 1));
+  }
+
+  static dnnl_memory_desc_t md(int tag, long... dims) {
+    return Dnnl.md(tag, dims);
+  }
+
+  /** Arguments of one execution: (kind, descriptor, array) triples. */
+  static final class Args {
+    private final int[] kinds = new int[8];
+    private final dnnl_memory_desc_t[] mds = new dnnl_memory_desc_t[8];
+    private final INDArray[] arrays = new INDArray[8];
+    private int n;
+
+    Args add(int kind, dnnl_memory_desc_t md, INDArray a) {
+      if (a.dataType() != DataType.FLOAT || a.length() * Float.BYTES < dnnl_memory_desc_get_size(md)) {
+        throw new IllegalArgumentException("oneDNN argument needs " + dnnl_memory_desc_get_size(md) / Float.BYTES
+            + " floats, got " + a.dataType() + " of " + a.length());
+      }
+      kinds[n] = kind;
+      mds[n] = md;
+      arrays[n] = a;
+      n++;
+      return this;
+    }
+  }
+
+  static Args args() {
+    return new Args();
+  }
+
+  /** Runs {@code p} on this thread's stream and waits for it. */
+  static void run(dnnl_primitive p, Args a) {
+    dnnl_memory[] mems = new dnnl_memory[a.n];
+    dnnl_exec_arg_t exec = new dnnl_exec_arg_t(a.n);
+    try {
+      for (int i = 0; i < a.n; i++) {
+        mems[i] = new dnnl_memory();
+        Dnnl.check(dnnl_memory_create(mems[i], a.mds[i], Dnnl.engine(), a.arrays[i].data().addressPointer()),
+            "memory object");
+        exec.position(i).arg(a.kinds[i]).memory(mems[i]);
+      }
+      exec.position(0);
+      dnnl_stream s = STREAM.get();
+      Dnnl.check(dnnl_primitive_execute(p, s, a.n, exec), "executing a primitive");
+      Dnnl.check(dnnl_stream_wait(s), "waiting for a stream");
+    } finally {
+      for (dnnl_memory m : mems) {
+        if (m != null && !m.isNull()) {
+          dnnl_memory_destroy(m);
+        }
+      }
+      exec.close();
+      Reference.reachabilityFence(a.arrays);
+    }
+  }
+
+  /** {@code a} (plain, in {@code plainMd}) converted to {@code md} by {@code reorder}; {@code a} itself when null. */
+  static INDArray to(dnnl_primitive reorder, INDArray a, dnnl_memory_desc_t plainMd, dnnl_memory_desc_t md) {
+    if (reorder == null) {
+      return a;
+    }
+    INDArray out = allocate(md);
+    run(reorder, args().add(DNNL_ARG_FROM, plainMd, a).add(DNNL_ARG_TO, md, out));
+    return out;
+  }
+
+  /** {@code a} (in {@code md}) converted into a new plain array of {@code shape}; a reshape of {@code a} when null. */
+  static INDArray from(dnnl_primitive reorder, INDArray a, dnnl_memory_desc_t md, dnnl_memory_desc_t plainMd,
+      long[] shape) {
+    if (reorder == null) {
+      return a.length() == Shape.lengthOf(shape) ? a.reshape('c', shape) : a;
+    }
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+    run(reorder, args().add(DNNL_ARG_FROM, md, a).add(DNNL_ARG_TO, plainMd, out));
+    return out;
+  }
+}
