@@ -34,7 +34,7 @@ public final class JShellSession implements AutoCloseable {
     /** Imports made at start-up; one that does not resolve (a package with no class yet) is skipped. */
     public static final List<String> STARTUP_IMPORTS = List.of(
             "java.util.*", "java.util.function.*", "java.util.stream.*", "java.io.*", "java.nio.file.*",
-            "dlcourse.data.*", "dlcourse.nn.*", "dlcourse.train.*", "dlcourse.plot.*",
+            "dlcourse.data.*", "dlcourse.tensor.*", "dlcourse.nn.*", "dlcourse.train.*", "dlcourse.plot.*",
             "org.nd4j.linalg.factory.Nd4j", "org.nd4j.linalg.api.ndarray.INDArray",
             "org.nd4j.linalg.api.buffer.DataType", "tech.tablesaw.api.*",
             // java.lang.Module would otherwise shadow dlcourse.nn.Module in "class Net extends Module".

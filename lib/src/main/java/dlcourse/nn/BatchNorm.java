@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import dlcourse.nn.internal.Check;
 import dlcourse.tensor.Shapes;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -81,7 +83,7 @@ public abstract class BatchNorm extends Module {
       throw new IllegalArgumentException("expected input " + expectedShape() + " with C = " + numFeatures
           + ", got " + Shapes.str(x.shape()));
     }
-    return F.batchNorm(x, runningMean, runningVar, weight, bias, x.graph().training(), momentum, eps);
+    return F.batchNorm(x, runningMean, runningVar, weight, bias, training(), momentum, eps);
   }
 
   public long numFeatures() {

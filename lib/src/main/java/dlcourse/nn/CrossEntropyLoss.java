@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import dlcourse.nn.internal.Check;
 
 /**

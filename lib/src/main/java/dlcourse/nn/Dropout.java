@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import dlcourse.nn.internal.Check;
 
 /**
@@ -30,7 +32,7 @@ public class Dropout extends Module {
 
   @Override
   public Tensor forward(Tensor x) {
-    return F.dropout(x, p, x.graph().training());
+    return F.dropout(x, p, training());
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /** Flattens dimensions from {@code startDim} (default 1) on: {@code (N, C, H, W) -> (N, C*H*W)}. */
 public class Flatten extends Module {
   private final int startDim;

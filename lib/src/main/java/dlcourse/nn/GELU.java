@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /**
  * Gaussian error linear unit, {@code x * Phi(x)} with Phi the standard normal CDF.
  *

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /** Returns its input unchanged; a placeholder where a layer is optional. Shape: any. */
 public class Identity extends Module {
   @Override

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /**
  * log(softmax(x)) along {@code dim}, computed stably; pair it with {@link NLLLoss}.
  *

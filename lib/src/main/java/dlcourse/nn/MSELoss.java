@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /**
  * Mean squared error {@code (input - target)^2}, reduced.
  *

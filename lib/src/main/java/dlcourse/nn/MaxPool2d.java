@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /**
  * Maximum over sliding windows; padding counts as minus infinity.
  *

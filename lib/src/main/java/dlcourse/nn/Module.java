@@ -1,59 +1,82 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Executable;
-import dlcourse.nn.internal.Graph;
 import dlcourse.tensor.Shapes;
+import dlcourse.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Base class of every layer and model, like {@code torch.nn.Module}: it owns parameters and child modules,
  * registered by name so that parameter paths read {@code features.0.weight}.
  *
- * <p>Subclasses implement {@link #forward(Tensor)}, which builds the computation on symbolic tensors. To get
- * numbers, call {@link #forward(INDArray)} (the graph for each input shape is built once and cached) or train
- * the module with {@code dlcourse.train.Trainer}. Call child modules with {@link #call(Tensor)} so that
- * {@link #summary} can report their output shapes and errors name the layer.
+ * <p>Subclasses implement {@link #forward(Tensor)}: ordinary Java on eager tensors (loops, branches, shapes that
+ * change from call to call), recorded on the tape for {@link Tensor#backward()}. Call child modules with
+ * {@link #call(Tensor)} so that errors name the layer ({@code [features.3 (Conv2d)] expected input ...}) and
+ * {@link #summary} sees every layer. {@link #forward(INDArray)} runs the module on an array without recording.
  */
 public abstract class Module {
+  /** The modules being called on this thread, outermost first: the path of a failing layer, summary traces. */
+  private static final ThreadLocal<List<Module>> CALLS = ThreadLocal.withInitial(ArrayList::new);
+  /** Set while {@link #summary} runs: each call's module and output shape. */
+  private static final ThreadLocal<List<Object[]>> TRACE = new ThreadLocal<>();
+
   private final Map<String, Parameter> params = new LinkedHashMap<>();
   private final Map<String, Module> children = new LinkedHashMap<>();
-  private final Map<String, Executable> executables = new ConcurrentHashMap<>();
   private boolean training = true;
 
-  /** Builds the output from {@code x} inside a graph. */
+  /** Computes the output from {@code x}. */
   public abstract Tensor forward(Tensor x);
 
-  /** Runs {@link #forward(Tensor)}, recording the output shape and naming this module in shape errors. */
+  /** Runs {@link #forward(Tensor)}, naming this module (by its path from the outermost call) in shape errors. */
   public final Tensor call(Tensor x) {
+    List<Module> calls = CALLS.get();
+    calls.add(this);
     Tensor y;
     try {
       y = forward(x);
+      List<Object[]> trace = TRACE.get();
+      if (trace != null) {
+        trace.add(new Object[] {this, y.shape(), pathOf(calls)});
+      }
     } catch (IllegalArgumentException e) {
-      String path = x.graph().pathOf(this);
       if (e.getMessage() != null && e.getMessage().startsWith("[")) {
         throw e; // already located by an inner module
       }
+      String path = pathOf(calls);
       String where = path.isEmpty() ? getClass().getSimpleName() : path + " (" + getClass().getSimpleName() + ")";
       throw new IllegalArgumentException("[" + where + "] " + e.getMessage(), e);
+    } finally {
+      calls.remove(calls.size() - 1);
     }
-    x.graph().record(this, y.shape());
     return y;
   }
 
+  /** The dotted path of the last module of {@code calls} below the first, by child names ("" for the first). */
+  private static String pathOf(List<Module> calls) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 1; i < calls.size(); i++) {
+      String name = null;
+      for (var e : calls.get(i - 1).children.entrySet()) {
+        if (e.getValue() == calls.get(i)) {
+          name = e.getKey();
+        }
+      }
+      b.append(b.length() == 0 ? "" : ".").append(name == null ? calls.get(i).getClass().getSimpleName() : name);
+    }
+    return b.toString();
+  }
+
   /**
-   * Runs the module on real data in its current mode ({@link #train()} or {@link #eval()}) and returns the
-   * output. No gradients are computed.
+   * Runs the module on an array in its current mode ({@link #train()} or {@link #eval()}) without recording
+   * gradients, and returns the output array.
    */
   public INDArray forward(INDArray x) {
-    String key = Executable.key(training, x);
-    Executable exe = executables.computeIfAbsent(key, k -> Executable.build(
-        this, training, List.of(x.shape()), List.of(x.dataType()), in -> Map.of("output", call(in.get(0)))));
-    return exe.run(x).get("output");
+    try (var g = Tensor.noGrad()) {
+      return call(Tensor.of(x)).array();
+    }
   }
 
   /** Registers a trainable parameter holding {@code value} (not copied). */
@@ -71,14 +94,12 @@ public abstract class Module {
       throw new IllegalArgumentException("parameter name must be non-empty without dots, got '" + name + "'");
     }
     params.put(name, p);
-    executables.clear();
     return p;
   }
 
   /** Removes a parameter registered earlier (a layer built without bias). */
   protected void removeParameter(String name) {
     params.remove(name);
-    executables.clear();
   }
 
   /** Registers a child module under {@code name}; returns it for field assignment. */
@@ -87,7 +108,6 @@ public abstract class Module {
       throw new IllegalArgumentException("module name must be non-empty without dots, got '" + name + "'");
     }
     children.put(name, module);
-    executables.clear();
     return module;
   }
 
@@ -125,6 +145,11 @@ public abstract class Module {
       }
     });
     return out;
+  }
+
+  /** Clears the gradient of every parameter, like {@code model.zero_grad()}. */
+  public void zeroGrad() {
+    namedParameters().values().forEach(Parameter::zeroGrad);
   }
 
   /** Number of trainable scalars. */
@@ -167,7 +192,6 @@ public abstract class Module {
           p.data(p.data().castTo(type));
         }
       });
-      m.executables.clear();
     }
     return this;
   }
@@ -219,12 +243,28 @@ public abstract class Module {
 
   /**
    * A table of layers, output shapes and parameter counts for one input of shape {@code inputShape}
-   * (batch dimension included), like torchinfo's {@code summary}.
+   * (batch dimension included), like torchinfo's {@code summary}: the module runs once, in evaluation mode and
+   * without recording, on zeros of that shape and the parameters' type.
    */
   public Summary summary(long... inputShape) {
-    Graph g = new Graph(this, false);
-    call(g.placeholder("input", org.nd4j.linalg.api.buffer.DataType.FLOAT, inputShape));
-    return new Summary(this, inputShape, g.trace());
+    Map<Module, Boolean> modes = new java.util.IdentityHashMap<>();
+    namedModules().values().forEach(m -> modes.put(m, m.training));
+    List<Object[]> trace = new ArrayList<>();
+    org.nd4j.linalg.api.buffer.DataType type = params().findFirst().map(p -> p.dtype())
+        .orElse(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    TRACE.set(trace);
+    eval();
+    try (var g = Tensor.noGrad()) {
+      call(Tensor.of(org.nd4j.linalg.factory.Nd4j.zeros(type, inputShape)));
+    } finally {
+      TRACE.remove();
+      modes.forEach((m, mode) -> m.training = mode);
+    }
+    return new Summary(this, inputShape, trace);
+  }
+
+  private java.util.stream.Stream<Parameter> params() {
+    return namedParameters().values().stream();
   }
 
   /** Extra settings printed by {@link #toString()}, like PyTorch's {@code extra_repr}; empty by default. */

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /**
  * Negative log-likelihood of log-probabilities (the output of {@link LogSoftmax}) at class indices.
  *

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /** max(0, x), element-wise. Shape: any, output the same. */
 public class ReLU extends Module {
   @Override

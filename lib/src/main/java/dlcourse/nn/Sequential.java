@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.List;
 

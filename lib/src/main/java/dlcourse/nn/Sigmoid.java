@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /** 1 / (1 + exp(-x)), element-wise. Shape: any; the output has the input's shape. */
 public class Sigmoid extends Module {
   @Override

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /**
  * exp(x_i) / sum_j exp(x_j) along {@code dim}: probabilities that sum to 1.
  *

@@ -1,6 +1,5 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Graph;
 import dlcourse.tensor.Shapes;
 import java.util.List;
 import tech.tablesaw.api.LongColumn;
@@ -13,21 +12,22 @@ public final class Summary {
   private final long totalParameters;
   private final long[] inputShape;
 
-  Summary(Module model, long[] inputShape, List<Graph.TraceRow> trace) {
+  Summary(Module model, long[] inputShape, List<Object[]> trace) {
     this.inputShape = inputShape.clone();
     StringColumn layer = StringColumn.create("layer");
     StringColumn type = StringColumn.create("type");
     StringColumn shape = StringColumn.create("output shape");
     LongColumn params = LongColumn.create("parameters");
-    for (Graph.TraceRow row : trace) {
-      if (row.module() == model) {
+    for (Object[] row : trace) { // module, output shape, path
+      Module m = (Module) row[0];
+      if (m == model) {
         continue;
       }
-      layer.append(row.path());
-      type.append(row.module().getClass().getSimpleName());
-      shape.append(Shapes.str(row.outputShape()));
+      layer.append((String) row[2]);
+      type.append(m.getClass().getSimpleName());
+      shape.append(Shapes.str((long[]) row[1]));
       // Only the module's own parameters, so containers don't double count their children.
-      params.append(row.module().namedChildren().isEmpty() ? row.module().numParameters() : 0);
+      params.append(m.namedChildren().isEmpty() ? m.numParameters() : 0);
     }
     this.table = Table.create(model.getClass().getSimpleName() + " summary", layer, type, shape, params);
     this.totalParameters = model.numParameters();

@@ -1,5 +1,7 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 /** tanh(x), element-wise. Shape: any; the output has the input's shape. */
 public class Tanh extends Module {
   @Override

@@ -79,4 +79,12 @@ public final class GradCheck {
     }
     return worst;
   }
+
+  /** Largest absolute difference between two arrays of the same shape. */
+  public static double maxAbsDiff(INDArray a, INDArray b) {
+    if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+      throw new IllegalArgumentException("shapes differ: " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()));
+    }
+    return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+  }
 }

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -741,10 +740,14 @@ public class Tensor {
     return unary("softmax", y, g -> new INDArray[] {y.mul(g.sub(g.mul(y).sum(true, d)))});
   }
 
-  /** Log of the softmax along {@code dim}, computed stably. */
+  /**
+   * Log of the softmax along {@code dim}, computed stably as {@code x - max - log(sum(exp(x - max)))} (ND4J's own
+   * log_softmax op returns -inf once a probability underflows: logits 0 and 200 gave [-inf, 0]).
+   */
   public Tensor logSoftmax(int dim) {
     int d = Shapes.axis(dim, dim());
-    INDArray y = Nd4j.exec(new LogSoftMax(contiguous(data), d))[0];
+    INDArray shifted = data.sub(data.max(true, d).broadcast(data.shape()));
+    INDArray y = shifted.subi(Transforms.log(Transforms.exp(shifted, true).sum(true, d), false).broadcast(data.shape()));
     return unary("logSoftmax", y, g -> new INDArray[] {g.sub(Transforms.exp(y, true).muli(g.sum(true, d)))});
   }
 

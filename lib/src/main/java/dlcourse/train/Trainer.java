@@ -3,12 +3,11 @@ package dlcourse.train;
 import dlcourse.data.Batch;
 import dlcourse.nn.F;
 import dlcourse.nn.Module;
-import dlcourse.nn.Tensor;
 import dlcourse.nn.dnnl.OneDnnNet;
 import dlcourse.nn.internal.Compiled;
-import dlcourse.nn.internal.Executable;
 import dlcourse.plot.Display;
 import dlcourse.plot.ProgressBar;
+import dlcourse.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,10 +27,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Trainer.Evaluation test = trainer.evaluate(testLoader);
  * }</pre>
  *
- * <p>Each step runs forward and backward through one SameDiff graph per batch shape (built on first use and
- * reused), clips gradients if asked, steps the optimizer, and records the loss (and accuracy for
- * classification) per step and per epoch in a {@link History}. The loop checks for a kernel interrupt every
- * batch.
+ * <p>Each step is the loop a notebook would write: forward on tensors, loss, {@code zeroGrad}, {@code backward},
+ * gradient clipping if asked, optimizer step; it records the loss (and accuracy for classification) per step and
+ * per epoch in a {@link History}. The loop checks for a kernel interrupt every batch.
  */
 public final class Trainer {
   /** Loss and accuracy over a data set (accuracy is NaN for non-classification losses). */
@@ -48,14 +46,16 @@ public final class Trainer {
   }
 
   /**
-   * What runs the training and evaluation steps. {@code AUTO} (the default) takes oneDNN directly for the models it
-   * supports ({@link OneDnnNet#unsupported}: sequential CNNs with the default cross-entropy) and SameDiff for the
-   * rest; {@code SAMEDIFF} and {@code ONEDNN} force one (the latter fails with the reason on other models). The
-   * system property {@code dlcourse.engine} ({@code auto}, {@code samediff}, {@code onednn}) sets the default.
+   * How the steps run. {@code EAGER}: the tensor operations one by one, as written. {@code ONEDNN}: the step of a
+   * sequential CNN with the default cross-entropy captured once per input shape as bound oneDNN primitives
+   * ({@link OneDnnNet}; the same layers and numbers, checked against the eager step in tests, without the per-op
+   * overhead); it fails with the reason on other models. {@code AUTO} (the default) captures when it can and runs
+   * eagerly otherwise. The system property {@code dlcourse.engine} ({@code auto}, {@code eager}, {@code onednn})
+   * sets the default.
    * oneDNN runs its primitives on TBB, which uses every CPU the process may run on (not {@code OMP_NUM_THREADS}):
    * train one model at a time, or pin the JVM with {@code taskset}, rather than several in parallel threads.
    */
-  public enum Engine { AUTO, SAMEDIFF, ONEDNN }
+  public enum Engine { AUTO, EAGER, ONEDNN }
 
   private final Module model;
   private Optimizer optimizer;
@@ -127,7 +127,7 @@ public final class Trainer {
     try {
       return Engine.valueOf(v.trim().toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("system property dlcourse.engine must be auto, samediff or onednn, got '"
+      throw new IllegalArgumentException("system property dlcourse.engine must be auto, eager or onednn, got '"
           + v + "'");
     }
   }
@@ -212,7 +212,7 @@ public final class Trainer {
         long seen = 0;
         for (Batch b : train) {
           Display.checkInterrupted();
-          Executable.StepResult r = trainGraph(b).step(b.x(), b.y());
+          Compiled.StepResult r = step(b);
           clipGradients();
           optimizer.step();
           globalStep++;
@@ -311,7 +311,7 @@ public final class Trainer {
       long seen = 0;
       for (Batch b : data) {
         Display.checkInterrupted();
-        Map<String, INDArray> out = evalGraph(b).run(b.x(), b.y());
+        Map<String, INDArray> out = run(b);
         long n = b.size();
         lossSum += out.get("loss").getDouble(0) * n;
         if (classification) {
@@ -343,33 +343,49 @@ public final class Trainer {
     }
   }
 
-  private Compiled trainGraph(Batch b) {
-    return trainGraphs.computeIfAbsent(Executable.key(true, b.x(), b.y()), k -> build(true, b));
-  }
-
-  private Compiled evalGraph(Batch b) {
-    return evalGraphs.computeIfAbsent(Executable.key(false, b.x(), b.y()), k -> build(false, b));
-  }
-
-  private Compiled build(boolean training, Batch b) {
-    if (engine != Engine.SAMEDIFF) {
-      String why = defaultLoss && classification
-          ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dataType()) : "a custom loss or a regression";
-      if (why == null) {
-        return new OneDnnNet(model, b.x().shape(), training);
-      }
-      if (engine == Engine.ONEDNN) {
-        throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
-      }
+  /** One training step: forward, loss, backward (gradients set on the parameters); the optimizer steps after. */
+  private Compiled.StepResult step(Batch b) {
+    Compiled captured = captured(true, b);
+    if (captured != null) {
+      return captured.step(b.x(), b.y());
     }
-    return Executable.build(model, training, List.of(b.x().shape(), b.y().shape()),
-        List.of(b.x().dataType(), b.y().dataType()), in -> {
-          Tensor out = forward.apply(in.get(0));
-          Map<String, Tensor> outputs = new LinkedHashMap<>();
-          outputs.put("output", out);
-          outputs.put("loss", loss.apply(out, in.get(1)));
-          return outputs;
-        });
+    Tensor out = forward.apply(Tensor.of(b.x()));
+    Tensor l = loss.apply(out, Tensor.of(b.y()));
+    optimizer.zeroGrad();
+    l.backward();
+    return new Compiled.StepResult(l.item(), Map.of("output", out.array()));
+  }
+
+  /** Forward and loss without recording. */
+  private Map<String, INDArray> run(Batch b) {
+    Compiled captured = captured(false, b);
+    if (captured != null) {
+      return captured.run(b.x(), b.y());
+    }
+    try (var g = Tensor.noGrad()) {
+      Tensor out = forward.apply(Tensor.of(b.x()));
+      return Map.of("output", out.array(), "loss", loss.apply(out, Tensor.of(b.y())).array());
+    }
+  }
+
+  /** The captured oneDNN step for this batch's shape and mode, or null when the step runs eagerly. */
+  private Compiled captured(boolean training, Batch b) {
+    if (engine == Engine.EAGER) {
+      return null;
+    }
+    String key = training + java.util.Arrays.toString(b.x().shape()) + b.x().dataType();
+    Map<String, Compiled> cache = training ? trainGraphs : evalGraphs;
+    if (cache.containsKey(key)) {
+      return cache.get(key);
+    }
+    String why = defaultLoss && classification
+        ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dataType()) : "a custom loss or a regression";
+    if (why != null && engine == Engine.ONEDNN) {
+      throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
+    }
+    Compiled c = why == null ? new OneDnnNet(model, b.x().shape(), training) : null;
+    cache.put(key, c);
+    return c;
   }
 
   /** Number of rows whose arg-max of {@code logits} (N, C) equals the class index in {@code labels} (N). */

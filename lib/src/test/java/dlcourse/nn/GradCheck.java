@@ -1,10 +1,12 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dlcourse.nn.internal.Executable;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -13,40 +15,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Compares the gradients that {@link Executable#step} puts into {@link Parameter#grad()} with central finite
+ * Compares the gradients that {@link Tensor#backward()} puts into {@link Parameter#grad()} with central finite
  * differences, in double precision. A non-scalar output {@code y} is reduced to {@code sum(y * r)} with a fixed
- * random {@code r}, so every output element carries a different weight.
+ * random {@code r}, so every output element carries a different weight. Every evaluation reseeds {@link Init}, so
+ * dropout draws the same mask each time.
  */
 final class GradCheck {
   static final double EPS = 1e-6;
   static final double RTOL = 1e-5;
   static final double ATOL = 1e-8;
-  /**
-   * Elements checked per parameter: all of them up to this count, else the first, the last and a seeded random
-   * sample (each finite difference costs two graph runs of a few milliseconds).
-   */
+  /** Elements checked per tensor: all of them up to this count, else the first, the last and a seeded sample. */
   static final int MAX_PER_PARAM = 8;
 
   private GradCheck() {}
-
-  /** Holds the differentiable inputs as parameters so that the step computes their gradients too. */
-  private static final class Holder extends Module {
-    final List<Parameter> inputs = new ArrayList<>();
-
-    Holder(Module model, List<INDArray> diffInputs) {
-      if (model != null) {
-        addModule("model", model);
-      }
-      for (int i = 0; i < diffInputs.size(); i++) {
-        inputs.add(addParameter("input" + i, diffInputs.get(i)));
-      }
-    }
-
-    @Override
-    public Tensor forward(Tensor x) {
-      throw new UnsupportedOperationException();
-    }
-  }
 
   /** Checks the parameters of {@code m} (converted to double) and the input {@code x} (if floating point). */
   static void module(Module m, INDArray x) {
@@ -59,69 +40,72 @@ final class GradCheck {
   }
 
   /**
-   * The general form: {@code fn} receives the differentiable inputs (as tensors of the graph) followed by the
-   * constant inputs, and returns any tensor. Checks every trainable parameter of {@code model} (may be null) and
-   * every differentiable input; returns the number of scalars checked.
+   * The general form: {@code fn} receives the differentiable inputs followed by the constant inputs, and returns
+   * any tensor. Checks every trainable parameter of {@code model} (may be null) and every differentiable input;
+   * returns the number of scalars checked.
    */
   static int check(Module model, boolean training, List<INDArray> diffInputs, List<INDArray> constInputs,
       Function<List<Tensor>, Tensor> fn) {
-    Holder holder = new Holder(model, diffInputs);
     if (model != null) {
-      holder.train(training);
+      model.train(training);
     }
-    // A scale input fed with 1 gives the body a handle on the graph even without constant inputs.
-    List<long[]> shapes = new ArrayList<>(List.of(new long[] {1}));
-    List<DataType> types = new ArrayList<>(List.of(DataType.DOUBLE));
-    constInputs.forEach(c -> {
-      shapes.add(c.shape());
-      types.add(c.dataType());
-    });
-    Nd4j.getRandom().setSeed(12345);
-    Executable exe = Executable.build(holder, training, shapes, types, in -> {
-      List<Tensor> args = new ArrayList<>();
-      for (Parameter p : holder.inputs) {
-        args.add(in.get(0).graph().tensor(p));
-      }
-      args.addAll(in.subList(1, in.size()));
+    List<Tensor> args = new ArrayList<>();
+    Map<String, Tensor> checked = new LinkedHashMap<>();
+    for (int i = 0; i < diffInputs.size(); i++) {
+      Tensor t = Tensor.of(diffInputs.get(i)).requiresGrad(true);
+      args.add(t);
+      checked.put("input" + i, t);
+    }
+    constInputs.forEach(c -> args.add(Tensor.of(c)));
+    if (model != null) {
+      model.namedParameters().forEach((k, p) -> {
+        if (p.requiresGrad()) {
+          checked.put(k, p);
+        }
+      });
+    }
+    INDArray[] weights = new INDArray[1];
+    java.util.function.Supplier<Tensor> loss = () -> {
+      Init.manualSeed(12345);
       Tensor y = fn.apply(args);
-      if (y.numel() != 1) {
-        y = y.mul(y.graph().constant(Nd4j.rand(DataType.DOUBLE, y.shape()).subi(0.5))).sum();
-      } else if (y.dim() != 0) {
-        y = y.sum();
+      if (weights[0] == null) {
+        java.util.Random r = new java.util.Random(7);
+        weights[0] = Nd4j.create(DataType.DOUBLE, y.shape());
+        for (long i = 0; i < weights[0].length(); i++) {
+          weights[0].putScalar(i, r.nextDouble() - 0.5);
+        }
       }
-      return Map.of("loss", y.mul(in.get(0).reshape()).sum());
-    });
-    List<INDArray> all = new ArrayList<>(List.of(Nd4j.ones(DataType.DOUBLE, 1)));
-    all.addAll(constInputs);
-    INDArray[] feeds = all.toArray(new INDArray[0]);
-    exe.step(feeds);
-    int checked = 0;
-    for (var e : holder.namedParameters().entrySet()) {
-      Parameter p = e.getValue();
-      if (!p.requiresGrad()) {
-        continue;
-      }
-      assertEquals(DataType.DOUBLE, p.data().dataType(), e.getKey() + " is not double");
-      INDArray analytic = p.grad().array();
-      assertTrue(analytic != null, "no gradient for " + e.getKey());
-      analytic = analytic.dup();
-      INDArray flat = p.data().reshape(p.numel());
+      return y.numel() == 1 ? y.sum() : y.mul(Tensor.of(weights[0].castTo(y.dtype()))).sum();
+    };
+    checked.values().forEach(Tensor::zeroGrad);
+    loss.get().backward();
+    int count = 0;
+    for (var e : checked.entrySet()) {
+      Tensor p = e.getValue();
+      assertEquals(DataType.DOUBLE, p.dtype(), e.getKey() + " is not double");
+      assertTrue(p.grad() != null, "no gradient for " + e.getKey());
+      INDArray analytic = p.grad().array().dup();
+      INDArray flat = p.array().reshape(p.numel());
       for (long i : indices(p.numel())) {
         double orig = flat.getDouble(i);
-        flat.putScalar(i, orig + EPS);
-        double plus = exe.run(feeds).get("loss").getDouble(0);
-        flat.putScalar(i, orig - EPS);
-        double minus = exe.run(feeds).get("loss").getDouble(0);
+        double plus;
+        double minus;
+        try (var g = Tensor.noGrad()) {
+          flat.putScalar(i, orig + EPS);
+          plus = loss.get().item();
+          flat.putScalar(i, orig - EPS);
+          minus = loss.get().item();
+        }
         flat.putScalar(i, orig);
         double numeric = (plus - minus) / (2 * EPS);
         double a = analytic.reshape(p.numel()).getDouble(i);
         assertTrue(Math.abs(a - numeric) <= ATOL + RTOL * (Math.abs(a) + Math.abs(numeric)),
             "gradient of " + e.getKey() + "[" + i + "]: analytic " + a + ", numeric " + numeric);
-        checked++;
+        count++;
       }
     }
-    assertTrue(checked > 0, "nothing to check");
-    return checked;
+    assertTrue(count > 0, "nothing to check");
+    return count;
   }
 
   private static long[] indices(long n) {
@@ -133,25 +117,17 @@ final class GradCheck {
         rnd.longs(MAX_PER_PARAM - 2, 1, n - 1)).distinct().toArray();
   }
 
-  /** Runs {@code fn} on {@code x} eagerly (no parameters involved). */
+  /** Runs {@code fn} on {@code x} without recording. */
   static INDArray eval(Function<Tensor, Tensor> fn, INDArray x) {
-    Module m = new Module() {
-      @Override
-      public Tensor forward(Tensor t) {
-        return fn.apply(t);
-      }
-    };
-    return m.forward(x);
+    try (var g = Tensor.noGrad()) {
+      return fn.apply(Tensor.of(x)).array();
+    }
   }
 
-  /** The gradient of {@code sum(fn(x) * r)} with respect to {@code x}, as the training step computes it. */
+  /** The gradient of {@code sum(fn(x) * r)} with respect to {@code x}. */
   static INDArray inputGradient(Function<Tensor, Tensor> fn, INDArray x, INDArray r) {
-    Holder holder = new Holder(null, List.of(x));
-    Executable exe = Executable.build(holder, true, List.of(r.shape()), List.of(r.dataType()), in -> {
-      Tensor y = fn.apply(in.get(0).graph().tensor(holder.inputs.get(0)));
-      return Map.of("loss", y.mul(in.get(0)).sum());
-    });
-    exe.step(r);
-    return holder.inputs.get(0).grad().array();
+    Tensor t = Tensor.of(x).requiresGrad(true);
+    fn.apply(t).mul(Tensor.of(r)).sum().backward();
+    return t.grad().array();
   }
 }

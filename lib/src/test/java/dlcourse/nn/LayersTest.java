@@ -1,11 +1,12 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dlcourse.nn.internal.Executable;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -165,12 +166,9 @@ class LayersTest {
         return t;
       }
     };
-    Executable exe = Executable.build(holder, true, List.of(r.shape()), List.of(DataType.DOUBLE), in -> {
-      Tensor y = F.dropout(in.get(0).graph().tensor(holder.in), 0.4, true);
-      return Map.of("out", y, "loss", y.mul(in.get(0)).sum());
-    });
-    var res = exe.step(r);
-    INDArray mask = res.outputs().get("out").neq(0).castTo(DataType.DOUBLE);
+    Tensor y = F.dropout(holder.in, 0.4, true);
+    y.mul(Tensor.of(r)).sum().backward();
+    INDArray mask = y.array().neq(0).castTo(DataType.DOUBLE);
     assertTrue(mask.sumNumber().doubleValue() > 0 && mask.sumNumber().doubleValue() < 24);
     assertTrue(r.mul(mask).divi(0.6).equalsWithEps(holder.in.grad().array(), 1e-12));
   }
@@ -184,10 +182,9 @@ class LayersTest {
     INDArray before = bn.forward(x); // running stats 0 / 1: (x - 0) / sqrt(1 + eps)
     assertTrue(x.div(Math.sqrt(1 + 1e-5)).equalsWithEps(before, 1e-10));
     bn.train();
-    Executable exe = Executable.build(bn, true, List.of(x.shape()), List.of(DataType.DOUBLE),
-        in -> Map.of("loss", bn.call(in.get(0)).sum()));
-    INDArray y = exe.run(x).get("loss");
-    exe.step(x);
+    Tensor loss = bn.call(Tensor.of(x)).sum(); // one training forward: one update of the running statistics
+    loss.backward();
+    INDArray y = loss.array();
     INDArray mean = x.mean(0, 2, 3);
     INDArray unbiased = x.var(true, 0, 2, 3);
     assertTrue(mean.mul(0.1).equalsWithEps(bn.runningMean().data(), 1e-10), bn.runningMean().data().toString());

@@ -1,10 +1,11 @@
 package dlcourse.nn;
 
+import dlcourse.tensor.Tensor;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dlcourse.nn.internal.Executable;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -19,10 +20,9 @@ class LossTest {
   private static final INDArray TARGET = Nd4j.createFromArray(2L, 0L, -100L, 1L);
 
   private static INDArray eval(BiFunction<Tensor, Tensor, Tensor> loss, INDArray input, INDArray target) {
-    Module none = new Identity();
-    Executable exe = Executable.build(none, false, List.of(input.shape(), target.shape()),
-        List.of(input.dataType(), target.dataType()), in -> Map.of("out", loss.apply(in.get(0), in.get(1))));
-    return exe.run(input, target).get("out");
+    try (var g = Tensor.noGrad()) {
+      return loss.apply(Tensor.of(input), Tensor.of(target)).array();
+    }
   }
 
   /** Per-sample -log softmax(x)[t], smoothed, by plain loops; NaN for ignored samples. */
@@ -116,19 +116,17 @@ class LossTest {
   @Test
   void logSoftmaxStaysFiniteWhenAProbabilityUnderflows() {
     INDArray logits = Nd4j.createFromArray(new float[][] {{0f, 200f}, {50f, -60f}});
-    Executable exe = Executable.build(new Identity(), false, List.of(logits.shape()), List.of(DataType.FLOAT),
-        in -> Map.of("out", F.logSoftmax(in.get(0), 1),
-            "ce", F.crossEntropy(in.get(0), in.get(0).graph().constant(Nd4j.createFromArray(0L, 1L)), Reduction.NONE)));
-    Map<String, INDArray> out = exe.run(logits);
+    Map<String, INDArray> out = Map.of("out", F.logSoftmax(Tensor.of(logits), 1).array(),
+        "ce", F.crossEntropy(Tensor.of(logits), Tensor.of(Nd4j.createFromArray(0L, 1L)), Reduction.NONE).array());
     assertTrue(Nd4j.createFromArray(new float[][] {{-200f, 0f}, {0f, -110f}}).equalsWithEps(out.get("out"), 1e-4),
         out.get("out").toString());
     assertTrue(Nd4j.createFromArray(200f, 110f).equalsWithEps(out.get("ce"), 1e-4), out.get("ce").toString());
   }
 
   @Test
-  void scaledFusedCrossEntropyScalesItsGradient() {
-    // The fused loss op ignores its upstream gradient, so a loss built on top of it must fall back to the
-    // composed form; ce * 2 has to give twice the gradient of ce.
+  void scaledCrossEntropyScalesItsGradient() {
+    // The cross-entropy is one operation with its own backward pass: it must use the gradient flowing into it, so
+    // ce * 2 has to give twice the gradient of ce.
     INDArray x = Nd4j.createFromArray(new float[][] {{0.3f, -0.2f, 1.1f}, {0.5f, 0.1f, -0.4f}});
     INDArray t = Nd4j.createFromArray(2L, 0L);
     INDArray[] grads = new INDArray[2];
@@ -137,9 +135,7 @@ class LossTest {
       var lin = new Linear(3, 3);
       lin.weight().data().assign(Nd4j.eye(3));
       lin.bias().data().assign(0);
-      Executable exe = Executable.build(lin, true, List.of(x.shape(), t.shape()), List.of(DataType.FLOAT, DataType.LONG),
-          in -> Map.of("loss", F.crossEntropy(lin.call(in.get(0)), in.get(1)).mul(scale)));
-      exe.step(x, t);
+      F.crossEntropy(lin.call(Tensor.of(x)), Tensor.of(t)).mul(scale).backward();
       grads[k] = lin.weight().grad().array().dup();
     }
     assertTrue(grads[0].mul(2).equalsWithEps(grads[1], 1e-6), grads[0] + " vs " + grads[1]);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dlcourse.nn.internal.Executable;
+import dlcourse.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -55,9 +55,9 @@ class ModuleTest {
     var lin = new Linear(3, 1);
     INDArray x = Nd4j.rand(DataType.FLOAT, 5, 3);
     INDArray y = Nd4j.rand(DataType.FLOAT, 5, 1);
-    Executable exe = Executable.build(lin, true, List.of(x.shape(), y.shape()), List.of(DataType.FLOAT, DataType.FLOAT),
-        in -> Map.of("loss", F.mseLoss(lin.call(in.get(0)), in.get(1))));
-    double loss = exe.step(x, y).loss();
+    Tensor lossT = F.mseLoss(lin.call(Tensor.of(x)), Tensor.of(y));
+    lossT.backward();
+    double loss = lossT.item();
     INDArray err = x.mmul(lin.weight().data().transpose()).addi(lin.bias().data().getDouble(0)).subi(y); // (5, 1)
     assertEquals(err.mul(err).meanNumber().doubleValue(), loss, 1e-5);
     INDArray gradW = err.transpose().mmul(x).muli(2.0 / 5); // d mean(e^2) / dW

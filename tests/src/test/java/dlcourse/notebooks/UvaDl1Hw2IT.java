@@ -122,11 +122,7 @@ runQuick("q1_1_padding.ipynb", out);
     List<String[]> maps = csv(tables.resolve("feature_maps.csv"));
     int conv4 = col(maps, "conv4");
     assertEquals("(1, 64, 2, 2)", maps.get(1)[conv4]); // valid
-    List<String[]> engines = csv(tables.resolve("engine_check.csv"));
-    assertEquals(7, engines.size(), "one row per conv type");
-    for (String[] r : engines.subList(1, engines.size())) {
-      assertTrue(Double.parseDouble(r[1]) < 1e-4, "oneDNN vs SameDiff gradient gap for " + r[0] + ": " + r[1]);
-    }
+    assertTrue(Files.notExists(tables.resolve("engine_check.csv")), "the engine cross-check is a library test now");
     assertTrue(text.contains("Training steps run on oneDNN"), text);
     List<String[]> runs = csv(tables.resolve("runs.csv"));
     assertEquals(1 + 2 * 2 * 6, runs.size(), "2 seeds x 2 nets x 6 conv types");

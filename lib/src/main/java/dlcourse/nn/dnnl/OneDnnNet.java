@@ -16,7 +16,6 @@ import dlcourse.nn.Parameter;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
 import dlcourse.nn.internal.Compiled;
-import dlcourse.nn.internal.Executable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -552,7 +551,7 @@ public final class OneDnnNet implements Compiled {
   }
 
   @Override
-  public Executable.StepResult step(INDArray... inputs) {
+  public Compiled.StepResult step(INDArray... inputs) {
     if (logitsGrad == null) {
       throw new IllegalStateException("this oneDNN net was prepared for evaluation only");
     }
@@ -567,7 +566,7 @@ public final class OneDnnNet implements Compiled {
     Map<String, INDArray> out = new LinkedHashMap<>();
     out.put("output", logitsArray());
     out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) loss));
-    return new Executable.StepResult(loss, out);
+    return new Compiled.StepResult(loss, out);
   }
 
   /**

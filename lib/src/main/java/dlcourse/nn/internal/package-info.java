@@ -1,2 +1,2 @@
-/** SameDiff plumbing behind {@code dlcourse.nn}; may change without notice. Notebooks never import it. */
+/** Plumbing behind {@code dlcourse.nn} (argument checks, the captured-step interface); notebooks never import it. */
 package dlcourse.nn.internal;

@@ -9,7 +9,7 @@ import dlcourse.nn.Init;
 import dlcourse.nn.Module;
 import dlcourse.nn.dnnl.OneDnnNet;
 import dlcourse.nn.internal.Compiled;
-import dlcourse.nn.internal.Executable;
+import dlcourse.tensor.Tensor;
 import dlcourse.train.SGD;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -114,7 +114,7 @@ public final class Bench {
 
   /**
    * One training step of our library, on the engine {@code Trainer} would pick (system property
-   * {@code dlcourse.engine}: auto, samediff or onednn): forward and backward, then SGD updates in place.
+   * {@code dlcourse.engine}: auto, eager or onednn): forward and backward, then SGD updates in place.
    */
   private static final class OurStep {
     final Compiled exe;
@@ -123,7 +123,7 @@ public final class Bench {
     final INDArray x;
     final INDArray y;
 
-    OurStep(ReferenceModels.Spec spec, boolean sameDiffOnly) {
+    OurStep(ReferenceModels.Spec spec, boolean eagerOnly) {
       Module model = spec.model();
       long[] xShape = new long[spec.inputShape().length + 1];
       xShape[0] = spec.batch();
@@ -137,7 +137,7 @@ public final class Bench {
       }
       y = Nd4j.createFromArray(labels);
       String wanted = System.getProperty("dlcourse.engine", "auto").toLowerCase(Locale.ROOT);
-      String why = sameDiffOnly || wanted.equals("samediff") ? "SameDiff asked for"
+      String why = eagerOnly || wanted.equals("eager") ? "the eager path asked for"
           : OneDnnNet.unsupported(model, x.shape(), x.dataType());
       if (why == null) {
         exe = new OneDnnNet(model, x.shape(), true);
@@ -145,9 +145,8 @@ public final class Bench {
       } else if (wanted.equals("onednn")) {
         throw new IllegalArgumentException(spec.description() + ": the oneDNN path cannot run it: " + why);
       } else {
-        exe = Executable.build(model, true, List.of(x.shape(), y.shape()), List.of(DataType.FLOAT, DataType.LONG),
-            in -> Map.of("loss", F.crossEntropy(model.call(in.get(0)), in.get(1))));
-        engine = "SameDiff";
+        exe = new EagerStep(model);
+        engine = "eager";
       }
       opt = new SGD(model.parameters(), 0.01);
     }
@@ -160,11 +159,11 @@ public final class Bench {
     }
   }
 
-  private static OurStep build(String name, ReferenceModels.Spec spec, TorchProcess torch, boolean sameDiffOnly)
+  private static OurStep build(String name, ReferenceModels.Spec spec, TorchProcess torch, boolean eagerOnly)
       throws IOException {
     Init.manualSeed(SEED);
     torch.build(name, spec.batch(), SEED);
-    return new OurStep(spec, sameDiffOnly);
+    return new OurStep(spec, eagerOnly);
   }
 
   private static void measure(String name, int threads, Plan plan, double budgetSeconds, TorchProcess torch)
@@ -199,7 +198,7 @@ public final class Bench {
     if (ours.exe instanceof OneDnnNet net) {
       profileOneDnn(spec, threads, ours, net);
     } else {
-      profileSameDiff(spec, threads, ours);
+      profileEager(spec, threads, ours);
     }
     torch.run(name, 3);
     int steps = spec.batch() <= 64 ? 10 : 4;
@@ -251,52 +250,64 @@ public final class Bench {
         "(sum of rows)", sum, 100 * sum / mean);
   }
 
-  private static void profileSameDiff(ReferenceModels.Spec spec, int threads, OurStep ours) {
-    OpTimer timer = new OpTimer();
-    ((Executable) ours.exe).graph().sameDiff().addListeners(timer);
+  /** The eager step, timed by phase: forward and loss, backward, optimizer. */
+  private static void profileEager(ReferenceModels.Spec spec, int threads, OurStep ours) {
+    EagerStep step = (EagerStep) ours.exe;
     for (int i = 0; i < 3; i++) {
       ours.run();
-      timer.stepDone();
     }
-    int steps = spec.batch() <= 64 ? 10 : 4;
-    timer.enabled(true);
-    List<Double> totals = new ArrayList<>();
-    double optimizerMs = 0;
+    int steps = spec.batch() <= 64 ? 20 : 6;
+    double[] phases = new double[3];
     for (int i = 0; i < steps; i++) {
       long t0 = System.nanoTime();
-      ours.exe.step(ours.x, ours.y);
-      timer.stepDone();
+      Tensor loss = step.loss(ours.x, ours.y);
       long t1 = System.nanoTime();
-      ours.opt.step();
+      step.model.zeroGrad();
+      loss.backward();
       long t2 = System.nanoTime();
-      totals.add((t2 - t0) / 1e6);
-      optimizerMs += (t2 - t1) / 1e6;
+      ours.opt.step();
+      long t3 = System.nanoTime();
+      phases[0] += (t1 - t0) / 1e6 / steps;
+      phases[1] += (t2 - t1) / 1e6 / steps;
+      phases[2] += (t3 - t2) / 1e6 / steps;
     }
-    timer.enabled(false);
-    double mean = totals.stream().mapToDouble(Double::doubleValue).sum() / steps;
-    System.out.printf(Locale.ROOT, "profile %s, batch %d, %d threads: %.1f ms/step mean over %d steps "
-        + "(median %.1f), SGD update %.2f ms/step%n", spec.description(), spec.batch(), threads, mean, steps,
-        median(totals), optimizerMs / steps);
-    printTable("by op type", timer.byType(), steps, mean, 40);
-    printTable("by graph op (top 25)", timer.byOp(), steps, mean, 25);
+    double total = phases[0] + phases[1] + phases[2];
+    System.out.printf(Locale.ROOT, "%s, batch %d, %d thread(s), eager, %d steps: %.1f ms/step%n",
+        spec.description(), spec.batch(), threads, steps, total);
+    String[] names = {"forward and loss", "backward", "optimizer (SGD)"};
+    for (int i = 0; i < 3; i++) {
+      System.out.printf(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", names[i], phases[i], 100 * phases[i] / total);
+    }
   }
 
-  private static void printTable(String title, Map<String, OpTimer.Entry> map, int steps, double stepMs, int limit) {
-    System.out.println("  " + title + ":  ms/step   % of step  calls/step");
-    List<Map.Entry<String, OpTimer.Entry>> rows = new ArrayList<>(map.entrySet());
-    rows.sort(Comparator.comparingLong((Map.Entry<String, OpTimer.Entry> e) -> e.getValue().nanos).reversed());
-    double sum = 0;
-    for (var e : rows) {
-      sum += e.getValue().nanos / 1e6 / steps;
+  /** The training step as a notebook writes it: forward, cross-entropy, zeroGrad, backward. */
+  static final class EagerStep implements Compiled {
+    final Module model;
+
+    EagerStep(Module model) {
+      this.model = model;
     }
-    for (int i = 0; i < Math.min(limit, rows.size()); i++) {
-      var e = rows.get(i);
-      double ms = e.getValue().nanos / 1e6 / steps;
-      System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%% %8d%n", e.getKey(), ms, 100 * ms / stepMs,
-          e.getValue().calls / steps);
+
+    Tensor loss(INDArray x, INDArray y) {
+      return F.crossEntropy(model.call(Tensor.of(x)), Tensor.of(y));
     }
-    System.out.printf(Locale.ROOT, "    %-44s %8.2f %8.1f%%%n", "(sum of rows)", sum, 100 * sum / stepMs);
+
+    @Override
+    public Map<String, INDArray> run(INDArray... inputs) {
+      try (var g = Tensor.noGrad()) {
+        return Map.of("loss", loss(inputs[0], inputs[1]).array());
+      }
+    }
+
+    @Override
+    public Compiled.StepResult step(INDArray... inputs) {
+      Tensor l = loss(inputs[0], inputs[1]);
+      model.zeroGrad();
+      l.backward();
+      return new Compiled.StepResult(l.item(), Map.of());
+    }
   }
+
 
   static double median(List<Double> values) {
     if (values.isEmpty()) {

@@ -1,14 +1,16 @@
-package dlcourse.nn.autograd;
+package dlcourse.nn;
 
-import dlcourse.nn.F;
-import dlcourse.nn.Unfold;
 import dlcourse.nn.internal.Check;
+import dlcourse.tensor.AutogradFunction;
+import dlcourse.tensor.Context;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * 2-D convolution (cross-correlation, zero padding) through {@link Unfold}, with a hand-written backward pass.
+ * 2-D convolution (cross-correlation, zero padding) through {@link Unfold}, with a hand-written backward pass: the
+ * VU assignment's {@code Conv2DFunc}, a custom function of the same autograd as every layer
+ * ({@code new Conv2dFunction(1, 1).apply(x, weight, bias)}).
  *
  * <p>Forward: the windows of the input become rows {@code U} of shape {@code (B*L, C*kH*kW)}, and
  * {@code Y = U W^T + b} with the weight reshaped to {@code (out, C*kH*kW)}. Backward, from {@code G = dLoss/dY}
@@ -22,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>output: {@code (B, out, H_out, W_out)}, {@code H_out = floor((H + 2*padding - kH) / stride) + 1}</li>
  * </ul>
  */
-public final class Conv2dFunction extends Function {
+public final class Conv2dFunction extends AutogradFunction {
   private final int[] stride;
   private final int[] padding;
 
