@@ -1,7 +1,7 @@
 package dlcourse.nn;
 
 import dlcourse.nn.internal.Check;
-import dlcourse.nn.internal.Shapes;
+import dlcourse.tensor.Shapes;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;

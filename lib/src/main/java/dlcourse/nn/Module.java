@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.nn.internal.Executable;
 import dlcourse.nn.internal.Graph;
-import dlcourse.nn.internal.Shapes;
+import dlcourse.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

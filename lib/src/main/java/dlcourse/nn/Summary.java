@@ -1,7 +1,7 @@
 package dlcourse.nn;
 
 import dlcourse.nn.internal.Graph;
-import dlcourse.nn.internal.Shapes;
+import dlcourse.tensor.Shapes;
 import java.util.List;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;

@@ -1,7 +1,7 @@
 package dlcourse.nn;
 
 import dlcourse.nn.internal.Graph;
-import dlcourse.nn.internal.Shapes;
+import dlcourse.tensor.Shapes;
 import java.util.Arrays;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.buffer.DataType;

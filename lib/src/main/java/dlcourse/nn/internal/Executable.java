@@ -1,5 +1,6 @@
 package dlcourse.nn.internal;
 
+import dlcourse.tensor.Shapes;
 import dlcourse.nn.Module;
 import dlcourse.nn.Parameter;
 import dlcourse.nn.Tensor;

@@ -1,4 +1,4 @@
-package dlcourse.nn.internal;
+package dlcourse.tensor;
 
 import java.util.Arrays;
 

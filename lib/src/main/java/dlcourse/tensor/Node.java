@@ -1,0 +1,61 @@
+package dlcourse.tensor;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One recorded operation on the tape: its inputs, the tensors its backward pass reads (with their versions when
+ * they were saved), and the backward function, which maps the gradient of the output to one gradient per input.
+ */
+final class Node {
+  /** The backward pass of one operation: gradient of the output in, one gradient per input out (null: none). */
+  @FunctionalInterface
+  interface Backward {
+    INDArray[] apply(INDArray gradOutput);
+  }
+
+  final String name;
+  final Tensor[] inputs;
+  private Backward backward;
+  private Tensor[] saved = new Tensor[0];
+  private int[] savedVersions = new int[0];
+
+  Node(String name, Tensor[] inputs, Backward backward) {
+    this.name = name;
+    this.inputs = inputs;
+    this.backward = backward;
+  }
+
+  /** Remembers the versions of tensors whose values the backward pass reads, to detect later in-place changes. */
+  void save(Tensor... tensors) {
+    saved = tensors;
+    savedVersions = Arrays.stream(tensors).mapToInt(Tensor::version).toArray();
+  }
+
+  INDArray[] run(INDArray gradOutput) {
+    if (backward == null) {
+      throw new IllegalStateException("backward through the graph a second time: the tape of '" + name
+          + "' was freed by the first backward(); call backward(gradient, true) the first time to keep it");
+    }
+    for (int i = 0; i < saved.length; i++) {
+      if (saved[i].version() != savedVersions[i]) {
+        throw new IllegalStateException("a tensor of shape " + Shapes.str(saved[i].shape()) + " needed by the"
+            + " backward pass of '" + name + "' was modified in place after '" + name + "' used it (version "
+            + saved[i].version() + ", expected " + savedVersions[i] + "); use an out-of-place operation or clone()");
+      }
+    }
+    INDArray[] grads = backward.apply(gradOutput);
+    if (grads.length != inputs.length) {
+      throw new IllegalStateException(name + ": backward returned " + grads.length + " gradients for "
+          + inputs.length + " inputs");
+    }
+    return grads;
+  }
+
+  /** Drops what the backward pass kept (arrays captured by the closure), so their memory can be reclaimed. */
+  void free() {
+    backward = null;
+    saved = new Tensor[0];
+    savedVersions = new int[0];
+  }
+}

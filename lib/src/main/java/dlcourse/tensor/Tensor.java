@@ -1,0 +1,842 @@
+package dlcourse.tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * An n-dimensional array with reverse-mode automatic differentiation, like {@code torch.Tensor}: the value is an
+ * ND4J {@link INDArray} ({@link #array()}), and every operation on tensors that {@link #requiresGrad()} records
+ * itself on a tape so that {@link #backward()} can compute the gradients of the leaves ({@link #grad()}).
+ *
+ * <pre>{@code
+ * Tensor w = Tensor.of(Nd4j.rand(3, 2)).requiresGrad(true);
+ * Tensor loss = x.matmul(w).tanh().pow(2).mean();
+ * loss.backward();            // w.grad() now holds d loss / d w
+ * }</pre>
+ *
+ * <p>Operations run eagerly, so a model's {@code forward} is ordinary Java: loops, branches, shapes that change
+ * from call to call. Arithmetic broadcasts like numpy. Gradients of leaves accumulate over backward passes until
+ * {@link #zeroGrad()} (an optimizer's {@code zeroGrad()}), as in PyTorch; the tape of a pass is freed by its
+ * {@code backward()}. Under {@link #noGrad()} nothing is recorded.
+ */
+public class Tensor {
+  private INDArray data;
+  private boolean requiresGrad;
+  final Node gradFn;
+  private Tensor grad;
+  /** Shared by a tensor and the views made from it, bumped by every in-place change. */
+  private final int[] version;
+
+  /** A leaf holding {@code data} (not copied); subclasses such as parameters start here. */
+  protected Tensor(INDArray data, boolean requiresGrad) {
+    this(data, null, new int[1]);
+    if (requiresGrad) {
+      requiresGrad(true);
+    }
+  }
+
+  private Tensor(INDArray data, Node gradFn, int[] version) {
+    if (data == null) {
+      throw new IllegalArgumentException("a tensor needs an array, got null");
+    }
+    this.data = data;
+    this.gradFn = gradFn;
+    this.requiresGrad = gradFn != null;
+    this.version = version;
+  }
+
+  // ---------------------------------------------------------------- creation
+
+  /** A tensor over {@code array} (not copied) that does not require a gradient; see {@link #requiresGrad(boolean)}. */
+  public static Tensor of(INDArray array) {
+    return new Tensor(array, false);
+  }
+
+  /** A float vector of the given values, like {@code torch.tensor([...])}. */
+  public static Tensor of(double... values) {
+    return of(Nd4j.createFromArray(values).castTo(DataType.FLOAT));
+  }
+
+  /** A float scalar (shape {@code ()}). */
+  public static Tensor scalar(double value) {
+    return of(Nd4j.scalar(DataType.FLOAT, value));
+  }
+
+  public static Tensor zeros(long... shape) {
+    return of(Nd4j.zeros(DataType.FLOAT, shape));
+  }
+
+  public static Tensor ones(long... shape) {
+    return of(Nd4j.ones(DataType.FLOAT, shape));
+  }
+
+  /** Standard normal float values from a seeded generator, like {@code torch.randn(shape, generator=g)}. */
+  public static Tensor randn(long seed, long... shape) {
+    java.util.Random rng = new java.util.Random(seed);
+    float[] v = new float[Math.toIntExact(Shapes.numel(shape))];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) rng.nextGaussian();
+    }
+    return of(Nd4j.createFromArray(v).reshape(shape));
+  }
+
+  /**
+   * Turns recording off on this thread until the returned object is closed, like {@code torch.no_grad()}:
+   * {@code try (var g = Tensor.noGrad()) { ... }}.
+   */
+  public static GradMode noGrad() {
+    return new GradMode(false);
+  }
+
+  /** Turns recording back on inside a {@link #noGrad()} block, like {@code torch.enable_grad()}. */
+  public static GradMode enableGrad() {
+    return new GradMode(true);
+  }
+
+  // ---------------------------------------------------------------- properties
+
+  /** The value. Changing it in place bypasses the in-place checks: prefer the tensor's own in-place methods. */
+  public INDArray array() {
+    return data;
+  }
+
+  /** The shape, a copy (ND4J's own {@code shape()} returns its internal array, which must never be changed). */
+  public long[] shape() {
+    return data.shape().clone();
+  }
+
+  /** Size along {@code dim}; negative counts from the end. */
+  public long size(int dim) {
+    return data.size(Shapes.axis(dim, data.rank()));
+  }
+
+  public int dim() {
+    return data.rank();
+  }
+
+  public long numel() {
+    return data.length();
+  }
+
+  public DataType dtype() {
+    return data.dataType();
+  }
+
+  /** Whether gradients flow to or through this tensor. */
+  public boolean requiresGrad() {
+    return requiresGrad;
+  }
+
+  /**
+   * Asks for (or stops asking for) this leaf's gradient, like {@code requires_grad_()}; returns this tensor.
+   *
+   * @throws IllegalStateException on a tensor computed by recorded operations (use {@link #detach()} first)
+   */
+  public Tensor requiresGrad(boolean requiresGrad) {
+    if (gradFn != null) {
+      throw new IllegalStateException("requiresGrad can only be changed on a leaf tensor; this one was computed by '"
+          + gradFn.name + "' (call detach() first)");
+    }
+    if (requiresGrad && !data.dataType().isFPType()) {
+      throw new IllegalArgumentException("only floating-point tensors can require gradients, got " + data.dataType());
+    }
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Whether this tensor was made by the user rather than computed by a recorded operation. */
+  public boolean isLeaf() {
+    return gradFn == null;
+  }
+
+  /** The name of the operation that computed this tensor ({@code "matmul"}), or null for a leaf. */
+  public String gradFnName() {
+    return gradFn == null ? null : gradFn.name;
+  }
+
+  /** The accumulated gradient of a leaf after {@link #backward()}, or null before the first (or after a reset). */
+  public Tensor grad() {
+    return grad;
+  }
+
+  /** Replaces the gradient (null clears it); for optimizers and gradient clipping. */
+  public void grad(Tensor grad) {
+    if (grad != null && !Arrays.equals(grad.shape(), shape())) {
+      throw new IllegalArgumentException("gradient of shape " + Shapes.str(grad.shape()) + " for a tensor of shape "
+          + Shapes.str(shape()));
+    }
+    this.grad = grad;
+  }
+
+  /** Clears the gradient, like {@code x.grad = None}. */
+  public void zeroGrad() {
+    grad = null;
+  }
+
+  /** The number of in-place changes made to this tensor's storage so far (shared with its views). */
+  public int version() {
+    return version[0];
+  }
+
+  /** The value of a one-element tensor. */
+  public double item() {
+    if (data.length() != 1) {
+      throw new IllegalStateException("item() needs a tensor with one element, got shape " + Shapes.str(shape()));
+    }
+    return data.getDouble(0);
+  }
+
+  /** The same values, cut from the tape: no gradient flows through the result (shares storage). */
+  public Tensor detach() {
+    return new Tensor(data, null, version);
+  }
+
+  /** A copy with its own storage; gradients flow through it. */
+  public Tensor clone() {
+    return record("clone", data.dup(), new Tensor[] {this}, g -> new INDArray[] {g});
+  }
+
+  // ---------------------------------------------------------------- backward
+
+  /**
+   * Computes the gradient of this scalar with respect to every leaf it depends on and adds it to their
+   * {@link #grad()}. The tape is freed afterwards.
+   *
+   * @throws IllegalStateException if this tensor is not a scalar or does not depend on anything requiring a gradient
+   */
+  public void backward() {
+    if (data.length() != 1) {
+      throw new IllegalStateException("backward() needs a scalar, got shape " + Shapes.str(shape())
+          + "; call backward(gradient) with the gradient of the loss with respect to this tensor");
+    }
+    backward(Tensor.of(Nd4j.onesLike(data)), false);
+  }
+
+  /** Backward pass with {@code gradient} as d loss / d this (shaped like this tensor); the tape is freed. */
+  public void backward(Tensor gradient) {
+    backward(gradient, false);
+  }
+
+  /**
+   * Backward pass with {@code gradient} as d loss / d this; with {@code retainGraph} the tape is kept for another
+   * backward pass, as {@code backward(retain_graph=True)}.
+   */
+  public void backward(Tensor gradient, boolean retainGraph) {
+    if (!requiresGrad) {
+      throw new IllegalStateException("backward(): this tensor does not require a gradient and was not computed from"
+          + " one that does (set requiresGrad(true) on the leaves, outside noGrad())");
+    }
+    if (!Arrays.equals(gradient.shape(), shape())) {
+      throw new IllegalArgumentException("backward(gradient): gradient shape " + Shapes.str(gradient.shape())
+          + " does not match the tensor's shape " + Shapes.str(shape()));
+    }
+    Set<INDArray> handedOut = Collections.newSetFromMap(new IdentityHashMap<>());
+    handedOut.add(gradient.data); // the caller's array must not become a leaf's gradient
+    if (gradFn == null) {
+      accumulate(gradient.data, handedOut);
+      return;
+    }
+    Map<Node, INDArray> pending = new IdentityHashMap<>();
+    pending.put(gradFn, gradient.data);
+    try (var g = noGrad()) {
+      for (Node node : tape(gradFn)) {
+        INDArray gy = pending.remove(node);
+        if (gy == null) {
+          continue;
+        }
+        INDArray[] grads = node.run(gy);
+        for (int i = 0; i < grads.length; i++) {
+          Tensor in = node.inputs[i];
+          if (grads[i] == null || !in.requiresGrad) {
+            continue;
+          }
+          if (!Arrays.equals(grads[i].shape(), in.shape())) {
+            throw new IllegalStateException(node.name + ": the gradient of input " + i + " has shape "
+                + Shapes.str(grads[i].shape()) + ", the input " + Shapes.str(in.shape()));
+          }
+          if (in.gradFn == null) {
+            in.accumulate(grads[i], handedOut);
+          } else {
+            pending.merge(in.gradFn, grads[i], INDArray::add);
+          }
+        }
+        if (!retainGraph) {
+          node.free();
+        }
+      }
+    }
+  }
+
+  private void accumulate(INDArray g, Set<INDArray> handedOut) {
+    if (grad == null) {
+      // One array may reach several leaves (x + y sends the same gradient to both): give each its own copy so that
+      // changing one gradient in place (clipping) cannot change another.
+      INDArray own = handedOut.add(g) ? g : g.dup();
+      grad = new Tensor(own.dataType() == data.dataType() ? own : own.castTo(data.dataType()), false);
+    } else {
+      grad = new Tensor(grad.data.add(g), false);
+    }
+  }
+
+  /** The nodes reachable from {@code root}, each before the nodes of its inputs (reverse topological order). */
+  private static List<Node> tape(Node root) {
+    List<Node> order = new ArrayList<>();
+    Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    // Iterative depth-first search: a long chain (an RNN over many steps) would overflow a recursive one.
+    List<Node> stack = new ArrayList<>();
+    List<Integer> next = new ArrayList<>();
+    stack.add(root);
+    next.add(0);
+    seen.add(root);
+    while (!stack.isEmpty()) {
+      int top = stack.size() - 1;
+      Node n = stack.get(top);
+      int i = next.get(top);
+      if (i < n.inputs.length) {
+        next.set(top, i + 1);
+        Node in = n.inputs[i].gradFn;
+        if (in != null && n.inputs[i].requiresGrad && seen.add(in)) {
+          stack.add(in);
+          next.add(0);
+        }
+      } else {
+        order.add(n);
+        stack.remove(top);
+        next.remove(top);
+      }
+    }
+    Collections.reverse(order);
+    return order;
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  /**
+   * The result of an operation: recorded with its backward pass when grad mode is on and an input requires a
+   * gradient, else a plain tensor. For operations written outside this class ({@code dlcourse.nn.F}); custom
+   * operations with a hand-written backward pass extend {@link AutogradFunction}.
+   *
+   * @param name the operation's name in error messages
+   * @param value the output value
+   * @param inputs the tensors the output depends on
+   * @param backward gradient of the output to one gradient per input (null for inputs without one)
+   * @param saved the inputs whose values the backward pass reads (in-place changes to them are then an error)
+   */
+  public static Tensor record(String name, INDArray value, Tensor[] inputs, Backward backward, Tensor... saved) {
+    boolean any = false;
+    for (Tensor t : inputs) {
+      any |= t.requiresGrad;
+    }
+    if (!any || !GradMode.isEnabled()) {
+      return new Tensor(value, false);
+    }
+    Node node = new Node(name, inputs, backward::apply);
+    node.save(saved);
+    return new Tensor(value, node, new int[1]);
+  }
+
+  /** The backward pass of a recorded operation: gradient of the output in, one gradient per input out. */
+  @FunctionalInterface
+  public interface Backward {
+    INDArray[] apply(INDArray gradOutput);
+  }
+
+  private Tensor unary(String name, INDArray value, Backward backward, Tensor... saved) {
+    return record(name, value, new Tensor[] {this}, backward, saved);
+  }
+
+  /** A view of this tensor's storage (reshape, permute): shares the version counter so in-place checks see it. */
+  private Tensor view(String name, INDArray value, Backward backward) {
+    Tensor t = record(name, value, new Tensor[] {this}, backward);
+    return t.gradFn == null ? new Tensor(value, null, version) : new Tensor(value, t.gradFn, version);
+  }
+
+  // ---------------------------------------------------------------- arithmetic (numpy broadcasting)
+
+  public Tensor add(Tensor o) {
+    long[] a = shape(), b = o.shape();
+    INDArray y = expand(binary(o, "add"), o).addi(o.data);
+    return record("add", y, new Tensor[] {this, o}, g -> new INDArray[] {sumTo(g, a), sumTo(g, b)});
+  }
+
+  public Tensor sub(Tensor o) {
+    long[] a = shape(), b = o.shape();
+    INDArray y = expand(binary(o, "sub"), o).subi(o.data);
+    return record("sub", y, new Tensor[] {this, o}, g -> new INDArray[] {sumTo(g, a), sumTo(g.neg(), b)});
+  }
+
+  public Tensor mul(Tensor o) {
+    INDArray x = data, z = o.data;
+    INDArray y = expand(binary(o, "mul"), o).muli(z);
+    return record("mul", y, new Tensor[] {this, o},
+        g -> new INDArray[] {sumTo(g.mul(z), x.shape()), sumTo(g.mul(x), z.shape())}, this, o);
+  }
+
+  public Tensor div(Tensor o) {
+    INDArray x = data, z = o.data;
+    INDArray y = expand(binary(o, "div"), o).divi(z);
+    return record("div", y, new Tensor[] {this, o}, g -> new INDArray[] {
+        sumTo(g.div(z), x.shape()), sumTo(g.mul(x).div(z.mul(z)).negi(), z.shape())}, this, o);
+  }
+
+  public Tensor add(double c) {
+    return unary("add", data.add(c), g -> new INDArray[] {g});
+  }
+
+  public Tensor sub(double c) {
+    return unary("sub", data.sub(c), g -> new INDArray[] {g});
+  }
+
+  public Tensor mul(double c) {
+    return unary("mul", data.mul(c), g -> new INDArray[] {g.mul(c)});
+  }
+
+  public Tensor div(double c) {
+    return unary("div", data.div(c), g -> new INDArray[] {g.div(c)});
+  }
+
+  /** {@code c - this}. */
+  public Tensor rsub(double c) {
+    return unary("rsub", data.rsub(c), g -> new INDArray[] {g.neg()});
+  }
+
+  public Tensor neg() {
+    return unary("neg", data.neg(), g -> new INDArray[] {g.neg()});
+  }
+
+  public Tensor pow(double p) {
+    INDArray x = data;
+    return unary("pow", Transforms.pow(x, p, true),
+        g -> new INDArray[] {g.mul(Transforms.pow(x, p - 1, true)).muli(p)}, this);
+  }
+
+  public Tensor exp() {
+    INDArray y = Transforms.exp(data, true);
+    return unary("exp", y, g -> new INDArray[] {g.mul(y)});
+  }
+
+  public Tensor log() {
+    INDArray x = data;
+    return unary("log", Transforms.log(x, true), g -> new INDArray[] {g.div(x)}, this);
+  }
+
+  public Tensor sqrt() {
+    INDArray y = Transforms.sqrt(data, true);
+    return unary("sqrt", y, g -> new INDArray[] {g.div(y).muli(0.5)});
+  }
+
+  public Tensor abs() {
+    INDArray x = data;
+    return unary("abs", Transforms.abs(x, true), g -> new INDArray[] {g.mul(Transforms.sign(x, true))}, this);
+  }
+
+  public Tensor tanh() {
+    INDArray y = Transforms.tanh(data, true);
+    return unary("tanh", y, g -> new INDArray[] {g.mul(y.mul(y).rsubi(1))});
+  }
+
+  public Tensor sigmoid() {
+    INDArray y = Transforms.sigmoid(data, true);
+    return unary("sigmoid", y, g -> new INDArray[] {g.mul(y).muli(y.rsub(1))});
+  }
+
+  public Tensor relu() {
+    INDArray y = Transforms.relu(data, true);
+    return unary("relu", y, g -> new INDArray[] {g.mul(y.gt(0).castTo(g.dataType()))});
+  }
+
+  /** Values clamped to [min, max]; the gradient is zero where a bound applies. */
+  public Tensor clamp(double min, double max) {
+    INDArray x = data;
+    INDArray y = Transforms.min(Transforms.max(x, min, true), max, false);
+    return unary("clamp", y, g -> new INDArray[] {
+        g.mul(x.gte(min).castTo(g.dataType())).muli(x.lte(max).castTo(g.dataType()))}, this);
+  }
+
+  // ---------------------------------------------------------------- matrix product
+
+  /**
+   * Matrix product over the last two dimensions: (n, k) x (k, m) -> (n, m); (B..., n, k) x (B..., k, m) ->
+   * (B..., n, m) with equal batch dimensions; (B..., n, k) x (k, m) -> (B..., n, m) with a shared right matrix.
+   */
+  public Tensor matmul(Tensor o) {
+    sameType(o, "matmul");
+    long[] a = shape(), b = o.shape();
+    if (a.length < 2 || b.length < 2 || a[a.length - 1] != b[b.length - 2]) {
+      throw new IllegalArgumentException("matmul: shapes " + Shapes.str(a) + " and " + Shapes.str(b) + " do not align");
+    }
+    INDArray x = data, w = o.data;
+    if (b.length == 2 && a.length > 2) {
+      // (..., n, k) x (k, m): fold the leading dimensions into rows so one GEMM does it.
+      long rows = x.length() / a[a.length - 1];
+      INDArray x2 = x.reshape(rows, a[a.length - 1]);
+      long[] out = a.clone();
+      out[out.length - 1] = b[1];
+      INDArray y = x2.mmul(w).reshape(out);
+      return record("matmul", y, new Tensor[] {this, o}, g -> {
+        INDArray g2 = g.reshape(rows, b[1]);
+        return new INDArray[] {g2.mmul(w.transpose()).reshape(a), x2.transpose().mmul(g2)};
+      }, this, o);
+    }
+    if (a.length != b.length || !Arrays.equals(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2))) {
+      throw new IllegalArgumentException("matmul: batch dimensions of " + Shapes.str(a) + " and " + Shapes.str(b)
+          + " differ");
+    }
+    if (a.length == 2) {
+      INDArray y = x.mmul(w);
+      return record("matmul", y, new Tensor[] {this, o},
+          g -> new INDArray[] {g.mmul(w.transpose()), x.transpose().mmul(g)}, this, o);
+    }
+    INDArray y = Nd4j.matmul(x, w);
+    return record("matmul", y, new Tensor[] {this, o}, g -> new INDArray[] {
+        Nd4j.matmul(g, w, false, true, false), Nd4j.matmul(x, g, true, false, false)}, this, o);
+  }
+
+  // ---------------------------------------------------------------- shape
+
+  /** Same data, new shape (one dimension may be -1); a view when the storage allows it. */
+  public Tensor reshape(long... newShape) {
+    long[] from = shape();
+    long[] to = Shapes.reshape(from, newShape);
+    INDArray src = data.ordering() == 'c' ? data : data.dup('c');
+    return view("reshape", src.reshape('c', to), g -> new INDArray[] {g.reshape('c', from)});
+  }
+
+  /** Alias of {@link #reshape}, as in PyTorch. */
+  public Tensor view(long... newShape) {
+    return reshape(newShape);
+  }
+
+  /** Reorders dimensions: output dimension i is input dimension {@code dims[i]}. */
+  public Tensor permute(int... dims) {
+    if (dims.length != dim()) {
+      throw new IllegalArgumentException("permute: expected " + dim() + " dimensions, got " + Arrays.toString(dims));
+    }
+    int[] perm = new int[dims.length];
+    int[] inverse = new int[dims.length];
+    boolean[] used = new boolean[dims.length];
+    for (int i = 0; i < dims.length; i++) {
+      perm[i] = Shapes.axis(dims[i], dims.length);
+      if (used[perm[i]]) {
+        throw new IllegalArgumentException("permute: dimension " + dims[i] + " repeated in " + Arrays.toString(dims));
+      }
+      used[perm[i]] = true;
+      inverse[perm[i]] = i;
+    }
+    return view("permute", data.permute(perm), g -> new INDArray[] {g.permute(inverse)});
+  }
+
+  /** Swaps two dimensions. */
+  public Tensor transpose(int dim0, int dim1) {
+    int[] perm = java.util.stream.IntStream.range(0, dim()).toArray();
+    int a = Shapes.axis(dim0, dim());
+    int b = Shapes.axis(dim1, dim());
+    perm[a] = b;
+    perm[b] = a;
+    return permute(perm);
+  }
+
+  /** Flattens dimensions {@code startDim..end} into one, like {@code torch.flatten(x, startDim)}. */
+  public Tensor flatten(int startDim) {
+    int s = Shapes.axis(startDim, dim());
+    long[] out = Arrays.copyOf(shape(), s + 1);
+    out[s] = -1;
+    return reshape(out);
+  }
+
+  /** Inserts a dimension of size 1 at {@code dim}. */
+  public Tensor unsqueeze(int dim) {
+    int d = Shapes.axis(dim, dim() + 1);
+    long[] s = shape();
+    long[] out = new long[s.length + 1];
+    for (int i = 0, j = 0; i < out.length; i++) {
+      out[i] = i == d ? 1 : s[j++];
+    }
+    return reshape(out);
+  }
+
+  /** Removes dimension {@code dim}, which must have size 1. */
+  public Tensor squeeze(int dim) {
+    int d = Shapes.axis(dim, dim());
+    if (size(d) != 1) {
+      throw new IllegalArgumentException("squeeze: dimension " + dim + " has size " + size(d) + ", not 1");
+    }
+    long[] s = shape();
+    long[] out = new long[s.length - 1];
+    for (int i = 0, j = 0; i < s.length; i++) {
+      if (i != d) {
+        out[j++] = s[i];
+      }
+    }
+    return reshape(out);
+  }
+
+  /** The slice {@code start .. start+length-1} along {@code dim}, like {@code torch.narrow}. */
+  public Tensor narrow(int dim, long start, long length) {
+    int d = Shapes.axis(dim, dim());
+    if (start < 0 || length < 0 || start + length > size(d)) {
+      throw new IllegalArgumentException("narrow: [" + start + ", " + (start + length) + ") out of range for dimension "
+          + dim + " of size " + size(d));
+    }
+    long[] from = shape();
+    var index = new org.nd4j.linalg.indexing.INDArrayIndex[from.length];
+    for (int i = 0; i < from.length; i++) {
+      index[i] = i == d ? NDArrayIndex.interval(start, start + length) : NDArrayIndex.all();
+    }
+    return view("narrow", data.get(index), g -> {
+      INDArray full = Nd4j.zeros(g.dataType(), from);
+      full.get(index).assign(g);
+      return new INDArray[] {full};
+    });
+  }
+
+  /** Concatenates tensors of equal shape except along {@code dim}. */
+  public static Tensor cat(int dim, Tensor... tensors) {
+    if (tensors.length == 0) {
+      throw new IllegalArgumentException("cat: needs at least one tensor");
+    }
+    int d = Shapes.axis(dim, tensors[0].dim());
+    INDArray[] arrays = new INDArray[tensors.length];
+    long[] sizes = new long[tensors.length];
+    for (int i = 0; i < tensors.length; i++) {
+      long[] s0 = tensors[0].shape(), si = tensors[i].shape();
+      s0[d] = 0;
+      si[d] = 0;
+      if (!Arrays.equals(s0, si) || tensors[i].dtype() != tensors[0].dtype()) {
+        throw new IllegalArgumentException("cat: tensor " + i + " has shape " + Shapes.str(tensors[i].shape()) + " "
+            + tensors[i].dtype() + ", tensor 0 " + Shapes.str(tensors[0].shape()) + " " + tensors[0].dtype()
+            + " (only dimension " + dim + " may differ)");
+      }
+      arrays[i] = tensors[i].data;
+      sizes[i] = tensors[i].size(d);
+    }
+    INDArray y = Nd4j.concat(d, arrays);
+    return record("cat", y, tensors, g -> {
+      INDArray[] out = new INDArray[sizes.length];
+      long start = 0;
+      for (int i = 0; i < sizes.length; i++) {
+        var index = new org.nd4j.linalg.indexing.INDArrayIndex[g.rank()];
+        for (int k = 0; k < index.length; k++) {
+          index[k] = k == d ? NDArrayIndex.interval(start, start + sizes[i]) : NDArrayIndex.all();
+        }
+        out[i] = g.get(index).dup();
+        start += sizes[i];
+      }
+      return out;
+    });
+  }
+
+  /** Stacks tensors of one shape along a new dimension {@code dim}. */
+  public static Tensor stack(int dim, Tensor... tensors) {
+    if (tensors.length == 0) {
+      throw new IllegalArgumentException("stack: needs at least one tensor");
+    }
+    Tensor[] expanded = new Tensor[tensors.length];
+    for (int i = 0; i < tensors.length; i++) {
+      if (!Arrays.equals(tensors[i].shape(), tensors[0].shape())) {
+        throw new IllegalArgumentException("stack: tensor " + i + " has shape " + Shapes.str(tensors[i].shape())
+            + ", tensor 0 " + Shapes.str(tensors[0].shape()));
+      }
+      expanded[i] = tensors[i].unsqueeze(dim);
+    }
+    return cat(dim, expanded);
+  }
+
+  /** Converts to another data type; gradients are converted back. */
+  public Tensor to(DataType type) {
+    if (type == dtype()) {
+      return this;
+    }
+    DataType from = dtype();
+    return unary("to", data.castTo(type), g -> new INDArray[] {g.castTo(from)});
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /** Sum of all elements, a scalar. */
+  public Tensor sum() {
+    long[] s = shape();
+    DataType t = dtype();
+    return unary("sum", data.sum(), g -> new INDArray[] {Nd4j.valueArrayOf(s, g.getDouble(0), t)});
+  }
+
+  /** Mean of all elements, a scalar. */
+  public Tensor mean() {
+    long[] s = shape();
+    long n = numel();
+    DataType t = dtype();
+    return unary("mean", data.mean(), g -> new INDArray[] {Nd4j.valueArrayOf(s, g.getDouble(0) / n, t)});
+  }
+
+  /** Sum over {@code dims}, keeping them as size 1 when {@code keepDim}. */
+  public Tensor sum(boolean keepDim, int... dims) {
+    int[] axes = axes(dims);
+    long[] s = shape();
+    long[] kept = Shapes.reduce(s, axes, true);
+    return unary("sum", data.sum(keepDim, axes), g -> new INDArray[] {g.reshape(kept).broadcast(s)});
+  }
+
+  /** Mean over {@code dims}, keeping them as size 1 when {@code keepDim}. */
+  public Tensor mean(boolean keepDim, int... dims) {
+    int[] axes = axes(dims);
+    long[] s = shape();
+    long[] kept = Shapes.reduce(s, axes, true);
+    double n = (double) Shapes.numel(s) / Shapes.numel(kept);
+    return unary("mean", data.mean(keepDim, axes), g -> new INDArray[] {g.reshape(kept).broadcast(s).divi(n)});
+  }
+
+  /** Maximum over {@code dims}; ties share the gradient equally. */
+  public Tensor max(boolean keepDim, int... dims) {
+    int[] axes = axes(dims);
+    long[] s = shape();
+    long[] kept = Shapes.reduce(s, axes, true);
+    INDArray x = data;
+    INDArray m = data.max(true, axes);
+    return unary("max", keepDim ? m : m.reshape(Shapes.reduce(s, axes, false)), g -> {
+      INDArray mask = x.eq(m.broadcast(s)).castTo(x.dataType());
+      INDArray count = mask.sum(true, axes);
+      return new INDArray[] {mask.muli(g.reshape(kept).div(count).broadcast(s))};
+    }, this);
+  }
+
+  /** Indices of the maxima along {@code dim} (no gradient). */
+  public Tensor argmax(int dim) {
+    return of(data.argMax(Shapes.axis(dim, dim())));
+  }
+
+  private int[] axes(int[] dims) {
+    if (dims.length == 0) {
+      throw new IllegalArgumentException("give at least one dimension to reduce (or call the no-argument form)");
+    }
+    return Arrays.stream(dims).map(d -> Shapes.axis(d, dim())).toArray();
+  }
+
+  // ---------------------------------------------------------------- softmax
+
+  /** Softmax along {@code dim}. */
+  public Tensor softmax(int dim) {
+    int d = Shapes.axis(dim, dim());
+    INDArray y = Nd4j.exec(new SoftMax(contiguous(data), d))[0];
+    return unary("softmax", y, g -> new INDArray[] {y.mul(g.sub(g.mul(y).sum(true, d)))});
+  }
+
+  /** Log of the softmax along {@code dim}, computed stably. */
+  public Tensor logSoftmax(int dim) {
+    int d = Shapes.axis(dim, dim());
+    INDArray y = Nd4j.exec(new LogSoftMax(contiguous(data), d))[0];
+    return unary("logSoftmax", y, g -> new INDArray[] {g.sub(Transforms.exp(y, true).muli(g.sum(true, d)))});
+  }
+
+  // ---------------------------------------------------------------- in place (outside the tape)
+
+  /**
+   * Adds {@code o} into this tensor's storage; allowed on tensors that are not recorded (parameters under
+   * {@link #noGrad()}, plain arrays). Bumps the version so a tape that still needs the old value fails clearly.
+   */
+  public Tensor addi(Tensor o) {
+    checkInPlace("addi");
+    data.addi(o.data);
+    version[0]++;
+    return this;
+  }
+
+  /** Multiplies this tensor's storage by {@code c}; see {@link #addi}. */
+  public Tensor muli(double c) {
+    checkInPlace("muli");
+    data.muli(c);
+    version[0]++;
+    return this;
+  }
+
+  /** Copies {@code o}'s values (broadcast) into this tensor's storage; see {@link #addi}. */
+  public Tensor assign(Tensor o) {
+    checkInPlace("assign");
+    data.assign(o.data);
+    version[0]++;
+    return this;
+  }
+
+  /** Records that this tensor's array was changed in place by code outside this class (an optimizer step). */
+  public void markChangedInPlace() {
+    version[0]++;
+  }
+
+  private void checkInPlace(String op) {
+    if (GradMode.isEnabled() && requiresGrad) {
+      throw new IllegalStateException(op + ": " + (gradFn == null
+          ? "a leaf tensor that requires a gradient cannot change in place while gradients are recorded; do it"
+              + " inside try (var g = Tensor.noGrad()) { ... }"
+          : "a tensor computed by '" + gradFn.name + "' cannot change in place; use the out-of-place form"));
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void sameType(Tensor o, String op) {
+    if (o.dtype() != dtype()) {
+      throw new IllegalArgumentException(op + ": data types differ (" + dtype() + " and " + o.dtype()
+          + "); convert one with to(DataType." + dtype() + ")");
+    }
+  }
+
+  private INDArray binary(Tensor o, String op) {
+    sameType(o, op);
+    Shapes.broadcast(shape(), o.shape(), op);
+    return data;
+  }
+
+  /**
+   * A fresh array of {@code a} stretched to the broadcast shape of {@code a} and {@code o}, for an in-place op with
+   * {@code o} (ND4J broadcasts the second operand only).
+   */
+  private static INDArray expand(INDArray a, Tensor o) {
+    long[] out = Shapes.broadcast(a.shape(), o.shape(), "broadcast");
+    if (java.util.Arrays.equals(out, a.shape())) {
+      return a.dup();
+    }
+    long[] padded = new long[out.length];
+    java.util.Arrays.fill(padded, 1);
+    System.arraycopy(a.shape(), 0, padded, out.length - a.rank(), a.rank());
+    return a.reshape(padded).broadcast(out);
+  }
+
+  private static INDArray contiguous(INDArray a) {
+    return a.isView() || a.ordering() != 'c' ? a.dup('c') : a;
+  }
+
+  /** Sums a broadcast gradient back to {@code shape}: over leading extra dimensions and over stretched ones. */
+  public static INDArray sumTo(INDArray g, long[] shape) {
+    long[] gs = g.shape();
+    if (Arrays.equals(gs, shape)) {
+      return g;
+    }
+    int extra = gs.length - shape.length;
+    List<Integer> dims = new ArrayList<>();
+    for (int i = 0; i < gs.length; i++) {
+      if (i < extra || (shape[i - extra] == 1 && gs[i] != 1)) {
+        dims.add(i);
+      }
+    }
+    INDArray s = dims.isEmpty() ? g : g.sum(true, dims.stream().mapToInt(Integer::intValue).toArray());
+    return s.reshape(shape);
+  }
+
+  @Override
+  public String toString() {
+    String head = "tensor" + Shapes.str(shape()) + " " + dtype()
+        + (gradFn != null ? ", gradFn=" + gradFn.name : requiresGrad ? ", requiresGrad=true" : "");
+    return data.length() <= 100 ? head + "\n" + data : head;
+  }
+}

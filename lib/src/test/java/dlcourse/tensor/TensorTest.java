@@ -1,0 +1,206 @@
+package dlcourse.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class TensorTest {
+  private static long seed = 1;
+
+  /** A double leaf of random values in [-1, 1) (away from 0 where asked, for log/sqrt/div). */
+  static Tensor leaf(long... shape) {
+    return Tensor.of(Tensor.randn(seed++, shape).array().castTo(DataType.DOUBLE)).requiresGrad(true);
+  }
+
+  static Tensor positive(long... shape) {
+    Tensor t = leaf(shape);
+    return Tensor.of(t.array().mul(t.array()).addi(0.5)).requiresGrad(true);
+  }
+
+  private static void assertGrad(Function<Tensor[], Tensor> f, Tensor... in) {
+    double err = GradCheck.check(f, in);
+    assertTrue(err < 1e-6, "gradient error " + err + " of " + f.apply(in).gradFnName());
+  }
+
+  @Test
+  void elementwiseGradientsMatchFiniteDifferences() {
+    assertGrad(t -> t[0].add(t[1]), leaf(3, 4), leaf(3, 4));
+    assertGrad(t -> t[0].sub(t[1]), leaf(3, 4), leaf(4));
+    assertGrad(t -> t[0].mul(t[1]), leaf(2, 3, 4), leaf(3, 1));
+    assertGrad(t -> t[0].div(t[1]), leaf(3, 4), positive(1, 4));
+    assertGrad(t -> t[0].mul(2.5).add(1).sub(3).div(4).neg().rsub(1), leaf(5));
+    assertGrad(t -> t[0].pow(3), leaf(3, 3));
+    assertGrad(t -> t[0].exp(), leaf(3, 3));
+    assertGrad(t -> t[0].log(), positive(3, 3));
+    assertGrad(t -> t[0].sqrt(), positive(3, 3));
+    assertGrad(t -> t[0].abs(), positive(3, 3));
+    assertGrad(t -> t[0].tanh(), leaf(3, 3));
+    assertGrad(t -> t[0].sigmoid(), leaf(3, 3));
+    assertGrad(t -> t[0].relu(), Tensor.of(Nd4j.createFromArray(-1.5, -0.2, 0.3, 2.0)).requiresGrad(true));
+    assertGrad(t -> t[0].clamp(-0.5, 0.5), leaf(4, 4));
+  }
+
+  @Test
+  void shapeAndReductionGradientsMatchFiniteDifferences() {
+    assertGrad(t -> t[0].reshape(4, -1).mul(t[0].reshape(4, 3)), leaf(2, 6));
+    assertGrad(t -> t[0].permute(2, 0, 1).mul(t[1]), leaf(2, 3, 4), leaf(4, 2, 3));
+    assertGrad(t -> t[0].transpose(0, 1).matmul(t[1]), leaf(3, 2), leaf(3, 5));
+    assertGrad(t -> t[0].flatten(1).unsqueeze(0).squeeze(0), leaf(2, 3, 4));
+    assertGrad(t -> t[0].narrow(1, 1, 2).mul(t[0].narrow(1, 0, 2)), leaf(3, 4));
+    assertGrad(t -> Tensor.cat(1, t[0], t[1], t[0]), leaf(2, 3), leaf(2, 1));
+    assertGrad(t -> Tensor.stack(0, t[0], t[1]), leaf(2, 3), leaf(2, 3));
+    assertGrad(t -> t[0].sum(), leaf(3, 4));
+    assertGrad(t -> t[0].mean(), leaf(3, 4));
+    assertGrad(t -> t[0].sum(false, 1), leaf(3, 4, 2));
+    assertGrad(t -> t[0].mean(true, 0, 2), leaf(3, 4, 2));
+    assertGrad(t -> t[0].max(false, 1), leaf(3, 5));
+    assertGrad(t -> t[0].softmax(1), leaf(3, 5));
+    assertGrad(t -> t[0].softmax(0), leaf(3, 5));
+    assertGrad(t -> t[0].logSoftmax(-1), leaf(2, 3, 5));
+  }
+
+  @Test
+  void matmulGradientsMatchFiniteDifferences() {
+    assertGrad(t -> t[0].matmul(t[1]), leaf(3, 4), leaf(4, 2));
+    assertGrad(t -> t[0].matmul(t[1]), leaf(2, 3, 4), leaf(4, 5));
+    assertGrad(t -> t[0].matmul(t[1]), leaf(2, 3, 4), leaf(2, 4, 5));
+    assertGrad(t -> t[0].matmul(t[1]), leaf(2, 2, 3, 4), leaf(2, 2, 4, 1));
+  }
+
+  @Test
+  void valuesAreNumpys() {
+    Tensor a = Tensor.of(1, 2, 3);
+    Tensor b = Tensor.of(Nd4j.createFromArray(new float[][] {{10}, {20}}));
+    assertEquals(Nd4j.createFromArray(new float[][] {{11, 12, 13}, {21, 22, 23}}), a.add(b).array());
+    assertEquals(6.0, a.sum().item(), 1e-6);
+    assertEquals(2.0, a.mean().item(), 1e-6);
+    INDArray m = Tensor.of(Nd4j.createFromArray(new float[][] {{1, 2}, {3, 4}})).matmul(
+        Tensor.of(Nd4j.createFromArray(new float[][] {{5}, {6}}))).array();
+    assertEquals(Nd4j.createFromArray(new float[][] {{17}, {39}}), m);
+    assertEquals(1.0, Tensor.of(1, 2, 3).softmax(0).sum().item(), 1e-6);
+  }
+
+  @Test
+  void gradientsAccumulateUntilReset() {
+    Tensor w = Tensor.of(2.0).requiresGrad(true);
+    w.mul(w).sum().backward();
+    w.mul(3).sum().backward();
+    assertEquals(4 + 3, w.grad().item(), 1e-6);
+    w.zeroGrad();
+    assertNull(w.grad());
+  }
+
+  @Test
+  void aValueUsedTwiceGetsTheSumAndLeavesGetTheirOwnArrays() {
+    Tensor x = Tensor.of(3.0).requiresGrad(true);
+    Tensor y = Tensor.of(5.0).requiresGrad(true);
+    x.add(y).add(x).sum().backward();
+    assertEquals(2, x.grad().item(), 1e-6);
+    assertEquals(1, y.grad().item(), 1e-6);
+    Tensor a = Tensor.of(1.0).requiresGrad(true);
+    Tensor b = Tensor.of(1.0).requiresGrad(true);
+    a.add(b).sum().backward();
+    assertNotSame(a.grad().array(), b.grad().array());
+  }
+
+  @Test
+  void noGradRecordsNothing() {
+    Tensor w = Tensor.of(1, 2).requiresGrad(true);
+    Tensor y;
+    try (var g = Tensor.noGrad()) {
+      y = w.mul(w);
+      assertFalse(GradMode.isEnabled());
+    }
+    assertTrue(GradMode.isEnabled());
+    assertFalse(y.requiresGrad());
+    assertTrue(y.isLeaf());
+    Tensor d = w.mul(2).detach();
+    assertFalse(d.requiresGrad());
+  }
+
+  @Test
+  void backwardErrorsAreClear() {
+    Tensor w = Tensor.of(1, 2).requiresGrad(true);
+    var e1 = assertThrows(IllegalStateException.class, () -> w.mul(w).backward());
+    assertTrue(e1.getMessage().contains("needs a scalar, got shape (2,)"), e1.getMessage());
+    var e2 = assertThrows(IllegalStateException.class, () -> Tensor.of(1, 2).sum().backward());
+    assertTrue(e2.getMessage().contains("does not require a gradient"), e2.getMessage());
+    Tensor loss = w.mul(w).sum();
+    loss.backward();
+    var e3 = assertThrows(IllegalStateException.class, loss::backward);
+    assertTrue(e3.getMessage().contains("second time"), e3.getMessage());
+    Tensor kept = w.exp().sum();
+    kept.backward(Tensor.of(Nd4j.scalar(1f)), true);
+    kept.backward(); // the tape was retained
+    var e4 = assertThrows(IllegalArgumentException.class, () -> w.add(Tensor.of(1, 2, 3)));
+    assertTrue(e4.getMessage().contains("(2,) and (3,) cannot be broadcast"), e4.getMessage());
+    var e5 = assertThrows(IllegalArgumentException.class, () -> w.add(Tensor.of(Nd4j.createFromArray(1.0, 2.0))));
+    assertTrue(e5.getMessage().contains("data types differ"), e5.getMessage());
+  }
+
+  @Test
+  void inPlaceChangesOfNeededTensorsFail() {
+    Tensor w = Tensor.of(1, 2).requiresGrad(true);
+    Tensor x = Tensor.of(3, 4);
+    Tensor loss = w.mul(x).sum();
+    x.muli(2); // x is needed by mul's backward pass
+    var e = assertThrows(IllegalStateException.class, loss::backward);
+    assertTrue(e.getMessage().contains("modified in place"), e.getMessage());
+    var leaf = assertThrows(IllegalStateException.class, () -> w.addi(Tensor.of(1, 1)));
+    assertTrue(leaf.getMessage().contains("noGrad"), leaf.getMessage());
+    try (var g = Tensor.noGrad()) {
+      w.addi(Tensor.of(1, 1));
+    }
+    assertEquals(2.0, w.array().getDouble(0), 1e-6);
+    // a view shares the version counter
+    Tensor v = Tensor.of(1, 2, 3, 4);
+    Tensor lossV = w.mul(v.reshape(2, 2).sum(false, 0)).sum();
+    Tensor viewOfV = v.reshape(4);
+    viewOfV.muli(3);
+    lossV.backward(); // reshape's backward does not read v: fine
+    Tensor lossM = w.mul(v.narrow(0, 0, 2)).sum();
+    v.reshape(2, 2).muli(2);
+    assertThrows(IllegalStateException.class, lossM::backward);
+  }
+
+  @Test
+  void customFunctionsJoinTheTape() {
+    class Cube extends AutogradFunction {
+      @Override
+      public INDArray forward(Context ctx, INDArray... in) {
+        ctx.saveForBackward(in[0]);
+        return in[0].mul(in[0]).muli(in[0]);
+      }
+
+      @Override
+      public INDArray[] backward(Context ctx, INDArray g) {
+        INDArray x = ctx.saved(0);
+        return new INDArray[] {g.mul(x.mul(x)).muli(3)};
+      }
+    }
+    assertGrad(t -> new Cube().apply(t[0].tanh()).mul(t[1]), leaf(3, 2), leaf(2));
+    Tensor x = Tensor.of(2).requiresGrad(true);
+    new Cube().apply(x).sum().backward();
+    assertEquals(12, x.grad().item(), 1e-5);
+  }
+
+  @Test
+  void longChainsDoNotOverflowTheStack() {
+    Tensor x = Tensor.of(1.0).requiresGrad(true);
+    Tensor y = x;
+    for (int i = 0; i < 20000; i++) {
+      y = y.add(0.0);
+    }
+    y.sum().backward();
+    assertEquals(1, x.grad().item(), 1e-6);
+  }
+}
