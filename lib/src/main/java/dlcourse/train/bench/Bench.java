@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -29,8 +28,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code ./dlcourse bench}: the training-step time (forward, backward, SGD update, cross-entropy on a random
- * batch) of the {@link ReferenceModels} against the same models in PyTorch, measured in alternating rounds in
- * one run, one line per model ending with the ratio ours/PyTorch.
+ * batch) of the {@link ReferenceModels}, and the fixed cost per op ({@link OpCost}), against the same in PyTorch,
+ * measured in alternating rounds in one run, one line per case ending with the median per-round ratio
+ * ours/PyTorch and its range ({@link RoundStats}). Before measuring it prints which BLAS each side runs on and
+ * exits with {@link #EXIT_REFERENCE_BLAS} when PyTorch runs on the reference BLAS ({@link BlasCheck}).
  *
  * <p>Usage: {@code Bench [--models a,b] [--scale F] [--budget seconds per model] [--header] [--profile]
  * [--script torch_models.py] [--python /usr/bin/python3]}. The thread count is {@code OMP_NUM_THREADS}, which must be set before the JVM
@@ -108,7 +109,7 @@ public final class Bench {
     int threads = threads();
     try (TorchProcess torch = new TorchProcess(python, script, threads)) {
       if (header) {
-        printHeader(threads, torch.ask("info"));
+        printHeader(threads, torch.ask("info"), profile);
       }
       if (!checkBlas(threads, torch, profile)) {
         torch.close();
@@ -259,15 +260,13 @@ public final class Bench {
   }
 
   /**
-   * Times {@code ours} and PyTorch's case {@code name} in interleaved rounds and prints one line. {@code ours}
-   * null: PyTorch only. {@code perOp}: divide the step times by this count for a "per op" note (or null).
+   * Times {@code ours} and PyTorch's case {@code name} in interleaved rounds and prints one line. {@code perOp}:
+   * divide the step times by this count for a "per add" note (or null).
    */
   private static void measure(String name, String description, String batch, int threads, Plan plan,
       double budgetSeconds, Side ours, TorchProcess torch, Integer perOp) throws IOException {
-    if (ours != null) {
-      for (int i = 0; i < plan.warmup(); i++) {
-        ours.step();
-      }
+    for (int i = 0; i < plan.warmup(); i++) {
+      ours.step();
     }
     torch.run(name, plan.warmup());
     List<List<Double>> a = new ArrayList<>();
@@ -275,62 +274,39 @@ public final class Bench {
     long deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
     // Past the budget (a loaded machine) stop after MIN_ROUNDS rounds, so the whole run stays within minutes.
     for (int round = 0; round < plan.rounds() && (round < MIN_ROUNDS || System.nanoTime() < deadline); round++) {
-      if (ours != null) {
-        ours.step(); // warm again after PyTorch's round
-        List<Double> r = new ArrayList<>();
-        for (int i = 0; i < plan.perRound(); i++) {
-          r.add(ours.step());
-        }
-        a.add(r);
+      ours.step(); // warm again after PyTorch's round
+      List<Double> r = new ArrayList<>();
+      for (int i = 0; i < plan.perRound(); i++) {
+        r.add(ours.step());
       }
-      List<Double> t = torch.run(name, plan.perRound() + 1);
+      a.add(r);
+      List<Double> t = torch.run(name, plan.perRound() + 1); // its first step is the same warm-up
       b.add(t.subList(1, t.size()));
     }
-    String line;
-    if (ours != null) {
-      RoundStats st = RoundStats.of(a, b);
-      line = String.format(Locale.ROOT,
-          "%-40s batch %s  %d thr  %3d steps  ours %-8s %8s ms  pytorch %8s ms  %5.2fx  (%.2f-%.2f over %d rounds)",
-          description, batch, threads, st.steps(), ours.engine(), ms(st.ours()), ms(st.torch()), st.ratio(), st.ratioMin(),
-          st.ratioMax(), st.rounds());
-      if (perOp != null) {
-        line += String.format(Locale.ROOT, "  per add: ours %.1f us, pytorch %.1f us",
-            1e3 * st.ours() / perOp, 1e3 * st.torch() / perOp);
-      }
-    } else {
-      List<Double> medians = new ArrayList<>();
-      int steps = 0;
-      for (List<Double> r : b) {
-        medians.add(median(r));
-        steps += r.size();
-      }
-      double mb = median(medians);
-      line = String.format(Locale.ROOT, "%-40s batch %s  %d thr  %3d steps  ours %-8s %8s     pytorch %8s ms  "
-          + "(%.3f-%.3f ms over %d rounds)", description, batch, threads, steps, "-", "n/a", ms(mb),
-          Collections.min(medians), Collections.max(medians), b.size());
-      if (perOp != null) {
-        line += String.format(Locale.ROOT, "  per add: pytorch %.1f us", 1e3 * mb / perOp);
-      }
+    RoundStats st = RoundStats.of(a, b);
+    String line = String.format(Locale.ROOT,
+        "%-40s batch %s  %d thr  %3d steps  ours %-8s %8s ms  pytorch %8s ms  %5.2fx  (%.2f-%.2f over %d rounds)",
+        description, batch, threads, st.steps(), ours.engine(), ms(st.ours()), ms(st.torch()), st.ratio(),
+        st.ratioMin(), st.ratioMax(), st.rounds());
+    if (perOp != null) {
+      line += String.format(Locale.ROOT, "  per add: ours %.1f us, pytorch %.1f us", 1e3 * st.ours() / perOp,
+          1e3 * st.torch() / perOp);
     }
     System.out.println(line);
     System.out.flush();
   }
 
-  /** A step time for a line: one decimal, three below 1 ms (the op-cost case). */
+  /** A step time for a line: one decimal, more below 10 ms (the op-cost case). */
   static String ms(double v) {
-    return String.format(Locale.ROOT, v < 1 ? "%.3f" : "%.1f", v);
+    return String.format(Locale.ROOT, v < 1 ? "%.3f" : v < 10 ? "%.2f" : "%.1f", v);
   }
 
-  /** The fixed cost per op: {@link OpCost#CHAIN} tiny adds, a sum and backward, ours (if available) vs PyTorch. */
+  /** The fixed cost per op: {@link OpCost#CHAIN} tiny adds, a sum and backward, ours (eager Tensor) vs PyTorch. */
   private static void measureOpCost(int threads, Plan plan, double budgetSeconds, TorchProcess torch)
       throws IOException {
     torch.build(OP_COST, 1, SEED);
-    Side ours = OpCost.create(SEED);
     measure(OP_COST, "op cost: " + OpCost.CHAIN + " adds (4,4) + sum + backward", "  -", threads, plan,
-        budgetSeconds, ours, torch, OpCost.CHAIN);
-    if (ours == null) {
-      System.out.println("  (ours: " + OpCost.unavailable() + ")");
-    }
+        budgetSeconds, OpCost.create(SEED), torch, OpCost.CHAIN);
   }
 
   /** Times every op of our graph over a few steps and prints the ops that take the most time. */
@@ -443,12 +419,14 @@ public final class Bench {
     return RoundStats.median(values);
   }
 
-  private static void printHeader(int threads, String torchInfo) {
-    System.out.println("dlcourse bench: training step (forward + backward + SGD, cross-entropy, random batch), "
-        + "warm");
-    System.out.println("  rounds:  ours and PyTorch alternate in rounds (ours k steps, PyTorch k steps, ...), each round "
-        + "after one discarded step per side; ms = median of the round medians; ratio = median of the per-round "
-        + "ratios (ours/PyTorch), in brackets their min-max");
+  private static void printHeader(int threads, String torchInfo, boolean profile) {
+    System.out.println("dlcourse bench: one training step (forward + backward + SGD, cross-entropy, random batch) "
+        + "per model, both sides warm; op cost: " + OpCost.CHAIN + " adds on (4, 4) tensors, sum, backward");
+    if (!profile) {
+      System.out.println("  rounds:  ours and PyTorch alternate in rounds (ours k steps, PyTorch k steps, ...), each "
+          + "round after one discarded step per side; ms = median of the round medians; ratio = median of the "
+          + "per-round ratios (ours/PyTorch), in brackets their min-max");
+    }
     System.out.println("  CPU:     " + cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
     System.out.println("  ours:    dlcourse nn: oneDNN 2.5.2 called directly for the CNNs it runs (dlcourse.nn.dnnl), else "
         + "SameDiff; ND4J " + nd4jVersion() + ", Java "

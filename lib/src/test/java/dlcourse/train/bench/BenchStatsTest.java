@@ -48,6 +48,17 @@ class BenchStatsTest {
   }
 
   @Test
+  void opCostChainHasTheGradientOfOnes() {
+    OpCost op = (OpCost) OpCost.create(0);
+    for (int i = 0; i < 2; i++) { // the gradient is cleared each step, not accumulated
+      var g = op.run().array();
+      assertEquals(16, g.length());
+      assertEquals(16.0, g.sumNumber().doubleValue(), 1e-6);
+      assertEquals(1.0, g.maxNumber().doubleValue(), 1e-6);
+    }
+  }
+
+  @Test
   void planScalesRoundsButNeverBelowTheMinimum() {
     assertEquals(7, Bench.plan("mnist", 1).rounds());
     assertEquals(14, Bench.plan("cifar", 2).rounds());
