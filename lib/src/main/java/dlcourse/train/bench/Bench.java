@@ -161,7 +161,8 @@ public final class Bench {
       return true;
     }
     if (profile) {
-      System.out.println("  warning: " + refusal.replace("\n", "\n  "));
+      System.out.println("  warning (profile only; measuring would stop here): "
+          + refusal.replace("bench: refusing to print ours/PyTorch ratios: ", "").replace("\n", "\n  "));
       return true;
     }
     System.err.println(refusal);
