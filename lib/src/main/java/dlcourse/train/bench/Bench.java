@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -29,8 +28,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code ./dlcourse bench}: the training-step time (forward, backward, SGD update, cross-entropy on a random
- * batch) of the {@link ReferenceModels} against the same models in PyTorch, measured in alternating rounds in
- * one run, one line per model ending with the ratio ours/PyTorch.
+ * batch) of the {@link ReferenceModels}, and the fixed cost per op ({@link OpCost}), against the same in PyTorch,
+ * measured in alternating rounds in one run, one line per case ending with the median per-round ratio
+ * ours/PyTorch and its range ({@link RoundStats}). Before measuring it prints which BLAS each side runs on and
+ * exits with {@link #EXIT_REFERENCE_BLAS} when PyTorch runs on the reference BLAS ({@link BlasCheck}).
  *
  * <p>Usage: {@code Bench [--models a,b] [--scale F] [--budget seconds per model] [--header] [--profile]
  * [--script torch_models.py] [--python /usr/bin/python3]}. The thread count is {@code OMP_NUM_THREADS}, which must be set before the JVM
@@ -41,22 +42,45 @@ public final class Bench {
 
   private Bench() {}
 
-  /** Steps per case: warm-up, rounds, steps per round (each round runs ours then PyTorch). */
-  private record Plan(int warmup, int rounds, int perRound) {}
+  /** Name of the fixed-cost-per-op case: 100 tiny adds, a sum and backward (not a model). */
+  static final String OP_COST = "op-cost";
 
-  private static Plan plan(String name, double scale) {
+  /** Every case name {@code --models} accepts. */
+  static final List<String> CASES = cases();
+
+  /** Fewest rounds a case runs, however far past its budget. */
+  static final int MIN_ROUNDS = 3;
+
+  /** Exit code when the PyTorch reference runs on the reference BLAS. */
+  static final int EXIT_REFERENCE_BLAS = 3;
+
+  private static List<String> cases() {
+    List<String> all = new ArrayList<>(ReferenceModels.NAMES);
+    all.add(OP_COST);
+    return List.copyOf(all);
+  }
+
+  /**
+   * Steps per case: warm-up steps per side, rounds, measured steps per round. Each round runs one extra,
+   * discarded step per side first, so that each side is warm again after the other one ran.
+   */
+  record Plan(int warmup, int rounds, int perRound) {}
+
+  static Plan plan(String name, double scale) {
     Plan p = switch (name) {
-      case "mnist" -> new Plan(5, 5, 6);
-      case "cifar" -> new Plan(3, 4, 4);
-      default -> new Plan(2, 3, 3);
+      case "mnist" -> new Plan(10, 7, 8);
+      case "cifar" -> new Plan(3, 7, 4);
+      case "cifar-bn" -> new Plan(3, 7, 3);
+      case OP_COST -> new Plan(300, 7, 100);
+      default -> new Plan(2, 7, 4);
     };
-    return new Plan(p.warmup(), Math.max(1, (int) Math.round(p.rounds() * scale)), p.perRound());
+    return new Plan(p.warmup(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)), p.perRound());
   }
 
   public static void main(String[] args) throws Exception {
     List<String> models = ReferenceModels.NAMES;
     double scale = 1;
-    double budget = 20;
+    double budget = 60;
     boolean header = false;
     boolean profile = false;
     String python = "/usr/bin/python3";
@@ -75,21 +99,75 @@ public final class Bench {
       }
     }
     for (String m : models) {
-      ReferenceModels.create(m); // fail on a bad name before the slow start of PyTorch
+      if (!CASES.contains(m)) { // fail on a bad name before the slow start of PyTorch
+        throw new IllegalArgumentException("unknown case '" + m + "', expected one of " + CASES);
+      }
+      if (profile && m.equals(OP_COST)) {
+        throw new IllegalArgumentException("--profile profiles models; '" + OP_COST + "' has nothing to profile");
+      }
     }
     int threads = threads();
     try (TorchProcess torch = new TorchProcess(python, script, threads)) {
       if (header) {
-        printHeader(threads, torch.ask("info"));
+        printHeader(threads, torch.ask("info"), profile);
+      }
+      if (!checkBlas(threads, torch, profile)) {
+        torch.close();
+        System.exit(EXIT_REFERENCE_BLAS);
       }
       for (String name : models) {
         if (profile) {
           profile(name, threads, torch);
+        } else if (name.equals(OP_COST)) {
+          measureOpCost(threads, plan(name, scale), budget, torch);
         } else {
-          measure(name, threads, plan(name, scale), budget, torch);
+          ReferenceModels.Spec spec = ReferenceModels.create(name);
+          Side ours = build(name, spec, torch, false);
+          measure(name, spec.description(), String.format(Locale.ROOT, "%3d", spec.batch()), threads,
+              plan(name, scale), budget, ours, torch, null);
         }
       }
     }
+  }
+
+  /**
+   * Prints which BLAS each side runs on and their 1024x1024 sgemm speed; returns false (after printing why and
+   * how to fix it) when PyTorch runs on the reference BLAS and ratios would be meaningless. In profile mode
+   * that is only a warning.
+   */
+  private static boolean checkBlas(int threads, TorchProcess torch, boolean profile) throws IOException {
+    BlasCheck.TorchBlas tb = BlasCheck.TorchBlas.parse(torch.ask("blas"));
+    String vendor = BlasCheck.nd4jVendor();
+    double oursGflops = BlasCheck.nd4jSgemmGflops();
+    List<String> jvmFiles = BlasCheck.jvmBlasFiles();
+    System.out.printf(Locale.ROOT, "  BLAS, %d thr, 1024x1024 float32 sgemm: ours %.1f GFLOP/s, ND4J blas.vendor=%s (%s)%s%n",
+        threads, oursGflops, vendor, BlasCheck.classify(vendor).name(),
+        jvmFiles.isEmpty() ? "" : "; mapped: " + BlasCheck.compact(jvmFiles));
+    System.out.printf(Locale.ROOT, "                                         PyTorch %.1f GFLOP/s, %s%n", tb.gflops(),
+        tb.describe());
+    for (String f : jvmFiles) {
+      if (BlasCheck.classify(f).kind() == BlasCheck.Kind.REFERENCE) {
+        System.out.println("  warning: this JVM has the reference BLAS mapped too (" + f + ", LD_PRELOAD?): ND4J's "
+            + "matrix products may resolve to it (see our GFLOP/s above)");
+      }
+    }
+    if (tb.blas().kind() == BlasCheck.Kind.UNKNOWN) {
+      System.out.println("  warning: PyTorch's BLAS was not recognised; if its GFLOP/s are far below ours, install an "
+          + "optimised one (" + BlasCheck.FIX + ")");
+    }
+    System.out.flush();
+    String refusal = BlasCheck.refusal(tb, oursGflops, System.getenv("LD_PRELOAD"));
+    if (refusal == null) {
+      return true;
+    }
+    if (profile) {
+      System.out.println("  warning (profile only; measuring would stop here): "
+          + refusal.replace("bench: refusing to print ours/PyTorch ratios: ", "").replace("\n", "\n  "));
+      return true;
+    }
+    System.err.println(refusal);
+    System.err.flush();
+    return false;
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -112,11 +190,20 @@ public final class Bench {
     }
   }
 
+  /** One side's training step, timed. */
+  interface Side {
+    /** Runs one step; returns its wall time in ms. */
+    double step();
+
+    /** Engine label printed on the line (oneDNN, eager, PyTorch). */
+    String engine();
+  }
+
   /**
    * One training step of our library, on the engine {@code Trainer} would pick (system property
    * {@code dlcourse.engine}: auto, eager or onednn): forward and backward, then SGD updates in place.
    */
-  private static final class OurStep {
+  private static final class OurStep implements Side {
     final Compiled exe;
     final String engine;
     final SGD opt;
@@ -151,11 +238,17 @@ public final class Bench {
       opt = new SGD(model.parameters(), 0.01);
     }
 
-    double run() {
+    @Override
+    public double step() {
       long t0 = System.nanoTime();
       exe.step(x, y);
       opt.step();
       return (System.nanoTime() - t0) / 1e6;
+    }
+
+    @Override
+    public String engine() {
+      return engine;
     }
   }
 
@@ -166,29 +259,54 @@ public final class Bench {
     return new OurStep(spec, eagerOnly);
   }
 
-  private static void measure(String name, int threads, Plan plan, double budgetSeconds, TorchProcess torch)
-      throws IOException {
-    ReferenceModels.Spec spec = ReferenceModels.create(name);
-    OurStep ours = build(name, spec, torch, false);
+  /**
+   * Times {@code ours} and PyTorch's case {@code name} in interleaved rounds and prints one line. {@code perOp}:
+   * divide the step times by this count for a "per add" note (or null).
+   */
+  private static void measure(String name, String description, String batch, int threads, Plan plan,
+      double budgetSeconds, Side ours, TorchProcess torch, Integer perOp) throws IOException {
     for (int i = 0; i < plan.warmup(); i++) {
-      ours.run();
+      ours.step();
     }
     torch.run(name, plan.warmup());
-    List<Double> a = new ArrayList<>();
-    List<Double> b = new ArrayList<>();
+    List<List<Double>> a = new ArrayList<>();
+    List<List<Double>> b = new ArrayList<>();
     long deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
-    // Past the budget (a loaded machine) stop after two rounds, so the whole run stays within minutes.
-    for (int round = 0; round < plan.rounds() && (round < 2 || System.nanoTime() < deadline); round++) {
+    // Past the budget (a loaded machine) stop after MIN_ROUNDS rounds, so the whole run stays within minutes.
+    for (int round = 0; round < plan.rounds() && (round < MIN_ROUNDS || System.nanoTime() < deadline); round++) {
+      ours.step(); // warm again after PyTorch's round
+      List<Double> r = new ArrayList<>();
       for (int i = 0; i < plan.perRound(); i++) {
-        a.add(ours.run());
+        r.add(ours.step());
       }
-      b.addAll(torch.run(name, plan.perRound()));
+      a.add(r);
+      List<Double> t = torch.run(name, plan.perRound() + 1); // its first step is the same warm-up
+      b.add(t.subList(1, t.size()));
     }
-    double ma = median(a);
-    double mb = median(b);
-    System.out.printf(Locale.ROOT, "%-40s batch %3d  %d thr  %3d steps  ours %-8s %8.1f ms  pytorch %8.1f ms  %5.2fx%n",
-        spec.description(), spec.batch(), threads, a.size(), ours.engine, ma, mb, ma / mb);
+    RoundStats st = RoundStats.of(a, b);
+    String line = String.format(Locale.ROOT,
+        "%-40s batch %s  %d thr  %3d steps  ours %-8s %8s ms  pytorch %8s ms  %5.2fx  (%.2f-%.2f over %d rounds)",
+        description, batch, threads, st.steps(), ours.engine(), ms(st.ours()), ms(st.torch()), st.ratio(),
+        st.ratioMin(), st.ratioMax(), st.rounds());
+    if (perOp != null) {
+      line += String.format(Locale.ROOT, "  per add: ours %.1f us, pytorch %.1f us", 1e3 * st.ours() / perOp,
+          1e3 * st.torch() / perOp);
+    }
+    System.out.println(line);
     System.out.flush();
+  }
+
+  /** A step time for a line: one decimal, more below 10 ms (the op-cost case). */
+  static String ms(double v) {
+    return String.format(Locale.ROOT, v < 1 ? "%.3f" : v < 10 ? "%.2f" : "%.1f", v);
+  }
+
+  /** The fixed cost per op: {@link OpCost#CHAIN} tiny adds, a sum and backward, ours (eager Tensor) vs PyTorch. */
+  private static void measureOpCost(int threads, Plan plan, double budgetSeconds, TorchProcess torch)
+      throws IOException {
+    torch.build(OP_COST, 1, SEED);
+    measure(OP_COST, "op cost: " + OpCost.CHAIN + " adds (4,4) + sum + backward", "  -", threads, plan,
+        budgetSeconds, OpCost.create(SEED), torch, OpCost.CHAIN);
   }
 
   /** Times every op of our graph over a few steps and prints the ops that take the most time. */
@@ -219,7 +337,7 @@ public final class Bench {
   private static void profileOneDnn(ReferenceModels.Spec spec, int threads, OurStep ours, OneDnnNet net) {
     // Enough warm-up for the JIT to compile the host-side code (linear layers, loss, SGD) too.
     for (int i = 0; i < 10; i++) {
-      ours.run();
+      ours.step();
     }
     net.resetTimings();
     int steps = spec.batch() <= 64 ? 30 : 8;
@@ -254,7 +372,7 @@ public final class Bench {
   private static void profileEager(ReferenceModels.Spec spec, int threads, OurStep ours) {
     EagerStep step = (EagerStep) ours.exe;
     for (int i = 0; i < 3; i++) {
-      ours.run();
+      ours.step();
     }
     int steps = spec.batch() <= 64 ? 20 : 6;
     double[] phases = new double[3];
@@ -310,21 +428,20 @@ public final class Bench {
 
 
   static double median(List<Double> values) {
-    if (values.isEmpty()) {
-      throw new IllegalArgumentException("median of no values");
-    }
-    List<Double> s = new ArrayList<>(values);
-    Collections.sort(s);
-    int n = s.size();
-    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    return RoundStats.median(values);
   }
 
-  private static void printHeader(int threads, String torchInfo) {
-    System.out.println("dlcourse bench: training step (forward + backward + SGD, cross-entropy, random batch), "
-        + "median after warm-up; ours and PyTorch alternate in rounds in this one run");
+  private static void printHeader(int threads, String torchInfo, boolean profile) {
+    System.out.println("dlcourse bench: one training step (forward + backward + SGD, cross-entropy, random batch) "
+        + "per model, both sides warm; op cost: " + OpCost.CHAIN + " adds on (4, 4) tensors, sum, backward");
+    if (!profile) {
+      System.out.println("  rounds:  ours and PyTorch alternate in rounds (ours k steps, PyTorch k steps, ...), each "
+          + "round after one discarded step per side; ms = median of the round medians; ratio = median of the "
+          + "per-round ratios (ours/PyTorch), in brackets their min-max");
+    }
     System.out.println("  CPU:     " + cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
-    System.out.println("  ours:    dlcourse nn: oneDNN 2.5.2 called directly for the CNNs it runs (dlcourse.nn.dnnl), else "
-        + "SameDiff; ND4J " + nd4jVersion() + ", Java "
+    System.out.println("  ours:    dlcourse: eager tensors on dlcourse.kernels (oneDNN 2.5.2 for convolutions and pooling), "
+        + "sequential CNNs as a captured oneDNN step (dlcourse.nn.dnnl); ND4J " + nd4jVersion() + ", Java "
         + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
     System.out.println("  PyTorch: " + torchInfo);
     System.out.println("  threads: OMP_NUM_THREADS per model (same for both sides), shown on each line");

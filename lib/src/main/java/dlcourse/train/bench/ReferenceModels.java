@@ -1,7 +1,9 @@
 package dlcourse.train.bench;
 
 import dlcourse.nn.AdaptiveMaxPool2d;
+import dlcourse.nn.BatchNorm2d;
 import dlcourse.nn.Conv2d;
+import dlcourse.nn.Dropout;
 import dlcourse.nn.Flatten;
 import dlcourse.nn.Linear;
 import dlcourse.nn.MaxPool2d;
@@ -23,13 +25,15 @@ public final class ReferenceModels {
 
   /** Every name {@link #create} accepts, in the order the benchmark prints them. */
   public static final List<String> NAMES =
-      List.of("mnist", "cifar", "net1-zeros", "net1-reflect", "net1-replicate", "net1-circular");
+      List.of("mnist", "cifar", "cifar-bn", "net1-zeros", "net1-reflect", "net1-replicate", "net1-circular");
 
   /** Builds the case called {@code name}; see {@link #NAMES}. */
   public static Spec create(String name) {
     return switch (name) {
       case "mnist" -> new Spec(name, "MNIST CNN (HW sec. 2 Q7)", mnistCnn(), new long[] {1, 28, 28}, 10, 64);
       case "cifar" -> new Spec(name, "CIFAR-10 CNN (HW sec. 4 ch. 2)", cifarCnn(), new long[] {3, 32, 32}, 10, 128);
+      case "cifar-bn" -> new Spec(name, "CIFAR-10 CNN + BN + dropout (HW sec. 4)", cifarBnDropout(),
+          new long[] {3, 32, 32}, 10, 128);
       case "net1-zeros", "net1-reflect", "net1-replicate", "net1-circular" -> {
         String mode = name.substring("net1-".length());
         PaddingMode pm = PaddingMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
@@ -57,6 +61,19 @@ public final class ReferenceModels {
         new Conv2d(32, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
         new Conv2d(64, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
         new Flatten(), new Linear(1024, 1000), new ReLU(), new Linear(1000, 10));
+  }
+
+  /**
+   * The same network with the improvements of HOMEWORK sec. 4 ch. 2 Q29-Q34: batch normalisation after each conv
+   * (conv -> BN -> ReLU -> pool) and dropout after fc4, before fc5 (p = 0.5, PyTorch's default; the homework
+   * sweeps p).
+   */
+  public static Module cifarBnDropout() {
+    return new Sequential(
+        new Conv2d(3, 32, 5).padding(2), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+        new Conv2d(32, 64, 5).padding(2), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+        new Conv2d(64, 64, 5).padding(2), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(1024, 1000), new ReLU(), new Dropout(0.5), new Linear(1000, 10));
   }
 
   /**

@@ -27,6 +27,21 @@ class ReferenceModelsTest {
   }
 
   @Test
+  void cifarBnDropoutAddsBatchNormAfterEachConvAndDropoutBeforeFc5() {
+    // the CIFAR CNN's 1,191,170 plus weight and bias of three BatchNorm2d (32, 64, 64 channels)
+    var spec = ReferenceModels.create("cifar-bn");
+    assertEquals(1_191_170 + 2 * (32 + 64 + 64), spec.model().numParameters());
+    assertEquals(128, spec.batch());
+    String repr = spec.model().toString();
+    assertTrue(repr.indexOf("BatchNorm2d") > repr.indexOf("Conv2d") && repr.contains("Dropout(p=0.5)"), repr);
+    assertTrue(repr.indexOf("Dropout") > repr.indexOf("Linear") && repr.indexOf("Dropout") < repr.lastIndexOf("Linear"),
+        repr);
+    Summary s = spec.model().summary(2, 3, 32, 32);
+    assertEquals("(2, 1024)", s.outputShapes().get(12));
+    assertEquals("(2, 10)", s.outputShapes().get(16));
+  }
+
+  @Test
   void net1FconvEndsWithSixBySixMapsAndTwoLogits() {
     for (String name : List.of("net1-zeros", "net1-reflect", "net1-replicate", "net1-circular")) {
       var spec = ReferenceModels.create(name);
