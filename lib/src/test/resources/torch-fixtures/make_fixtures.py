@@ -26,6 +26,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.set_default_dtype(torch.float64)
 GEN = torch.Generator().manual_seed(20240601)
+GEN_TIES = torch.Generator().manual_seed(7)  # for the tie cases at the end, so adding them left the others alone
 
 
 def randn(*shape, scale=1.0, shift=0.0, distinct=False):
@@ -38,6 +39,11 @@ def randn(*shape, scale=1.0, shift=0.0, distinct=False):
 
 def positive(*shape, low=0.5, high=2.0):
     return torch.round((torch.rand(*shape, generator=GEN) * (high - low) + low) * 1e4) / 1e4
+
+
+def ties(*shape):
+    """Halves in [-1, 1]: many equal values, for the tie rules of max, max pooling and relu."""
+    return torch.randint(-2, 3, shape, generator=GEN_TIES).to(torch.float64) / 2
 
 
 def flat(t, digits=None):
@@ -289,6 +295,26 @@ case("embedding_1d", "embedding", {},
 for approx in ("none", "tanh"):
     case(f"gelu_{approx}", "gelu", {"approximate": approx}, [("x", randn(4, 6, scale=2.5), True)],
          lambda t, a=approx: F.gelu(t["x"], approximate=a))
+
+
+# ---------------------------------------------------------------- ties (equal values)
+
+# ties: amax shares the gradient equally among equal maxima (torch.amax documents it)
+case("max_dims12_ties", "max", {"dims": [1, 2], "keepdim": False}, [("x", ties(2, 3, 4), True)],
+     lambda t: torch.amax(t["x"], (1, 2)))
+case("max_dim0_ties_keepdim", "max", {"dims": [0], "keepdim": True}, [("x", ties(3, 4), True)],
+     lambda t: torch.amax(t["x"], 0, keepdim=True))
+
+case("relu_at_zero", "relu", {}, [("x", ties(3, 4), True)], lambda t: t["x"].relu())
+
+# ties: torch's max pooling (plain and adaptive) sends a window's gradient to its first maximum in row-major order
+case("max_pool2d_k3s2_pad1_ties", "max_pool2d", {"kernel": [3, 3], "stride": [2, 2], "padding": [1, 1],
+                                                "ceil_mode": False},
+     [("x", ties(1, 2, 6, 5), True)], lambda t: F.max_pool2d(t["x"], 3, 2, 1))
+for shape, out in (((1, 2, 7, 5), [3, 2]), ((1, 2, 6, 4), [3, 2]), ((1, 2, 4, 3), [1, 1])):
+    tag = f"{shape[2]}x{shape[3]}_to_{out[0]}x{out[1]}"
+    case(f"adaptive_max_pool2d_{tag}_ties", "adaptive_max_pool2d", {"output_size": out},
+         [("x", ties(*shape), True)], lambda t, o=out: F.adaptive_max_pool2d(t["x"], o))
 
 
 def main():
