@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * (written by {@code make_fixtures.py} there, torch 1.13, float64) is one case. The test runs the same computation
  * with {@link Tensor} and {@link F} in DOUBLE precision, calls {@code backward} with the fixture's upstream
  * gradient, and compares the output, every input gradient and any updated buffer (batch norm's running statistics).
+ * The cases of ops with a layer class run a second time through that layer ({@link #layerMatchesPyTorch}).
  *
  * <p>Tolerance: 1e-9 relative, element by element; an element much smaller than the largest of its array (a
  * gradient that cancels to nearly zero) is compared relative to a thousandth of that largest value instead of to
@@ -65,11 +67,7 @@ class TorchFixturesTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void matchesPyTorch(String name) throws IOException {
-    JsonObject fx;
-    try (var in = getClass().getResourceAsStream(DIR + "/" + name + ".json")) {
-      assertNotNull(in, name);
-      fx = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
-    }
+    JsonObject fx = load(name);
     assertEquals(name, fx.get("case").getAsString(), "file name and case differ");
     JsonObject s = fx.getAsJsonObject("settings");
 
@@ -114,6 +112,128 @@ class TorchFixturesTest {
         assertTrue(in.containsKey(b), name + ": state of an unknown input " + b);
         compare(name + " " + b + " after the call", state.getAsJsonObject(b), in.get(b).array());
       }
+    }
+  }
+
+  /** Fixture ops that a layer class also computes; {@link #layerMatchesPyTorch} runs those through the layer. */
+  private static final java.util.Set<String> LAYER_OPS =
+      java.util.Set.of("linear", "conv2d", "batch_norm", "layer_norm", "rms_norm", "embedding", "gelu");
+
+  static Stream<String> layerFixtures() throws Exception {
+    return fixtures().filter(n -> LAYER_OPS.contains(load(n).get("op").getAsString()));
+  }
+
+  /**
+   * The same fixture through the layer class (Linear, Conv2d, BatchNorm1d/2d, LayerNorm, RMSNorm, Embedding, GELU)
+   * converted with {@code to(DataType.DOUBLE)}, the fixture's weights copied in: checks that the layer hands its
+   * settings to {@link F} as PyTorch's module does.
+   */
+  @ParameterizedTest(name = "{0} (layer)")
+  @MethodSource("layerFixtures")
+  void layerMatchesPyTorch(String name) throws IOException {
+    JsonObject fx = load(name);
+    JsonObject s = fx.getAsJsonObject("settings");
+    Map<String, JsonObject> in = new LinkedHashMap<>();
+    for (JsonElement e : fx.getAsJsonArray("inputs")) {
+      in.put(e.getAsJsonObject().get("name").getAsString(), e.getAsJsonObject());
+    }
+    String op = fx.get("op").getAsString();
+    String xName = op.equals("embedding") ? "indices" : "x";
+    JsonObject xj = in.get(xName);
+    long[] xs = longs(xj.getAsJsonArray("shape"));
+    long[] ws = in.containsKey("weight") ? longs(in.get("weight").getAsJsonArray("shape")) : null;
+    Module m = switch (op) {
+      case "linear" -> new Linear(ws[1], ws[0]).bias(in.containsKey("bias"));
+      case "conv2d" -> new Conv2d(ws[1], ws[0], (int) ws[2], (int) ws[3]).stride(ints(s.getAsJsonArray("stride")))
+          .padding(ints(s.getAsJsonArray("padding"))).dilation(ints(s.getAsJsonArray("dilation")))
+          .bias(in.containsKey("bias"));
+      case "batch_norm" -> (xs.length == 4 ? new BatchNorm2d(xs[1]) : new BatchNorm1d(xs[1]))
+          .momentum(s.get("momentum").getAsDouble()).eps(s.get("eps").getAsDouble())
+          .affine(in.containsKey("weight")).train(s.get("training").getAsBoolean());
+      case "layer_norm" -> new LayerNorm(Arrays.copyOfRange(xs, xs.length - s.get("normalized_dims").getAsInt(),
+          xs.length)).eps(s.get("eps").getAsDouble()).elementwiseAffine(in.containsKey("weight"));
+      case "rms_norm" -> new RMSNorm(Arrays.copyOfRange(xs, xs.length - s.get("normalized_dims").getAsInt(),
+          xs.length)).eps(s.get("eps").getAsDouble()).elementwiseAffine(in.containsKey("weight"));
+      case "embedding" -> new Embedding(ws[0], ws[1]);
+      case "gelu" -> new GELU(s.get("approximate").getAsString());
+      default -> fail(name + ": no layer for op '" + op + "'");
+    };
+    m.to(DataType.DOUBLE);
+    Map<String, Tensor> params = new LinkedHashMap<>();
+    for (String p : in.keySet()) {
+      if (p.equals(xName)) {
+        continue;
+      }
+      Tensor t = switch (p) {
+        case "weight" -> op.equals("batch_norm") ? ((BatchNorm) m).weight() : layerWeight(m);
+        case "bias" -> op.equals("batch_norm") ? ((BatchNorm) m).bias() : layerBias(m);
+        case "running_mean" -> ((BatchNorm) m).runningMean();
+        case "running_var" -> ((BatchNorm) m).runningVar();
+        default -> fail(name + ": input " + p + " has no layer counterpart");
+      };
+      assertNotNull(t, name + ": layer has no " + p);
+      assertEquals(DataType.DOUBLE, t.dtype(), name + ": " + p + " after to(DOUBLE)");
+      try (var g = Tensor.noGrad()) {
+        t.assign(Tensor.of(doubles(in.get(p))));
+      }
+      params.put(p, t);
+    }
+    Tensor x = Tensor.of(op.equals("embedding") ? longs(xj) : doubles(xj))
+        .requiresGrad(xj.get("grad").getAsBoolean());
+    Tensor y = m.forward(x);
+    assertEquals(DataType.DOUBLE, y.dtype(), name + ": output dtype");
+    compare(name + " layer output", fx.getAsJsonObject("output"), y.array());
+    y.backward(Tensor.of(doubles(fx.getAsJsonObject("upstream"))));
+    JsonObject grads = fx.getAsJsonObject("grads");
+    if (grads.has(xName)) {
+      compare(name + " layer d/d" + xName, grads.getAsJsonObject(xName), x.grad().array());
+    }
+    for (Map.Entry<String, Tensor> e : params.entrySet()) {
+      if (grads.has(e.getKey())) {
+        assertNotNull(e.getValue().grad(), name + ": no gradient for the layer's " + e.getKey());
+        compare(name + " layer d/d" + e.getKey(), grads.getAsJsonObject(e.getKey()), e.getValue().grad().array());
+      }
+    }
+    if (fx.has("state")) {
+      JsonObject state = fx.getAsJsonObject("state");
+      for (String b : state.keySet()) {
+        compare(name + " layer " + b + " after the call", state.getAsJsonObject(b), params.get(b).array());
+      }
+    }
+  }
+
+  private static Tensor layerWeight(Module m) {
+    if (m instanceof Linear l) {
+      return l.weight();
+    } else if (m instanceof Conv2d c) {
+      return c.weight();
+    } else if (m instanceof LayerNorm l) {
+      return l.weight();
+    } else if (m instanceof RMSNorm r) {
+      return r.weight();
+    } else if (m instanceof Embedding e) {
+      return e.weight();
+    }
+    throw new AssertionError("no weight in " + m.getClass().getSimpleName());
+  }
+
+  private static Tensor layerBias(Module m) {
+    if (m instanceof Linear l) {
+      return l.bias();
+    } else if (m instanceof Conv2d c) {
+      return c.bias();
+    } else if (m instanceof LayerNorm l) {
+      return l.bias();
+    }
+    throw new AssertionError("no bias in " + m.getClass().getSimpleName());
+  }
+
+  private static JsonObject load(String name) {
+    try (var in = TorchFixturesTest.class.getResourceAsStream(DIR + "/" + name + ".json")) {
+      assertNotNull(in, name);
+      return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(name, e);
     }
   }
 
