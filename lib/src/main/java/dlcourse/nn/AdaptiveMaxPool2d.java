@@ -7,6 +7,8 @@ import dlcourse.nn.internal.Check;
 /**
  * Pools to a fixed output size whatever the input size: output cell i takes the maximum over rows
  * {@code floor(i*H/outH)} to {@code ceil((i+1)*H/outH)} (exclusive), as PyTorch. Output 1x1 is global pooling.
+ * The gradient of a cell goes to the first maximum of its window (row-major), as in PyTorch, even when several
+ * values tie.
  *
  * <h2>Shape</h2>
  * <ul>

@@ -259,14 +259,17 @@ public final class F {
     Check.positive(outW, "outputSize");
     long h = x.size(2);
     long w = x.size(3);
-    if (outH == 1 && outW == 1) {
-      Tensor g = max ? globalMaxPool(x) : globalAvgPool(x);
-      return g.reshape(x.size(0), x.size(1), 1, 1);
+    if (!max && outH == 1 && outW == 1) {
+      // Not for max: globalMaxPool shares a gradient among tied maxima, PyTorch gives it to the first one.
+      return globalAvgPool(x).reshape(x.size(0), x.size(1), 1, 1);
     }
     if (h % outH == 0 && w % outW == 0) {
-      // Equal windows: one ordinary pooling op.
+      // Equal windows: one ordinary pooling op (max pooling sends the gradient to the first maximum).
       int[] k = {(int) (h / outH), (int) (w / outW)};
       return max ? maxPool2d(x, k, k, new int[] {0, 0}, false) : avgPool2d(x, k, k, new int[] {0, 0}, false, true);
+    }
+    if (max) {
+      return adaptiveMaxPoolUnequal(x, outH, outW);
     }
     // Unequal windows (PyTorch: cell i covers [floor(i*H/out), ceil((i+1)*H/out))): one slice per cell.
     Tensor[] rows = new Tensor[outH];
@@ -279,11 +282,59 @@ public final class F {
         long w0 = j * w / outW;
         long w1 = ((j + 1) * w + outW - 1) / outW;
         Tensor cell = band.narrow(3, w0, w1 - w0);
-        cells[j] = max ? cell.max(true, 2, 3) : cell.mean(true, 2, 3);
+        cells[j] = cell.mean(true, 2, 3);
       }
       rows[i] = Tensor.cat(3, cells);
     }
     return Tensor.cat(2, rows);
+  }
+
+  /**
+   * Adaptive max pooling with unequal windows, as PyTorch computes it: the gradient of each window goes to its first
+   * maximum in row-major order (a NaN wins), not shared among tied maxima as {@link Tensor#max} does.
+   */
+  private static Tensor adaptiveMaxPoolUnequal(Tensor x, int outH, int outW) {
+    long[] s = x.shape();
+    int h = (int) s[2];
+    int w = (int) s[3];
+    int planes = Math.toIntExact(s[0] * s[1]);
+    double[] xv = contiguous(x.array()).castTo(DataType.DOUBLE).data().asDouble();
+    double[] out = new double[planes * outH * outW];
+    int[] arg = new int[out.length]; // flat index into x of each window's maximum
+    for (int p = 0, o = 0; p < planes; p++) {
+      int base = p * h * w;
+      for (int i = 0; i < outH; i++) {
+        int h0 = (int) ((long) i * h / outH);
+        int h1 = (int) (((long) (i + 1) * h + outH - 1) / outH);
+        for (int j = 0; j < outW; j++, o++) {
+          int w0 = (int) ((long) j * w / outW);
+          int w1 = (int) (((long) (j + 1) * w + outW - 1) / outW);
+          double best = Double.NEGATIVE_INFINITY;
+          int at = base + h0 * w + w0;
+          for (int r = h0; r < h1; r++) {
+            for (int q = w0; q < w1; q++) {
+              double v = xv[base + r * w + q];
+              if (v > best || Double.isNaN(v)) { // PyTorch's CPU rule
+                best = v;
+                at = base + r * w + q;
+              }
+            }
+          }
+          out[o] = best;
+          arg[o] = at;
+        }
+      }
+    }
+    DataType type = x.dtype();
+    INDArray y = Nd4j.createFromArray(out).reshape('c', s[0], s[1], outH, outW).castTo(type);
+    return Tensor.record("adaptiveMaxPool2d", y, new Tensor[] {x}, g -> {
+      double[] gv = contiguous(g).castTo(DataType.DOUBLE).data().asDouble();
+      double[] gx = new double[xv.length];
+      for (int o = 0; o < gv.length; o++) {
+        gx[arg[o]] += gv[o];
+      }
+      return new INDArray[] {Nd4j.createFromArray(gx).reshape('c', s).castTo(type)};
+    });
   }
 
   /**

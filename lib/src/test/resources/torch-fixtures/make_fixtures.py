@@ -1,0 +1,333 @@
+"""Writes one JSON fixture per case into this folder: forward output and gradients computed by PyTorch (float64).
+
+Run with Debian's python3-torch: /usr/bin/python3 lib/src/test/resources/torch-fixtures/make_fixtures.py
+It deletes the *.json files of this folder first, then writes them again; the output is deterministic (fixed
+seeds, float64, inputs rounded to 4 decimals so that Java parses exactly the doubles torch used).
+
+Each file holds:
+  case      the file's name without .json
+  op        which computation (dlcourse.nn.TorchFixturesTest knows each op; an unknown op fails the test)
+  settings  the op's arguments other than tensors
+  inputs    list of {name, dtype (float64 | int64), shape, values (flat, row-major), grad (requires_grad)}
+  output    {shape, values}: the forward result
+  upstream  {shape, values}: the gradient handed to output.backward()
+  grads     {input name: {shape, values}} for every input with grad true
+  state     {input name: {shape, values}}: buffers after the call (batch norm running statistics), may be absent
+Outputs and gradients are written with 15 significant digits.
+"""
+import glob
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+torch.set_default_dtype(torch.float64)
+GEN = torch.Generator().manual_seed(20240601)
+GEN_TIES = torch.Generator().manual_seed(7)  # for the tie cases at the end, so adding them left the others alone
+
+
+def randn(*shape, scale=1.0, shift=0.0, distinct=False):
+    """Normal values rounded to 4 decimals; with distinct, no two equal (max and relu need no ties)."""
+    while True:
+        x = torch.round((torch.randn(*shape, generator=GEN) * scale + shift) * 1e4) / 1e4
+        if not distinct or (x.numel() == torch.unique(x).numel() and bool((x != 0).all())):
+            return x
+
+
+def positive(*shape, low=0.5, high=2.0):
+    return torch.round((torch.rand(*shape, generator=GEN) * (high - low) + low) * 1e4) / 1e4
+
+
+def ties(*shape):
+    """Halves in [-1, 1]: many equal values, for the tie rules of max, max pooling and relu."""
+    return torch.randint(-2, 3, shape, generator=GEN_TIES).to(torch.float64) / 2
+
+
+def flat(t, digits=None):
+    vals = t.detach().reshape(-1).tolist()
+    if digits is not None:
+        vals = [float(f"{v:.{digits}g}") for v in vals]
+    return {"shape": list(t.shape), "values": vals}
+
+
+CASES = []
+
+
+def case(name, op, settings, inputs, fn, state=()):
+    """inputs: list of (name, tensor, requires_grad). fn(dict of tensors) -> output tensor."""
+    leaves = {}
+    listed = []
+    for n, t, g in inputs:
+        t = t.clone()
+        if g:
+            t.requires_grad_(True)
+        leaves[n] = t
+        e = flat(t)
+        e = {"name": n, "dtype": "int64" if t.dtype == torch.int64 else "float64", **e, "grad": bool(g)}
+        listed.append(e)
+    out = fn(leaves)
+    up = randn(*out.shape) if out.dim() > 0 else torch.tensor(1.7)
+    out.backward(up)
+    data = {
+        "case": name,
+        "op": op,
+        "torch": torch.__version__,
+        "settings": settings,
+        "inputs": listed,
+        "output": flat(out, 15),
+        "upstream": flat(up),
+        "grads": {n: flat(leaves[n].grad, 15) for n, _, g in inputs if g},
+    }
+    if state:
+        data["state"] = {n: flat(leaves[n], 15) for n in state}
+    assert name not in [c["case"] for c in CASES], name
+    CASES.append(data)
+
+
+# ---------------------------------------------------------------- tensor ops
+
+case("matmul_2d", "matmul", {}, [("a", randn(3, 4), True), ("b", randn(4, 5), True)],
+     lambda t: t["a"] @ t["b"])
+case("matmul_batched", "matmul", {}, [("a", randn(2, 3, 4), True), ("b", randn(2, 4, 5), True)],
+     lambda t: t["a"] @ t["b"])
+case("matmul_broadcast_right", "matmul", {}, [("a", randn(2, 3, 4), True), ("b", randn(4, 5), True)],
+     lambda t: t["a"] @ t["b"])
+
+for dim in (0, -1):
+    suffix = "dim0" if dim == 0 else "dimlast"
+    case(f"softmax_{suffix}", "softmax", {"dim": dim}, [("x", randn(2, 3, 4, scale=2), True)],
+         lambda t, d=dim: torch.softmax(t["x"], d))
+    case(f"log_softmax_{suffix}", "log_softmax", {"dim": dim}, [("x", randn(2, 3, 4, scale=2), True)],
+         lambda t, d=dim: torch.log_softmax(t["x"], d))
+
+case("sum_all", "sum", {"dims": [], "keepdim": False}, [("x", randn(2, 3, 4), True)], lambda t: t["x"].sum())
+case("sum_dim1", "sum", {"dims": [1], "keepdim": False}, [("x", randn(2, 3, 4), True)],
+     lambda t: t["x"].sum(1))
+case("sum_dims02_keepdim", "sum", {"dims": [0, 2], "keepdim": True}, [("x", randn(2, 3, 4), True)],
+     lambda t: t["x"].sum((0, 2), keepdim=True))
+case("mean_all", "mean", {"dims": [], "keepdim": False}, [("x", randn(2, 3, 4), True)], lambda t: t["x"].mean())
+case("mean_dimlast", "mean", {"dims": [-1], "keepdim": False}, [("x", randn(2, 3, 4), True)],
+     lambda t: t["x"].mean(-1))
+case("mean_dims01_keepdim", "mean", {"dims": [0, 1], "keepdim": True}, [("x", randn(2, 3, 4), True)],
+     lambda t: t["x"].mean((0, 1), keepdim=True))
+case("max_dim1", "max", {"dims": [1], "keepdim": False}, [("x", randn(2, 3, 4, distinct=True), True)],
+     lambda t: torch.amax(t["x"], 1))
+case("max_dims12_keepdim", "max", {"dims": [1, 2], "keepdim": True},
+     [("x", randn(2, 3, 4, distinct=True), True)], lambda t: torch.amax(t["x"], (1, 2), keepdim=True))
+case("max_dim0", "max", {"dims": [0], "keepdim": False}, [("x", randn(3, 4, distinct=True), True)],
+     lambda t: torch.amax(t["x"], 0))
+
+for opname, fn in (("add", torch.add), ("mul", torch.mul), ("div", torch.div)):
+    mk = (lambda *s: positive(*s)) if opname == "div" else (lambda *s: randn(*s))
+    case(f"{opname}_same_shape", opname, {}, [("a", randn(2, 3), True), ("b", mk(2, 3), True)],
+         lambda t, f=fn: f(t["a"], t["b"]))
+    case(f"{opname}_broadcast_col", opname, {}, [("a", randn(2, 3, 4), True), ("b", mk(3, 1), True)],
+         lambda t, f=fn: f(t["a"], t["b"]))
+    case(f"{opname}_broadcast_both", opname, {}, [("a", randn(3, 1), True), ("b", mk(2, 1, 4), True)],
+         lambda t, f=fn: f(t["a"], t["b"]))
+
+case("pow_2", "pow", {"p": 2.0}, [("x", randn(3, 4), True)], lambda t: t["x"].pow(2.0))
+case("pow_3", "pow", {"p": 3.0}, [("x", randn(3, 4), True)], lambda t: t["x"].pow(3.0))
+case("pow_1_5_positive", "pow", {"p": 1.5}, [("x", positive(3, 4), True)], lambda t: t["x"].pow(1.5))
+case("pow_minus_half_positive", "pow", {"p": -0.5}, [("x", positive(3, 4), True)], lambda t: t["x"].pow(-0.5))
+case("exp", "exp", {}, [("x", randn(3, 4), True)], lambda t: t["x"].exp())
+case("log", "log", {}, [("x", positive(3, 4, low=0.1, high=3.0), True)], lambda t: t["x"].log())
+case("tanh", "tanh", {}, [("x", randn(3, 4, scale=2), True)], lambda t: t["x"].tanh())
+case("sigmoid", "sigmoid", {}, [("x", randn(3, 4, scale=2), True)], lambda t: t["x"].sigmoid())
+case("relu", "relu", {}, [("x", randn(3, 4, distinct=True), True)], lambda t: t["x"].relu())
+case("cat_dim0", "cat", {"dim": 0}, [("a", randn(1, 3), True), ("b", randn(2, 3), True), ("c", randn(3, 3), True)],
+     lambda t: torch.cat([t["a"], t["b"], t["c"]], 0))
+case("cat_dimlast", "cat", {"dim": -1},
+     [("a", randn(2, 2, 1), True), ("b", randn(2, 2, 3), True), ("c", randn(2, 2, 2), True)],
+     lambda t: torch.cat([t["a"], t["b"], t["c"]], -1))
+# permute then reshape (and the reverse): the random upstream gradient catches a wrong element order
+case("permute_reshape", "permute_reshape", {"perm": [2, 0, 1], "shape": [4, 6]}, [("x", randn(2, 3, 4), True)],
+     lambda t: t["x"].permute(2, 0, 1).reshape(4, 6))
+case("reshape_permute", "reshape_permute", {"shape": [3, 2, 4], "perm": [1, 2, 0]}, [("x", randn(2, 3, 4), True)],
+     lambda t: t["x"].reshape(3, 2, 4).permute(1, 2, 0))
+
+# ---------------------------------------------------------------- linear, convolution, pooling, padding
+
+case("linear_2d", "linear", {}, [("x", randn(4, 5), True), ("weight", randn(3, 5), True), ("bias", randn(3), True)],
+     lambda t: F.linear(t["x"], t["weight"], t["bias"]))
+case("linear_3d", "linear", {},
+     [("x", randn(2, 3, 5), True), ("weight", randn(4, 5), True), ("bias", randn(4), True)],
+     lambda t: F.linear(t["x"], t["weight"], t["bias"]))
+case("linear_3d_nobias", "linear", {}, [("x", randn(2, 3, 5), True), ("weight", randn(4, 5), True)],
+     lambda t: F.linear(t["x"], t["weight"]))
+
+
+def conv(name, xs, ws, bias, stride, padding, dilation):
+    inputs = [("x", randn(*xs), True), ("weight", randn(*ws, scale=0.5), True)]
+    if bias:
+        inputs.append(("bias", randn(ws[0]), True))
+    case(name, "conv2d", {"stride": stride, "padding": padding, "dilation": dilation}, inputs,
+         lambda t: F.conv2d(t["x"], t["weight"], t.get("bias"), stride, padding, dilation))
+
+
+conv("conv2d_stride2_pad1_bias", (2, 2, 6, 5), (3, 2, 3, 3), True, [2, 2], [1, 1], [1, 1])
+conv("conv2d_stride2_pad1_nobias", (2, 2, 6, 5), (3, 2, 3, 3), False, [2, 2], [1, 1], [1, 1])
+conv("conv2d_dilation2_bias", (1, 2, 7, 7), (2, 2, 3, 3), True, [1, 1], [0, 0], [2, 2])
+conv("conv2d_dilation2_pad2_nobias", (1, 2, 6, 6), (2, 2, 3, 2), False, [1, 1], [2, 1], [2, 2])
+conv("conv2d_mixed_stride21_pad10_dil12", (1, 3, 6, 7), (2, 3, 2, 3), True, [2, 1], [1, 0], [1, 2])
+
+
+def pool(name, op, shape, kernel, stride, padding, ceil_mode, count_include_pad=None):
+    settings = {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
+    if op == "max_pool2d":
+        fn = lambda t: F.max_pool2d(t["x"], kernel, stride, padding, ceil_mode=ceil_mode)
+    else:
+        settings["count_include_pad"] = count_include_pad
+        fn = lambda t: F.avg_pool2d(t["x"], kernel, stride, padding, ceil_mode=ceil_mode,
+                                    count_include_pad=count_include_pad)
+    case(name, op, settings, [("x", randn(*shape, distinct=True), True)], fn)
+
+
+pool("max_pool2d_k2s2", "max_pool2d", (2, 2, 6, 6), [2, 2], [2, 2], [0, 0], False)
+pool("max_pool2d_k3s2_pad1", "max_pool2d", (1, 2, 7, 6), [3, 3], [2, 2], [1, 1], False)
+pool("max_pool2d_k3s2_ceil", "max_pool2d", (1, 2, 6, 6), [3, 3], [2, 2], [0, 0], True)
+pool("max_pool2d_k3s2_pad1_ceil", "max_pool2d", (1, 2, 6, 7), [3, 3], [2, 2], [1, 1], True)
+pool("max_pool2d_k2x3_s1x2_overlap", "max_pool2d", (1, 1, 5, 7), [2, 3], [1, 2], [0, 1], False)
+pool("avg_pool2d_k2s2", "avg_pool2d", (2, 2, 6, 6), [2, 2], [2, 2], [0, 0], False, True)
+pool("avg_pool2d_k3s2_pad1_include_pad", "avg_pool2d", (1, 2, 7, 6), [3, 3], [2, 2], [1, 1], False, True)
+pool("avg_pool2d_k3s2_pad1_exclude_pad", "avg_pool2d", (1, 2, 7, 6), [3, 3], [2, 2], [1, 1], False, False)
+pool("avg_pool2d_k3s2_ceil", "avg_pool2d", (1, 2, 6, 6), [3, 3], [2, 2], [0, 0], True, True)
+pool("avg_pool2d_k3s2_pad1_ceil_include_pad", "avg_pool2d", (1, 2, 6, 7), [3, 3], [2, 2], [1, 1], True, True)
+pool("avg_pool2d_k3s2_pad1_ceil_exclude_pad", "avg_pool2d", (1, 2, 6, 7), [3, 3], [2, 2], [1, 1], True, False)
+
+for out in ([3, 2], [2, 4], [3, 1], [4, 5]):
+    for kind in ("max", "avg"):
+        shape = (2, 2, 7, 5)
+        fn = F.adaptive_max_pool2d if kind == "max" else F.adaptive_avg_pool2d
+        case(f"adaptive_{kind}_pool2d_7x5_to_{out[0]}x{out[1]}", f"adaptive_{kind}_pool2d", {"output_size": out},
+             [("x", randn(*shape, distinct=True), True)], lambda t, f=fn, o=out: f(t["x"], o))
+for kind in ("max", "avg"):
+    fn = F.adaptive_max_pool2d if kind == "max" else F.adaptive_avg_pool2d
+    case(f"adaptive_{kind}_pool2d_6x4_to_3x2_equal", f"adaptive_{kind}_pool2d", {"output_size": [3, 2]},
+         [("x", randn(1, 2, 6, 4, distinct=True), True)], lambda t, f=fn: f(t["x"], [3, 2]))
+    case(f"adaptive_{kind}_pool2d_7x5_to_1x1", f"adaptive_{kind}_pool2d", {"output_size": [1, 1]},
+         [("x", randn(1, 2, 7, 5, distinct=True), True)], lambda t, f=fn: f(t["x"], [1, 1]))
+
+for mode in ("reflect", "replicate", "circular", "constant"):
+    for p in ([1, 2, 2, 1], [0, 3, 1, 0]):
+        case(f"pad_{mode}_{'_'.join(map(str, p))}", "pad", {"pad": p, "mode": mode},
+             [("x", randn(1, 2, 4, 5), True)], lambda t, m=mode, pp=p: F.pad(t["x"], pp, mode=m))
+
+# ---------------------------------------------------------------- losses
+
+TARGET = torch.tensor([2, -100, 0, 3, 1, -100, 3], dtype=torch.int64)
+for red in ("mean", "sum", "none"):
+    case(f"cross_entropy_{red}", "cross_entropy",
+         {"reduction": red, "ignore_index": -100, "label_smoothing": 0.0},
+         [("logits", randn(7, 4, scale=2), True), ("target", TARGET, False)],
+         lambda t, r=red: F.cross_entropy(t["logits"], t["target"], reduction=r))
+    case(f"cross_entropy_smoothing_{red}", "cross_entropy",
+         {"reduction": red, "ignore_index": -100, "label_smoothing": 0.1},
+         [("logits", randn(7, 4, scale=2), True), ("target", TARGET, False)],
+         lambda t, r=red: F.cross_entropy(t["logits"], t["target"], reduction=r, label_smoothing=0.1))
+case("cross_entropy_ignore_index_1_smoothing_mean", "cross_entropy",
+     {"reduction": "mean", "ignore_index": 1, "label_smoothing": 0.2},
+     [("logits", randn(5, 3, scale=2), True), ("target", torch.tensor([1, 0, 2, 1, 2]), False)],
+     lambda t: F.cross_entropy(t["logits"], t["target"], ignore_index=1, label_smoothing=0.2))
+for red in ("mean", "sum", "none"):
+    case(f"nll_loss_{red}", "nll_loss", {"reduction": red, "ignore_index": -100},
+         [("logp", torch.log_softmax(randn(7, 4), 1).round(decimals=4), True), ("target", TARGET, False)],
+         lambda t, r=red: F.nll_loss(t["logp"], t["target"], reduction=r))
+    case(f"mse_loss_{red}", "mse_loss", {"reduction": red},
+         [("input", randn(3, 4), True), ("target", randn(3, 4), True)],
+         lambda t, r=red: F.mse_loss(t["input"], t["target"], reduction=r))
+
+# ---------------------------------------------------------------- normalisation, embedding, gelu
+
+for shape in ((5, 3), (2, 3, 4), (2, 3, 3, 2)):
+    c = shape[1]
+    tag = "x".join(map(str, shape))
+    for training in (True, False):
+        settings = {"training": training, "momentum": 0.1, "eps": 1e-5}
+        inputs = [("x", randn(*shape, scale=1.5, shift=0.3), True),
+                  ("running_mean", randn(c, scale=0.2), False),
+                  ("running_var", positive(c), False),
+                  ("weight", randn(c, shift=1.0, scale=0.3), True),
+                  ("bias", randn(c, scale=0.3), True)]
+        case(f"batch_norm_{'train' if training else 'eval'}_{tag}", "batch_norm", settings, inputs,
+             lambda t, tr=training: F.batch_norm(t["x"], t["running_mean"], t["running_var"], t["weight"],
+                                                 t["bias"], tr, 0.1, 1e-5),
+             state=("running_mean", "running_var"))
+case("batch_norm_train_nonaffine_2x3x4", "batch_norm", {"training": True, "momentum": 0.3, "eps": 1e-3},
+     [("x", randn(2, 3, 4), True), ("running_mean", torch.zeros(3), False), ("running_var", torch.ones(3), False)],
+     lambda t: F.batch_norm(t["x"], t["running_mean"], t["running_var"], None, None, True, 0.3, 1e-3),
+     state=("running_mean", "running_var"))
+
+for nd, shape in ((1, (2, 3, 4)), (2, (2, 3, 4)), (1, (4, 6))):
+    ns = list(shape[-nd:])
+    tag = "x".join(map(str, shape))
+    case(f"layer_norm_last{nd}_{tag}", "layer_norm", {"normalized_dims": nd, "eps": 1e-5},
+         [("x", randn(*shape, scale=1.5, shift=0.5), True), ("weight", randn(*ns, shift=1.0, scale=0.3), True),
+          ("bias", randn(*ns, scale=0.3), True)],
+         lambda t, n=ns: F.layer_norm(t["x"], n, t["weight"], t["bias"], 1e-5))
+case("layer_norm_last1_noaffine_3x5", "layer_norm", {"normalized_dims": 1, "eps": 1e-5},
+     [("x", randn(3, 5), True)], lambda t: F.layer_norm(t["x"], [5], None, None, 1e-5))
+
+
+def rms_norm(x, nd, w, eps):
+    dims = tuple(range(x.dim() - nd, x.dim()))
+    y = x / torch.sqrt(x.pow(2).mean(dims, keepdim=True) + eps)
+    return y if w is None else y * w
+
+
+for nd in (1, 2):
+    case(f"rms_norm_last{nd}_2x3x4", "rms_norm", {"normalized_dims": nd, "eps": 1e-6},
+         [("x", randn(2, 3, 4), True), ("weight", randn(*(3, 4)[2 - nd:], shift=1.0, scale=0.3), True)],
+         lambda t, n=nd: rms_norm(t["x"], n, t["weight"], 1e-6))
+case("rms_norm_last1_noweight_eps1e-2_3x5", "rms_norm", {"normalized_dims": 1, "eps": 1e-2},
+     [("x", randn(3, 5, scale=0.2), True)], lambda t: rms_norm(t["x"], 1, None, 1e-2))
+
+case("embedding_repeated_2x4", "embedding", {},
+     [("indices", torch.tensor([[1, 3, 1, 0], [4, 1, 3, 3]]), False), ("weight", randn(6, 3), True)],
+     lambda t: F.embedding(t["indices"], t["weight"]))
+case("embedding_1d", "embedding", {},
+     [("indices", torch.tensor([2, 2, 0, 5, 2]), False), ("weight", randn(6, 2), True)],
+     lambda t: F.embedding(t["indices"], t["weight"]))
+
+for approx in ("none", "tanh"):
+    case(f"gelu_{approx}", "gelu", {"approximate": approx}, [("x", randn(4, 6, scale=2.5), True)],
+         lambda t, a=approx: F.gelu(t["x"], approximate=a))
+
+
+# ---------------------------------------------------------------- ties (equal values)
+
+# ties: amax shares the gradient equally among equal maxima (torch.amax documents it)
+case("max_dims12_ties", "max", {"dims": [1, 2], "keepdim": False}, [("x", ties(2, 3, 4), True)],
+     lambda t: torch.amax(t["x"], (1, 2)))
+case("max_dim0_ties_keepdim", "max", {"dims": [0], "keepdim": True}, [("x", ties(3, 4), True)],
+     lambda t: torch.amax(t["x"], 0, keepdim=True))
+
+case("relu_at_zero", "relu", {}, [("x", ties(3, 4), True)], lambda t: t["x"].relu())
+
+# ties: torch's max pooling (plain and adaptive) sends a window's gradient to its first maximum in row-major order
+case("max_pool2d_k3s2_pad1_ties", "max_pool2d", {"kernel": [3, 3], "stride": [2, 2], "padding": [1, 1],
+                                                "ceil_mode": False},
+     [("x", ties(1, 2, 6, 5), True)], lambda t: F.max_pool2d(t["x"], 3, 2, 1))
+for shape, out in (((1, 2, 7, 5), [3, 2]), ((1, 2, 6, 4), [3, 2]), ((1, 2, 4, 3), [1, 1])):
+    tag = f"{shape[2]}x{shape[3]}_to_{out[0]}x{out[1]}"
+    case(f"adaptive_max_pool2d_{tag}_ties", "adaptive_max_pool2d", {"output_size": out},
+         [("x", ties(*shape), True)], lambda t, o=out: F.adaptive_max_pool2d(t["x"], o))
+
+
+def main():
+    for old in glob.glob(os.path.join(HERE, "*.json")):
+        os.remove(old)
+    total = 0
+    for data in CASES:
+        text = json.dumps(data, separators=(",", ":"))
+        with open(os.path.join(HERE, data["case"] + ".json"), "w") as f:
+            f.write(text + "\n")
+        total += len(text) + 1
+    print(f"wrote {len(CASES)} fixtures, {total} bytes, torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
