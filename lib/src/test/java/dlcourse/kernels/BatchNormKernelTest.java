@@ -15,6 +15,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class BatchNormKernelTest {
+  @org.junit.jupiter.api.AfterEach
+  void oneDnnAgain() {
+    BatchNormKernel.dnnl = true;
+  }
+
   static final double EPS = 1e-5;
 
   static final List<long[]> SHAPES = List.of(new long[] {5, 3}, new long[] {4, 3, 6}, new long[] {3, 4, 5, 6},
@@ -101,9 +106,11 @@ class BatchNormKernelTest {
         INDArray gy = random(r, shape);
         INDArray[] wb = params(r, shape[1], affine);
         INDArray[] ref = loops(x, wb[0], wb[1], gy, null);
-        for (boolean flt : new boolean[] {false, true}) {
+        for (int mode = 0; mode < 3; mode++) { // double, float on oneDNN, float on ND4J
+          boolean flt = mode > 0;
+          BatchNormKernel.dnnl = mode != 2;
           double tol = flt ? 2e-5 : 1e-12;
-          String w2 = what + (flt ? " float" : " double");
+          String w2 = what + (mode == 0 ? " double" : mode == 1 ? " float" : " float host");
           INDArray xi = flt ? f(x) : x;
           INDArray wi = flt ? f(wb[0]) : wb[0];
           INDArray bi = flt ? f(wb[1]) : wb[1];
@@ -142,9 +149,11 @@ class BatchNormKernelTest {
         INDArray mean = random(r, shape[1]);
         INDArray var = random(r, shape[1]).addi(1.2);
         INDArray[] ref = loops(x, wb[0], wb[1], gy, new INDArray[] {mean, var});
-        for (boolean flt : new boolean[] {false, true}) {
+        for (int mode = 0; mode < 3; mode++) { // double, float on oneDNN, float on ND4J
+          boolean flt = mode > 0;
+          BatchNormKernel.dnnl = mode != 2;
           double tol = flt ? 2e-5 : 1e-12;
-          String w2 = what + (flt ? " float" : " double");
+          String w2 = what + (mode == 0 ? " double" : mode == 1 ? " float" : " float host");
           INDArray y = flt ? BatchNormKernel.inference(f(x), f(mean), f(var), f(wb[0]), f(wb[1]), EPS)
               : BatchNormKernel.inference(x, mean, var, wb[0], wb[1], EPS);
           close(ref[0], y, tol, w2 + " output");

@@ -17,6 +17,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class LayerNormKernelTest {
+  @org.junit.jupiter.api.AfterEach
+  void oneDnnAgain() {
+    LayerNormKernel.dnnl = true;
+  }
+
   static final double EPS = 1e-5;
 
   record Case(long[] x, int k) {}
@@ -92,9 +97,11 @@ class LayerNormKernelTest {
         INDArray w = affine == 1 || affine == 2 ? random(r, ns).addi(1.5) : null;
         INDArray b = affine == 1 || affine == 3 ? random(r, ns) : null;
         INDArray[] ref = loops(x, c.k, w, b, gy);
-        for (boolean flt : new boolean[] {false, true}) {
+        for (int mode = 0; mode < 3; mode++) { // double, float on oneDNN, float on ND4J
+          boolean flt = mode > 0;
+          LayerNormKernel.dnnl = mode != 2;
           double tol = flt ? 2e-5 : 1e-12;
-          String w2 = what + (flt ? " float" : " double");
+          String w2 = what + (mode == 0 ? " double" : mode == 1 ? " float" : " float host");
           INDArray xi = flt ? f(x) : x;
           INDArray wi = flt ? f(w) : w;
           LayerNormKernel.Stats st = LayerNormKernel.forward(xi, c.k, wi, flt ? f(b) : b, EPS);
