@@ -177,9 +177,9 @@ final class Prims {
 
   /** Arguments of one execution: (kind, descriptor, array) triples. */
   static final class Args {
-    private final int[] kinds = new int[8];
-    private final dnnl_memory_desc_t[] mds = new dnnl_memory_desc_t[8];
-    private final INDArray[] arrays = new INDArray[8];
+    private final int[] kinds = new int[12];
+    private final dnnl_memory_desc_t[] mds = new dnnl_memory_desc_t[12];
+    private final INDArray[] arrays = new INDArray[12];
     private int n;
 
     Args add(int kind, dnnl_memory_desc_t md, INDArray a) {

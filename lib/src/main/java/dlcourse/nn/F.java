@@ -1,6 +1,8 @@
 package dlcourse.nn;
 
+import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
+import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
 import dlcourse.nn.internal.Check;
@@ -525,36 +527,41 @@ public final class F {
       throw new IllegalArgumentException("expected input (N, C), (N, C, L) or (N, C, H, W), got " + Shapes.str(x.shape()));
     }
     long c = x.size(1);
-    long[] statShape = new long[x.dim()];
-    Arrays.fill(statShape, 1);
-    statShape[1] = c;
-    int[] dims = IntStream.range(0, x.dim()).filter(d -> d != 1).toArray();
-    Tensor mean;
-    Tensor var;
-    if (training || runningMean == null) {
+    INDArray xv = x.array();
+    INDArray w = weight == null ? null : weight.array();
+    INDArray b = bias == null ? null : bias.array();
+    boolean batchStats = training || runningMean == null;
+    INDArray y;
+    INDArray mean;
+    INDArray var;
+    if (batchStats) {
       long n = x.numel() / c;
       if (n <= 1) {
         throw new IllegalArgumentException(
             "expected more than 1 value per channel when training, got input " + Shapes.str(x.shape()));
       }
-      mean = x.mean(true, dims);
-      Tensor xc = x.sub(mean);
-      var = xc.mul(xc).mean(true, dims);
+      BatchNormKernel.Stats st = BatchNormKernel.training(xv, w, b, eps);
+      y = st.output();
+      mean = st.mean();
+      var = st.var();
       if (training && runningMean != null) {
         try (var g = Tensor.noGrad()) {
-          runningMean.muli(1 - momentum).addi(mean.reshape(c).detach().mul(momentum));
-          runningVar.muli(1 - momentum).addi(var.reshape(c).detach().mul(momentum * n / (n - 1.0)));
+          runningMean.muli(1 - momentum).addi(Tensor.of(mean.castTo(runningMean.dtype()).mul(momentum)));
+          runningVar.muli(1 - momentum)
+              .addi(Tensor.of(var.castTo(runningVar.dtype()).mul(momentum * n / (n - 1.0))));
         }
       }
     } else {
-      mean = runningMean.reshape(statShape);
-      var = runningVar.reshape(statShape);
+      // copies: the backward pass must see the statistics of this forward pass, whatever happens to the buffers
+      mean = runningMean.array().dup();
+      var = runningVar.array().dup();
+      y = BatchNormKernel.inference(xv, mean, var, w, b, eps);
     }
-    Tensor y = x.sub(mean).mul(var.add(eps).pow(-0.5));
-    if (weight != null) {
-      y = y.mul(weight.reshape(statShape)).add(bias.reshape(statShape));
-    }
-    return y;
+    Tensor[] inputs = normInputs(x, weight, bias);
+    return Tensor.record("batchNorm", y, inputs, g -> {
+      BatchNormKernel.Grads gr = BatchNormKernel.backward(g, xv, mean, var, w, b, eps, batchStats);
+      return normGrads(inputs, x, gr.x(), weight, gr.weight(), bias, gr.bias());
+    }, weight == null ? new Tensor[] {x} : new Tensor[] {x, weight});
   }
 
   /**
@@ -562,17 +569,34 @@ public final class F {
    * affine map if {@code weight} is given. See {@link LayerNorm}.
    */
   public static Tensor layerNorm(Tensor x, int normalizedDims, Tensor weight, Tensor bias, double eps) {
-    int[] dims = IntStream.range(x.dim() - normalizedDims, x.dim()).toArray();
-    Tensor mean = x.mean(true, dims);
-    Tensor xc = x.sub(mean);
-    Tensor y = xc.mul(xc.mul(xc).mean(true, dims).add(eps).pow(-0.5));
-    if (weight != null) {
-      y = y.mul(weight);
+    INDArray xv = x.array();
+    INDArray w = weight == null ? null : weight.array();
+    INDArray b = bias == null ? null : bias.array();
+    LayerNormKernel.Stats st = LayerNormKernel.forward(xv, normalizedDims, w, b, eps);
+    LayerNormKernel.Stats saved = new LayerNormKernel.Stats(null, st.mean(), st.var());
+    Tensor[] inputs = normInputs(x, weight, bias);
+    return Tensor.record("layerNorm", st.output(), inputs, g -> {
+      LayerNormKernel.Grads gr = LayerNormKernel.backward(g, xv, saved, normalizedDims, w, b, eps);
+      return normGrads(inputs, x, gr.x(), weight, gr.weight(), bias, gr.bias());
+    }, weight == null ? new Tensor[] {x} : new Tensor[] {x, weight});
+  }
+
+  /** x, then weight and bias where given. */
+  private static Tensor[] normInputs(Tensor x, Tensor weight, Tensor bias) {
+    return weight == null ? (bias == null ? new Tensor[] {x} : new Tensor[] {x, bias})
+        : (bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias});
+  }
+
+  /** The gradients of {@link #normInputs}, each in its tensor's type. */
+  private static INDArray[] normGrads(Tensor[] inputs, Tensor x, INDArray gx, Tensor weight, INDArray gw, Tensor bias,
+      INDArray gb) {
+    INDArray[] out = new INDArray[inputs.length];
+    for (int i = 0; i < inputs.length; i++) {
+      Tensor t = inputs[i];
+      INDArray gr = t == x ? gx : t == weight ? gw : gb;
+      out[i] = gr.dataType() == t.dtype() ? gr : gr.castTo(t.dtype());
     }
-    if (bias != null) {
-      y = y.add(bias);
-    }
-    return y;
+    return out;
   }
 
   /** x / sqrt(mean(x^2) + eps) * weight over the last {@code normalizedDims} dimensions. See {@link RMSNorm}. */
