@@ -213,7 +213,7 @@ public final class DataLoader implements Iterable<Batch> {
       if (transform != null) {
         x = transform.apply(x, new Random(mix(seed, epochNumber, b + 1)));
       }
-      return new Batch(x, y);
+      return Batch.of(x, y);
     }
   }
 

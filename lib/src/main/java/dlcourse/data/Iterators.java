@@ -133,7 +133,7 @@ public final class Iterators {
     @Override
     public DataSet next() {
       Batch b = nextBatch();
-      DataSet ds = new DataSet(b.x(), oneHot(b.y(), numClasses));
+      DataSet ds = new DataSet(b.x().array(), oneHot(b.y().array(), numClasses));
       if (preProcessor != null) {
         preProcessor.preProcess(ds);
       }
@@ -199,8 +199,8 @@ public final class Iterators {
     @Override
     public MultiDataSet next() {
       Batch b = nextBatch();
-      INDArray y = numClasses > 0 ? oneHot(b.y(), numClasses) : b.y();
-      MultiDataSet mds = new org.nd4j.linalg.dataset.MultiDataSet(b.x(), y);
+      INDArray y = numClasses > 0 ? oneHot(b.y().array(), numClasses) : b.y().array();
+      MultiDataSet mds = new org.nd4j.linalg.dataset.MultiDataSet(b.x().array(), y);
       if (preProcessor != null) {
         preProcessor.preProcess(mds);
       }

@@ -166,7 +166,9 @@ public final class Dnnl {
     /** A zeroed buffer of the descriptor's size. */
     public static Buf allocate(dnnl_memory_desc_t md) {
       long floats = dnnl_memory_desc_get_size(md) / Float.BYTES;
-      return new Buf(md, Nd4j.create(DataType.FLOAT, Math.max(floats, 1)));
+      INDArray storage = Nd4j.create(DataType.FLOAT, Math.max(floats, 1));
+      NativeMemory.allocated(storage);
+      return new Buf(md, storage);
     }
 
     /** A region of {@code parent}, sharing its storage. */

@@ -168,7 +168,9 @@ final class Prims {
   /** A float array large enough for {@code md}; zeroed (blocked layouts may carry padded channels). */
   static INDArray allocate(dnnl_memory_desc_t md) {
     long floats = (dnnl_memory_desc_get_size(md) + Float.BYTES - 1) / Float.BYTES;
-    return Nd4j.create(DataType.FLOAT, Math.max(floats, 1));
+    INDArray a = Nd4j.create(DataType.FLOAT, Math.max(floats, 1));
+    NativeMemory.allocated(a);
+    return a;
   }
 
   static dnnl_memory_desc_t md(int tag, long... dims) {

@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.kernels.NativeMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -265,6 +266,9 @@ public class Tensor {
           continue;
         }
         INDArray[] grads = node.run(gy);
+        for (INDArray made : grads) {
+          NativeMemory.allocated(made);
+        }
         for (int i = 0; i < grads.length; i++) {
           Tensor in = node.inputs[i];
           if (grads[i] == null || !in.requiresGrad) {
@@ -343,6 +347,7 @@ public class Tensor {
    * @param saved the inputs whose values the backward pass reads (in-place changes to them are then an error)
    */
   public static Tensor record(String name, INDArray value, Tensor[] inputs, Backward backward, Tensor... saved) {
+    NativeMemory.allocated(value);
     boolean any = false;
     for (Tensor t : inputs) {
       any |= t.requiresGrad;

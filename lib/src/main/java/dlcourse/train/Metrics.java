@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import java.util.Arrays;
+import dlcourse.tensor.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -33,6 +34,16 @@ public final class Metrics {
   public static long correct(INDArray logitsOrPredictions, INDArray labels) {
     INDArray pred = toPredictions(logitsOrPredictions, labels);
     return pred.eq(labels.castTo(DataType.LONG)).castTo(DataType.INT).sumNumber().longValue();
+  }
+
+  /** How many predictions equal their labels, for tensors (a model's output and a batch's {@code y()}). */
+  public static long correct(Tensor logitsOrPredictions, Tensor labels) {
+    return correct(logitsOrPredictions.array(), labels.array());
+  }
+
+  /** The fraction of predictions equal to their labels, for tensors; see {@link #accuracy(INDArray, INDArray)}. */
+  public static double accuracy(Tensor logitsOrPredictions, Tensor labels) {
+    return accuracy(logitsOrPredictions.array(), labels.array());
   }
 
   /**

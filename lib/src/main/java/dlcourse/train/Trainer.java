@@ -222,7 +222,7 @@ public final class Trainer {
           Map<String, Double> stepMetrics = new LinkedHashMap<>();
           stepMetrics.put("loss", r.loss());
           if (classification) {
-            long c = correct(r.outputs().get("output"), b.y());
+            long c = correct(r.outputs().get("output"), b.y().array());
             correct += c;
             stepMetrics.put("accuracy", c / (double) n);
           }
@@ -315,7 +315,7 @@ public final class Trainer {
         long n = b.size();
         lossSum += out.get("loss").getDouble(0) * n;
         if (classification) {
-          correct += correct(out.get("output"), b.y());
+          correct += correct(out.get("output"), b.y().array());
         }
         seen += n;
       }
@@ -335,7 +335,7 @@ public final class Trainer {
     try {
       List<INDArray> outs = new ArrayList<>();
       for (Batch b : data) {
-        outs.add(model.forward(b.x()));
+        outs.add(model.forward(b.x().array()));
       }
       return Nd4j.concat(0, outs.toArray(new INDArray[0]));
     } finally {
@@ -347,10 +347,10 @@ public final class Trainer {
   private Compiled.StepResult step(Batch b) {
     Compiled captured = captured(true, b);
     if (captured != null) {
-      return captured.step(b.x(), b.y());
+      return captured.step(b.x().array(), b.y().array());
     }
-    Tensor out = forward.apply(Tensor.of(b.x()));
-    Tensor l = loss.apply(out, Tensor.of(b.y()));
+    Tensor out = forward.apply(b.x());
+    Tensor l = loss.apply(out, b.y());
     optimizer.zeroGrad();
     l.backward();
     return new Compiled.StepResult(l.item(), Map.of("output", out.array()));
@@ -360,11 +360,11 @@ public final class Trainer {
   private Map<String, INDArray> run(Batch b) {
     Compiled captured = captured(false, b);
     if (captured != null) {
-      return captured.run(b.x(), b.y());
+      return captured.run(b.x().array(), b.y().array());
     }
     try (var g = Tensor.noGrad()) {
-      Tensor out = forward.apply(Tensor.of(b.x()));
-      return Map.of("output", out.array(), "loss", loss.apply(out, Tensor.of(b.y())).array());
+      Tensor out = forward.apply(b.x());
+      return Map.of("output", out.array(), "loss", loss.apply(out, b.y()).array());
     }
   }
 
@@ -373,13 +373,13 @@ public final class Trainer {
     if (engine == Engine.EAGER) {
       return null;
     }
-    String key = training + java.util.Arrays.toString(b.x().shape()) + b.x().dataType();
+    String key = training + java.util.Arrays.toString(b.x().shape()) + b.x().dtype();
     Map<String, Compiled> cache = training ? trainGraphs : evalGraphs;
     if (cache.containsKey(key)) {
       return cache.get(key);
     }
     String why = defaultLoss && classification
-        ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dataType()) : "a custom loss or a regression";
+        ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dtype()) : "a custom loss or a regression";
     if (why != null && engine == Engine.ONEDNN) {
       throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
     }

@@ -34,7 +34,7 @@ class DataLoaderTest {
   private static List<long[]> labelsPerBatch(Iterable<Batch> epoch) {
     List<long[]> out = new ArrayList<>();
     for (Batch b : epoch) {
-      out.add(b.y().toLongVector());
+      out.add(b.y().array().toLongVector());
     }
     return out;
   }
@@ -56,9 +56,9 @@ class DataLoaderTest {
     assertArrayEquals(new long[] {0, 1, 2, 3}, batches.get(0));
     assertArrayEquals(new long[] {8, 9}, batches.get(2));
     Batch first = loader.iterator().next();
-    assertArrayEquals(new long[] {4, 2, 3, 3}, first.x().shape());
-    assertEquals(DataType.LONG, first.y().dataType());
-    assertEquals(DataType.FLOAT, first.x().dataType());
+    assertArrayEquals(new long[] {4, 2, 3, 3}, first.x().array().shape());
+    assertEquals(DataType.LONG, first.y().array().dataType());
+    assertEquals(DataType.FLOAT, first.x().array().dataType());
   }
 
   @Test
@@ -66,10 +66,10 @@ class DataLoaderTest {
     DataLoader loader = DataLoader.of(indexed(103)).batchSize(16).shuffle(true).seed(7);
     Set<Long> seen = new HashSet<>();
     for (Batch b : loader) {
-      long[] y = b.y().toLongVector();
+      long[] y = b.y().array().toLongVector();
       for (int i = 0; i < y.length; i++) {
         assertTrue(seen.add(y[i]), "example " + y[i] + " twice in one epoch");
-        assertEquals(y[i], b.x().getFloat(i, 1, 2, 2), 0f, "features of row " + i + " belong to its label");
+        assertEquals(y[i], b.x().array().getFloat(i, 1, 2, 2), 0f, "features of row " + i + " belong to its label");
       }
     }
     assertEquals(103, seen.size());
@@ -78,12 +78,12 @@ class DataLoaderTest {
   @Test
   void eachIteratorCallIsANewEpochWithANewOrder() {
     DataLoader loader = DataLoader.of(indexed(50)).batchSize(50).shuffle(true).seed(1);
-    long[] e0 = loader.iterator().next().y().toLongVector();
-    long[] e1 = loader.iterator().next().y().toLongVector();
+    long[] e0 = loader.iterator().next().y().array().toLongVector();
+    long[] e1 = loader.iterator().next().y().array().toLongVector();
     assertFalse(Arrays.equals(e0, e1), "epochs 0 and 1 have different orders");
     assertEquals(2, loader.epoch());
     loader.epoch(0);
-    assertArrayEquals(e0, loader.iterator().next().y().toLongVector(), "setting the epoch back replays it");
+    assertArrayEquals(e0, loader.iterator().next().y().array().toLongVector(), "setting the epoch back replays it");
   }
 
   @Test
@@ -102,9 +102,9 @@ class DataLoaderTest {
         Batch ba = ia.next();
         Batch bb = ib.next();
         Batch bc = ic.next();
-        assertEquals(ba.x(), bb.x());
-        assertEquals(ba.y(), bb.y());
-        differs |= !ba.y().equals(bc.y());
+        assertEquals(ba.x().array(), bb.x().array());
+        assertEquals(ba.y().array(), bb.y().array());
+        differs |= !ba.y().array().equals(bc.y().array());
       }
       assertTrue(differs, "another seed gives another order");
     }
@@ -116,9 +116,9 @@ class DataLoaderTest {
     DataLoader loader = DataLoader.of(data).batchSize(6).transform((x, rng) -> x.add(rng.nextInt(1000) + 1000));
     Batch e0 = loader.iterator().next();
     Batch e1 = loader.iterator().next();
-    assertNotEquals(e0.x(), e1.x());
-    assertEquals(data.labels(), e0.y());
-    assertTrue(e0.x().minNumber().doubleValue() >= 1000);
+    assertNotEquals(e0.x().array(), e1.x().array());
+    assertEquals(data.labels(), e0.y().array());
+    assertTrue(e0.x().array().minNumber().doubleValue() >= 1000);
   }
 
   @Test
@@ -126,8 +126,8 @@ class DataLoaderTest {
     TensorDataset data = indexed(8);
     for (boolean shuffle : new boolean[] {false, true}) {
       Batch b = DataLoader.of(data).batchSize(4).shuffle(shuffle).iterator().next();
-      b.x().assign(-1);
-      b.y().assign(-1);
+      b.x().array().assign(-1);
+      b.y().array().assign(-1);
     }
     assertEquals(indexed(8).features(), data.features());
     assertEquals(indexed(8).labels(), data.labels());
@@ -140,9 +140,9 @@ class DataLoaderTest {
     DataLoader loader = DataLoader.of(new TensorDataset(x, y)).batchSize(4).shuffle(true).seed(2);
     for (Batch b : loader) {
       for (int i = 0; i < b.size(); i++) {
-        long row = b.y().getLong(i, 0) / 3;
-        assertEquals(2 * row, b.x().getFloat(i, 0), 0f);
-        assertEquals(3 * row + 2, b.y().getLong(i, 2));
+        long row = b.y().array().getLong(i, 0) / 3;
+        assertEquals(2 * row, b.x().array().getFloat(i, 0), 0f);
+        assertEquals(3 * row + 2, b.y().array().getLong(i, 2));
       }
     }
   }

@@ -63,8 +63,8 @@ class IteratorsTest {
     INDArray epoch1 = it.next().getLabels(0);
     assertNotEquals(epoch0, epoch1);
     DataLoader fresh = DataLoader.of(DataLoaderTest.indexed(20)).batchSize(20).shuffle(true).seed(5);
-    assertEquals(fresh.iterator().next().y(), epoch0);
-    assertEquals(fresh.iterator().next().y(), epoch1);
+    assertEquals(fresh.iterator().next().y().array(), epoch0);
+    assertEquals(fresh.iterator().next().y().array(), epoch1);
   }
 
   @Test

@@ -63,4 +63,25 @@ class ModuleTest {
     INDArray gradW = err.transpose().mmul(x).muli(2.0 / 5); // d mean(e^2) / dW
     assertTrue(gradW.equalsWithEps(lin.weight().grad().array(), 1e-5), lin.weight().grad() + " vs " + gradW);
   }
+
+  @Test
+  void lazyLinearTakesItsInputSizeFromTheFirstCall() {
+    Init.manualSeed(4);
+    var net = new Sequential(new Conv2d(1, 4, 3), new ReLU(), new Flatten(), new LazyLinear(10));
+    var lazy = (LazyLinear) net.get(3);
+    assertEquals(false, lazy.initialized());
+    assertTrue(net.toString().contains("LazyLinear(inFeatures=?, outFeatures=10)"), net.toString());
+    assertEquals(List.of("(2, 4, 6, 6)", "(2, 4, 6, 6)", "(2, 144)", "(2, 10)"), net.summary(2, 1, 8, 8).outputShapes());
+    assertArrayEquals(new long[] {10, 144}, lazy.weight().shape());
+    assertEquals(4 * 9 + 4 + 144 * 10 + 10, net.numParameters());
+    assertTrue(net.namedParameters().containsKey("3.weight"), net.namedParameters().keySet().toString());
+    // initialised as Linear(144, 10) would be, from the same generator state
+    Init.manualSeed(4);
+    new Conv2d(1, 4, 3);
+    var eager = new Linear(144, 10);
+    assertEquals(eager.weight().data(), lazy.weight().data());
+    Tensor x = Tensor.of(Nd4j.rand(DataType.FLOAT, 2, 1, 8, 8));
+    net.call(x).sum().backward();
+    assertArrayEquals(new long[] {10, 144}, lazy.weight().grad().shape());
+  }
 }
