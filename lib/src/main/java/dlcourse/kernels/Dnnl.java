@@ -34,9 +34,18 @@ public final class Dnnl {
 
   private Dnnl() {}
 
-  /** Whether the native oneDNN library loads on this platform; the reason is in {@link #loadFailure()}. */
+  /**
+   * Whether the kernels may call oneDNN: its native library loads here and ND4J keeps arrays in host memory (on
+   * ND4J's CUDA backend array buffers live on the GPU, so the kernels use ND4J's own ops instead). The reason when
+   * not is in {@link #loadFailure()}.
+   */
   public static synchronized boolean available() {
     if (engine == null && loadFailure == null) {
+      if (!Nd4j.getEnvironment().isCPU()) {
+        loadFailure = new IllegalStateException("ND4J runs on " + Nd4j.getBackend().getClass().getSimpleName()
+            + ", not the CPU: the kernels use ND4J's own ops");
+        return false;
+      }
       try {
         Loader.load(org.bytedeco.dnnl.global.dnnl.class);
         dnnl_engine e = new dnnl_engine();

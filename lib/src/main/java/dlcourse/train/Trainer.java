@@ -222,7 +222,7 @@ public final class Trainer {
           Map<String, Double> stepMetrics = new LinkedHashMap<>();
           stepMetrics.put("loss", r.loss());
           if (classification) {
-            long c = correct(r.outputs().get("output"), b.y().array());
+            long c = correct(r.output(), b.y().array());
             correct += c;
             stepMetrics.put("accuracy", c / (double) n);
           }
@@ -311,11 +311,11 @@ public final class Trainer {
       long seen = 0;
       for (Batch b : data) {
         Display.checkInterrupted();
-        Map<String, INDArray> out = run(b);
+        Compiled.StepResult out = run(b);
         long n = b.size();
-        lossSum += out.get("loss").getDouble(0) * n;
+        lossSum += out.loss() * n;
         if (classification) {
-          correct += correct(out.get("output"), b.y().array());
+          correct += correct(out.output(), b.y().array());
         }
         seen += n;
       }
@@ -353,18 +353,18 @@ public final class Trainer {
     Tensor l = loss.apply(out, b.y());
     optimizer.zeroGrad();
     l.backward();
-    return new Compiled.StepResult(l.item(), Map.of("output", out.array()));
+    return new Compiled.StepResult(l.item(), out.array());
   }
 
   /** Forward and loss without recording. */
-  private Map<String, INDArray> run(Batch b) {
+  private Compiled.StepResult run(Batch b) {
     Compiled captured = captured(false, b);
     if (captured != null) {
       return captured.run(b.x().array(), b.y().array());
     }
     try (var g = Tensor.noGrad()) {
       Tensor out = forward.apply(b.x());
-      return Map.of("output", out.array(), "loss", loss.apply(out, b.y()).array());
+      return new Compiled.StepResult(loss.apply(out, b.y()).item(), out.array());
     }
   }
 

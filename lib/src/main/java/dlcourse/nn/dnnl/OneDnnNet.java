@@ -538,35 +538,27 @@ public final class OneDnnNet implements Compiled {
   }
 
   @Override
-  public Map<String, INDArray> run(INDArray... inputs) {
-    forwardPass(inputs[0]);
-    Map<String, INDArray> out = new LinkedHashMap<>();
-    out.put("output", logitsArray());
-    if (inputs.length > 1) {
-      long[] targets = CrossEntropy.targets(inputs[1], inputShape[0]);
-      double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, null);
-      out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) loss));
-    }
-    return out;
+  public Compiled.StepResult run(INDArray x, INDArray y) {
+    forwardPass(x);
+    long[] targets = CrossEntropy.targets(y, inputShape[0]);
+    double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, null);
+    return new Compiled.StepResult(loss, logitsArray());
   }
 
   @Override
-  public Compiled.StepResult step(INDArray... inputs) {
+  public Compiled.StepResult step(INDArray x, INDArray y) {
     if (logitsGrad == null) {
       throw new IllegalStateException("this oneDNN net was prepared for evaluation only");
     }
-    forwardPass(inputs[0]);
-    long[] targets = CrossEntropy.targets(inputs[1], inputShape[0]);
+    forwardPass(x);
+    long[] targets = CrossEntropy.targets(y, inputShape[0]);
     double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, logitsGradHost);
     logitsGradPointer.put(logitsGradHost);
     for (Call c : backward) {
       c.run(stream);
     }
     gradientViews.forEach((p, g) -> p.grad(dlcourse.tensor.Tensor.of(g)));
-    Map<String, INDArray> out = new LinkedHashMap<>();
-    out.put("output", logitsArray());
-    out.put("loss", Nd4j.scalar(DataType.FLOAT, (float) loss));
-    return new Compiled.StepResult(loss, out);
+    return new Compiled.StepResult(loss, logitsArray());
   }
 
   /**
