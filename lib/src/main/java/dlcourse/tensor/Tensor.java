@@ -375,26 +375,26 @@ public class Tensor {
 
   public Tensor add(Tensor o) {
     long[] a = shape(), b = o.shape();
-    INDArray y = expand(binary(o, "add"), o).addi(o.data);
+    INDArray y = arith(o, Arith.ADD);
     return record("add", y, new Tensor[] {this, o}, g -> new INDArray[] {sumTo(g, a), sumTo(g, b)});
   }
 
   public Tensor sub(Tensor o) {
     long[] a = shape(), b = o.shape();
-    INDArray y = expand(binary(o, "sub"), o).subi(o.data);
+    INDArray y = arith(o, Arith.SUB);
     return record("sub", y, new Tensor[] {this, o}, g -> new INDArray[] {sumTo(g, a), sumTo(g.neg(), b)});
   }
 
   public Tensor mul(Tensor o) {
     INDArray x = data, z = o.data;
-    INDArray y = expand(binary(o, "mul"), o).muli(z);
+    INDArray y = arith(o, Arith.MUL);
     return record("mul", y, new Tensor[] {this, o},
         g -> new INDArray[] {sumTo(g.mul(z), x.shape()), sumTo(g.mul(x), z.shape())}, this, o);
   }
 
   public Tensor div(Tensor o) {
     INDArray x = data, z = o.data;
-    INDArray y = expand(binary(o, "div"), o).divi(z);
+    INDArray y = arith(o, Arith.DIV);
     return record("div", y, new Tensor[] {this, o}, g -> new INDArray[] {
         sumTo(g.div(z), x.shape()), sumTo(g.mul(x).div(z.mul(z)).negi(), z.shape())}, this, o);
   }
@@ -803,23 +803,47 @@ public class Tensor {
     }
   }
 
-  private INDArray binary(Tensor o, String op) {
-    sameType(o, op);
-    Shapes.broadcast(shape(), o.shape(), op);
-    return data;
+  /** The element-wise arithmetic of {@link #add(Tensor)} and its siblings. */
+  private enum Arith {
+    ADD, SUB, MUL, DIV;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /**
-   * A fresh array of {@code a} stretched to the broadcast shape of {@code a} and {@code o}, for an in-place op with
-   * {@code o} (ND4J broadcasts the second operand only).
+   * {@code this op o} with numpy broadcasting, in a fresh array. Equal shapes (the common case) take one
+   * out-of-place ND4J op; otherwise this tensor's value is stretched to the broadcast shape and {@code o} applied in
+   * place (ND4J broadcasts the second operand only).
    */
-  private static INDArray expand(INDArray a, Tensor o) {
-    long[] out = Shapes.broadcast(a.shape(), o.shape(), "broadcast");
-    if (java.util.Arrays.equals(out, a.shape())) {
+  private INDArray arith(Tensor o, Arith op) {
+    sameType(o, op.label());
+    INDArray a = data, b = o.data;
+    if (Arrays.equals(a.shape(), b.shape())) {
+      return switch (op) {
+        case ADD -> a.add(b);
+        case SUB -> a.sub(b);
+        case MUL -> a.mul(b);
+        case DIV -> a.div(b);
+      };
+    }
+    INDArray y = expand(a, Shapes.broadcast(a.shape(), b.shape(), op.label()));
+    return switch (op) {
+      case ADD -> y.addi(b);
+      case SUB -> y.subi(b);
+      case MUL -> y.muli(b);
+      case DIV -> y.divi(b);
+    };
+  }
+
+  /** A fresh array of {@code a} stretched to the broadcast shape {@code out}. */
+  private static INDArray expand(INDArray a, long[] out) {
+    if (Arrays.equals(out, a.shape())) {
       return a.dup();
     }
     long[] padded = new long[out.length];
-    java.util.Arrays.fill(padded, 1);
+    Arrays.fill(padded, 1);
     System.arraycopy(a.shape(), 0, padded, out.length - a.rank(), a.rank());
     return a.reshape(padded).broadcast(out);
   }
