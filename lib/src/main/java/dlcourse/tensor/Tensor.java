@@ -821,6 +821,9 @@ public class Tensor {
     sameType(o, op.label());
     INDArray a = data, b = o.data;
     if (Arrays.equals(a.shape(), b.shape())) {
+      if (a.length() <= SMALL && small(a) && small(b)) {
+        return smallArith(a, b, op);
+      }
       return switch (op) {
         case ADD -> a.add(b);
         case SUB -> a.sub(b);
@@ -835,6 +838,56 @@ public class Tensor {
       case MUL -> y.muli(b);
       case DIV -> y.divi(b);
     };
+  }
+
+  /**
+   * Element count up to which same-shape arithmetic runs as a Java loop: ND4J's fixed cost per native op (~8 us)
+   * is far above the loop's, and IEEE float or double arithmetic gives the same bits either way.
+   */
+  private static final int SMALL = 64;
+
+  /** Whether {@code a} is a dense float or double array in row-major order from the start of its buffer. */
+  private static boolean small(INDArray a) {
+    DataType t = a.dataType();
+    if ((t != DataType.FLOAT && t != DataType.DOUBLE) || a.isEmpty() || a.isView() || a.offset() != 0) {
+      return false;
+    }
+    long[] shape = a.shape(), stride = a.stride();
+    long expected = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      if (shape[i] != 1 && stride[i] != expected) {
+        return false;
+      }
+      expected *= shape[i];
+    }
+    return true;
+  }
+
+  /** {@code a op b} for two {@link #small} arrays of one shape and type, computed in Java. */
+  private static INDArray smallArith(INDArray a, INDArray b, Arith op) {
+    int n = (int) a.length();
+    if (a.dataType() == DataType.DOUBLE) {
+      double[] x = a.data().asDouble(), z = b.data().asDouble(), y = new double[n];
+      for (int i = 0; i < n; i++) {
+        y[i] = switch (op) {
+          case ADD -> x[i] + z[i];
+          case SUB -> x[i] - z[i];
+          case MUL -> x[i] * z[i];
+          case DIV -> x[i] / z[i];
+        };
+      }
+      return Nd4j.create(y, a.shape(), 'c');
+    }
+    float[] x = a.data().asFloat(), z = b.data().asFloat(), y = new float[n];
+    for (int i = 0; i < n; i++) {
+      y[i] = switch (op) {
+        case ADD -> x[i] + z[i];
+        case SUB -> x[i] - z[i];
+        case MUL -> x[i] * z[i];
+        case DIV -> x[i] / z[i];
+      };
+    }
+    return Nd4j.create(y, a.shape(), 'c');
   }
 
   /** A fresh array of {@code a} stretched to the broadcast shape {@code out}. */
