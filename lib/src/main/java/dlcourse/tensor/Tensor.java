@@ -876,7 +876,7 @@ public class Tensor {
           case DIV -> x[i] / z[i];
         };
       }
-      return Nd4j.create(y, a.shape(), 'c');
+      return sameShapeAs(a, Nd4j.createBuffer(y));
     }
     float[] x = a.data().asFloat(), z = b.data().asFloat(), y = new float[n];
     for (int i = 0; i < n; i++) {
@@ -887,7 +887,44 @@ public class Tensor {
         case DIV -> x[i] / z[i];
       };
     }
-    return Nd4j.create(y, a.shape(), 'c');
+    return sameShapeAs(a, Nd4j.createBuffer(y));
+  }
+
+  /**
+   * An array over {@code values} with the shape, strides and type of the {@link #small} array {@code like}. On ND4J's
+   * CPU backend it shares {@code like}'s shape information, whose creation costs as much as the values' buffer
+   * (a JavaCPP pointer and its memory check, ~4 us); other backends create their own.
+   */
+  private static INDArray sameShapeAs(INDArray like, org.nd4j.linalg.api.buffer.DataBuffer values) {
+    if (CpuShapeInfo.AVAILABLE) {
+      INDArray shared = CpuShapeInfo.share(like, values);
+      if (shared != null) {
+        return shared;
+      }
+    }
+    return Nd4j.create(values, like.shape(), like.stride(), 0, 'c', like.dataType());
+  }
+
+  /** Loaded only where ND4J's CPU backend is on the class path (the nd4j-native build profiles). */
+  private static final class CpuShapeInfo {
+    static final boolean AVAILABLE = present();
+
+    private static boolean present() {
+      try {
+        Class.forName("org.nd4j.linalg.cpu.nativecpu.NDArray", false, Tensor.class.getClassLoader());
+        return true;
+      } catch (ClassNotFoundException | LinkageError e) {
+        return false;
+      }
+    }
+
+    static INDArray share(INDArray like, org.nd4j.linalg.api.buffer.DataBuffer values) {
+      if (like instanceof org.nd4j.linalg.cpu.nativecpu.NDArray
+          && like.shapeInfoDataBuffer() instanceof org.nd4j.linalg.cpu.nativecpu.buffer.LongBuffer info) {
+        return new org.nd4j.linalg.cpu.nativecpu.NDArray(values, info, like.shapeInfoJava());
+      }
+      return null;
+    }
   }
 
   /** A fresh array of {@code a} stretched to the broadcast shape {@code out}. */
