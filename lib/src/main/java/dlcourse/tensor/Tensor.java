@@ -229,7 +229,7 @@ public class Tensor {
       throw new IllegalStateException("backward() needs a scalar, got shape " + Shapes.str(shape())
           + "; call backward(gradient) with the gradient of the loss with respect to this tensor");
     }
-    backward(Tensor.of(Nd4j.onesLike(data)), false);
+    backward(Tensor.of(filledLike(data, 1)), false);
   }
 
   /** Backward pass with {@code gradient} as d loss / d this (shaped like this tensor); the tape is freed. */
@@ -677,9 +677,8 @@ public class Tensor {
 
   /** Sum of all elements, a scalar. */
   public Tensor sum() {
-    long[] s = shape();
-    DataType t = dtype();
-    return unary("sum", data.sum(), g -> new INDArray[] {Nd4j.valueArrayOf(s, g.getDouble(0), t)});
+    INDArray x = data;
+    return unary("sum", data.sum(), g -> new INDArray[] {filledLike(x, g.getDouble(0))});
   }
 
   /** Mean of all elements, a scalar. */
@@ -927,6 +926,22 @@ public class Tensor {
       }
       return null;
     }
+  }
+
+  /** A fresh array shaped and typed like {@code like}, every element {@code value} (a Java loop when small). */
+  private static INDArray filledLike(INDArray like, double value) {
+    if (like.length() > SMALL || !small(like)) {
+      return Nd4j.valueArrayOf(like.shape(), value, like.dataType());
+    }
+    int n = (int) like.length();
+    if (like.dataType() == DataType.DOUBLE) {
+      double[] v = new double[n];
+      Arrays.fill(v, value);
+      return sameShapeAs(like, Nd4j.createBuffer(v));
+    }
+    float[] v = new float[n];
+    Arrays.fill(v, (float) value);
+    return sameShapeAs(like, Nd4j.createBuffer(v));
   }
 
   /** A fresh array of {@code a} stretched to the broadcast shape {@code out}. */
