@@ -911,25 +911,48 @@ public class Tensor {
     return Nd4j.create(values, like.shape(), like.stride(), 0, 'c', like.dataType());
   }
 
-  /** Loaded only where ND4J's CPU backend is on the class path (the nd4j-native build profiles). */
+  /**
+   * ND4J's CPU array constructor that takes an existing shape-information buffer, found by reflection so that the
+   * library also compiles and runs on the CUDA backend (where it is absent and {@code Nd4j.create} is used).
+   * Sharing the operand's (immutable) shape information skips allocating a new one, whose JavaCPP memory check
+   * was half the cost of a tiny operation.
+   */
   private static final class CpuShapeInfo {
-    static final boolean AVAILABLE = present();
+    private static final Class<?> ARRAY = load("org.nd4j.linalg.cpu.nativecpu.NDArray");
+    private static final Class<?> SHAPE_BUFFER = load("org.nd4j.linalg.cpu.nativecpu.buffer.LongBuffer");
+    private static final java.lang.invoke.MethodHandle CREATE = constructor();
+    static final boolean AVAILABLE = CREATE != null;
 
-    private static boolean present() {
+    private static Class<?> load(String name) {
       try {
-        Class.forName("org.nd4j.linalg.cpu.nativecpu.NDArray", false, Tensor.class.getClassLoader());
-        return true;
+        return Class.forName(name, false, Tensor.class.getClassLoader());
       } catch (ClassNotFoundException | LinkageError e) {
-        return false;
+        return null;
+      }
+    }
+
+    private static java.lang.invoke.MethodHandle constructor() {
+      if (ARRAY == null || SHAPE_BUFFER == null) {
+        return null;
+      }
+      try {
+        return java.lang.invoke.MethodHandles.publicLookup().findConstructor(ARRAY, java.lang.invoke.MethodType
+            .methodType(void.class, org.nd4j.linalg.api.buffer.DataBuffer.class, SHAPE_BUFFER, long[].class));
+      } catch (ReflectiveOperationException e) {
+        return null;
       }
     }
 
     static INDArray share(INDArray like, org.nd4j.linalg.api.buffer.DataBuffer values) {
-      if (like instanceof org.nd4j.linalg.cpu.nativecpu.NDArray
-          && like.shapeInfoDataBuffer() instanceof org.nd4j.linalg.cpu.nativecpu.buffer.LongBuffer info) {
-        return new org.nd4j.linalg.cpu.nativecpu.NDArray(values, info, like.shapeInfoJava());
+      org.nd4j.linalg.api.buffer.DataBuffer info = like.shapeInfoDataBuffer();
+      if (like.getClass() != ARRAY || info.getClass() != SHAPE_BUFFER) {
+        return null;
       }
-      return null;
+      try {
+        return (INDArray) CREATE.invoke(values, info, like.shapeInfoJava());
+      } catch (Throwable t) {
+        throw new IllegalStateException("creating a small array failed", t);
+      }
     }
   }
 
