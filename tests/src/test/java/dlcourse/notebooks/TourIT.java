@@ -178,6 +178,7 @@ assumeTrue(Files.isDirectory(FASHION), "Fashion-MNIST is not installed in " + FA
             // cross-entropy of 2 classes starts near ln 2 = 0.69; every optimizer must have moved and stayed finite
             assertTrue(loss > 0 && loss < 0.8, optimizers.stringColumn("optimizer").get(i) + " train loss " + loss);
         }
+        assertTrue(stdout.contains("between their losses is 0.0e+00: the same computation"), "hand-written loop vs Trainer: " + stdout);
         assertTrue(stdout.contains("0.1000 after"), "clipped gradient norm: " + stdout);
         assertTrue(stdout.contains("logits differ by at most 0.0e+00"), "checkpoint round trip: " + stdout);
         assertTrue(stdout.contains("BLEU-4 0.5046"), stdout);
