@@ -265,7 +265,9 @@ public class Tensor {
         if (gy == null) {
           continue;
         }
+        long started = Profiler.backwardStart();
         INDArray[] grads = node.run(gy);
+        Profiler.backward(node.name, started);
         for (INDArray made : grads) {
           NativeMemory.allocated(made);
         }
@@ -348,6 +350,7 @@ public class Tensor {
    */
   public static Tensor record(String name, INDArray value, Tensor[] inputs, Backward backward, Tensor... saved) {
     NativeMemory.allocated(value);
+    Profiler.forward(name);
     boolean any = false;
     for (Tensor t : inputs) {
       any |= t.requiresGrad;

@@ -368,7 +368,7 @@ public final class Bench {
         "(sum of rows)", sum, 100 * sum / mean);
   }
 
-  /** The eager step, timed by phase: forward and loss, backward, optimizer. */
+  /** The eager step, timed by phase (forward and loss, backward, optimizer) and by operation. */
   private static void profileEager(ReferenceModels.Spec spec, int threads, OurStep ours) {
     EagerStep step = (EagerStep) ours.exe;
     for (int i = 0; i < 3; i++) {
@@ -376,26 +376,38 @@ public final class Bench {
     }
     int steps = spec.batch() <= 64 ? 20 : 6;
     double[] phases = new double[3];
-    for (int i = 0; i < steps; i++) {
-      long t0 = System.nanoTime();
-      Tensor loss = step.loss(ours.x, ours.y);
-      long t1 = System.nanoTime();
-      step.model.zeroGrad();
-      loss.backward();
-      long t2 = System.nanoTime();
-      ours.opt.step();
-      long t3 = System.nanoTime();
-      phases[0] += (t1 - t0) / 1e6 / steps;
-      phases[1] += (t2 - t1) / 1e6 / steps;
-      phases[2] += (t3 - t2) / 1e6 / steps;
+    String ops;
+    try (var prof = dlcourse.tensor.Profiler.start()) {
+      for (int i = 0; i < steps; i++) {
+        long t0 = System.nanoTime();
+        Tensor loss = step.loss(ours.x, ours.y);
+        long t1 = System.nanoTime();
+        step.model.zeroGrad();
+        loss.backward();
+        long t2 = System.nanoTime();
+        ours.opt.step();
+        long t3 = System.nanoTime();
+        phases[0] += (t1 - t0) / 1e6 / steps;
+        phases[1] += (t2 - t1) / 1e6 / steps;
+        phases[2] += (t3 - t2) / 1e6 / steps;
+      }
+      StringBuilder b = new StringBuilder();
+      for (var e : prof.entries()) {
+        b.append(String.format(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", e.op() + " " + e.pass(),
+            e.millis() / steps, 100 * e.millis() / steps / (phases[0] + phases[1])));
+      }
+      ops = b.toString();
     }
     double total = phases[0] + phases[1] + phases[2];
     System.out.printf(Locale.ROOT, "%s, batch %d, %d thread(s), eager, %d steps: %.1f ms/step%n",
         spec.description(), spec.batch(), threads, steps, total);
     String[] names = {"forward and loss", "backward", "optimizer (SGD)"};
+    System.out.println("  by phase:           ms/step   % of step");
     for (int i = 0; i < 3; i++) {
       System.out.printf(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", names[i], phases[i], 100 * phases[i] / total);
     }
+    System.out.println("  by operation (forward: time since the previous op; backward: the op's own), % of forward+backward:");
+    System.out.print(ops);
   }
 
   /** The training step as a notebook writes it: forward, cross-entropy, zeroGrad, backward. */
