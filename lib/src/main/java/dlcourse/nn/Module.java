@@ -220,25 +220,54 @@ public abstract class Module {
     return out;
   }
 
-  /** Copies values into the parameters in place; every key must match a parameter of the same shape. */
+  /** The keys {@link #loadStateDict(Map, boolean)} could not match, like PyTorch's {@code IncompatibleKeys}. */
+  public record IncompatibleKeys(List<String> missing, List<String> unexpected) {}
+
+  /**
+   * Copies values into the parameters in place, all or nothing; every key must match a parameter of the same shape
+   * (values of another floating-point type are converted, as PyTorch does).
+   *
+   * @throws IllegalArgumentException naming the missing, unexpected or mis-shaped keys; the model is then unchanged
+   */
   public void loadStateDict(Map<String, INDArray> state) {
+    loadStateDict(state, true);
+  }
+
+  /**
+   * Like {@link #loadStateDict(Map)}; with {@code strict} false, keys missing from {@code state} or unknown to the
+   * model are skipped and returned instead of failing. A shape mismatch always fails, before anything is copied.
+   */
+  public IncompatibleKeys loadStateDict(Map<String, INDArray> state, boolean strict) {
     Map<String, Parameter> own = namedParameters();
+    List<String> missing = new ArrayList<>();
+    List<String> unexpected = new ArrayList<>();
+    for (String k : own.keySet()) {
+      if (!state.containsKey(k)) {
+        missing.add(k);
+      }
+    }
     for (var e : state.entrySet()) {
       Parameter p = own.get(e.getKey());
       if (p == null) {
-        throw new IllegalArgumentException("unexpected key '" + e.getKey() + "' in state dict; expected " + own.keySet());
-      }
-      if (!java.util.Arrays.equals(p.shape(), e.getValue().shape())) {
-        throw new IllegalArgumentException("size mismatch for " + e.getKey() + ": checkpoint "
-            + Shapes.str(e.getValue().shape()) + ", model " + Shapes.str(p.shape()));
-      }
-      p.data().assign(e.getValue());
-    }
-    for (String k : own.keySet()) {
-      if (!state.containsKey(k)) {
-        throw new IllegalArgumentException("missing key '" + k + "' in state dict");
+        unexpected.add(e.getKey());
+      } else if (!java.util.Arrays.equals(p.shape(), e.getValue().shape())) {
+        throw new IllegalArgumentException("size mismatch for " + e.getKey() + ": state dict "
+            + Shapes.str(e.getValue().shape()) + ", model " + Shapes.str(p.shape()) + " (nothing was loaded)");
       }
     }
+    if (strict && (!missing.isEmpty() || !unexpected.isEmpty())) {
+      throw new IllegalArgumentException("state dict does not match the model (nothing was loaded): missing keys "
+          + missing + ", unexpected keys " + unexpected + "; loadStateDict(state, false) skips them");
+    }
+    try (var g = Tensor.noGrad()) {
+      state.forEach((k, v) -> {
+        Parameter p = own.get(k);
+        if (p != null) {
+          p.assign(Tensor.of(v));
+        }
+      });
+    }
+    return new IncompatibleKeys(List.copyOf(missing), List.copyOf(unexpected));
   }
 
   /**

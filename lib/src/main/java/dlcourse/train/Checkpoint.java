@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
@@ -27,11 +28,13 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * A saved training state: named parameter values, the optimizer state and free metadata (epoch, config, scores).
  *
- * <p>File format: a zip archive with {@code meta.json} ({@code {"format": "dlcourse-checkpoint", "version": 1,
- * "params": [names], "optimizer": [keys], "extra": {...}}}), one NumPy {@code .npy} file per array under
- * {@code params/<name>.npy} and {@code optimizer/<key>.npy}, readable with Python's {@code zipfile} and
+ * <p>File format: a zip archive with {@code meta.json} ({@code {"format": "dlcourse-checkpoint", "version": 2,
+ * "params": [names], "optimizer": [keys], "sha256": {entry: hex}, "extra": {...}}}), one NumPy {@code .npy} file per
+ * array under {@code params/<name>.npy} and {@code optimizer/<key>.npy}, readable with Python's {@code zipfile} and
  * {@code numpy.load}. Saving writes a temporary file in the same directory and renames it over the target, so a
- * crash never leaves a half-written checkpoint under the real name.
+ * crash never leaves a half-written checkpoint under the real name. Loading checks every entry's zip CRC and
+ * SHA-256 and parses each {@code .npy} header in Java before making an array, so a damaged file fails with a
+ * message naming the file and the entry instead of loading wrong numbers or crashing the JVM.
  *
  * <pre>{@code
  * Checkpoint.save(Path.of("ckpt.zip"), model.namedParameters(), opt.state(), Map.of("epoch", 3));
@@ -68,9 +71,19 @@ public final class Checkpoint {
       Map<String, ?> extra) {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("format", FORMAT);
-    meta.put("version", 1);
+    meta.put("version", 2);
     meta.put("params", new ArrayList<>(namedParams.keySet()));
     meta.put("optimizer", new ArrayList<>(optimizerState.keySet()));
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    for (var e : namedParams.entrySet()) {
+      entries.put("params/" + e.getKey() + ".npy", Nd4j.toNpyByteArray(array(e.getKey(), e.getValue())));
+    }
+    for (var e : optimizerState.entrySet()) {
+      entries.put("optimizer/" + e.getKey() + ".npy", Nd4j.toNpyByteArray(e.getValue()));
+    }
+    Map<String, String> sums = new LinkedHashMap<>();
+    entries.forEach((name, bytes) -> sums.put(name, sha256(bytes)));
+    meta.put("sha256", sums);
     meta.put("extra", extra);
     Path abs = path.toAbsolutePath();
     Path tmp = null;
@@ -78,11 +91,8 @@ public final class Checkpoint {
       tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
       try (OutputStream fo = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(fo)) {
         put(zip, "meta.json", GSON.toJson(meta).getBytes(StandardCharsets.UTF_8));
-        for (var e : namedParams.entrySet()) {
-          put(zip, "params/" + e.getKey() + ".npy", Nd4j.toNpyByteArray(array(e.getKey(), e.getValue())));
-        }
-        for (var e : optimizerState.entrySet()) {
-          put(zip, "optimizer/" + e.getKey() + ".npy", Nd4j.toNpyByteArray(e.getValue()));
+        for (var e : entries.entrySet()) {
+          put(zip, e.getKey(), e.getValue());
         }
       }
       try {
@@ -135,16 +145,18 @@ public final class Checkpoint {
       if (metaEntry == null) {
         throw corrupt(path, "no meta.json entry", null);
       }
-      Map<String, Object> meta;
-      try (InputStream in = zip.getInputStream(metaEntry)) {
-        meta = GSON.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8),
-            new TypeToken<Map<String, Object>>() {}.getType());
-      }
+      Map<String, Object> meta = GSON.fromJson(new String(checkedBytes(zip, metaEntry, path), StandardCharsets.UTF_8),
+          new TypeToken<Map<String, Object>>() {}.getType());
       if (meta == null || !FORMAT.equals(meta.get("format"))) {
         throw corrupt(path, "meta.json does not describe a " + FORMAT, null);
       }
-      Map<String, INDArray> params = read(zip, path, "params/", strings(meta.get("params")));
-      Map<String, INDArray> opt = read(zip, path, "optimizer/", strings(meta.get("optimizer")));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> sums = meta.get("sha256") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+      if (sums == null && !Double.valueOf(1).equals(meta.get("version"))) {
+        throw corrupt(path, "meta.json has no sha256 checksums", null);
+      }
+      Map<String, INDArray> params = read(zip, path, "params/", strings(meta.get("params")), sums);
+      Map<String, INDArray> opt = read(zip, path, "optimizer/", strings(meta.get("optimizer")), sums);
       @SuppressWarnings("unchecked")
       Map<String, Object> extra = meta.get("extra") instanceof Map<?, ?> m
           ? new LinkedHashMap<>((Map<String, Object>) m) : new LinkedHashMap<>();
@@ -172,19 +184,49 @@ public final class Checkpoint {
     return out;
   }
 
-  private static Map<String, INDArray> read(ZipFile zip, Path path, String dir, List<String> names)
-      throws IOException {
+  /** The arrays of entries {@code dir + name + ".npy"}, each checked against its CRC and recorded SHA-256. */
+  private static Map<String, INDArray> read(ZipFile zip, Path path, String dir, List<String> names,
+      Map<String, Object> sums) throws IOException {
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (String name : names) {
-      ZipEntry e = zip.getEntry(dir + name + ".npy");
+      String entry = dir + name + ".npy";
+      ZipEntry e = zip.getEntry(entry);
       if (e == null) {
-        throw corrupt(path, "missing entry " + dir + name + ".npy", null);
+        throw corrupt(path, "missing entry " + entry, null);
       }
-      try (InputStream in = zip.getInputStream(e)) {
-        out.put(name, Nd4j.createNpyFromByteArray(in.readAllBytes()));
+      byte[] bytes = checkedBytes(zip, e, path);
+      if (sums != null && !sha256(bytes).equals(sums.get(entry))) {
+        throw corrupt(path, "entry " + entry + " does not match its recorded SHA-256", null);
+      }
+      try {
+        out.put(name, Npy.read(bytes, "entry " + entry));
+      } catch (IllegalArgumentException bad) {
+        throw corrupt(path, bad.getMessage(), bad);
       }
     }
     return out;
+  }
+
+  /** The bytes of an entry, checked against its CRC (Java's ZipFile does not check it). */
+  private static byte[] checkedBytes(ZipFile zip, ZipEntry e, Path path) throws IOException {
+    byte[] bytes;
+    try (InputStream in = zip.getInputStream(e)) {
+      bytes = in.readAllBytes();
+    }
+    CRC32 crc = new CRC32();
+    crc.update(bytes);
+    if (e.getCrc() == -1 || crc.getValue() != e.getCrc()) {
+      throw corrupt(path, "entry " + e.getName() + " fails its CRC check", null);
+    }
+    return bytes;
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
   }
 
   /** The file this checkpoint was read from. */
@@ -217,7 +259,8 @@ public final class Checkpoint {
   }
 
   /**
-   * Copies the saved values into the given parameters (or arrays) in place.
+   * Copies the saved values into the given parameters (or arrays) in place, all or nothing: every name and shape is
+   * checked before the first value is copied.
    *
    * @throws IllegalArgumentException if a name is missing from the checkpoint or a shape differs
    */
@@ -233,7 +276,12 @@ public final class Checkpoint {
         throw new IllegalArgumentException("parameter '" + e.getKey() + "' has shape " + Arrays.toString(dst.shape())
             + " but checkpoint " + path + " holds " + Arrays.toString(saved.shape()));
       }
-      dst.assign(saved);
     }
+    namedParams.forEach((name, p) -> {
+      array(name, p).assign(params.get(name));
+      if (p instanceof Parameter param) {
+        param.markChangedInPlace();
+      }
+    });
   }
 }

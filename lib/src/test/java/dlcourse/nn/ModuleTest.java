@@ -84,4 +84,29 @@ class ModuleTest {
     net.call(x).sum().backward();
     assertArrayEquals(new long[] {10, 144}, lazy.weight().grad().shape());
   }
+
+  @Test
+  void loadStateDictIsAllOrNothingAndStrictByDefault() {
+    var net = new Sequential(new Linear(3, 2), new Linear(2, 1));
+    Map<String, INDArray> state = new java.util.LinkedHashMap<>(net.stateDict());
+    state.put("0.weight", Nd4j.ones(DataType.FLOAT, 2, 3));
+    state.put("1.weight", Nd4j.ones(DataType.FLOAT, 5)); // wrong shape: nothing may be loaded
+    INDArray before = net.namedParameters().get("0.weight").data().dup();
+    var e = assertThrows(IllegalArgumentException.class, () -> net.loadStateDict(state));
+    assertTrue(e.getMessage().contains("size mismatch for 1.weight") && e.getMessage().contains("nothing was loaded"),
+        e.getMessage());
+    assertEquals(before, net.namedParameters().get("0.weight").data());
+
+    Map<String, INDArray> partial = new java.util.LinkedHashMap<>();
+    partial.put("0.weight", Nd4j.ones(DataType.FLOAT, 2, 3));
+    partial.put("head.bias", Nd4j.ones(DataType.FLOAT, 1));
+    var strict = assertThrows(IllegalArgumentException.class, () -> net.loadStateDict(partial));
+    assertTrue(strict.getMessage().contains("missing keys [0.bias, 1.weight, 1.bias]")
+        && strict.getMessage().contains("unexpected keys [head.bias]"), strict.getMessage());
+    assertEquals(before, net.namedParameters().get("0.weight").data());
+    Module.IncompatibleKeys skipped = net.loadStateDict(partial, false);
+    assertEquals(List.of("0.bias", "1.weight", "1.bias"), skipped.missing());
+    assertEquals(List.of("head.bias"), skipped.unexpected());
+    assertEquals(Nd4j.ones(DataType.FLOAT, 2, 3), net.namedParameters().get("0.weight").data());
+  }
 }
