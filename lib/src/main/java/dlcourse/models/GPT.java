@@ -171,7 +171,8 @@ public class GPT extends Module {
       throw new IllegalArgumentException("every size in the config must be positive, got " + cfg);
     }
     if (cfg.nEmbd() % cfg.nHead() != 0) {
-      throw new IllegalArgumentException("nEmbd (" + cfg.nEmbd() + ") must be divisible by nHead (" + cfg.nHead() + ")");
+      throw new IllegalArgumentException(
+          "nEmbd (" + cfg.nEmbd() + ") must be divisible by nHead (" + cfg.nHead() + ")");
     }
     if (!cfg.absEmb() && cfg.headSize() % 2 != 0) {
       throw new IllegalArgumentException("RoPE needs an even head size, got nEmbd / nHead = " + cfg.headSize());

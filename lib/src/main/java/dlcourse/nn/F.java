@@ -805,8 +805,8 @@ public final class F {
       } else if (Arrays.equals(ms, new long[] {b * h, l, s})) {
         sum = additive(attnMask, t).reshape(b, h, l, s);
       } else {
-        throw new IllegalArgumentException("attnMask must be (L, S) = (" + l + ", " + s + ") or (B * numHeads, L, S) = ("
-            + b * h + ", " + l + ", " + s + "), got " + Shapes.str(ms));
+        throw new IllegalArgumentException("attnMask must be (L, S) = (" + l + ", " + s
+            + ") or (B * numHeads, L, S) = (" + b * h + ", " + l + ", " + s + "), got " + Shapes.str(ms));
       }
     }
     if (keyPaddingMask != null) {

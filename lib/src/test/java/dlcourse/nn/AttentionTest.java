@@ -126,8 +126,8 @@ class AttentionTest {
     assertEquals(0, m.outProj().bias().array().amaxNumber().doubleValue());
     double bound = Math.sqrt(6.0 / (12 + 36));
     assertTrue(m.inProjWeight().array().amaxNumber().doubleValue() <= bound);
-    assertEquals("MultiheadAttention(embedDim=12, numHeads=3, dropout=0.1\n  (outProj): Linear(inFeatures=12, outFeatures=12)\n)",
-        m.toString());
+    assertEquals("MultiheadAttention(embedDim=12, numHeads=3, dropout=0.1\n"
+        + "  (outProj): Linear(inFeatures=12, outFeatures=12)\n)", m.toString());
     Tensor x = Tensor.randn(1, 2, 5, 12);
     assertArrayEquals(new long[] {2, 5, 12}, m.eval().forward(x).shape());
     assertNull(m.forward(x, x, x, null, false, null, false).weights());
