@@ -8,7 +8,7 @@ Each file holds:
   case      the file's name without .json
   op        which computation (dlcourse.nn.TorchFixturesTest knows each op; an unknown op fails the test)
   settings  the op's arguments other than tensors
-  inputs    list of {name, dtype (float64 | int64), shape, values (flat, row-major), grad (requires_grad)}
+  inputs    list of {name, dtype (float64 | int64 | bool), shape, values (flat, row-major), grad (requires_grad)}
   output    {shape, values}: the forward result
   upstream  {shape, values}: the gradient handed to output.backward()
   grads     {input name: {shape, values}} for every input with grad true
@@ -66,7 +66,8 @@ def case(name, op, settings, inputs, fn, state=()):
             t.requires_grad_(True)
         leaves[n] = t
         e = flat(t)
-        e = {"name": n, "dtype": "int64" if t.dtype == torch.int64 else "float64", **e, "grad": bool(g)}
+        dtype = {torch.int64: "int64", torch.bool: "bool"}.get(t.dtype, "float64")
+        e = {"name": n, "dtype": dtype, **e, "grad": bool(g)}
         listed.append(e)
     out = fn(leaves)
     up = randn(*out.shape) if out.dim() > 0 else torch.tensor(1.7)
@@ -315,6 +316,122 @@ for shape, out in (((1, 2, 7, 5), [3, 2]), ((1, 2, 6, 4), [3, 2]), ((1, 2, 4, 3)
     tag = f"{shape[2]}x{shape[3]}_to_{out[0]}x{out[1]}"
     case(f"adaptive_max_pool2d_{tag}_ties", "adaptive_max_pool2d", {"output_size": out},
          [("x", ties(*shape), True)], lambda t, o=out: F.adaptive_max_pool2d(t["x"], o))
+
+
+# ---------------------------------------------------------------- attention (own generator: the cases above stay as they were)
+
+GEN_ATTN = torch.Generator().manual_seed(2017)
+
+
+def arandn(*shape, scale=1.0):
+    return torch.round(torch.randn(*shape, generator=GEN_ATTN) * scale * 1e4) / 1e4
+
+
+def abools(*shape, p_true=0.7):
+    return torch.rand(*shape, generator=GEN_ATTN) < p_true
+
+
+case("masked_fill_broadcast", "masked_fill", {"value": -2.5},
+     [("x", arandn(2, 3, 4), True), ("mask", abools(3, 1, p_true=0.5), False)],
+     lambda t: t["x"].masked_fill(t["mask"], -2.5))
+case("tril_diag0", "tril", {"diagonal": 0}, [("x", arandn(2, 3, 4), True)], lambda t: t["x"].tril(0))
+case("triu_diag1", "triu", {"diagonal": 1}, [("x", arandn(3, 5), True)], lambda t: t["x"].triu(1))
+
+
+def sdpa_reference(q, k, v, attn_mask=None, is_causal=False):
+    """PyTorch 2's F.scaled_dot_product_attention written out (torch 1.13 lacks it); returns (output, weights)."""
+    L, S = q.size(-2), k.size(-2)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if is_causal:
+        scores = scores.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(0), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == torch.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    w = torch.softmax(scores, dim=-1)
+    return w @ v, w
+
+
+def sdpa_case(name, qs, ks, vs, mask=None, causal=False, weights=False):
+    inputs = [("q", arandn(*qs), True), ("k", arandn(*ks), True), ("v", arandn(*vs), not weights)]
+    if mask is not None:
+        inputs.append(("attn_mask", mask, False))
+    case(name, "sdpa_weights" if weights else "sdpa", {"is_causal": causal}, inputs,
+         lambda t: sdpa_reference(t["q"], t["k"], t["v"], t.get("attn_mask"), causal)[1 if weights else 0])
+
+
+sdpa_case("sdpa_4d", (2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 4))
+sdpa_case("sdpa_4d_causal", (2, 2, 5, 4), (2, 2, 5, 4), (2, 2, 5, 3), causal=True)
+sdpa_case("sdpa_3d_causal_l_lt_s", (2, 3, 4), (2, 5, 4), (2, 5, 2), causal=True)
+bool_mask = abools(1, 1, 4, 6)
+bool_mask[..., 0] = True  # no fully masked row (PyTorch gives NaN there)
+sdpa_case("sdpa_4d_bool_mask", (2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 4), mask=bool_mask)
+sdpa_case("sdpa_4d_additive_mask", (2, 1, 4, 3), (2, 1, 6, 3), (2, 1, 6, 3), mask=arandn(2, 1, 4, 6))
+sdpa_case("sdpa_4d_bool_mask_causal", (1, 2, 5, 4), (1, 2, 5, 4), (1, 2, 5, 4),
+          mask=abools(5, 5) | torch.eye(5, dtype=torch.bool), causal=True)
+sdpa_case("sdpa_weights_4d_causal_bool_mask", (2, 2, 5, 4), (2, 2, 5, 4), (2, 2, 5, 3),
+          mask=abools(5, 5) | torch.eye(5, dtype=torch.bool), causal=True, weights=True)
+sdpa_case("sdpa_weights_3d_additive_mask", (2, 3, 4), (2, 5, 4), (2, 5, 2), mask=arandn(3, 5), weights=True)
+
+
+def mha_case(name, b, l, s, e, h, self_attn=False, kpm=False, attn_mask=None, weights=False):
+    """torch.nn.MultiheadAttention(batch_first=True) with the fixture's tensors in place of its parameters."""
+    if self_attn:
+        inputs = [("x", arandn(b, l, e), True)]
+    else:
+        inputs = [("query", arandn(b, l, e), True), ("key", arandn(b, s, e), True),
+                  ("value", arandn(b, s, e), not weights)]
+    # the weights do not depend on the value or the output projection: those get no gradient there
+    inputs += [("in_proj_weight", arandn(3 * e, e, scale=0.5), True), ("in_proj_bias", arandn(3 * e, scale=0.1), True),
+               ("out_proj_weight", arandn(e, e, scale=0.5), not weights),
+               ("out_proj_bias", arandn(e, scale=0.1), not weights)]
+    if kpm:
+        pad = abools(b, s, p_true=0.3)
+        pad[:, 0] = False  # every query keeps a key
+        inputs.append(("key_padding_mask", pad, False))
+    if attn_mask is not None:
+        inputs.append(("attn_mask", attn_mask, False))
+
+    def fn(t):
+        m = torch.nn.MultiheadAttention(e, h, batch_first=True)
+        for owner, key, src in ((m, "in_proj_weight", "in_proj_weight"), (m, "in_proj_bias", "in_proj_bias"),
+                                (m.out_proj, "weight", "out_proj_weight"), (m.out_proj, "bias", "out_proj_bias")):
+            del owner._parameters[key]
+            setattr(owner, key, t[src])
+        m.eval()
+        q, k, v = (t["x"],) * 3 if self_attn else (t["query"], t["key"], t["value"])
+        out, w = m(q, k, v, key_padding_mask=t.get("key_padding_mask"), need_weights=True,
+                   attn_mask=t.get("attn_mask"))
+        return w if weights else out
+
+    case(name, "multihead_attention_weights" if weights else "multihead_attention",
+         {"num_heads": h, "self_attention": self_attn}, inputs, fn)
+
+
+mha_case("mha_self_2heads", 2, 4, 4, 6, 2, self_attn=True)
+mha_case("mha_cross_kpm", 2, 3, 5, 6, 3, kpm=True)
+mha_case("mha_cross_kpm_weights", 2, 3, 5, 6, 3, kpm=True, weights=True)
+causal_bool = torch.ones(4, 4, dtype=torch.bool).triu(1)  # MultiheadAttention: True = not allowed
+mha_case("mha_self_bool_attn_mask_causal", 2, 4, 4, 8, 2, self_attn=True, attn_mask=causal_bool)
+mha_case("mha_self_bool_attn_mask_causal_weights", 2, 4, 4, 8, 2, self_attn=True, attn_mask=causal_bool, weights=True)
+mha_case("mha_cross_float_attn_mask_3d_kpm", 2, 3, 4, 4, 2, kpm=True, attn_mask=arandn(4, 3, 4))
+
+
+def rope_reference(x, offset):
+    """RoPE on adjacent pairs (x[2i], x[2i+1]), inv_freq = 1/10000^(arange(0, d, 2)/d), positions offset.."""
+    T, d = x.size(-2), x.size(-1)
+    inv_freq = 1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+    ang = torch.outer(torch.arange(offset, offset + T, dtype=torch.float64), inv_freq)  # (T, d/2)
+    cos, sin = ang.cos(), ang.sin()
+    x0, x1 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x0 * cos - x1 * sin, x0 * sin + x1 * cos], dim=-1).flatten(-2)
+
+
+for off in (0, 5):
+    case(f"rope_offset{off}", "rope", {"offset": off}, [("x", arandn(2, 3, 4, 6), True)],
+         lambda t, o=off: rope_reference(t["x"], o))
+case("rope_3d_d8", "rope", {"offset": 0}, [("x", arandn(2, 7, 8), True)], lambda t: rope_reference(t["x"], 0))
 
 
 def main():

@@ -639,6 +639,283 @@ public final class F {
     });
   }
 
+  // ---------------------------------------------------------------- attention and positions
+
+  /** The result of {@link #scaledDotProductAttentionWithWeights} and {@link #multiheadAttention}. */
+  public record Attention(Tensor output, Tensor weights) {}
+
+  /**
+   * Scaled dot-product attention, {@code softmax(q k^T / sqrt(E) + mask) v}, like PyTorch 2's
+   * {@code torch.nn.functional.scaled_dot_product_attention}: see {@link #scaledDotProductAttentionWithWeights}.
+   */
+  public static Tensor scaledDotProductAttention(
+      Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal, double dropoutP, boolean training) {
+    return scaledDotProductAttentionWithWeights(q, k, v, attnMask, causal, dropoutP, training).output();
+  }
+
+  /**
+   * Scaled dot-product attention, also returning the attention weights:
+   * {@code A = dropout(softmax(q k^T / sqrt(E) + mask))}, output {@code A v}.
+   *
+   * <p>Shapes: {@code q (..., L, E)}, {@code k (..., S, E)}, {@code v (..., S, Ev)} with the same leading dimensions
+   * ({@code (B, h, T, d)} for heads, or {@code (B, T, d)}); output {@code (..., L, Ev)}, weights {@code (..., L, S)}.
+   *
+   * <p>Masks follow {@code scaled_dot_product_attention}: a BOOL {@code attnMask} is true where a query <em>may</em>
+   * attend to a key (the opposite of {@link MultiheadAttention}'s BOOL masks, as in PyTorch); a floating-point one is
+   * added to the scores ({@code -inf} forbids). It must broadcast to {@code (..., L, S)}. {@code causal} lets query i
+   * see keys {@code j <= i} (the top-left aligned {@code tril} of an {@code L x S} matrix); unlike PyTorch, which
+   * refuses both, a mask and {@code causal} may be combined.
+   *
+   * <p>Fully masked rows: a query that may attend to no key gets attention weights of zero and an output of zero
+   * (and passes no gradient), as PyTorch 2.5's math backend does; PyTorch 1.x and {@code softmax} give NaN there.
+   * The softmax subtracts each row's maximum, so large scores do not overflow.
+   *
+   * @param attnMask null, BOOL (true = attend) or additive, broadcastable to {@code (..., L, S)}
+   * @param causal whether query i sees only keys {@code j <= i}
+   * @param dropoutP probability of zeroing an attention weight when {@code training} (see {@link #dropout})
+   * @return the output and the weights that multiplied {@code v} (after dropout, as PyTorch's
+   *     {@code MultiheadAttention} returns them)
+   */
+  public static Attention scaledDotProductAttentionWithWeights(
+      Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal, double dropoutP, boolean training) {
+    Check.probability(dropoutP, "dropoutP");
+    long[] qs = q.shape();
+    long[] ks = k.shape();
+    long[] vs = v.shape();
+    int r = qs.length;
+    if (r < 2 || ks.length != r || vs.length != r
+        || !Arrays.equals(Arrays.copyOf(qs, r - 2), Arrays.copyOf(ks, r - 2))
+        || !Arrays.equals(Arrays.copyOf(qs, r - 2), Arrays.copyOf(vs, r - 2))
+        || qs[r - 1] != ks[r - 1] || ks[r - 2] != vs[r - 2]) {
+      throw new IllegalArgumentException("expected q (..., L, E), k (..., S, E), v (..., S, Ev) with equal leading"
+          + " dimensions, got " + Shapes.str(qs) + ", " + Shapes.str(ks) + ", " + Shapes.str(vs));
+    }
+    long l = qs[r - 2];
+    long s = ks[r - 2];
+    Tensor scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(qs[r - 1])); // (..., L, S)
+    if (causal) {
+      scores = scores.maskedFill(Tensor.of(Nd4j.ones(DataType.INT8, l, s)).triu(1), Double.NEGATIVE_INFINITY);
+    }
+    if (attnMask != null) {
+      scores = applyMask(scores, attnMask);
+    }
+    Tensor weights = dropout(safeSoftmax(scores), dropoutP, training); // (..., L, S)
+    return new Attention(weights.matmul(v), weights); // (..., L, Ev)
+  }
+
+  /** {@code scores} with a BOOL (true = keep) or additive mask applied; the shape must not grow. */
+  private static Tensor applyMask(Tensor scores, Tensor mask) {
+    long[] s = scores.shape();
+    if (!Arrays.equals(Shapes.broadcast(s, mask.shape(), "attnMask"), s)) {
+      throw new IllegalArgumentException("attnMask " + Shapes.str(mask.shape()) + " does not broadcast to the scores "
+          + Shapes.str(s));
+    }
+    if (mask.dtype() == DataType.BOOL) {
+      return scores.maskedFill(Tensor.of(mask.array().castTo(DataType.INT8).eq(0)), Double.NEGATIVE_INFINITY);
+    }
+    if (!mask.dtype().isFPType()) {
+      throw new IllegalArgumentException("attnMask must be BOOL or floating point (additive), got " + mask.dtype());
+    }
+    return scores.add(mask.dtype() == scores.dtype() ? mask : mask.to(scores.dtype()));
+  }
+
+  /**
+   * Softmax over the last dimension in which a row of only {@code -inf} gives zeros instead of NaN (its maximum is
+   * taken as 0 and its sum as 1). Backward: {@code y (g - sum(g y))}, zero on such rows.
+   */
+  private static Tensor safeSoftmax(Tensor x) {
+    INDArray xv = x.array();
+    long[] s = xv.shape();
+    int d = s.length - 1;
+    INDArray m = xv.max(true, d);
+    m = select(m.eq(Double.NEGATIVE_INFINITY), Nd4j.zeros(m.dataType(), m.shape()), m);
+    INDArray e = Transforms.exp(xv.sub(m.broadcast(s)), false);
+    INDArray sum = e.sum(true, d);
+    sum = select(sum.eq(0), Nd4j.ones(sum.dataType(), sum.shape()), sum);
+    INDArray y = e.divi(sum.broadcast(s));
+    return Tensor.record("softmax", y, new Tensor[] {x},
+        g -> new INDArray[] {y.mul(g.sub(g.mul(y).sum(true, d).broadcast(s)))});
+  }
+
+  /** {@code cond ? a : b} element-wise for arrays of one shape (ND4J's select op). */
+  private static INDArray select(INDArray cond, INDArray a, INDArray b) {
+    INDArray out = b.ulike();
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.controlflow.Select(new INDArray[] {cond, a, b}, new INDArray[] {out}));
+    return out;
+  }
+
+  /**
+   * Multi-head attention as {@code torch.nn.functional.multi_head_attention_forward} with {@code batch_first}: the
+   * math of {@link MultiheadAttention}, which documents shapes and masks.
+   *
+   * @param inProjWeight (3E, E): the rows of W_q, W_k, W_v stacked
+   * @param inProjBias (3E) or null
+   * @param outProjBias (E) or null
+   * @param needWeights whether to return the weights averaged over heads (else {@code weights()} is null)
+   */
+  public static Attention multiheadAttention(Tensor query, Tensor key, Tensor value, int numHeads,
+      Tensor inProjWeight, Tensor inProjBias, Tensor outProjWeight, Tensor outProjBias, Tensor keyPaddingMask,
+      boolean needWeights, Tensor attnMask, boolean causal, double dropoutP, boolean training) {
+    long e = inProjWeight.size(1);
+    if (query.dim() != 3 || key.dim() != 3 || value.dim() != 3 || query.size(2) != e || key.size(2) != e
+        || value.size(2) != e || key.size(0) != query.size(0) || value.size(0) != query.size(0)
+        || key.size(1) != value.size(1)) {
+      throw new IllegalArgumentException("expected query (B, L, " + e + "), key and value (B, S, " + e + "), got "
+          + Shapes.str(query.shape()) + ", " + Shapes.str(key.shape()) + ", " + Shapes.str(value.shape()));
+    }
+    long b = query.size(0);
+    long l = query.size(1);
+    long s = key.size(1);
+    long hd = e / numHeads;
+    Tensor q;
+    Tensor k;
+    Tensor v;
+    if (query == key && key == value) {
+      Tensor[] qkv = linear(query, inProjWeight, inProjBias).chunk(3, -1); // 3 x (B, L, E)
+      q = qkv[0];
+      k = qkv[1];
+      v = qkv[2];
+    } else {
+      Tensor[] w = inProjWeight.chunk(3, 0); // 3 x (E, E)
+      Tensor[] bias = inProjBias == null ? new Tensor[3] : inProjBias.chunk(3, 0); // 3 x (E)
+      q = linear(query, w[0], bias[0]); // (B, L, E)
+      k = linear(key, w[1], bias[1]); // (B, S, E)
+      v = linear(value, w[2], bias[2]); // (B, S, E)
+    }
+    q = q.reshape(b, l, numHeads, hd).transpose(1, 2); // (B, h, L, hd)
+    k = k.reshape(b, s, numHeads, hd).transpose(1, 2); // (B, h, S, hd)
+    v = v.reshape(b, s, numHeads, hd).transpose(1, 2); // (B, h, S, hd)
+    Tensor mask = mhaMask(attnMask, keyPaddingMask, b, numHeads, l, s, q.dtype()); // null or (B|1, h|1, L|1, S)
+    Attention a = scaledDotProductAttentionWithWeights(q, k, v, mask, causal, dropoutP, training);
+    Tensor y = a.output().transpose(1, 2).reshape(b, l, e); // (B, L, E): heads side by side
+    Tensor out = linear(y, outProjWeight, outProjBias); // (B, L, E)
+    return new Attention(out, needWeights ? a.weights().mean(false, 1) : null); // weights (B, L, S)
+  }
+
+  /**
+   * {@link MultiheadAttention}'s masks (BOOL: true = masked out; float: added) as one additive mask for
+   * {@link #scaledDotProductAttentionWithWeights}, or null when there is none.
+   */
+  private static Tensor mhaMask(Tensor attnMask, Tensor keyPaddingMask, long b, long h, long l, long s, DataType t) {
+    Tensor sum = null;
+    if (attnMask != null) {
+      long[] ms = attnMask.shape();
+      if (Arrays.equals(ms, new long[] {l, s})) {
+        sum = additive(attnMask, t).reshape(1, 1, l, s);
+      } else if (Arrays.equals(ms, new long[] {b * h, l, s})) {
+        sum = additive(attnMask, t).reshape(b, h, l, s);
+      } else {
+        throw new IllegalArgumentException("attnMask must be (L, S) = (" + l + ", " + s
+            + ") or (B * numHeads, L, S) = (" + b * h + ", " + l + ", " + s + "), got " + Shapes.str(ms));
+      }
+    }
+    if (keyPaddingMask != null) {
+      if (!Arrays.equals(keyPaddingMask.shape(), new long[] {b, s})) {
+        throw new IllegalArgumentException("keyPaddingMask must be (B, S) = (" + b + ", " + s + "), got "
+            + Shapes.str(keyPaddingMask.shape()));
+      }
+      Tensor kpm = additive(keyPaddingMask, t).reshape(b, 1, 1, s);
+      sum = sum == null ? kpm : sum.add(kpm);
+    }
+    return sum;
+  }
+
+  /** A BOOL mask (true = masked out) as 0 / -inf in type {@code t}; a floating-point mask as it is, in {@code t}. */
+  private static Tensor additive(Tensor mask, DataType t) {
+    if (mask.dtype() == DataType.BOOL) {
+      INDArray m = mask.array();
+      return Tensor.of(select(m, Nd4j.valueArrayOf(m.shape(), Double.NEGATIVE_INFINITY, t), Nd4j.zeros(t, m.shape())));
+    }
+    if (!mask.dtype().isFPType()) {
+      throw new IllegalArgumentException("masks must be BOOL or floating point (additive), got " + mask.dtype());
+    }
+    return mask.to(t);
+  }
+
+  /**
+   * Rotary position embedding (RoPE, Su et al. 2021) of {@code x (..., T, d)} at positions
+   * {@code offset .. offset + T - 1}: see {@link #rope(Tensor, long[])}.
+   */
+  public static Tensor rope(Tensor x, long offset) {
+    long t = x.dim() < 2 ? 0 : x.size(-2);
+    long[] pos = new long[Math.toIntExact(t)];
+    for (int i = 0; i < pos.length; i++) {
+      pos[i] = offset + i;
+    }
+    return rope(x, pos);
+  }
+
+  /**
+   * Rotary position embedding of {@code x (..., T, d)}, {@code d} even: the pair of channels {@code (x[2i], x[2i+1])}
+   * at position {@code p} is rotated by the angle {@code p * theta_i}, {@code theta_i = 10000^(-2i/d)} (the course
+   * template's {@code inv_freq = 1/10000^(arange(0, d, 2)/d)}):
+   * {@code y[2i] = x[2i] cos - x[2i+1] sin}, {@code y[2i+1] = x[2i] sin + x[2i+1] cos}.
+   *
+   * <p>Pairing: adjacent (interleaved) channels, as in the RoFormer paper and Meta's LLaMA code. GPT-NeoX and
+   * Hugging Face's {@code rotate_half} pair channel {@code i} with {@code i + d/2} instead; the two differ by a fixed
+   * permutation of the channels, so they give the same attention scores only when q and k are permuted alike.
+   * Because rotations preserve dot products up to the angle difference, {@code <rope(q, m), rope(k, n)>} depends on
+   * positions only through {@code m - n}. The gradient is the inverse rotation of the upstream gradient (exact).
+   *
+   * @param positions one position per row of the {@code T} dimension
+   */
+  public static Tensor rope(Tensor x, long[] positions) {
+    if (x.dim() < 2 || x.size(-1) % 2 != 0 || x.size(-2) != positions.length) {
+      throw new IllegalArgumentException("rope: expected input (..., T, d) with d even and T = " + positions.length
+          + " positions, got " + Shapes.str(x.shape()));
+    }
+    int t = positions.length;
+    int d = (int) x.size(-1);
+    double[] cos = new double[t * d];
+    double[] sin = new double[t * d]; // signed: -sin at even channels, +sin at odd ones
+    for (int p = 0; p < t; p++) {
+      for (int i = 0; i < d / 2; i++) {
+        double angle = positions[p] * Math.pow(10000, -2.0 * i / d);
+        cos[p * d + 2 * i] = cos[p * d + 2 * i + 1] = Math.cos(angle);
+        sin[p * d + 2 * i] = -Math.sin(angle);
+        sin[p * d + 2 * i + 1] = Math.sin(angle);
+      }
+    }
+    double[] swap = new double[d * d]; // (x @ swap)[2i] = x[2i+1], (x @ swap)[2i+1] = x[2i]
+    for (int i = 0; i < d; i += 2) {
+      swap[(i + 1) * d + i] = 1;
+      swap[i * d + i + 1] = 1;
+    }
+    DataType type = x.dtype();
+    Tensor c = Tensor.of(Nd4j.createFromArray(cos).reshape(t, d).castTo(type)); // (T, d)
+    Tensor s = Tensor.of(Nd4j.createFromArray(sin).reshape(t, d).castTo(type)); // (T, d)
+    Tensor pairSwap = Tensor.of(Nd4j.createFromArray(swap).reshape(d, d).castTo(type)); // (d, d)
+    return x.mul(c).add(x.matmul(pairSwap).mul(s)); // (..., T, d)
+  }
+
+  /**
+   * The fixed sinusoidal position table of "Attention is all you need" for positions {@code 0 .. length - 1}:
+   * {@code PE[p, 2i] = sin(p / 10000^(2i/d))}, {@code PE[p, 2i+1] = cos(p / 10000^(2i/d))}, float, shape
+   * {@code (length, d)}. See {@link SinusoidalPositionalEmbedding}.
+   */
+  public static Tensor sinusoidalPositionalEncoding(long length, long d) {
+    return sinusoidalPositionalEncoding(java.util.stream.LongStream.range(0, length).toArray(), d);
+  }
+
+  /** Rows of the sinusoidal table at {@code positions}: shape {@code (positions.length, d)}, float. */
+  public static Tensor sinusoidalPositionalEncoding(long[] positions, long d) {
+    Check.positive(d, "d");
+    if (d % 2 != 0) {
+      throw new IllegalArgumentException("d must be even, got " + d);
+    }
+    int n = positions.length;
+    int dd = (int) d;
+    double[] pe = new double[n * dd];
+    for (int p = 0; p < n; p++) {
+      for (int i = 0; i < dd / 2; i++) {
+        double angle = positions[p] / Math.pow(10000, 2.0 * i / d);
+        pe[p * dd + 2 * i] = Math.sin(angle);
+        pe[p * dd + 2 * i + 1] = Math.cos(angle);
+      }
+    }
+    return Tensor.of(Nd4j.createFromArray(pe).reshape(n, dd).castTo(DataType.FLOAT));
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static void sameType(Tensor x, Tensor weight, String op) {

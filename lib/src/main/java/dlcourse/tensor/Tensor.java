@@ -803,6 +803,134 @@ public class Tensor {
     }
   }
 
+  // ---- added for attention
+
+  /**
+   * Replaces the elements where {@code mask} is true by {@code value}, like {@code torch.Tensor.masked_fill}; the
+   * gradient flows to the other elements only.
+   *
+   * @param mask a BOOL tensor, or any numeric one (non-zero is true), broadcastable to this tensor's shape
+   * @param value the fill value; {@code Double.NEGATIVE_INFINITY} for attention masks
+   * @throws IllegalArgumentException if the mask does not broadcast to this tensor's shape
+   */
+  public Tensor maskedFill(Tensor mask, double value) {
+    long[] s = shape();
+    if (!Arrays.equals(Shapes.broadcast(s, mask.shape(), "maskedFill"), s)) {
+      throw new IllegalArgumentException("maskedFill: mask " + Shapes.str(mask.shape())
+          + " does not broadcast to the tensor's shape " + Shapes.str(s));
+    }
+    INDArray cond = boolMask(mask.data, s);
+    INDArray y = select(cond, Nd4j.valueArrayOf(s, value, dtype()), data);
+    return unary("maskedFill", y, g -> new INDArray[] {select(cond, Nd4j.zeros(g.dataType(), s), g)});
+  }
+
+  /**
+   * The lower triangle of the last two dimensions (elements with {@code col - row <= diagonal}), zeros above, like
+   * {@code torch.tril}. {@code Tensor.ones(T, T).tril(0)} is the causal mask of attention (1 = may attend).
+   */
+  public Tensor tril(int diagonal) {
+    return triangle(diagonal, true);
+  }
+
+  /** The upper triangle of the last two dimensions (elements with {@code col - row >= diagonal}), like {@code torch.triu}. */
+  public Tensor triu(int diagonal) {
+    return triangle(diagonal, false);
+  }
+
+  private Tensor triangle(int diagonal, boolean lower) {
+    if (dim() < 2) {
+      throw new IllegalArgumentException((lower ? "tril" : "triu") + ": needs at least 2 dimensions, got "
+          + Shapes.str(shape()));
+    }
+    long[] s = shape();
+    int rows = Math.toIntExact(s[s.length - 2]);
+    int cols = Math.toIntExact(s[s.length - 1]);
+    boolean[] drop = new boolean[rows * cols];
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        drop[i * cols + j] = lower ? j - i > diagonal : j - i < diagonal;
+      }
+    }
+    INDArray cond = boolMask(Nd4j.createFromArray(drop).reshape(rows, cols), s);
+    INDArray y = select(cond, Nd4j.zeros(dtype(), s), data);
+    return unary(lower ? "tril" : "triu", y, g -> new INDArray[] {select(cond, Nd4j.zeros(g.dataType(), s), g)});
+  }
+
+  /**
+   * This tensor stretched to {@code shape} along dimensions of size 1 (and new leading dimensions), like
+   * {@code torch.Tensor.expand}; -1 keeps a size. The result is a copy here; the gradient is summed back.
+   */
+  public Tensor expand(long... shape) {
+    long[] from = shape();
+    long[] to = shape.clone();
+    int extra = to.length - from.length;
+    if (extra < 0) {
+      throw new IllegalArgumentException("expand: target " + Arrays.toString(shape) + " has fewer dimensions than "
+          + Shapes.str(from));
+    }
+    for (int i = 0; i < to.length; i++) {
+      long own = i < extra ? -2 : from[i - extra];
+      if (to[i] == -1 && own != -2) {
+        to[i] = own;
+      }
+      if (to[i] < 0 || (own != -2 && own != 1 && own != to[i])) {
+        throw new IllegalArgumentException("expand: cannot expand " + Shapes.str(from) + " to "
+            + Arrays.toString(shape) + " (only size-1 dimensions stretch)");
+      }
+    }
+    return unary("expand", expand(data, to), g -> new INDArray[] {sumTo(g, from)});
+  }
+
+  /**
+   * Splits along {@code dim} into pieces of {@code splitSize} (the last may be smaller), like {@code torch.split};
+   * each piece is a {@link #narrow} of this tensor.
+   */
+  public Tensor[] split(long splitSize, int dim) {
+    if (splitSize <= 0) {
+      throw new IllegalArgumentException("split: splitSize must be positive, got " + splitSize);
+    }
+    long n = size(dim);
+    int pieces = Math.toIntExact(Math.max(1, (n + splitSize - 1) / splitSize));
+    Tensor[] out = new Tensor[pieces];
+    for (int i = 0; i < pieces; i++) {
+      long start = i * splitSize;
+      out[i] = narrow(dim, start, Math.min(splitSize, n - start));
+    }
+    return out;
+  }
+
+  /**
+   * Splits along {@code dim} into {@code chunks} pieces of {@code ceil(size / chunks)} (fewer when that size leaves
+   * none for the last), like {@code torch.chunk}: {@code qkv.chunk(3, -1)} gives q, k, v.
+   */
+  public Tensor[] chunk(int chunks, int dim) {
+    if (chunks <= 0) {
+      throw new IllegalArgumentException("chunk: chunks must be positive, got " + chunks);
+    }
+    long n = size(dim);
+    return split(Math.max(1, (n + chunks - 1) / chunks), dim);
+  }
+
+  /** A BOOL array of shape {@code s}: {@code mask} (BOOL, or non-zero as true) broadcast to it. */
+  private static INDArray boolMask(INDArray mask, long[] s) {
+    INDArray b = mask.dataType() == DataType.BOOL ? mask : mask.neq(0);
+    if (Arrays.equals(b.shape(), s)) {
+      return b;
+    }
+    long[] padded = new long[s.length];
+    Arrays.fill(padded, 1);
+    System.arraycopy(b.shape(), 0, padded, s.length - b.rank(), b.rank());
+    return b.reshape(padded).broadcast(s);
+  }
+
+  /** {@code cond ? whenTrue : whenFalse} element-wise, arrays of one shape (ND4J's select op), in a fresh array. */
+  private static INDArray select(INDArray cond, INDArray whenTrue, INDArray whenFalse) {
+    INDArray out = whenFalse.ulike();
+    Nd4j.exec(new org.nd4j.linalg.api.ops.impl.controlflow.Select(
+        new INDArray[] {cond, whenTrue, whenFalse}, new INDArray[] {out}));
+    return out;
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private void sameType(Tensor o, String op) {

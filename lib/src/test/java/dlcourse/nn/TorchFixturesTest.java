@@ -60,7 +60,7 @@ class TorchFixturesTest {
 
   @Test
   void theFixtureFolderHoldsTheGeneratedCases() throws Exception {
-    // make_fixtures.py writes 115 cases; a lost or unreadable folder must not pass as "zero cases, all green".
+    // make_fixtures.py writes 135 cases; a lost or unreadable folder must not pass as "zero cases, all green".
     assertTrue(fixtures().count() >= 100, "expected the torch fixtures in " + DIR);
   }
 
@@ -78,6 +78,7 @@ class TorchFixturesTest {
       INDArray a = switch (dtype) {
         case "float64" -> doubles(o);
         case "int64" -> longs(o);
+        case "bool" -> bools(o);
         default -> throw new AssertionError(name + ": unknown dtype " + dtype);
       };
       in.put(o.get("name").getAsString(), Tensor.of(a).requiresGrad(o.get("grad").getAsBoolean()));
@@ -228,7 +229,7 @@ class TorchFixturesTest {
     throw new AssertionError("no bias in " + m.getClass().getSimpleName());
   }
 
-  private static JsonObject load(String name) {
+  static JsonObject load(String name) {
     try (var in = TorchFixturesTest.class.getResourceAsStream(DIR + "/" + name + ".json")) {
       assertNotNull(in, name);
       return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
@@ -310,12 +311,29 @@ class TorchFixturesTest {
           s.get("eps").getAsDouble());
       case "embedding" -> F.embedding(in.get("indices"), in.get("weight"));
       case "gelu" -> F.gelu(in.get("x"), s.get("approximate").getAsString());
+      case "masked_fill" -> in.get("x").maskedFill(in.get("mask"), s.get("value").getAsDouble());
+      case "tril" -> in.get("x").tril(s.get("diagonal").getAsInt());
+      case "triu" -> in.get("x").triu(s.get("diagonal").getAsInt());
+      case "sdpa", "sdpa_weights" -> {
+        F.Attention a = F.scaledDotProductAttentionWithWeights(in.get("q"), in.get("k"), in.get("v"),
+            in.get("attn_mask"), s.get("is_causal").getAsBoolean(), 0.0, false);
+        yield op.equals("sdpa") ? a.output() : a.weights();
+      }
+      case "multihead_attention", "multihead_attention_weights" -> {
+        boolean self = s.get("self_attention").getAsBoolean();
+        Tensor q = self ? in.get("x") : in.get("query");
+        F.Attention a = F.multiheadAttention(q, self ? q : in.get("key"), self ? q : in.get("value"),
+            s.get("num_heads").getAsInt(), in.get("in_proj_weight"), in.get("in_proj_bias"), in.get("out_proj_weight"),
+            in.get("out_proj_bias"), in.get("key_padding_mask"), true, in.get("attn_mask"), false, 0.0, false);
+        yield op.equals("multihead_attention") ? a.output() : a.weights();
+      }
+      case "rope" -> F.rope(in.get("x"), s.get("offset").getAsLong());
       default -> fail(name + ": fixture op '" + op + "' is unknown to TorchFixturesTest; teach run() this op");
     };
   }
 
   /** Element-wise comparison with {@link #RTOL}; reports the worst element. */
-  private static void compare(String what, JsonObject expected, INDArray got) {
+  static void compare(String what, JsonObject expected, INDArray got) {
     long[] shape = longs(expected.getAsJsonArray("shape"));
     assertArrayEquals(shape, got.shape(), what + ": shape");
     double[] e = values(expected);
@@ -342,13 +360,23 @@ class TorchFixturesTest {
     }
   }
 
-  private static INDArray doubles(JsonObject o) {
+  static INDArray doubles(JsonObject o) {
     long[] shape = longs(o.getAsJsonArray("shape"));
     double[] v = values(o);
     return shape.length == 0 ? Nd4j.scalar(v[0]) : Nd4j.createFromArray(v).reshape('c', shape);
   }
 
-  private static INDArray longs(JsonObject o) {
+  static INDArray bools(JsonObject o) {
+    long[] shape = longs(o.getAsJsonArray("shape"));
+    JsonArray a = o.getAsJsonArray("values");
+    boolean[] v = new boolean[a.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = a.get(i).getAsBoolean();
+    }
+    return Nd4j.createFromArray(v).reshape('c', shape);
+  }
+
+  static INDArray longs(JsonObject o) {
     long[] shape = longs(o.getAsJsonArray("shape"));
     long[] v = longs(o.getAsJsonArray("values"));
     return Nd4j.createFromArray(v).reshape('c', shape);
