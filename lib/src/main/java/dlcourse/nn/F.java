@@ -163,14 +163,10 @@ public final class F {
     INDArray y = Conv2dKernel.forward(xv, weight.array(), bias == null ? null : bias.array(), stride, padding,
         dilation, false);
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-    long[] xShape = x.shape();
     return Tensor.record("conv2d", y, inputs, g -> {
-      INDArray gx = x.requiresGrad()
-          ? Conv2dKernel.backwardInput(g, weight.array(), xShape, stride, padding, dilation) : null;
-      INDArray[] gwb = weight.requiresGrad() || (bias != null && bias.requiresGrad())
-          ? Conv2dKernel.backwardWeights(g, xv, w, bias != null, stride, padding, dilation)
-          : new INDArray[2];
-      return bias == null ? new INDArray[] {gx, gwb[0]} : new INDArray[] {gx, gwb[0], gwb[1]};
+      INDArray[] gs = Conv2dKernel.backward(g, xv, weight.array(), bias != null, x.requiresGrad(),
+          weight.requiresGrad() || (bias != null && bias.requiresGrad()), stride, padding, dilation);
+      return bias == null ? new INDArray[] {gs[0], gs[1]} : new INDArray[] {gs[0], gs[1], gs[2]};
     }, inputs);
   }
 
