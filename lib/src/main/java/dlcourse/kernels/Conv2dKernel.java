@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
@@ -167,6 +168,59 @@ public final class Conv2dKernel {
     }
     Prims.run(e.conv, a);
     return new INDArray[] {Prims.from(e.gwReorder, gwRaw, e.diffWeights, e.wPlain, wShape), gb};
+  }
+
+  /** Whether {@link #backwardRelu} masks the gradient with oneDNN's ReLU backward (else ND4J's step(y) * gy). */
+  static volatile boolean dnnlReluMask = !"false".equals(System.getProperty("dlcourse.kernels.dnnlReluMask"));
+
+  /**
+   * {@link #backward} of {@code y = relu(conv(x))} ({@link #forward} with {@code fuseRelu}): the output gradient
+   * {@code gy} is first masked where {@code y > 0} (oneDNN's ReLU backward into a per-thread scratch array), then
+   * the convolution's gradients are computed from it.
+   */
+  public static INDArray[] backwardRelu(INDArray gy, INDArray y, INDArray x, INDArray w, boolean withBias,
+      boolean needInput, boolean needWeights, int[] stride, int[] padding, int[] dilation) {
+    if (!Arrays.equals(gy.shape(), y.shape())) {
+      throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + ", output "
+          + Arrays.toString(y.shape()));
+    }
+    if (!dnnlReluMask || !Prims.useDnnl(gy, y, x, w)) {
+      return backward(Transforms.step(y, true).muli(gy), x, w, withBias, needInput, needWeights, stride, padding,
+          dilation);
+    }
+    return backward(reluMask(gy, y), x, w, withBias, needInput, needWeights, stride, padding, dilation);
+  }
+
+  /** {@code gy} where {@code y > 0}, else 0, in a per-thread scratch array (it must not leave the caller). */
+  static INDArray reluMask(INDArray gy, INDArray y) {
+    long[] shape = y.shape();
+    ReluMask e = Prims.acquire(List.of("relu bwd", Arrays.toString(shape)), () -> new ReluMask(shape));
+    try {
+      INDArray gc = Prims.scratch(e, 0, shape);
+      Prims.run(e.backward, Prims.args().add(DNNL_ARG_DST, e.md, Prims.plain(y)).add(DNNL_ARG_DIFF_DST, e.md,
+          Prims.plain(gy)).add(DNNL_ARG_DIFF_SRC, e.md, gc));
+      return gc;
+    } finally {
+      Prims.release(e);
+    }
+  }
+
+  /** oneDNN's ReLU backward from the output ({@code relu_use_dst_for_bwd}) on plain arrays of one shape. */
+  private static final class ReluMask extends Entry {
+    final dnnl_memory_desc_t md;
+    final dnnl_primitive backward;
+
+    ReluMask(long[] shape) {
+      md = Dnnl.md(dnnl_nchw, shape);
+      dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
+      Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, md, 0f,
+          0f), "ReLU");
+      dnnl_primitive_desc fpd = keep(Dnnl.pd(f, null, null, "ReLU"));
+      dnnl_eltwise_desc_t d = new dnnl_eltwise_desc_t();
+      Dnnl.check(dnnl_eltwise_backward_desc_init(d, dnnl_eltwise_relu_use_dst_for_bwd, md, md, 0f, 0f),
+          "ReLU gradient");
+      backward = primitive(Dnnl.pd(d, null, fpd, "ReLU gradient"), "ReLU gradient");
+    }
   }
 
   /** Whether {@link #backward} reorders the output gradient once for both gradients (when the layouts agree). */

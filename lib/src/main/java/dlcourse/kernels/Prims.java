@@ -201,6 +201,25 @@ final class Prims {
     return s[slot];
   }
 
+  /** Like {@link #scratch}, a plain 'c' float array of {@code shape} (not necessarily zeroed). */
+  static INDArray scratch(Entry e, int slot, long[] shape) {
+    if (!reuseScratch) {
+      INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+      NativeMemory.allocated(a);
+      return a;
+    }
+    INDArray[] s = e.scratch.get();
+    if (s == null) {
+      s = new INDArray[8];
+      e.scratch.set(s);
+    }
+    if (s[slot] == null) {
+      s[slot] = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+      NativeMemory.allocated(s[slot]);
+    }
+    return s[slot];
+  }
+
   /** {@link #to} into this thread's scratch slot {@code slot} of {@code e}: the result must not leave the call. */
   static INDArray toScratch(Entry e, int slot, dnnl_primitive reorder, INDArray a, dnnl_memory_desc_t plainMd,
       dnnl_memory_desc_t md) {

@@ -180,9 +180,12 @@ public final class F {
         dilation, relu);
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
     return Tensor.record(relu ? "conv2dRelu" : "conv2d", y, inputs, g -> {
-      INDArray gc = relu ? Transforms.step(y, true).muli(g) : g;
-      INDArray[] gs = Conv2dKernel.backward(gc, xv, weight.array(), bias != null, x.requiresGrad(),
-          weight.requiresGrad() || (bias != null && bias.requiresGrad()), stride, padding, dilation);
+      boolean needW = weight.requiresGrad() || (bias != null && bias.requiresGrad());
+      INDArray[] gs = relu
+          ? Conv2dKernel.backwardRelu(g, y, xv, weight.array(), bias != null, x.requiresGrad(), needW, stride, padding,
+              dilation)
+          : Conv2dKernel.backward(g, xv, weight.array(), bias != null, x.requiresGrad(), needW, stride, padding,
+              dilation);
       return bias == null ? new INDArray[] {gs[0], gs[1]} : new INDArray[] {gs[0], gs[1], gs[2]};
     }, inputs);
   }

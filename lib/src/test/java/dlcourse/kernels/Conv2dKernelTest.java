@@ -180,6 +180,13 @@ class Conv2dKernelTest {
             assertEquals(out[reuse][1], all[0], k + " combined input gradient");
             assertEquals(out[reuse][2], all[1], k + " combined weight gradient");
             assertEquals(out[reuse][3], all[2], k + " combined bias gradient");
+            INDArray y = out[reuse][0];
+            INDArray[] masked = Conv2dKernel.backward(org.nd4j.linalg.ops.transforms.Transforms.step(y, true).muli(gy),
+                x, w, k.bias, true, true, k.s, k.p, k.d);
+            INDArray[] viaRelu = Conv2dKernel.backwardRelu(gy, y, x, w, k.bias, true, true, k.s, k.p, k.d);
+            for (int i = 0; i < 3; i++) {
+              assertEquals(masked[i], viaRelu[i], k + " gradient " + i + " through the fused ReLU");
+            }
             INDArray[] onlyW = Conv2dKernel.backward(gy, x, w, k.bias, false, true, k.s, k.p, k.d);
             assertNull(onlyW[0]);
             assertEquals(out[reuse][2], onlyW[1], k + " weight gradient alone");
