@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
@@ -44,6 +45,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   <li>CIFAR b128 32->64 5x5 pad 2, 16 px: 223, 173 / 229, 84
  * </ul>
  * {@code -Ddlcourse.kernels.convLayout=plain} switches to plain NCHW.
+ *
+ * <p>Arrays that never leave a call (the blocked copies of input, weight and output gradient, the blocked result
+ * before its reorder into a fresh plain array) are per-thread scratch arrays of the cached entry, reused from call
+ * to call ({@code -Ddlcourse.kernels.reuseScratch=false}: fresh each call); results are always fresh arrays.
+ * {@link #backward} computes all gradients of a call and reorders the output gradient once for both.
  */
 public final class Conv2dKernel {
   /** Whether activations go through oneDNN's blocked layout (with reorders) instead of plain NCHW. */
@@ -68,9 +74,9 @@ public final class Conv2dKernel {
     boolean blockedNow = blocked;
     Forward e = Prims.acquire(List.of("conv fwd", g.key(), fuseRelu, blockedNow), () -> new Forward(g, fuseRelu, blockedNow));
     try {
-      INDArray xs = Prims.to(e.xReorder, Prims.plain(x), e.xPlain, e.src);
-      INDArray ws = Prims.to(e.wReorder, Prims.plain(w), e.wPlain, e.weights);
-      INDArray yRaw = e.yReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, g.y, 'c') : Prims.allocate(e.dst);
+      INDArray xs = Prims.toScratch(e, 0, e.xReorder, Prims.plain(x), e.xPlain, e.src);
+      INDArray ws = Prims.toScratch(e, 1, e.wReorder, Prims.plain(w), e.wPlain, e.weights);
+      INDArray yRaw = e.yReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, g.y, 'c') : Prims.scratch(e, 2, e.dst);
       Prims.Args a = Prims.args().add(DNNL_ARG_SRC, e.src, xs).add(DNNL_ARG_WEIGHTS, e.weights, ws)
           .add(DNNL_ARG_DST, e.dst, yRaw);
       if (b != null) {
@@ -91,25 +97,38 @@ public final class Conv2dKernel {
     if (!Prims.useDnnl(gy, w)) {
       return nd4jBackward(Nd4j.zeros(gy.dataType(), xShape), w, null, gy, g)[0];
     }
-    boolean blockedNow = blocked;
-    BackwardData e = Prims.acquire(List.of("conv bwd data", g.key(), blockedNow), () -> new BackwardData(g, blockedNow));
+    BackwardData e = dataEntry(g);
     try {
-      INDArray gys = Prims.to(e.gyReorder, Prims.plain(gy), e.gyPlain, e.diffDst);
-      INDArray ws = Prims.to(e.wReorder, Prims.plain(w), e.wPlain, e.weights);
-      INDArray raw = e.gxReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, e.read, 'c') : Prims.allocate(e.diffSrc);
-      Prims.run(e.conv, Prims.args().add(DNNL_ARG_DIFF_DST, e.diffDst, gys).add(DNNL_ARG_WEIGHTS, e.weights, ws)
-          .add(DNNL_ARG_DIFF_SRC, e.diffSrc, raw));
-      INDArray gread = Prims.from(e.gxReorder, raw, e.diffSrc, e.gxPlain, e.read);
-      if (Arrays.equals(e.read, xShape)) {
-        return gread;
-      }
-      INDArray gx = Nd4j.zeros(DataType.FLOAT, xShape);
-      gx.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, e.read[2]),
-          NDArrayIndex.interval(0, e.read[3])).assign(gread);
-      return gx;
+      return inputGradient(e, Prims.toScratch(e, 0, e.gyReorder, Prims.plain(gy), e.gyPlain, e.diffDst), w, xShape);
     } finally {
       Prims.release(e);
     }
+  }
+
+  private static BackwardData dataEntry(Geometry g) {
+    boolean blockedNow = blocked;
+    return Prims.acquire(List.of("conv bwd data", g.key(), blockedNow), () -> new BackwardData(g, blockedNow));
+  }
+
+  private static BackwardWeights weightsEntry(Geometry g) {
+    boolean blockedNow = blocked;
+    return Prims.acquire(List.of("conv bwd weights", g.key(), blockedNow), () -> new BackwardWeights(g, blockedNow));
+  }
+
+  /** The input gradient from {@code gys}, the output gradient already in {@code e.diffDst}'s layout. */
+  private static INDArray inputGradient(BackwardData e, INDArray gys, INDArray w, long[] xShape) {
+    INDArray ws = Prims.toScratch(e, 1, e.wReorder, Prims.plain(w), e.wPlain, e.weights);
+    INDArray raw = e.gxReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, e.read, 'c') : Prims.scratch(e, 2, e.diffSrc);
+    Prims.run(e.conv, Prims.args().add(DNNL_ARG_DIFF_DST, e.diffDst, gys).add(DNNL_ARG_WEIGHTS, e.weights, ws)
+        .add(DNNL_ARG_DIFF_SRC, e.diffSrc, raw));
+    INDArray gread = Prims.from(e.gxReorder, raw, e.diffSrc, e.gxPlain, e.read);
+    if (Arrays.equals(e.read, xShape)) {
+      return gread;
+    }
+    INDArray gx = Nd4j.zeros(DataType.FLOAT, xShape);
+    gx.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, e.read[2]),
+        NDArrayIndex.interval(0, e.read[3])).assign(gread);
+    return gx;
   }
 
   /**
@@ -125,25 +144,120 @@ public final class Conv2dKernel {
           gy, g);
       return new INDArray[] {r[1], r[2]};
     }
-    boolean blockedNow = blocked;
-    BackwardWeights e = Prims.acquire(List.of("conv bwd weights", g.key(), blockedNow),
-        () -> new BackwardWeights(g, blockedNow));
+    BackwardWeights e = weightsEntry(g);
     try {
-      INDArray xs = Prims.to(e.xReorder, Prims.plain(x), e.xPlain, e.src);
-      INDArray gys = Prims.to(e.gyReorder, Prims.plain(gy), e.gyPlain, e.diffDst);
-      INDArray gwRaw = e.gwReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, wShape, 'c')
-          : Prims.allocate(e.diffWeights);
-      Prims.Args a = Prims.args().add(DNNL_ARG_SRC, e.src, xs).add(DNNL_ARG_DIFF_DST, e.diffDst, gys)
-          .add(DNNL_ARG_DIFF_WEIGHTS, e.diffWeights, gwRaw);
-      INDArray gb = null;
-      if (withBias) {
-        gb = Nd4j.createUninitialized(DataType.FLOAT, new long[] {wShape[0]}, 'c');
-        a.add(DNNL_ARG_DIFF_BIAS, e.bias, gb);
-      }
-      Prims.run(e.conv, a);
-      return new INDArray[] {Prims.from(e.gwReorder, gwRaw, e.diffWeights, e.wPlain, wShape), gb};
+      return weightGradient(e, x, Prims.toScratch(e, 1, e.gyReorder, Prims.plain(gy), e.gyPlain, e.diffDst), wShape,
+          withBias);
     } finally {
       Prims.release(e);
+    }
+  }
+
+  /** {@code {gw, gb}} from {@code gys}, the output gradient already in {@code e.diffDst}'s layout. */
+  private static INDArray[] weightGradient(BackwardWeights e, INDArray x, INDArray gys, long[] wShape,
+      boolean withBias) {
+    INDArray xs = Prims.toScratch(e, 0, e.xReorder, Prims.plain(x), e.xPlain, e.src);
+    INDArray gwRaw = e.gwReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, wShape, 'c')
+        : Prims.scratch(e, 2, e.diffWeights);
+    Prims.Args a = Prims.args().add(DNNL_ARG_SRC, e.src, xs).add(DNNL_ARG_DIFF_DST, e.diffDst, gys)
+        .add(DNNL_ARG_DIFF_WEIGHTS, e.diffWeights, gwRaw);
+    INDArray gb = null;
+    if (withBias) {
+      gb = Nd4j.createUninitialized(DataType.FLOAT, new long[] {wShape[0]}, 'c');
+      a.add(DNNL_ARG_DIFF_BIAS, e.bias, gb);
+    }
+    Prims.run(e.conv, a);
+    return new INDArray[] {Prims.from(e.gwReorder, gwRaw, e.diffWeights, e.wPlain, wShape), gb};
+  }
+
+  /** Whether {@link #backwardRelu} masks the gradient with oneDNN's ReLU backward (else ND4J's step(y) * gy). */
+  static volatile boolean dnnlReluMask = !"false".equals(System.getProperty("dlcourse.kernels.dnnlReluMask"));
+
+  /**
+   * {@link #backward} of {@code y = relu(conv(x))} ({@link #forward} with {@code fuseRelu}): the output gradient
+   * {@code gy} is first masked where {@code y > 0} (oneDNN's ReLU backward into a per-thread scratch array), then
+   * the convolution's gradients are computed from it.
+   */
+  public static INDArray[] backwardRelu(INDArray gy, INDArray y, INDArray x, INDArray w, boolean withBias,
+      boolean needInput, boolean needWeights, int[] stride, int[] padding, int[] dilation) {
+    if (!Arrays.equals(gy.shape(), y.shape())) {
+      throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + ", output "
+          + Arrays.toString(y.shape()));
+    }
+    if (!dnnlReluMask || !Prims.useDnnl(gy, y, x, w)) {
+      return backward(Transforms.step(y, true).muli(gy), x, w, withBias, needInput, needWeights, stride, padding,
+          dilation);
+    }
+    return backward(reluMask(gy, y), x, w, withBias, needInput, needWeights, stride, padding, dilation);
+  }
+
+  /** {@code gy} where {@code y > 0}, else 0, in a per-thread scratch array (it must not leave the caller). */
+  static INDArray reluMask(INDArray gy, INDArray y) {
+    long[] shape = y.shape();
+    ReluMask e = Prims.acquire(List.of("relu bwd", Arrays.toString(shape)), () -> new ReluMask(shape));
+    try {
+      INDArray gc = Prims.scratch(e, 0, shape);
+      Prims.run(e.backward, Prims.args().add(DNNL_ARG_DST, e.md, Prims.plain(y)).add(DNNL_ARG_DIFF_DST, e.md,
+          Prims.plain(gy)).add(DNNL_ARG_DIFF_SRC, e.md, gc));
+      return gc;
+    } finally {
+      Prims.release(e);
+    }
+  }
+
+  /** oneDNN's ReLU backward from the output ({@code relu_use_dst_for_bwd}) on plain arrays of one shape. */
+  private static final class ReluMask extends Entry {
+    final dnnl_memory_desc_t md;
+    final dnnl_primitive backward;
+
+    ReluMask(long[] shape) {
+      md = Dnnl.md(dnnl_nchw, shape);
+      dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
+      Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, md, 0f,
+          0f), "ReLU");
+      dnnl_primitive_desc fpd = keep(Dnnl.pd(f, null, null, "ReLU"));
+      dnnl_eltwise_desc_t d = new dnnl_eltwise_desc_t();
+      Dnnl.check(dnnl_eltwise_backward_desc_init(d, dnnl_eltwise_relu_use_dst_for_bwd, md, md, 0f, 0f),
+          "ReLU gradient");
+      backward = primitive(Dnnl.pd(d, null, fpd, "ReLU gradient"), "ReLU gradient");
+    }
+  }
+
+  /** Whether {@link #backward} reorders the output gradient once for both gradients (when the layouts agree). */
+  static volatile boolean shareGradient = !"false".equals(System.getProperty("dlcourse.kernels.shareConvGradient"));
+
+  /**
+   * The gradients of input, weight and bias in one call, {@code {gx, gw, gb}}: {@code gx} only with
+   * {@code needInput}, {@code gw} and {@code gb} (with {@code withBias}) only with {@code needWeights}, else null.
+   * The same numbers as {@link #backwardInput} and {@link #backwardWeights}, but the output gradient is reordered
+   * into oneDNN's layout once for both when their layouts agree.
+   */
+  public static INDArray[] backward(INDArray gy, INDArray x, INDArray w, boolean withBias, boolean needInput,
+      boolean needWeights, int[] stride, int[] padding, int[] dilation) {
+    Geometry g = new Geometry(x.shape(), w.shape(), withBias, stride, padding, dilation);
+    checkGradient(gy, g);
+    if (!needInput || !needWeights || !Prims.useDnnl(gy, x, w)) {
+      INDArray gx = needInput ? backwardInput(gy, w, x.shape(), stride, padding, dilation) : null;
+      INDArray[] gwb = needWeights ? backwardWeights(gy, x, w.shape(), withBias, stride, padding, dilation)
+          : new INDArray[2];
+      return new INDArray[] {gx, gwb[0], gwb[1]};
+    }
+    BackwardData d = dataEntry(new Geometry(x.shape(), w.shape(), false, stride, padding, dilation));
+    try {
+      BackwardWeights e = weightsEntry(g);
+      try {
+        INDArray gyPlain = Prims.plain(gy);
+        INDArray gysData = Prims.toScratch(d, 0, d.gyReorder, gyPlain, d.gyPlain, d.diffDst);
+        INDArray gysWeights = shareGradient && Dnnl.same(d.diffDst, e.diffDst) ? gysData
+            : Prims.toScratch(e, 1, e.gyReorder, gyPlain, e.gyPlain, e.diffDst);
+        INDArray[] gwb = weightGradient(e, x, gysWeights, w.shape(), withBias);
+        INDArray gx = inputGradient(d, gysData, w, x.shape());
+        return new INDArray[] {gx, gwb[0], gwb[1]};
+      } finally {
+        Prims.release(e);
+      }
+    } finally {
+      Prims.release(d);
     }
   }
 

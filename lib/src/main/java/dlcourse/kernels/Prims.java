@@ -32,6 +32,11 @@ final class Prims {
 
   private static final LinkedHashMap<Object, Entry> CACHE = new LinkedHashMap<>(64, 0.75f, true);
   private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(Dnnl::newStream);
+  /**
+   * Whether kernels reuse per-thread scratch arrays (reorder destinations, blocked results before their reorder to
+   * plain) instead of allocating them each call; {@code -Ddlcourse.kernels.reuseScratch=false} turns it off.
+   */
+  static volatile boolean reuseScratch = !"false".equals(System.getProperty("dlcourse.kernels.reuseScratch"));
 
   private Prims() {}
 
@@ -43,6 +48,8 @@ final class Prims {
     private final List<dnnl_primitive> primitives = new ArrayList<>();
     private final List<dnnl_primitive_desc> descs = new ArrayList<>();
     private final List<String> implementations = new ArrayList<>();
+    /** Per-thread scratch arrays by slot: see {@link Prims#scratch}. Freed with the entry once it is unreachable. */
+    private final ThreadLocal<INDArray[]> scratch = new ThreadLocal<>();
     int users;
     boolean evicted;
     boolean destroyed;
@@ -171,6 +178,57 @@ final class Prims {
     INDArray a = Nd4j.create(DataType.FLOAT, Math.max(floats, 1));
     NativeMemory.allocated(a);
     return a;
+  }
+
+  /**
+   * A zeroed array for {@code md} that this thread reuses for slot {@code slot} of entry {@code e} on every call:
+   * only for arrays that never leave the kernel call (reorder destinations, blocked results reordered into a fresh
+   * plain array). oneDNN keeps the padded channels of blocked layouts zero, so the array need not be cleared again.
+   * A fresh array when {@link #reuseScratch} is off.
+   */
+  static INDArray scratch(Entry e, int slot, dnnl_memory_desc_t md) {
+    if (!reuseScratch) {
+      return allocate(md);
+    }
+    INDArray[] s = e.scratch.get();
+    if (s == null) {
+      s = new INDArray[8];
+      e.scratch.set(s);
+    }
+    if (s[slot] == null) {
+      s[slot] = allocate(md);
+    }
+    return s[slot];
+  }
+
+  /** Like {@link #scratch}, a plain 'c' float array of {@code shape} (not necessarily zeroed). */
+  static INDArray scratch(Entry e, int slot, long[] shape) {
+    if (!reuseScratch) {
+      INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+      NativeMemory.allocated(a);
+      return a;
+    }
+    INDArray[] s = e.scratch.get();
+    if (s == null) {
+      s = new INDArray[8];
+      e.scratch.set(s);
+    }
+    if (s[slot] == null) {
+      s[slot] = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+      NativeMemory.allocated(s[slot]);
+    }
+    return s[slot];
+  }
+
+  /** {@link #to} into this thread's scratch slot {@code slot} of {@code e}: the result must not leave the call. */
+  static INDArray toScratch(Entry e, int slot, dnnl_primitive reorder, INDArray a, dnnl_memory_desc_t plainMd,
+      dnnl_memory_desc_t md) {
+    if (reorder == null) {
+      return a;
+    }
+    INDArray out = scratch(e, slot, md);
+    run(reorder, args().add(DNNL_ARG_FROM, plainMd, a).add(DNNL_ARG_TO, md, out));
+    return out;
   }
 
   static dnnl_memory_desc_t md(int tag, long... dims) {

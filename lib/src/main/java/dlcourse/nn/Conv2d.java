@@ -96,6 +96,15 @@ public class Conv2d extends Module {
     return F.conv2d(padded, weight, bias, stride, new int[] {0, 0}, dilation);
   }
 
+  /** {@code relu(forward(x))} as one operation ({@link F#conv2dRelu}); {@link Sequential} calls it. */
+  Tensor forwardRelu(Tensor x) {
+    if (paddingMode == PaddingMode.ZEROS) {
+      return F.conv2dRelu(x, weight, bias, stride, padding, dilation);
+    }
+    Tensor padded = F.pad(x, new int[] {padding[1], padding[1], padding[0], padding[0]}, paddingMode);
+    return F.conv2dRelu(padded, weight, bias, stride, new int[] {0, 0}, dilation);
+  }
+
   public Parameter weight() {
     return weight;
   }

@@ -148,6 +148,22 @@ public final class F {
    * @param padding {top/bottom, left/right} zero padding in pixels
    */
   public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] dilation) {
+    return conv2d(x, weight, bias, stride, padding, dilation, false);
+  }
+
+  /**
+   * {@code relu(conv2d(x, weight, bias, ...))} as one operation: oneDNN applies the ReLU as the convolution's
+   * post-op, and the backward pass masks the gradient with {@code y > 0} before the convolution's backward pass.
+   * The same numbers as the two calls, one pass and one activation-sized array fewer. {@link Sequential} uses it
+   * for a {@link Conv2d} followed by a {@link ReLU}.
+   */
+  public static Tensor conv2dRelu(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding,
+      int[] dilation) {
+    return conv2d(x, weight, bias, stride, padding, dilation, true);
+  }
+
+  private static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] dilation,
+      boolean relu) {
     long[] w = weight.shape(); // (out, in, kH, kW)
     if (x.dim() != 4 || x.size(1) != w[1]) {
       throw new IllegalArgumentException("expected input (N, " + w[1] + ", H, W), got " + Shapes.str(x.shape()));
@@ -161,16 +177,16 @@ public final class F {
     }
     INDArray xv = x.array();
     INDArray y = Conv2dKernel.forward(xv, weight.array(), bias == null ? null : bias.array(), stride, padding,
-        dilation, false);
+        dilation, relu);
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-    long[] xShape = x.shape();
-    return Tensor.record("conv2d", y, inputs, g -> {
-      INDArray gx = x.requiresGrad()
-          ? Conv2dKernel.backwardInput(g, weight.array(), xShape, stride, padding, dilation) : null;
-      INDArray[] gwb = weight.requiresGrad() || (bias != null && bias.requiresGrad())
-          ? Conv2dKernel.backwardWeights(g, xv, w, bias != null, stride, padding, dilation)
-          : new INDArray[2];
-      return bias == null ? new INDArray[] {gx, gwb[0]} : new INDArray[] {gx, gwb[0], gwb[1]};
+    return Tensor.record(relu ? "conv2dRelu" : "conv2d", y, inputs, g -> {
+      boolean needW = weight.requiresGrad() || (bias != null && bias.requiresGrad());
+      INDArray[] gs = relu
+          ? Conv2dKernel.backwardRelu(g, y, xv, weight.array(), bias != null, x.requiresGrad(), needW, stride, padding,
+              dilation)
+          : Conv2dKernel.backward(g, xv, weight.array(), bias != null, x.requiresGrad(), needW, stride, padding,
+              dilation);
+      return bias == null ? new INDArray[] {gs[0], gs[1]} : new INDArray[] {gs[0], gs[1], gs[2]};
     }, inputs);
   }
 

@@ -32,11 +32,35 @@ public abstract class Module {
 
   /** Runs {@link #forward(Tensor)}, naming this module (by its path from the outermost call) in shape errors. */
   public final Tensor call(Tensor x) {
+    return call(x, null);
+  }
+
+  /**
+   * Runs {@code fused}, which computes this module and then {@code next} (a shape-preserving module) on {@code x} as
+   * one operation, as if it were {@code next.call(call(x))}: errors name this module, and {@link #summary} lists
+   * both modules with the output shape. Used by {@link Sequential} for convolution + ReLU.
+   */
+  final Tensor callFused(Module next, java.util.function.UnaryOperator<Tensor> fused, Tensor x) {
+    Tensor y = call(x, fused);
+    List<Module> calls = CALLS.get();
+    calls.add(next);
+    try {
+      List<Object[]> trace = TRACE.get();
+      if (trace != null) {
+        trace.add(new Object[] {next, y.shape(), pathOf(calls)});
+      }
+    } finally {
+      calls.remove(calls.size() - 1);
+    }
+    return y;
+  }
+
+  private Tensor call(Tensor x, java.util.function.UnaryOperator<Tensor> body) {
     List<Module> calls = CALLS.get();
     calls.add(this);
     Tensor y;
     try {
-      y = forward(x);
+      y = body == null ? forward(x) : body.apply(x);
       List<Object[]> trace = TRACE.get();
       if (trace != null) {
         trace.add(new Object[] {this, y.shape(), pathOf(calls)});

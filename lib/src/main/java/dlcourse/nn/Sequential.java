@@ -34,10 +34,30 @@ public class Sequential extends Module {
     return List.copyOf(layers);
   }
 
+  /**
+   * Whether a {@link Conv2d} directly followed by a {@link ReLU} (both exactly these classes, not subclasses) runs as
+   * one fused operation ({@link F#conv2dRelu}); {@code -Ddlcourse.nn.fuseConvRelu=false} turns it off.
+   */
+  static volatile boolean fuseConvRelu = !"false".equals(System.getProperty("dlcourse.nn.fuseConvRelu"));
+
+  /**
+   * Calls the layers in order. A {@code Conv2d} followed by a {@code ReLU} runs as one operation,
+   * {@link F#conv2dRelu}: the same numbers as the two calls, without the separate ReLU pass and its array (the
+   * tape holds one node instead of two). Both layers still count as called: {@link #summary} lists the ReLU with
+   * its output shape, and an error in the convolution names the convolution.
+   */
   @Override
   public Tensor forward(Tensor x) {
-    for (Module m : layers) {
-      x = m.call(x);
+    int n = layers.size();
+    for (int i = 0; i < n; i++) {
+      Module m = layers.get(i);
+      if (fuseConvRelu && i + 1 < n && m.getClass() == Conv2d.class && layers.get(i + 1).getClass() == ReLU.class) {
+        Conv2d conv = (Conv2d) m;
+        x = conv.callFused(layers.get(i + 1), conv::forwardRelu, x);
+        i++;
+      } else {
+        x = m.call(x);
+      }
     }
     return x;
   }

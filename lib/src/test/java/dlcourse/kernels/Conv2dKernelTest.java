@@ -160,6 +160,48 @@ class Conv2dKernelTest {
   }
 
   @Test
+  void scratchReuseAndTheCombinedBackwardGiveTheSameNumbers() {
+    Random r = new Random(5);
+    boolean before = Prims.reuseScratch;
+    try {
+      for (Case k : CASES) {
+        for (int call = 0; call < 3; call++) { // new data each call: scratch arrays hold the previous call's
+          INDArray x = f(random(r, k.x()));
+          INDArray w = f(random(r, k.wt()));
+          INDArray b = k.bias ? f(random(r, k.o)) : null;
+          INDArray gy = f(random(r, outShape(k)));
+          INDArray[][] out = new INDArray[2][];
+          for (int reuse = 0; reuse < 2; reuse++) {
+            Prims.reuseScratch = reuse == 1;
+            INDArray[] gwb = Conv2dKernel.backwardWeights(gy, x, k.wt(), k.bias, k.s, k.p, k.d);
+            out[reuse] = new INDArray[] {Conv2dKernel.forward(x, w, b, k.s, k.p, k.d, true),
+                Conv2dKernel.backwardInput(gy, w, k.x(), k.s, k.p, k.d), gwb[0], gwb[1]};
+            INDArray[] all = Conv2dKernel.backward(gy, x, w, k.bias, true, true, k.s, k.p, k.d);
+            assertEquals(out[reuse][1], all[0], k + " combined input gradient");
+            assertEquals(out[reuse][2], all[1], k + " combined weight gradient");
+            assertEquals(out[reuse][3], all[2], k + " combined bias gradient");
+            INDArray y = out[reuse][0];
+            INDArray[] masked = Conv2dKernel.backward(org.nd4j.linalg.ops.transforms.Transforms.step(y, true).muli(gy),
+                x, w, k.bias, true, true, k.s, k.p, k.d);
+            INDArray[] viaRelu = Conv2dKernel.backwardRelu(gy, y, x, w, k.bias, true, true, k.s, k.p, k.d);
+            for (int i = 0; i < 3; i++) {
+              assertEquals(masked[i], viaRelu[i], k + " gradient " + i + " through the fused ReLU");
+            }
+            INDArray[] onlyW = Conv2dKernel.backward(gy, x, w, k.bias, false, true, k.s, k.p, k.d);
+            assertNull(onlyW[0]);
+            assertEquals(out[reuse][2], onlyW[1], k + " weight gradient alone");
+          }
+          for (int i = 0; i < 4; i++) {
+            assertEquals(out[0][i], out[1][i], k + " call " + call + " result " + i + " with scratch arrays");
+          }
+        }
+      }
+    } finally {
+      Prims.reuseScratch = before;
+    }
+  }
+
+  @Test
   void viewsAndFortranOrderAreCopied() {
     Random r = new Random(2);
     Case k = CASES.get(0);

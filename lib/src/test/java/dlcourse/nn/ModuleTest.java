@@ -42,6 +42,37 @@ class ModuleTest {
   }
 
   @Test
+  void convFollowedByReluRunsFusedWithTheSameNumbers() {
+    Init.manualSeed(7);
+    var net = new Sequential(new Conv2d(3, 5, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(5, 4, 3).padding(1).paddingMode(PaddingMode.REFLECT).bias(false), new ReLU(),
+        new Conv2d(4, 4, 3), new Tanh(), new Flatten(), new Linear(4 * 2 * 2, 3));
+    INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8).subi(0.5);
+    INDArray[] out = new INDArray[2];
+    java.util.List<java.util.List<INDArray>> grads = new java.util.ArrayList<>();
+    boolean before = Sequential.fuseConvRelu;
+    try {
+      for (int fused = 0; fused < 2; fused++) {
+        Sequential.fuseConvRelu = fused == 1;
+        net.zeroGrad();
+        Tensor y = net.call(Tensor.of(x));
+        y.mul(y).sum().backward();
+        out[fused] = y.array();
+        grads.add(net.parameters().stream().map(p -> p.grad().array().dup()).toList());
+      }
+    } finally {
+      Sequential.fuseConvRelu = before;
+    }
+    assertEquals(out[0], out[1]);
+    assertEquals(grads.get(0), grads.get(1));
+    // both layers still count as called
+    assertEquals(List.of("(2, 5, 8, 8)", "(2, 5, 8, 8)", "(2, 5, 4, 4)", "(2, 4, 4, 4)", "(2, 4, 4, 4)",
+        "(2, 4, 2, 2)", "(2, 4, 2, 2)", "(2, 16)", "(2, 3)"), net.summary(2, 3, 8, 8).outputShapes());
+    var e = assertThrows(IllegalArgumentException.class, () -> net.call(Tensor.of(Nd4j.rand(DataType.FLOAT, 2, 4, 8, 8))));
+    assertTrue(e.getMessage().startsWith("[0 (Conv2d)]"), e.getMessage());
+  }
+
+  @Test
   void shapeErrorsNameTheLayer() {
     var net = new Sequential(new Flatten(), new Linear(400, 10));
     var e = assertThrows(IllegalArgumentException.class, () -> net.summary(64, 320));
