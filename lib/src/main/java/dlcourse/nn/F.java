@@ -664,7 +664,7 @@ public final class F {
     checkState(s.c(), "c", batch, hidden);
     Tensor xg = linear(x, weightIh, lstmBias(biasIh, biasHh)); // (B, 4H)
     Tensor hh = linear(s.h(), weightHh, null); // (B, 4H)
-    LstmLayerRun run = new LstmLayerRun(xg, 1, (int) batch, (int) hidden);
+    LstmLayerRun run = new LstmLayerRun(xg, null, 1, (int) batch, (int) hidden);
     LstmStep step = run.step(0, hh, s.c(), LstmKernel.doubles(s.c().array()));
     return new LSTMCell.State(run.part(step, 0), run.part(step, 1));
   }
@@ -722,12 +722,12 @@ public final class F {
           : new LSTMCell.State(state.h().narrow(0, l, 1).reshape(batch, hidden),
               state.c().narrow(0, l, 1).reshape(batch, hidden));
       Tensor xg = linear(seq.reshape((long) steps * batch, seq.size(2)), wIh, lstmBias(bIh, bHh)); // (T*B, 4H)
-      LstmLayerRun run = new LstmLayerRun(xg, steps, batch, (int) hidden);
-      LstmStep step = run.step(0, linear(s0.h(), wHh, null), s0.c(), LstmKernel.doubles(s0.c().array()));
+      LstmLayerRun run = new LstmLayerRun(xg, wHh, steps, batch, (int) hidden);
+      LstmStep step = run.step(0, run.firstRecurrent(s0.h()), s0.c(), LstmKernel.doubles(s0.c().array()));
       LstmStep[] all = new LstmStep[steps];
       all[0] = step;
       for (int t = 1; t < steps; t++) {
-        step = run.step(t, run.recurrent(step, wHh), step.hc(), step.c());
+        step = run.step(t, run.recurrent(step), step.hc(), step.c());
         all[t] = step;
       }
       seq = run.output(all); // (T, B, H)
@@ -787,10 +787,18 @@ public final class F {
    * (what slicing {@code xg} with {@code narrow} would cost: T zero-filled (T*B, 4H) arrays and their sums). The
    * tape runs the steps' backward passes latest first, and step 0, which every later step depends on, last; so
    * steps 1.. write their rows and hand on nothing, and step 0 writes its rows and hands on the whole array as
-   * {@code xg}'s gradient, before the projection's own backward pass runs.
+   * {@code xg}'s gradient, before the projection's own backward pass runs. The same rows are the gradients of
+   * the recurrent products {@code h W_hh^T}, so W_hh's gradient is one GEMM over all steps too, made by the
+   * product of step 0, whose backward pass runs after every other step's.
    */
   private static final class LstmLayerRun {
     private final Tensor xg;
+    /** W_hh when the recurrent products go through {@link #firstRecurrent} and {@link #recurrent}, else null. */
+    private final Tensor weightHh;
+    /** The h each step's recurrent product read: h0, then the h of steps 0, 1, ... */
+    private final java.util.List<INDArray> hPrev = new java.util.ArrayList<>();
+    /** d loss / d gates of every step, (T*B, 4H), from step 0's backward pass to the first recurrent product's. */
+    private INDArray dGatesAll;
     private final double[] xgValues;
     private final int steps;
     private final int batch;
@@ -799,8 +807,9 @@ public final class F {
     /** d loss / d xg of the backward pass in progress; null between passes. */
     private double[] dxg;
 
-    LstmLayerRun(Tensor xg, int steps, int batch, int hidden) {
+    LstmLayerRun(Tensor xg, Tensor weightHh, int steps, int batch, int hidden) {
       this.xg = xg;
+      this.weightHh = weightHh;
       this.xgValues = LstmKernel.doubles(xg.array());
       this.steps = steps;
       this.batch = batch;
@@ -827,13 +836,16 @@ public final class F {
             double[] dcPrev = new double[packed ? 2 * bh : bh];
             LstmKernel.backward(saved, gv, dGates, dcPrev, packed ? bh : 0);
             INDArray gx = null;
-            if (xg.requiresGrad()) {
+            boolean gatherW = weightHh != null && weightHh.requiresGrad();
+            if (xg.requiresGrad() || gatherW) {
               if (dxg == null) {
                 dxg = new double[steps * rows];
               }
               System.arraycopy(dGates, 0, dxg, t * rows, rows);
               if (t == 0) {
-                gx = LstmKernel.array(dxg, type, (long) steps * batch, 4L * hidden);
+                INDArray all = LstmKernel.array(dxg, type, (long) steps * batch, 4L * hidden);
+                gx = xg.requiresGrad() ? all : null;
+                dGatesAll = gatherW ? all : null;
                 dxg = null;
               }
             }
@@ -844,14 +856,34 @@ public final class F {
       return new LstmStep(out, LstmKernel.array(h, type, batch, hidden), h, c);
     }
 
+    /**
+     * h0 W_hh^T for step 0; its backward pass, the last of the layer's steps, also gives W_hh's gradient for all
+     * steps: {@code dGatesAll^T [h0; h_0; ...; h_(T-2)]}, one GEMM.
+     */
+    Tensor firstRecurrent(Tensor h0) {
+      INDArray h = h0.array();
+      INDArray w = weightHh.array();
+      hPrev.add(h);
+      return Tensor.record("lstmRecurrent", Nd4j.gemm(h, w, false, true), new Tensor[] {h0, weightHh}, g -> {
+        INDArray dw = null;
+        if (dGatesAll != null) {
+          INDArray hs = Nd4j.concat(0, hPrev.toArray(new INDArray[0])); // (T*B, H)
+          dw = Nd4j.gemm(dGatesAll, hs, true, false);
+          dGatesAll = null;
+        }
+        return new INDArray[] {h0.requiresGrad() ? Nd4j.gemm(g, w, false, false) : null, dw};
+      }, h0, weightHh);
+    }
+
     /** h W_hh^T for the step after {@code prev}, reading h from its packed output; one GEMM. */
-    Tensor recurrent(LstmStep prev, Tensor weightHh) {
+    Tensor recurrent(LstmStep prev) {
       INDArray h = prev.h();
       INDArray w = weightHh.array();
+      hPrev.add(h);
       return Tensor.record("lstmRecurrent", Nd4j.gemm(h, w, false, true), new Tensor[] {prev.hc(), weightHh}, g -> {
         INDArray dhc = Nd4j.zeros(type, 2, batch, hidden);
         dhc.slice(0).assign(Nd4j.gemm(g, w, false, false));
-        return new INDArray[] {dhc, weightHh.requiresGrad() ? Nd4j.gemm(g, h, true, false) : null};
+        return new INDArray[] {dhc, null}; // W_hh's gradient: see firstRecurrent
       }, weightHh);
     }
 
