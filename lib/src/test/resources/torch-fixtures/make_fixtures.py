@@ -433,6 +433,69 @@ for off in (0, 5):
          lambda t, o=off: rope_reference(t["x"], o))
 case("rope_3d_d8", "rope", {"offset": 0}, [("x", arandn(2, 7, 8), True)], lambda t: rope_reference(t["x"], 0))
 
+# ---------------------------------------------------------------- recurrent (own generator, so the cases above stay as they were)
+
+GEN_LSTM = torch.Generator().manual_seed(1997)
+
+
+def lstm_randn(*shape, scale=1.0):
+    return torch.round(torch.randn(*shape, generator=GEN_LSTM) * scale * 1e4) / 1e4
+
+
+def lstm_case(name, steps, batch, size, hidden, layers, batch_first, bias, state):
+    """torch.nn.LSTM; the output is cat(output, h_n, c_n) flattened, so one upstream gradient reaches all three."""
+    module = torch.nn.LSTM(size, hidden, layers, bias=bias, batch_first=batch_first)
+    inputs = [("x", lstm_randn(*((batch, steps, size) if batch_first else (steps, batch, size))), True)]
+    if state:
+        inputs += [("h0", lstm_randn(layers, batch, hidden), True), ("c0", lstm_randn(layers, batch, hidden), True)]
+    names = list(module._flat_weights_names)  # weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._l1
+    inputs += [(n, lstm_randn(*getattr(module, n).shape, scale=0.5), True) for n in names]
+
+    def fn(t):
+        hx = (t["h0"], t["c0"]) if state else None
+        # nn.LSTM.forward hands self._flat_weights to torch's kernel: here the fixture's leaves
+        module._flat_weights = [t[n] for n in names]
+        out, (hn, cn) = module(t["x"], hx)
+        check = torch.nn.LSTM(size, hidden, layers, bias=bias, batch_first=batch_first)
+        check.load_state_dict({n: t[n].detach() for n in names})
+        with torch.no_grad():
+            ref, _ = check(t["x"], None if hx is None else (hx[0].detach(), hx[1].detach()))
+        assert torch.equal(ref, out.detach()), name
+        return torch.cat([out.reshape(-1), hn.reshape(-1), cn.reshape(-1)])
+
+    case(name, "lstm", {"num_layers": layers, "batch_first": batch_first, "bias": bias, "hidden_size": hidden},
+         inputs, fn)
+
+
+def lstm_cell_case(name, batch, size, hidden, bias):
+    """torch.nn.LSTMCell; the output is cat(h', c') flattened."""
+    module = torch.nn.LSTMCell(size, hidden, bias=bias)
+    names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if bias else [])
+    inputs = [("x", lstm_randn(batch, size), True), ("h", lstm_randn(batch, hidden), True),
+              ("c", lstm_randn(batch, hidden), True)]
+    inputs += [(n, lstm_randn(*getattr(module, n).shape, scale=0.5), True) for n in names]
+
+    def fn(t):
+        # what nn.LSTMCell.forward computes, with the fixture's leaves as weights
+        h, c = torch._VF.lstm_cell(t["x"], (t["h"], t["c"]), t["weight_ih"], t["weight_hh"], t.get("bias_ih"),
+                                   t.get("bias_hh"))
+        module.load_state_dict({n: t[n].detach() for n in names})
+        with torch.no_grad():
+            ref = module(t["x"], (t["h"], t["c"]))
+        assert torch.equal(ref[0], h.detach()) and torch.equal(ref[1], c.detach()), name
+        return torch.cat([h.reshape(-1), c.reshape(-1)])
+
+    case(name, "lstm_cell", {"bias": bias, "hidden_size": hidden}, inputs, fn)
+
+
+lstm_case("lstm_2layers_batch_first", steps=4, batch=3, size=5, hidden=4, layers=2, batch_first=True, bias=True,
+          state=True)
+lstm_case("lstm_1layer_nobias_zero_state", steps=3, batch=2, size=3, hidden=5, layers=1, batch_first=False, bias=False,
+          state=False)
+lstm_case("lstm_3layers_seq_first", steps=5, batch=2, size=3, hidden=3, layers=3, batch_first=False, bias=True,
+          state=True)
+lstm_cell_case("lstm_cell", batch=3, size=5, hidden=4, bias=True)
+lstm_cell_case("lstm_cell_nobias", batch=2, size=3, hidden=4, bias=False)
 
 def main():
     for old in glob.glob(os.path.join(HERE, "*.json")):

@@ -6,6 +6,7 @@ import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
 import dlcourse.nn.internal.Check;
+import dlcourse.nn.internal.LstmKernel;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
 import java.util.Arrays;
@@ -930,6 +931,286 @@ public final class F {
       }
     }
     return Tensor.of(Nd4j.createFromArray(pe).reshape(n, dd).castTo(DataType.FLOAT));
+  }
+
+  // ---------------------------------------------------------------- recurrent
+
+  /**
+   * One LSTM step, like {@code torch.nn.LSTMCell}: gates {@code x W_ih^T + b_ih + h W_hh^T + b_hh} in the order
+   * input, forget, cell, output; {@code c' = f c + i g}, {@code h' = o tanh(c')}. Two GEMMs and one recorded gate
+   * operation (closed-form backward). See {@link LSTMCell} for shapes.
+   *
+   * @param state the previous (h, c), each (B, H); null starts from zeros
+   * @param biasIh may be null, with {@code biasHh}, for no bias
+   * @return the new (h, c)
+   */
+  public static LSTMCell.State lstmCell(Tensor x, LSTMCell.State state, Tensor weightIh, Tensor weightHh,
+      Tensor biasIh, Tensor biasHh) {
+    long hidden = checkLstmWeights(weightIh, weightHh, biasIh, biasHh);
+    if (x.dim() != 2 || x.size(1) != weightIh.size(1)) {
+      throw new IllegalArgumentException("expected input (B, " + weightIh.size(1) + "), got " + Shapes.str(x.shape()));
+    }
+    sameType(x, weightIh, "lstmCell");
+    long batch = x.size(0);
+    LSTMCell.State s = state != null ? state : zeroState(x.dtype(), batch, hidden);
+    checkState(s.h(), "h", batch, hidden);
+    checkState(s.c(), "c", batch, hidden);
+    Tensor xg = linear(x, weightIh, lstmBias(biasIh, biasHh)); // (B, 4H)
+    Tensor hh = linear(s.h(), weightHh, null); // (B, 4H)
+    LstmLayerRun run = new LstmLayerRun(xg, null, 1, (int) batch, (int) hidden);
+    LstmStep step = run.step(0, hh, s.c(), LstmKernel.doubles(s.c().array()));
+    return new LSTMCell.State(run.part(step, 0), run.part(step, 1));
+  }
+
+  /**
+   * A multi-layer LSTM over a sequence, like {@code torch.nn.LSTM}: per layer one GEMM projects the inputs of all
+   * time steps at once, then each step does one GEMM {@code h W_hh^T} and one recorded gate operation. See
+   * {@link LSTM} for shapes.
+   *
+   * @param x (T, B, I), or (B, T, I) with {@code batchFirst}
+   * @param state (h0, c0), each (numLayers, B, H); null starts from zeros
+   * @param weights per layer, in PyTorch's order: {@code weightIh, weightHh, biasIh, biasHh} (4 per layer), or
+   *     {@code weightIh, weightHh} (2 per layer) without bias
+   * @param dropout probability of dropout on the outputs of every layer but the last (training only)
+   * @return the output (T, B, H) (or (B, T, H)): the last layer's h at every step, and the final (h, c) of every
+   *     layer, each (numLayers, B, H)
+   */
+  public static LSTM.Output lstm(Tensor x, LSTMCell.State state, Tensor[] weights, int numLayers, boolean batchFirst,
+      double dropout, boolean training) {
+    Check.positive(numLayers, "numLayers");
+    if (weights.length != 4 * numLayers && weights.length != 2 * numLayers) {
+      throw new IllegalArgumentException("expected 4 weights per layer (2 without bias) for " + numLayers
+          + " layers, got " + weights.length);
+    }
+    int per = weights.length / numLayers;
+    if (x.dim() != 3 || x.size(-1) != weights[0].size(1)) {
+      throw new IllegalArgumentException("expected input " + (batchFirst ? "(B, T, " : "(T, B, ") + weights[0].size(1)
+          + "), got " + Shapes.str(x.shape()));
+    }
+    sameType(x, weights[0], "lstm");
+    Tensor seq = batchFirst ? x.permute(1, 0, 2) : x; // (T, B, I)
+    int steps = (int) seq.size(0);
+    int batch = (int) seq.size(1);
+    long hidden = weights[1].size(1);
+    if (steps == 0) {
+      throw new IllegalArgumentException("expected at least one time step, got input " + Shapes.str(x.shape()));
+    }
+    if (state != null) {
+      checkState(state.h(), "h0", numLayers, batch, hidden);
+      checkState(state.c(), "c0", numLayers, batch, hidden);
+    }
+    Tensor[] hn = new Tensor[numLayers];
+    Tensor[] cn = new Tensor[numLayers];
+    for (int l = 0; l < numLayers; l++) {
+      Tensor wIh = weights[l * per];
+      Tensor wHh = weights[l * per + 1];
+      Tensor bIh = per == 4 ? weights[l * per + 2] : null;
+      Tensor bHh = per == 4 ? weights[l * per + 3] : null;
+      long h = checkLstmWeights(wIh, wHh, bIh, bHh);
+      if (h != hidden || wIh.size(1) != seq.size(2)) {
+        throw new IllegalArgumentException("layer " + l + ": weightIh " + Shapes.str(wIh.shape()) + " and weightHh "
+            + Shapes.str(wHh.shape()) + " do not fit an input of size " + seq.size(2) + " and hidden size " + hidden);
+      }
+      LSTMCell.State s0 = state == null ? zeroState(x.dtype(), batch, hidden)
+          : new LSTMCell.State(state.h().narrow(0, l, 1).reshape(batch, hidden),
+              state.c().narrow(0, l, 1).reshape(batch, hidden));
+      Tensor xg = linear(seq.reshape((long) steps * batch, seq.size(2)), wIh, lstmBias(bIh, bHh)); // (T*B, 4H)
+      LstmLayerRun run = new LstmLayerRun(xg, wHh, steps, batch, (int) hidden);
+      LstmStep step = run.step(0, run.firstRecurrent(s0.h()), s0.c(), LstmKernel.doubles(s0.c().array()));
+      LstmStep[] all = new LstmStep[steps];
+      all[0] = step;
+      for (int t = 1; t < steps; t++) {
+        step = run.step(t, run.recurrent(step), step.hc(), step.c());
+        all[t] = step;
+      }
+      seq = run.output(all); // (T, B, H)
+      hn[l] = run.part(step, 0);
+      cn[l] = run.part(step, 1);
+      if (dropout > 0 && l < numLayers - 1) {
+        seq = dropout(seq, dropout, training);
+      }
+    }
+    Tensor out = batchFirst ? seq.permute(1, 0, 2) : seq;
+    return new LSTM.Output(out, new LSTMCell.State(Tensor.stack(0, hn), Tensor.stack(0, cn)));
+  }
+
+  /** b_ih + b_hh, added once to the input projection; null without bias. */
+  private static Tensor lstmBias(Tensor biasIh, Tensor biasHh) {
+    if ((biasIh == null) != (biasHh == null)) {
+      throw new IllegalArgumentException("give both LSTM biases or neither");
+    }
+    return biasIh == null ? null : biasIh.add(biasHh);
+  }
+
+  /** Checks the shapes of one layer's weights, (4H, I), (4H, H), (4H), (4H); returns H. */
+  private static long checkLstmWeights(Tensor weightIh, Tensor weightHh, Tensor biasIh, Tensor biasHh) {
+    long h = weightHh.dim() == 2 ? weightHh.size(1) : -1;
+    boolean ok = weightIh.dim() == 2 && h > 0 && weightIh.size(0) == 4 * h && weightHh.size(0) == 4 * h
+        && (biasIh == null || Arrays.equals(biasIh.shape(), new long[] {4 * h}))
+        && (biasHh == null || Arrays.equals(biasHh.shape(), new long[] {4 * h}));
+    if (!ok) {
+      throw new IllegalArgumentException("expected LSTM weights weightIh (4H, I), weightHh (4H, H), biases (4H), got "
+          + Shapes.str(weightIh.shape()) + ", " + Shapes.str(weightHh.shape())
+          + (biasIh == null ? "" : ", " + Shapes.str(biasIh.shape()) + ", " + Shapes.str(biasHh.shape())));
+    }
+    return h;
+  }
+
+  private static void checkState(Tensor t, String name, long... shape) {
+    if (t == null || !Arrays.equals(t.shape(), shape)) {
+      throw new IllegalArgumentException("expected " + name + " of shape " + Shapes.str(shape) + ", got "
+          + (t == null ? "null" : Shapes.str(t.shape())));
+    }
+  }
+
+  private static LSTMCell.State zeroState(DataType type, long batch, long hidden) {
+    return new LSTMCell.State(Tensor.of(Nd4j.zeros(type, batch, hidden)), Tensor.of(Nd4j.zeros(type, batch, hidden)));
+  }
+
+  /**
+   * One step's result: {@code hc} is the recorded output (2, B, H) holding h then c; {@code h}, {@code hValues} and
+   * {@code c} are the same values as an array and as Java doubles, for the next step's GEMM and gate loop.
+   */
+  private record LstmStep(Tensor hc, INDArray h, double[] hValues, double[] c) {}
+
+  /**
+   * The time steps of one LSTM layer over its input pre-activations {@code xg} (T*B, 4H), computed by one GEMM.
+   *
+   * <p>The steps' gradients of {@code xg} are gathered in one Java array instead of a full-size gradient per step
+   * (what slicing {@code xg} with {@code narrow} would cost: T zero-filled (T*B, 4H) arrays and their sums). The
+   * tape runs the steps' backward passes latest first, and step 0, which every later step depends on, last; so
+   * steps 1.. write their rows and hand on nothing, and step 0 writes its rows and hands on the whole array as
+   * {@code xg}'s gradient, before the projection's own backward pass runs. The same rows are the gradients of
+   * the recurrent products {@code h W_hh^T}, so W_hh's gradient is one GEMM over all steps too, made by the
+   * product of step 0, whose backward pass runs after every other step's.
+   */
+  private static final class LstmLayerRun {
+    private final Tensor xg;
+    /** W_hh when the recurrent products go through {@link #firstRecurrent} and {@link #recurrent}, else null. */
+    private final Tensor weightHh;
+    /** The h each step's recurrent product read: h0, then the h of steps 0, 1, ... */
+    private final java.util.List<INDArray> hPrev = new java.util.ArrayList<>();
+    /** d loss / d gates of every step, (T*B, 4H), from step 0's backward pass to the first recurrent product's. */
+    private INDArray dGatesAll;
+    private final double[] xgValues;
+    private final int steps;
+    private final int batch;
+    private final int hidden;
+    private final DataType type;
+    /** d loss / d xg of the backward pass in progress; null between passes. */
+    private double[] dxg;
+
+    LstmLayerRun(Tensor xg, Tensor weightHh, int steps, int batch, int hidden) {
+      this.xg = xg;
+      this.weightHh = weightHh;
+      this.xgValues = LstmKernel.doubles(xg.array());
+      this.steps = steps;
+      this.batch = batch;
+      this.hidden = hidden;
+      this.type = xg.dtype();
+    }
+
+    /** Step {@code t}: gates from xg's rows of step t plus {@code hh}; {@code cSrc} is c0 (B, H) or the last hc. */
+    LstmStep step(int t, Tensor hh, Tensor cSrc, double[] cPrev) {
+      int bh = batch * hidden;
+      int rows = batch * 4 * hidden;
+      double[] hc = new double[2 * bh];
+      double[] h = new double[bh];
+      double[] c = new double[bh];
+      LstmKernel.Saved saved = LstmKernel.forward(xgValues, t * rows, LstmKernel.doubles(hh.array()), cPrev, h, c,
+          batch, hidden);
+      System.arraycopy(h, 0, hc, 0, bh);
+      System.arraycopy(c, 0, hc, bh, bh);
+      boolean packed = cSrc.dim() == 3;
+      Tensor out = Tensor.record("lstmGates", LstmKernel.array(hc, type, 2, batch, hidden),
+          new Tensor[] {xg, hh, cSrc}, g -> {
+            double[] gv = LstmKernel.doubles(g);
+            double[] dGates = new double[rows];
+            double[] dcPrev = new double[packed ? 2 * bh : bh];
+            LstmKernel.backward(saved, gv, dGates, dcPrev, packed ? bh : 0);
+            INDArray gx = null;
+            boolean gatherW = weightHh != null && weightHh.requiresGrad();
+            if (xg.requiresGrad() || gatherW) {
+              if (dxg == null) {
+                dxg = new double[steps * rows];
+              }
+              System.arraycopy(dGates, 0, dxg, t * rows, rows);
+              if (t == 0) {
+                INDArray all = LstmKernel.array(dxg, type, (long) steps * batch, 4L * hidden);
+                gx = xg.requiresGrad() ? all : null;
+                dGatesAll = gatherW ? all : null;
+                dxg = null;
+              }
+            }
+            INDArray gc = packed ? LstmKernel.array(dcPrev, type, 2, batch, hidden)
+                : LstmKernel.array(dcPrev, type, batch, hidden);
+            return new INDArray[] {gx, LstmKernel.array(dGates, type, batch, 4L * hidden), gc};
+          });
+      return new LstmStep(out, LstmKernel.array(h, type, batch, hidden), h, c);
+    }
+
+    /**
+     * h0 W_hh^T for step 0; its backward pass, the last of the layer's steps, also gives W_hh's gradient for all
+     * steps: {@code dGatesAll^T [h0; h_0; ...; h_(T-2)]}, one GEMM.
+     */
+    Tensor firstRecurrent(Tensor h0) {
+      INDArray h = h0.array();
+      INDArray w = weightHh.array();
+      hPrev.add(h);
+      return Tensor.record("lstmRecurrent", Nd4j.gemm(h, w, false, true), new Tensor[] {h0, weightHh}, g -> {
+        INDArray dw = null;
+        if (dGatesAll != null) {
+          INDArray hs = Nd4j.concat(0, hPrev.toArray(new INDArray[0])); // (T*B, H)
+          dw = Nd4j.gemm(dGatesAll, hs, true, false);
+          dGatesAll = null;
+        }
+        return new INDArray[] {h0.requiresGrad() ? Nd4j.gemm(g, w, false, false) : null, dw};
+      }, h0, weightHh);
+    }
+
+    /** h W_hh^T for the step after {@code prev}, reading h from its packed output; one GEMM. */
+    Tensor recurrent(LstmStep prev) {
+      INDArray h = prev.h();
+      INDArray w = weightHh.array();
+      hPrev.add(h);
+      return Tensor.record("lstmRecurrent", Nd4j.gemm(h, w, false, true), new Tensor[] {prev.hc(), weightHh}, g -> {
+        INDArray dhc = Nd4j.zeros(type, 2, batch, hidden);
+        dhc.slice(0).assign(Nd4j.gemm(g, w, false, false));
+        return new INDArray[] {dhc, null}; // W_hh's gradient: see firstRecurrent
+      }, weightHh);
+    }
+
+    /** h (which 0) or c (which 1) of a step, (B, H). */
+    Tensor part(LstmStep s, int which) {
+      int bh = batch * hidden;
+      INDArray value = which == 0 ? s.h() : LstmKernel.array(s.c(), type, batch, hidden);
+      return Tensor.record(which == 0 ? "lstmH" : "lstmC", value, new Tensor[] {s.hc()}, g -> {
+        double[] d = new double[2 * bh];
+        System.arraycopy(LstmKernel.doubles(g), 0, d, which * bh, bh);
+        return new INDArray[] {LstmKernel.array(d, type, 2, batch, hidden)};
+      });
+    }
+
+    /** The h of every step, (T, B, H). */
+    Tensor output(LstmStep[] all) {
+      int bh = batch * hidden;
+      double[] y = new double[all.length * bh];
+      Tensor[] hcs = new Tensor[all.length];
+      for (int t = 0; t < all.length; t++) {
+        System.arraycopy(all[t].hValues(), 0, y, t * bh, bh);
+        hcs[t] = all[t].hc();
+      }
+      return Tensor.record("lstmOutput", LstmKernel.array(y, type, all.length, batch, hidden), hcs, g -> {
+        double[] gv = LstmKernel.doubles(g);
+        INDArray[] out = new INDArray[all.length];
+        for (int t = 0; t < all.length; t++) {
+          double[] d = new double[2 * bh];
+          System.arraycopy(gv, t * bh, d, 0, bh);
+          out[t] = LstmKernel.array(d, type, 2, batch, hidden);
+        }
+        return out;
+      });
+    }
   }
 
   // ---------------------------------------------------------------- helpers

@@ -60,8 +60,8 @@ class TorchFixturesTest {
 
   @Test
   void theFixtureFolderHoldsTheGeneratedCases() throws Exception {
-    // make_fixtures.py writes 135 cases; a lost or unreadable folder must not pass as "zero cases, all green".
-    assertTrue(fixtures().count() >= 100, "expected the torch fixtures in " + DIR);
+    // make_fixtures.py writes 140 cases; a lost or unreadable folder must not pass as "zero cases, all green".
+    assertTrue(fixtures().count() >= 140, "expected the torch fixtures in " + DIR);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -328,8 +328,111 @@ class TorchFixturesTest {
         yield op.equals("multihead_attention") ? a.output() : a.weights();
       }
       case "rope" -> F.rope(in.get("x"), s.get("offset").getAsLong());
+      case "lstm" -> {
+        int layers = s.get("num_layers").getAsInt();
+        boolean bias = s.get("bias").getAsBoolean();
+        List<Tensor> w = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+          for (String p : bias ? List.of("weight_ih", "weight_hh", "bias_ih", "bias_hh") : List.of("weight_ih",
+              "weight_hh")) {
+            w.add(in.get(p + "_l" + l));
+          }
+        }
+        LSTMCell.State h0 = in.containsKey("h0") ? new LSTMCell.State(in.get("h0"), in.get("c0")) : null;
+        LSTM.Output o = F.lstm(in.get("x"), h0, w.toArray(new Tensor[0]), layers, s.get("batch_first").getAsBoolean(),
+            0, false);
+        yield flatCat(o.output(), o.state().h(), o.state().c());
+      }
+      case "lstm_cell" -> {
+        LSTMCell.State next = F.lstmCell(in.get("x"), new LSTMCell.State(in.get("h"), in.get("c")),
+            in.get("weight_ih"), in.get("weight_hh"), in.get("bias_ih"), in.get("bias_hh"));
+        yield flatCat(next.h(), next.c());
+      }
       default -> fail(name + ": fixture op '" + op + "' is unknown to TorchFixturesTest; teach run() this op");
     };
+  }
+
+  /** The tensors flattened and concatenated: how the recurrent fixtures pack output and state into one output. */
+  private static Tensor flatCat(Tensor... ts) {
+    Tensor[] flat = new Tensor[ts.length];
+    for (int i = 0; i < ts.length; i++) {
+      flat[i] = ts[i].reshape(-1);
+    }
+    return Tensor.cat(0, flat);
+  }
+
+  static Stream<String> recurrentFixtures() throws Exception {
+    return fixtures().filter(n -> List.of("lstm", "lstm_cell").contains(load(n).get("op").getAsString()));
+  }
+
+  /**
+   * The recurrent fixtures through {@link LSTM} and {@link LSTMCell} built from the settings, converted to double,
+   * with the fixture's weights loaded by {@code loadStateDict} under the documented keys (PyTorch's names in camel
+   * case: {@code weight_ih_l0} is {@code weightIhL0}).
+   */
+  @ParameterizedTest(name = "{0} (layer)")
+  @MethodSource("recurrentFixtures")
+  void recurrentLayerMatchesPyTorch(String name) {
+    JsonObject fx = load(name);
+    JsonObject s = fx.getAsJsonObject("settings");
+    Map<String, INDArray> in = new LinkedHashMap<>();
+    for (JsonElement e : fx.getAsJsonArray("inputs")) {
+      in.put(e.getAsJsonObject().get("name").getAsString(), doubles(e.getAsJsonObject()));
+    }
+    boolean cell = fx.get("op").getAsString().equals("lstm_cell");
+    long size = in.get("x").size(-1);
+    long hidden = s.get("hidden_size").getAsLong();
+    boolean bias = s.get("bias").getAsBoolean();
+    Module m = cell ? new LSTMCell(size, hidden).bias(bias)
+        : new LSTM(size, hidden).numLayers(s.get("num_layers").getAsInt()).bias(bias)
+            .batchFirst(s.get("batch_first").getAsBoolean());
+    m.to(DataType.DOUBLE);
+    Map<String, INDArray> state = new LinkedHashMap<>();
+    Map<String, String> keyOf = new LinkedHashMap<>();
+    for (var e : in.entrySet()) {
+      if (e.getKey().startsWith("weight") || e.getKey().startsWith("bias")) {
+        String key = camel(e.getKey());
+        state.put(key, e.getValue());
+        keyOf.put(e.getKey(), key);
+      }
+    }
+    m.loadStateDict(state);
+    Tensor x = Tensor.of(in.get("x")).requiresGrad(true);
+    Tensor y;
+    if (cell) {
+      LSTMCell.State next = ((LSTMCell) m).forward(x, new LSTMCell.State(Tensor.of(in.get("h")), Tensor.of(in.get("c"))));
+      y = flatCat(next.h(), next.c());
+    } else {
+      LSTMCell.State h0 = in.containsKey("h0")
+          ? new LSTMCell.State(Tensor.of(in.get("h0")), Tensor.of(in.get("c0"))) : null;
+      LSTM.Output o = ((LSTM) m).forward(x, h0);
+      y = flatCat(o.output(), o.state().h(), o.state().c());
+    }
+    compare(name + " layer output", fx.getAsJsonObject("output"), y.array());
+    y.backward(Tensor.of(doubles(fx.getAsJsonObject("upstream"))));
+    JsonObject grads = fx.getAsJsonObject("grads");
+    compare(name + " layer d/dx", grads.getAsJsonObject("x"), x.grad().array());
+    Map<String, Parameter> params = m.namedParameters();
+    assertEquals(new java.util.HashSet<>(keyOf.values()), params.keySet(), name + ": parameter names");
+    for (var e : keyOf.entrySet()) {
+      compare(name + " layer d/d" + e.getValue(), grads.getAsJsonObject(e.getKey()),
+          params.get(e.getValue()).grad().array());
+    }
+  }
+
+  /** PyTorch's parameter name in the library's camel case: {@code weight_ih_l0} to {@code weightIhL0}. */
+  private static String camel(String snake) {
+    StringBuilder b = new StringBuilder();
+    boolean up = false;
+    for (char ch : snake.toCharArray()) {
+      if (ch == '_') {
+        up = true;
+      } else {
+        b.append(up ? Character.toUpperCase(ch) : ch);
+        up = false;
+      }
+    }
+    return b.toString();
   }
 
   /** Element-wise comparison with {@link #RTOL}; reports the worst element. */
