@@ -81,6 +81,14 @@ public final class NotebookRunner {
                 return 2;
             }
         }
+        for (int i = 0; i < notebooks.size(); i++) {
+            try {
+                checkParameters(options.notebooks.get(i), notebooks.get(i), options);
+            } catch (UsageException e) {
+                log.println("error: " + e.getMessage());
+                return 2;
+            }
+        }
         NotebookRunner runner = new NotebookRunner(log);
         int status = 0;
         for (int i = 0; i < notebooks.size(); i++) {
@@ -166,6 +174,86 @@ public final class NotebookRunner {
         if (v.equals("true") || v.equals("false")) {
             return "boolean " + name + " = " + v + ";";
         }
+        return stringDeclaration(name, value);
+    }
+
+    private static final java.util.regex.Pattern DECLARED = java.util.regex.Pattern.compile(
+            "^\\s*(boolean|int|long|float|double|String|var)\\s+([A-Za-z_$][\\w$]*)\\s*=", java.util.regex.Pattern.MULTILINE);
+
+    /** The variables the cell tagged {@code parameters} declares, by name, with their Java types; null if no such cell. */
+    static Map<String, String> declaredParameters(JsonObject nb) {
+        for (JsonElement e : nb.getAsJsonArray("cells")) {
+            JsonObject c = e.getAsJsonObject();
+            if (Notebook.hasTag(c, "parameters")) {
+                Map<String, String> out = new LinkedHashMap<>();
+                java.util.regex.Matcher m = DECLARED.matcher(Notebook.source(c));
+                while (m.find()) {
+                    out.put(m.group(2), m.group(1));
+                }
+                return out;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checks every {@code -p} against the notebook's parameters cell, as papermill users expect: the name must be
+     * declared there, and the value must convert to the declared type (a typo or {@code lr=abc} stops the run
+     * before any cell runs, instead of running with the default or redeclaring the variable with another type).
+     */
+    static void checkParameters(Path path, JsonObject nb, Options options) throws UsageException {
+        if (options.parameters.isEmpty()) {
+            return;
+        }
+        Map<String, String> declared = declaredParameters(nb);
+        if (declared == null) {
+            throw new UsageException(path + " has no cell tagged 'parameters', so -p " + options.parameters.keySet()
+                    .iterator().next() + " would set nothing");
+        }
+        for (var e : options.parameters.entrySet()) {
+            String type = declared.get(e.getKey());
+            if (type == null) {
+                throw new UsageException("-p " + e.getKey() + ": " + path + " has no parameter '" + e.getKey()
+                        + "'; its parameters cell declares " + declared.keySet());
+            }
+            typedDeclaration(e.getKey(), e.getValue(), type);
+        }
+    }
+
+    /** The declaration of parameter {@code name} with {@code value} converted to the declared {@code type}. */
+    static String typedDeclaration(String name, String value, String type) throws UsageException {
+        String v = value.strip();
+        try {
+            switch (type) {
+                case "int":
+                    return "int " + name + " = " + Integer.parseInt(v) + ";";
+                case "long":
+                    return "long " + name + " = " + Long.parseLong(v) + "L;";
+                case "float":
+                    return "float " + name + " = " + Float.parseFloat(v) + "f;";
+                case "double":
+                    double d = Double.parseDouble(v);
+                    if (Double.isNaN(d) || Double.isInfinite(d)) {
+                        throw new NumberFormatException(v);
+                    }
+                    return "double " + name + " = " + d + ";";
+                case "boolean":
+                    if (!v.equals("true") && !v.equals("false")) {
+                        throw new NumberFormatException(v);
+                    }
+                    return "boolean " + name + " = " + v + ";";
+                case "String":
+                    return stringDeclaration(name, value);
+                default:
+                    return declaration(name, value);
+            }
+        } catch (NumberFormatException ex) {
+            throw new UsageException("-p " + name + "=" + value + ": the parameters cell declares " + type + " " + name
+                    + ", and '" + value + "' is not a" + (type.equals("int") ? "n " : " ") + type);
+        }
+    }
+
+    private static String stringDeclaration(String name, String value) {
         StringBuilder s = new StringBuilder();
         for (char c : value.toCharArray()) {
             switch (c) {
@@ -189,7 +277,15 @@ public final class NotebookRunner {
         if (options.quick) {
             src.append("boolean QUICK = true;\n");
         }
-        options.parameters.forEach((k, v) -> src.append(declaration(k, v)).append('\n'));
+        Map<String, String> declared = declaredParameters(nb);
+        options.parameters.forEach((k, v) -> {
+            String type = declared == null ? null : declared.get(k);
+            try {
+                src.append(type == null ? declaration(k, v) : typedDeclaration(k, v, type)).append('\n');
+            } catch (UsageException e) {
+                throw new IllegalArgumentException(e.getMessage(), e); // checkParameters ran first
+            }
+        });
         JsonArray cells = nb.getAsJsonArray("cells");
         int at = 0;
         for (int i = 0; i < cells.size(); i++) {

@@ -136,6 +136,13 @@ class NotebookRunnerIT {
         ItSupport.Run badTimeout = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "--timeout", "soon");
         assertEquals(2, badTimeout.exit);
         assertTrue(badTimeout.output.contains("--timeout needs a whole number of seconds, got 'soon'"), badTimeout.output);
+        ItSupport.Run typo = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "-p", "EPOCH=3");
+        assertEquals(2, typo.exit, typo.toString());
+        assertTrue(typo.output.contains("has no parameter 'EPOCH'; its parameters cell declares [EPOCHS, QUICK, NAME]"),
+                typo.output);
+        ItSupport.Run wrongType = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "-p", "EPOCHS=1.5");
+        assertEquals(2, wrongType.exit, wrongType.toString());
+        assertTrue(wrongType.output.contains("declares int EPOCHS, and '1.5' is not an int"), wrongType.output);
         assertFalse(Files.exists(out.resolve("out")), "nothing is written for bad arguments");
     }
 }

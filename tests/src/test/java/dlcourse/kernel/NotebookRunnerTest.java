@@ -19,6 +19,23 @@ class NotebookRunnerTest {
     }
 
     @Test
+    void parametersTakeTheTypeTheParametersCellDeclares() throws Exception {
+        assertEquals("double lr = 1.0;", NotebookRunner.typedDeclaration("lr", "1", "double"));
+        assertEquals("long n = 3L;", NotebookRunner.typedDeclaration("n", "3", "long"));
+        assertEquals("String tag = \"42\";", NotebookRunner.typedDeclaration("tag", "42", "String"));
+        assertEquals("int epochs = 5;", NotebookRunner.typedDeclaration("epochs", "5", "int"));
+        NotebookRunner.UsageException e = assertThrows(NotebookRunner.UsageException.class,
+                () -> NotebookRunner.typedDeclaration("epochs", "2.5", "int"));
+        assertTrue(e.getMessage().contains("declares int epochs, and '2.5' is not an int"), e.getMessage());
+        e = assertThrows(NotebookRunner.UsageException.class, () -> NotebookRunner.typedDeclaration("q", "yes", "boolean"));
+        assertTrue(e.getMessage().contains("'yes' is not a boolean"), e.getMessage());
+        com.google.gson.JsonObject nb = com.google.gson.JsonParser.parseString("{\"cells\": [{\"cell_type\": \"code\","
+                + " \"metadata\": {\"tags\": [\"parameters\"]}, \"source\": \"double lr = 0.1;\\nint epochs = 3;"
+                + "\\nString nets = \\\"a\\\";\"}]}").getAsJsonObject();
+        assertEquals(java.util.Map.of("lr", "double", "epochs", "int", "nets", "String"), NotebookRunner.declaredParameters(nb));
+    }
+
+    @Test
     void badParameterNamesAreRejected() {
         NotebookRunner.UsageException e = assertThrows(NotebookRunner.UsageException.class,
                 () -> NotebookRunner.parse(new String[] {"a.ipynb", "-p", "1x=3"}));
