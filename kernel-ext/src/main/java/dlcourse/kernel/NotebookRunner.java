@@ -89,6 +89,12 @@ public final class NotebookRunner {
                 return 2;
             }
         }
+        try {
+            checkWritable(options.out);
+        } catch (UsageException e) {
+            log.println("error: " + e.getMessage());
+            return 2;
+        }
         NotebookRunner runner = new NotebookRunner(log);
         int status = 0;
         for (int i = 0; i < notebooks.size(); i++) {
@@ -179,6 +185,21 @@ public final class NotebookRunner {
 
     private static final java.util.regex.Pattern DECLARED = java.util.regex.Pattern.compile(
             "^\\s*(boolean|int|long|float|double|String|var)\\s+([A-Za-z_$][\\w$]*)\\s*=", java.util.regex.Pattern.MULTILINE);
+
+    /** Fails now, with the system's reason, when outputs could not be written to {@code out} after the run. */
+    static void checkWritable(Path out) throws UsageException {
+        try {
+            java.nio.file.Files.createDirectories(out);
+            Path probe = java.nio.file.Files.createTempFile(out, ".dlcourse-write-check", ".tmp");
+            java.nio.file.Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            String reason = e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e.toString();
+            throw new UsageException("--out " + out + " cannot hold the outputs: " + reason);
+        }
+    }
 
     /** The variables the cell tagged {@code parameters} declares, by name, with their Java types; null if no such cell. */
     static Map<String, String> declaredParameters(JsonObject nb) {

@@ -143,6 +143,16 @@ class NotebookRunnerIT {
         ItSupport.Run wrongType = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "-p", "EPOCHS=1.5");
         assertEquals(2, wrongType.exit, wrongType.toString());
         assertTrue(wrongType.output.contains("declares int EPOCHS, and '1.5' is not an int"), wrongType.output);
+        Path aFile = Files.writeString(out.resolve("a-file"), "x");
+        ItSupport.Run outIsFile = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "--out",
+                aFile.resolve("below").toString());
+        assertEquals(2, outIsFile.exit, outIsFile.toString());
+        assertTrue(outIsFile.output.contains("cannot hold the outputs: Not a directory"), outIsFile.output);
+        assertFalse(outIsFile.output.contains("ok "), "no cell may run: " + outIsFile.output);
+        ItSupport.Run outExists = ItSupport.main(out, 120, "run", nbs.resolve("smoke.ipynb").toString(), "--out",
+                aFile.toString());
+        assertEquals(2, outExists.exit, outExists.toString());
+        assertTrue(outExists.output.contains("cannot hold the outputs: a file of that name exists"), outExists.output);
         assertFalse(Files.exists(out.resolve("out")), "nothing is written for bad arguments");
     }
 }
