@@ -37,7 +37,7 @@ public final class Main {
                 kernel(rest);
                 break;
             case "run":
-                System.exit(NotebookRunner.main(rest, System.out));
+                System.exit(NotebookRunner.main(rest, System.out, System.err));
                 break;
             case "jshell":
                 System.exit(jshell(rest));

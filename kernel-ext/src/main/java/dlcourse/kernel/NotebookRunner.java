@@ -57,19 +57,29 @@ public final class NotebookRunner {
     }
 
     private final PrintStream log;
+    private final PrintStream err;
 
-    NotebookRunner(PrintStream log) {
+    NotebookRunner(PrintStream log, PrintStream err) {
         this.log = log;
+        this.err = err;
     }
 
-    /** Runs the command line {@code args} and returns the exit status. */
+    /** Runs the command line {@code args}, progress and errors both to {@code log}, and returns the exit status. */
     public static int main(String[] args, PrintStream log) {
+        return main(args, log, log);
+    }
+
+    /**
+     * Runs the command line {@code args} and returns the exit status: progress and {@code ok} lines go to
+     * {@code log}, errors and {@code FAILED} lines to {@code err}.
+     */
+    public static int main(String[] args, PrintStream log, PrintStream err) {
         Options options;
         try {
             options = parse(args);
         } catch (UsageException e) {
-            log.println("error: " + e.getMessage());
-            log.println(USAGE);
+            err.println("error: " + e.getMessage());
+            err.println(USAGE);
             return 2;
         }
         List<JsonObject> notebooks = new ArrayList<>();
@@ -77,7 +87,7 @@ public final class NotebookRunner {
             try {
                 notebooks.add(Notebook.read(p));
             } catch (Notebook.BadNotebookException e) {
-                log.println("error: " + e.getMessage());
+                err.println("error: " + e.getMessage());
                 return 2;
             }
         }
@@ -85,17 +95,17 @@ public final class NotebookRunner {
             try {
                 checkParameters(options.notebooks.get(i), notebooks.get(i), options);
             } catch (UsageException e) {
-                log.println("error: " + e.getMessage());
+                err.println("error: " + e.getMessage());
                 return 2;
             }
         }
         try {
             checkWritable(options.out);
         } catch (UsageException e) {
-            log.println("error: " + e.getMessage());
+            err.println("error: " + e.getMessage());
             return 2;
         }
-        NotebookRunner runner = new NotebookRunner(log);
+        NotebookRunner runner = new NotebookRunner(log, err);
         int status = 0;
         for (int i = 0; i < notebooks.size(); i++) {
             try {
@@ -103,7 +113,7 @@ public final class NotebookRunner {
                     status = 1;
                 }
             } catch (IOException e) {
-                log.println("FAILED " + options.notebooks.get(i) + ": cannot write outputs: " + e.getMessage());
+                err.println("FAILED " + options.notebooks.get(i) + ": cannot write outputs: " + e.getMessage());
                 status = 1;
             }
         }
@@ -572,7 +582,7 @@ public final class NotebookRunner {
         double seconds = (System.nanoTime() - t0) / 1e9;
         written += tables.isEmpty() ? "" : ", " + tables.size() + " table(s) in " + tableDir;
         if (failure != null) {
-            log.println(String.format(Locale.ROOT, "FAILED %s: %s (%.1f s) -> %s", path, failure, seconds, written));
+            this.err.println(String.format(Locale.ROOT, "FAILED %s: %s (%.1f s) -> %s", path, failure, seconds, written));
             return false;
         }
         log.println(String.format(Locale.ROOT, "ok     %s: %d cells in %.1f s -> %s", path, executed, seconds, written));

@@ -155,4 +155,20 @@ class NotebookRunnerIT {
         assertTrue(outExists.output.contains("cannot hold the outputs: a file of that name exists"), outExists.output);
         assertFalse(Files.exists(out.resolve("out")), "nothing is written for bad arguments");
     }
+
+    @Test
+    void errorsGoToStandardErrorAndProgressToStandardOutput(@TempDir Path out) throws Exception {
+        Path nbs = ItSupport.notebooks();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                nbs.resolve("fails.ipynb").toString(), "--out", out.resolve("o").toString())
+                .redirectOutput(out.resolve("stdout").toFile()).redirectError(out.resolve("stderr").toFile());
+        Process p = pb.start();
+        assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "runner did not finish");
+        assertEquals(1, p.exitValue());
+        String stdout = Files.readString(out.resolve("stdout"));
+        String stderr = Files.readString(out.resolve("stderr"));
+        assertTrue(stderr.contains("FAILED ") && stderr.contains("fails.ipynb"), "stderr: " + stderr);
+        assertFalse(stdout.contains("FAILED"), "stdout: " + stdout);
+    }
 }
