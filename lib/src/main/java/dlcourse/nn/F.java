@@ -709,7 +709,13 @@ public final class F {
     }
     long l = qs[r - 2];
     long s = ks[r - 2];
-    Tensor scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(qs[r - 1])); // (..., L, S)
+    double scale = 1 / Math.sqrt(qs[r - 1]);
+    if (attnMask == null && q.dtype() == DataType.FLOAT && k.dtype() == DataType.FLOAT) {
+      // One fused op for scale, causal mask and softmax (no (..., L, S) mask array, no select).
+      Tensor weights = dropout(scaledSoftmax(q.matmul(k.transpose(-2, -1)), scale, causal), dropoutP, training);
+      return new Attention(weights.matmul(v), weights); // (..., L, Ev)
+    }
+    Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale); // (..., L, S)
     if (causal) {
       scores = scores.maskedFill(Tensor.of(Nd4j.ones(DataType.INT8, l, s)).triu(1), Double.NEGATIVE_INFINITY);
     }
@@ -734,6 +740,70 @@ public final class F {
       throw new IllegalArgumentException("attnMask must be BOOL or floating point (additive), got " + mask.dtype());
     }
     return scores.add(mask.dtype() == scores.dtype() ? mask : mask.to(scores.dtype()));
+  }
+
+  /**
+   * {@code softmax(scale * x)} over the last dimension of a float {@code x (..., L, S)}, with the causal mask when
+   * {@code causal} (row i sees columns {@code j <= i}; the rest is 0 and passes no gradient), as one operation: the
+   * scale, the mask and the softmax of {@link #scaledDotProductAttentionWithWeights} without the mask array and the
+   * select ops. Computed row by row in double from the float scores (each row's maximum subtracted), stored in float.
+   * Backward: {@code scale * y (g - sum(g y))}. Every row has at least key 0, so none is fully masked.
+   */
+  static Tensor scaledSoftmax(Tensor x, double scale, boolean causal) {
+    INDArray xv = contiguous(x.array());
+    long[] shape = xv.shape();
+    int cols = Math.toIntExact(shape[shape.length - 1]);
+    int rows = Math.toIntExact(shape[shape.length - 2]);
+    float[] a = floats(xv);
+    float[] y = new float[a.length];
+    double[] e = new double[cols];
+    int mats = rows * cols == 0 ? 0 : a.length / (rows * cols);
+    for (int m = 0; m < mats; m++) {
+      for (int i = 0; i < rows; i++) {
+        int off = (m * rows + i) * cols;
+        int n = causal ? Math.min(i + 1, cols) : cols;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+          max = Math.max(max, a[off + j]);
+        }
+        if (max == Double.NEGATIVE_INFINITY) {
+          continue; // only -inf scores: zeros, as safeSoftmax
+        }
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+          e[j] = Math.exp((a[off + j] - max) * scale);
+          sum += e[j];
+        }
+        for (int j = 0; j < n; j++) {
+          y[off + j] = (float) (e[j] / sum);
+        }
+      }
+    }
+    INDArray out = Nd4j.createFromArray(y).reshape(shape);
+    return Tensor.record("attnSoftmax", out, new Tensor[] {x}, g -> {
+      float[] gv = floats(contiguous(g.dataType() == DataType.FLOAT ? g : g.castTo(DataType.FLOAT)));
+      float[] gx = new float[gv.length];
+      for (int m = 0; m < mats; m++) {
+        for (int i = 0; i < rows; i++) {
+          int off = (m * rows + i) * cols;
+          int n = causal ? Math.min(i + 1, cols) : cols;
+          double dot = 0;
+          for (int j = 0; j < n; j++) {
+            dot += (double) gv[off + j] * y[off + j];
+          }
+          for (int j = 0; j < n; j++) {
+            gx[off + j] = (float) (scale * y[off + j] * (gv[off + j] - dot));
+          }
+        }
+      }
+      return new INDArray[] {Nd4j.createFromArray(gx).reshape(shape)};
+    });
+  }
+
+  /** The elements of a c-contiguous float array (its buffer when it is not a view, else a copy). */
+  private static float[] floats(INDArray a) {
+    return !a.isView() && a.ordering() == 'c' && a.data().length() == a.length() ? a.data().asFloat()
+        : a.dup('c').data().asFloat();
   }
 
   /**
