@@ -6,7 +6,8 @@ in alternating rounds in one run. Commands, one per line:
   blas                         -> one JSON line: the BLAS library this process's sgemm_ runs in (see blas_info)
                                   and the GFLOP/s of a 1024x1024 float32 matmul
   build NAME BATCH SEED        -> builds the model and a random batch, prints "ok"; NAME "op-cost" is no model
-                                  but a chain of 100 adds on (4, 4) tensors, then sum and backward (BATCH unused)
+                                  but a chain of 100 adds on (4, 4) tensors, then sum and backward (BATCH unused);
+                                  "gpt-nano"/"gpt-micro": the char-GPT, BATCH sequences of 128 random token ids
   run NAME STEPS               -> runs STEPS training steps, prints their times in ms, space-separated
   profile NAME STEPS           -> runs STEPS steps under torch.autograd.profiler, prints one JSON line:
                                   {"step_ms": mean, "ops": [[op name, ms per step, calls per step], ...]}
@@ -14,6 +15,7 @@ in alternating rounds in one run. Commands, one per line:
 """
 import ctypes
 import json
+import math
 import os
 import re
 import sys
@@ -70,6 +72,144 @@ MODELS = {
     "net1-replicate": (lambda: padding_net1("replicate"), (3, 32, 32), 2),
     "net1-circular": (lambda: padding_net1("circular"), (3, 32, 32), 2),
 }
+
+
+# ---------------------------------------------------------------- char-GPT (HOMEWORK sec. 1 part 2)
+# The same model as dlcourse.models.GPT (nanoGPT-like, UvA DL1 template): pre-norm blocks with RMSNorm (eps 1e-6),
+# one fused qkv Linear with bias, RoPE on q and k per head, causal softmax attention with dropout on the weights,
+# output projection + residual dropout, tanh-GELU MLP 4x + dropout, final RMSNorm, LM head without bias. The learned
+# position table wpe (block_size, C) exists but is unused with RoPE, as in ours (counted in the parameters).
+GPT_VOCAB = 87
+GPT_MODELS = {  # name -> (n_layer, n_head, n_embd, T = block size)
+    "gpt-nano": (3, 3, 48, 128),
+    "gpt-micro": (4, 4, 128, 128),
+}
+GPT_DROPOUT = 0.1
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        # as F.rmsNorm: x * (mean(x^2) + eps)^-1/2 * weight
+        return x * (x * x).mean(-1, keepdim=True).add(self.eps).pow(-0.5) * self.weight
+
+
+def rope_tables(t, d):
+    """cos and sin (T, d/2) of RoPE: pair i of a position p is rotated by p * 10000^(-2i/d) (F.rope's angles)."""
+    inv = 10000.0 ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    ang = torch.arange(t, dtype=torch.float64)[:, None] * inv[None, :]
+    return ang.cos().float(), ang.sin().float()
+
+
+def rope(x, cos, sin):
+    # x (B, h, T, d); pairs of ADJACENT channels (2i, 2i+1), as F.rope (RoFormer / LLaMA pairing):
+    # y[2i] = x[2i] cos - x[2i+1] sin, y[2i+1] = x[2i] sin + x[2i+1] cos
+    x1 = x[..., 0::2]
+    x2 = x[..., 1::2]
+    return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, n_head, c, t, p):
+        super().__init__()
+        self.n_head = n_head
+        self.c_attn = nn.Linear(c, 3 * c)
+        self.c_proj = nn.Linear(c, c)
+        self.attn_dropout = nn.Dropout(p)
+        self.resid_dropout = nn.Dropout(p)
+        self.register_buffer("mask", torch.tril(torch.ones(t, t, dtype=torch.bool)))
+        cos, sin = rope_tables(t, c // n_head)
+        self.register_buffer("cos", cos)
+        self.register_buffer("sin", sin)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.c_attn(x).split(c, dim=2)
+        q = q.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
+        v = v.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
+        q = rope(q, self.cos[:t], self.sin[:t])
+        k = rope(k, self.cos[:t], self.sin[:t])
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(~self.mask[:t, :t], float("-inf"))
+        att = self.attn_dropout(F.softmax(att, dim=-1))
+        y = (att @ v).transpose(1, 2).contiguous().view(b, t, c)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class GptBlock(nn.Module):
+    def __init__(self, n_head, c, t, p):
+        super().__init__()
+        self.ln_1 = RMSNorm(c)
+        self.attn = CausalSelfAttention(n_head, c, t, p)
+        self.ln_2 = RMSNorm(c)
+        self.mlp = nn.Sequential(nn.Linear(c, 4 * c), nn.GELU(approximate="tanh"), nn.Linear(4 * c, c), nn.Dropout(p))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class Gpt(nn.Module):
+    def __init__(self, n_layer, n_head, c, t, vocab, p):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, c)
+        self.wpe = nn.Embedding(t, c)  # unused with RoPE, kept as ours keeps it
+        self.drop = nn.Dropout(p)
+        self.h = nn.ModuleList([GptBlock(n_head, c, t, p) for _ in range(n_layer)])
+        self.ln_f = RMSNorm(c)
+        self.lm_head = nn.Linear(c, vocab, bias=False)
+        # GPT.resetParameters: Linear/Embedding weights N(0, 0.02), biases 0, norms 1; residual projections
+        # N(0, 0.02 / sqrt(2 n_layer))
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+                if getattr(m, "bias", None) is not None:
+                    nn.init.zeros_(m.bias)
+        for name, prm in self.named_parameters():
+            if name.endswith("c_proj.weight") or name.endswith("mlp.2.weight"):
+                nn.init.normal_(prm, 0.0, 0.02 / math.sqrt(2 * n_layer))
+
+    def forward(self, idx):
+        x = self.drop(self.wte(idx))
+        for block in self.h:
+            x = block(x)
+        return self.lm_head(self.ln_f(x))
+
+
+def gpt_param_count(n_layer, c, t, vocab):
+    """The parameter count of dlcourse.models.GPT for this config (its numParameters())."""
+    block = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + (c * 4 * c + 4 * c) + (4 * c * c + c)
+    return vocab * c + t * c + n_layer * block + c + c * vocab
+
+
+def gpt_step(model, opt, x, y):
+    # forward, cross-entropy over all B*T tokens, zero_grad, backward, clip 1.0, AdamW
+    logits = model(x)
+    loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
+def build_gpt(name, batch, seed):
+    n_layer, n_head, c, t = GPT_MODELS[name]
+    torch.manual_seed(seed)
+    model = Gpt(n_layer, n_head, c, t, GPT_VOCAB, GPT_DROPOUT)
+    model.train()
+    n = sum(p.numel() for p in model.parameters())
+    expected = gpt_param_count(n_layer, c, t, GPT_VOCAB)
+    assert n == expected, "%s: %d parameters, dlcourse.models.GPT has %d" % (name, n, expected)
+    print("  PyTorch %s: %d parameters (equal to dlcourse.models.GPT's count)" % (name, n), file=sys.stderr)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)  # betas (0.9, 0.999), eps 1e-8, weight decay 0.01
+    x = torch.randint(0, GPT_VOCAB, (batch, t))
+    y = torch.randint(0, GPT_VOCAB, (batch, t))
+    return lambda: gpt_step(model, opt, x, y)
 
 
 OP_CHAIN = 100
@@ -178,6 +318,11 @@ def main():
                 print("ok")
                 sys.stdout.flush()
                 continue
+            if name in GPT_MODELS:
+                built[name] = build_gpt(name, batch, seed)
+                print("ok")
+                sys.stdout.flush()
+                continue
             if name not in MODELS:
                 print("error: unknown model %r, expected one of %s" % (name, sorted(MODELS)))
                 sys.stdout.flush()
@@ -200,12 +345,12 @@ def main():
                 times.append((time.perf_counter() - t0) * 1e3)
             print(" ".join("%.3f" % t for t in times))
         elif cmd[0] == "profile":
-            model, opt, x, y = models[cmd[1]]
+            run_step = built[cmd[1]]
             steps = int(cmd[2])
             with torch.autograd.profiler.profile() as prof:
                 t0 = time.perf_counter()
                 for _ in range(steps):
-                    step(model, opt, x, y)
+                    run_step()
                 total = (time.perf_counter() - t0) * 1e3 / steps
             rows = []
             for e in prof.key_averages():

@@ -133,6 +133,33 @@ public final class F {
     }
     java.util.Random rng = Init.generator();
     double keep = 1 / (1 - p);
+    if (x.dtype() == DataType.FLOAT) {
+      // The same draws and numbers as below, without the double mask, its cast and two ND4J products.
+      long[] shape = x.shape();
+      java.nio.FloatBuffer a = buf(plainFloat(x.array()));
+      INDArray mask = Nd4j.createUninitialized(DataType.FLOAT, shape);
+      INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
+      java.nio.FloatBuffer fm = buf(mask);
+      java.nio.FloatBuffer o = buf(out);
+      float fk = (float) keep;
+      int n = Math.toIntExact(out.length());
+      for (int i = 0; i < n; i++) {
+        float mi = rng.nextDouble() < p ? 0f : fk;
+        fm.put(i, mi);
+        o.put(i, a.get(i) * mi);
+      }
+      return Tensor.record("dropout", out, new Tensor[] {x}, g -> {
+        INDArray gp = plainFloat(g);
+        java.nio.FloatBuffer gv = buf(gp);
+        INDArray gxa = Nd4j.createUninitialized(DataType.FLOAT, shape);
+        java.nio.FloatBuffer gx = buf(gxa);
+        java.nio.FloatBuffer m = buf(mask); // through the array: it stays alive while the graph does
+        for (int i = 0; i < n; i++) {
+          gx.put(i, gv.get(i) * m.get(i));
+        }
+        return new INDArray[] {gxa};
+      });
+    }
     double[] m = new double[Math.toIntExact(x.numel())];
     for (int i = 0; i < m.length; i++) {
       m[i] = rng.nextDouble() < p ? 0 : keep;
@@ -618,9 +645,85 @@ public final class F {
 
   /** x / sqrt(mean(x^2) + eps) * weight over the last {@code normalizedDims} dimensions. See {@link RMSNorm}. */
   public static Tensor rmsNorm(Tensor x, int normalizedDims, Tensor weight, double eps) {
+    if (x.dtype() == DataType.FLOAT && (weight == null || weight.dtype() == DataType.FLOAT) && normalizedDims > 0
+        && normalizedDims <= x.dim()) {
+      return rmsNormFloat(x, normalizedDims, weight, eps);
+    }
     int[] dims = IntStream.range(x.dim() - normalizedDims, x.dim()).toArray();
     Tensor y = x.mul(x.mul(x).mean(true, dims).add(eps).pow(-0.5));
     return weight == null ? y : y.mul(weight);
+  }
+
+  /**
+   * {@link #rmsNorm} of float tensors as one op: per row of the normalised dimensions {@code r = (mean(x^2) +
+   * eps)^-1/2}, {@code y = x r w}, accumulated in double. Backward: {@code gw = sum_rows(g x r)},
+   * {@code gx = r g w - x r^3 / C * sum(g w x)}. Replaces 7 ops (mul, mean, add, pow, mul, mul) and their backward.
+   */
+  private static Tensor rmsNormFloat(Tensor x, int normalizedDims, Tensor weight, double eps) {
+    long[] shape = x.shape();
+    long cl = 1;
+    for (int i = shape.length - normalizedDims; i < shape.length; i++) {
+      cl *= shape[i];
+    }
+    int c = Math.toIntExact(cl);
+    INDArray xa = plainFloat(x.array());
+    java.nio.FloatBuffer a = buf(xa);
+    float[] w = weight == null ? null : plainFloat(weight.array()).toFloatVector();
+    if (w != null && w.length != c) {
+      throw new IllegalArgumentException("rmsNorm: weight " + Shapes.str(weight.shape()) + " does not match the last "
+          + normalizedDims + " dimensions of " + Shapes.str(shape));
+    }
+    int rows = c == 0 ? 0 : Math.toIntExact(xa.length() / c);
+    double[] r = new double[rows];
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
+    java.nio.FloatBuffer y = buf(out);
+    for (int i = 0; i < rows; i++) {
+      int off = i * c;
+      double ss = 0;
+      for (int j = 0; j < c; j++) {
+        double v = a.get(off + j);
+        ss += v * v;
+      }
+      double ri = 1 / Math.sqrt(ss / c + eps);
+      r[i] = ri;
+      for (int j = 0; j < c; j++) {
+        y.put(off + j, (float) (w == null ? a.get(off + j) * ri : a.get(off + j) * ri * w[j]));
+      }
+    }
+    Tensor[] inputs = weight == null ? new Tensor[] {x} : new Tensor[] {x, weight};
+    return Tensor.record("rmsNorm", out, inputs, g -> {
+      java.nio.FloatBuffer gv = buf(plainFloat(g));
+      java.nio.FloatBuffer xb = buf(xa); // through the array: it stays alive while the graph does
+      INDArray gxa = Nd4j.createUninitialized(DataType.FLOAT, shape);
+      java.nio.FloatBuffer gx = buf(gxa);
+      double[] gw = new double[c];
+      for (int i = 0; i < rows; i++) {
+        int off = i * c;
+        double ri = r[i];
+        double dot = 0;
+        for (int j = 0; j < c; j++) {
+          double gj = w == null ? gv.get(off + j) : (double) gv.get(off + j) * w[j];
+          double xj = xb.get(off + j);
+          dot += gj * xj;
+          if (w != null) {
+            gw[j] += gv.get(off + j) * xj * ri;
+          }
+        }
+        double k = ri * ri * ri * dot / c;
+        for (int j = 0; j < c; j++) {
+          double gj = w == null ? gv.get(off + j) : (double) gv.get(off + j) * w[j];
+          gx.put(off + j, (float) (ri * gj - xb.get(off + j) * k));
+        }
+      }
+      if (w == null) {
+        return new INDArray[] {gxa};
+      }
+      float[] gwf = new float[c];
+      for (int j = 0; j < c; j++) {
+        gwf[j] = (float) gw[j];
+      }
+      return new INDArray[] {gxa, Nd4j.createFromArray(gwf).reshape(weight.shape())};
+    });
   }
 
   /**
@@ -709,7 +812,13 @@ public final class F {
     }
     long l = qs[r - 2];
     long s = ks[r - 2];
-    Tensor scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(qs[r - 1])); // (..., L, S)
+    double scale = 1 / Math.sqrt(qs[r - 1]);
+    if (attnMask == null && q.dtype() == DataType.FLOAT && k.dtype() == DataType.FLOAT) {
+      // One fused op for scale, causal mask and softmax (no (..., L, S) mask array, no select).
+      Tensor weights = dropout(scaledSoftmax(q.matmul(k.transpose(-2, -1)), scale, causal), dropoutP, training);
+      return new Attention(weights.matmul(v), weights); // (..., L, Ev)
+    }
+    Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale); // (..., L, S)
     if (causal) {
       scores = scores.maskedFill(Tensor.of(Nd4j.ones(DataType.INT8, l, s)).triu(1), Double.NEGATIVE_INFINITY);
     }
@@ -734,6 +843,81 @@ public final class F {
       throw new IllegalArgumentException("attnMask must be BOOL or floating point (additive), got " + mask.dtype());
     }
     return scores.add(mask.dtype() == scores.dtype() ? mask : mask.to(scores.dtype()));
+  }
+
+  /**
+   * {@code softmax(scale * x)} over the last dimension of a float {@code x (..., L, S)}, with the causal mask when
+   * {@code causal} (row i sees columns {@code j <= i}; the rest is 0 and passes no gradient), as one operation: the
+   * scale, the mask and the softmax of {@link #scaledDotProductAttentionWithWeights} without the mask array and the
+   * select ops. Computed row by row in double from the float scores (each row's maximum subtracted), stored in float.
+   * Backward: {@code scale * y (g - sum(g y))}. Every row has at least key 0, so none is fully masked.
+   */
+  static Tensor scaledSoftmax(Tensor x, double scale, boolean causal) {
+    INDArray xv = plainFloat(x.array());
+    long[] shape = xv.shape();
+    int cols = Math.toIntExact(shape[shape.length - 1]);
+    int rows = Math.toIntExact(shape[shape.length - 2]);
+    java.nio.FloatBuffer a = buf(xv);
+    INDArray out = Nd4j.zeros(DataType.FLOAT, shape);
+    java.nio.FloatBuffer y = buf(out);
+    double[] e = new double[cols];
+    int mats = rows * cols == 0 ? 0 : Math.toIntExact(xv.length() / ((long) rows * cols));
+    for (int m = 0; m < mats; m++) {
+      for (int i = 0; i < rows; i++) {
+        int off = (m * rows + i) * cols;
+        int n = causal ? Math.min(i + 1, cols) : cols;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+          max = Math.max(max, a.get(off + j));
+        }
+        if (max == Double.NEGATIVE_INFINITY) {
+          continue; // only -inf scores: zeros, as safeSoftmax
+        }
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+          e[j] = Math.exp((a.get(off + j) - max) * scale);
+          sum += e[j];
+        }
+        for (int j = 0; j < n; j++) {
+          y.put(off + j, (float) (e[j] / sum));
+        }
+      }
+    }
+    return Tensor.record("attnSoftmax", out, new Tensor[] {x}, g -> {
+      java.nio.FloatBuffer gv = buf(plainFloat(g));
+      java.nio.FloatBuffer y2 = buf(out); // through the array: it stays alive while the graph does
+      INDArray gxa = Nd4j.zeros(DataType.FLOAT, shape);
+      java.nio.FloatBuffer gx = buf(gxa);
+      for (int m = 0; m < mats; m++) {
+        for (int i = 0; i < rows; i++) {
+          int off = (m * rows + i) * cols;
+          int n = causal ? Math.min(i + 1, cols) : cols;
+          double dot = 0;
+          for (int j = 0; j < n; j++) {
+            dot += (double) gv.get(off + j) * y2.get(off + j);
+          }
+          for (int j = 0; j < n; j++) {
+            gx.put(off + j, (float) (scale * y2.get(off + j) * (gv.get(off + j) - dot)));
+          }
+        }
+      }
+      return new INDArray[] {gxa};
+    });
+  }
+
+  /**
+   * {@code a} as a float array that owns its whole c-ordered buffer (itself, or a cast / copy), so that
+   * {@link #buf} reads its elements in order. The fused ops read and write native memory through NIO views: large
+   * Java arrays would be allocated in the old generation under the launcher's small young generation ({@code -Xmn8m}).
+   */
+  private static INDArray plainFloat(INDArray a) {
+    INDArray f = a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
+    return !f.isView() && f.ordering() == 'c' && f.data().length() == f.length() ? f : f.dup('c');
+  }
+
+  /** The native buffer of a {@link #plainFloat} array. */
+  private static java.nio.FloatBuffer buf(INDArray a) {
+    return a.data().asNioFloat();
   }
 
   /**

@@ -13,13 +13,40 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Init {
   private static final ThreadLocal<java.util.Random> RANDOM =
-      ThreadLocal.withInitial(() -> new java.util.Random(0));
+      ThreadLocal.withInitial(() -> new ThreadRandom(0));
+
+  /**
+   * {@link java.util.Random}'s exact sequence (its documented 48-bit LCG, same seed scrambling) with the state in a
+   * plain field instead of an {@code AtomicLong}: each generator belongs to one thread, so the compare-and-set per
+   * draw is not needed (dropout draws one double per element).
+   */
+  static final class ThreadRandom extends java.util.Random {
+    private static final long MULTIPLIER = 0x5DEECE66DL;
+    private static final long MASK = (1L << 48) - 1;
+    private long state; // no initialiser: super(seed) sets it through setSeed
+
+    ThreadRandom(long seed) {
+      super(seed);
+    }
+
+    @Override
+    public synchronized void setSeed(long seed) {
+      super.setSeed(seed);
+      state = (seed ^ MULTIPLIER) & MASK;
+    }
+
+    @Override
+    protected int next(int bits) {
+      state = (state * MULTIPLIER + 0xBL) & MASK;
+      return (int) (state >>> (48 - bits));
+    }
+  }
 
   private Init() {}
 
   /** Seeds every random source the library draws from by default, like {@code torch.manual_seed}. */
   public static void manualSeed(long seed) {
-    RANDOM.set(new java.util.Random(seed));
+    RANDOM.set(new ThreadRandom(seed));
     Nd4j.getRandom().setSeed(seed);
   }
 

@@ -56,6 +56,7 @@ public final class Bench {
 
   private static List<String> cases() {
     List<String> all = new ArrayList<>(ReferenceModels.NAMES);
+    all.addAll(SequenceModels.NAMES);
     all.add(OP_COST);
     return List.copyOf(all);
   }
@@ -72,6 +73,7 @@ public final class Bench {
       case "cifar" -> new Plan(3, 7, 4);
       case "cifar-bn" -> new Plan(3, 7, 3);
       case OP_COST -> new Plan(300, 7, 100);
+      case "gpt-nano", "gpt-micro" -> new Plan(1, 5, 2);
       default -> new Plan(2, 7, 4);
     };
     return new Plan(p.warmup(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)), p.perRound());
@@ -120,6 +122,10 @@ public final class Bench {
           profile(name, threads, torch);
         } else if (name.equals(OP_COST)) {
           measureOpCost(threads, plan(name, scale), budget, torch);
+        } else if (SequenceModels.NAMES.contains(name)) {
+          SequenceModels.Spec spec = SequenceModels.create(name);
+          SequenceModels.Step ours = buildSequence(spec, torch);
+          measure(name, spec.description(), batchLabel(spec), threads, plan(name, scale), budget, ours, torch, null);
         } else {
           ReferenceModels.Spec spec = ReferenceModels.create(name);
           Side ours = build(name, spec, torch, false);
@@ -197,6 +203,46 @@ public final class Bench {
 
     /** Engine label printed on the line (oneDNN, eager, PyTorch). */
     String engine();
+  }
+
+  /**
+   * An eager training step in three phases (forward and loss; zeroGrad and backward; optimizer update, with
+   * clipping where the case clips), so that the profile can time each; {@link #step} runs all three. The
+   * classification models' eager path and the sequence models ({@link SequenceModels}) implement it.
+   */
+  interface EagerTraining extends Side {
+    /** The model, to report its size. */
+    Module model();
+
+    /** Forward pass and loss on the case's fixed batch. */
+    Tensor forwardLoss();
+
+    /** zeroGrad, then backward from {@code loss}. */
+    void backward(Tensor loss);
+
+    /** The optimizer's update (and gradient clipping, if the case clips). */
+    void update();
+
+    /** How the profile names the update phase. */
+    String optimizerName();
+
+    @Override
+    default double step() {
+      long t0 = System.nanoTime();
+      backward(forwardLoss());
+      update();
+      return (System.nanoTime() - t0) / 1e6;
+    }
+  }
+
+  /** Batch column of a sequence case: sequences x tokens. */
+  static String batchLabel(SequenceModels.Spec spec) {
+    return String.format(Locale.ROOT, "%3dx%d", spec.batch(), spec.seqLen());
+  }
+
+  private static SequenceModels.Step buildSequence(SequenceModels.Spec spec, TorchProcess torch) throws IOException {
+    torch.build(spec.name(), spec.batch(), SEED);
+    return new SequenceModels.Step(spec, SEED);
   }
 
   /**
@@ -311,15 +357,26 @@ public final class Bench {
 
   /** Times every op of our graph over a few steps and prints the ops that take the most time. */
   private static void profile(String name, int threads, TorchProcess torch) throws IOException {
-    ReferenceModels.Spec spec = ReferenceModels.create(name);
-    OurStep ours = build(name, spec, torch, false);
-    if (ours.exe instanceof OneDnnNet net) {
-      profileOneDnn(spec, threads, ours, net);
+    int steps;
+    if (SequenceModels.NAMES.contains(name)) {
+      SequenceModels.Spec spec = SequenceModels.create(name);
+      SequenceModels.Step ours = buildSequence(spec, torch);
+      profileEager(spec.description() + ", batch " + spec.batch() + " x " + spec.seqLen() + " tokens", threads,
+          ours, 3);
+      torch.run(name, 1);
+      steps = 3;
     } else {
-      profileEager(spec, threads, ours);
+      ReferenceModels.Spec spec = ReferenceModels.create(name);
+      OurStep ours = build(name, spec, torch, false);
+      if (ours.exe instanceof OneDnnNet net) {
+        profileOneDnn(spec, threads, ours, net);
+      } else {
+        profileEager(spec.description() + ", batch " + spec.batch(), threads, new ClassifierEager(ours),
+            spec.batch() <= 64 ? 20 : 6);
+      }
+      torch.run(name, 3);
+      steps = spec.batch() <= 64 ? 10 : 4;
     }
-    torch.run(name, 3);
-    int steps = spec.batch() <= 64 ? 10 : 4;
     JsonObject tp = JsonParser.parseString(torch.ask("profile " + name + " " + steps)).getAsJsonObject();
     double torchMs = tp.get("step_ms").getAsDouble();
     System.out.printf(Locale.ROOT, "  PyTorch, same model and threads (autograd profiler, self CPU time): "
@@ -368,24 +425,63 @@ public final class Bench {
         "(sum of rows)", sum, 100 * sum / mean);
   }
 
-  /** The eager step, timed by phase (forward and loss, backward, optimizer) and by operation. */
-  private static void profileEager(ReferenceModels.Spec spec, int threads, OurStep ours) {
-    EagerStep step = (EagerStep) ours.exe;
-    for (int i = 0; i < 3; i++) {
-      ours.step();
+  /** A classification model's eager step (forward, cross-entropy, zeroGrad, backward, SGD) in phases. */
+  private static final class ClassifierEager implements EagerTraining {
+    final OurStep ours;
+    final EagerStep step;
+
+    ClassifierEager(OurStep ours) {
+      this.ours = ours;
+      this.step = (EagerStep) ours.exe;
     }
-    int steps = spec.batch() <= 64 ? 20 : 6;
+
+    @Override
+    public Module model() {
+      return step.model;
+    }
+
+    @Override
+    public Tensor forwardLoss() {
+      return step.loss(ours.x, ours.y);
+    }
+
+    @Override
+    public void backward(Tensor loss) {
+      step.model.zeroGrad();
+      loss.backward();
+    }
+
+    @Override
+    public void update() {
+      ours.opt.step();
+    }
+
+    @Override
+    public String optimizerName() {
+      return "SGD";
+    }
+
+    @Override
+    public String engine() {
+      return ours.engine();
+    }
+  }
+
+  /** The eager step, timed by phase (forward and loss, backward, optimizer) and by operation. */
+  private static void profileEager(String description, int threads, EagerTraining step, int steps) {
+    for (int i = 0; i < 3; i++) {
+      step.step();
+    }
     double[] phases = new double[3];
     String ops;
     try (var prof = dlcourse.tensor.Profiler.start()) {
       for (int i = 0; i < steps; i++) {
         long t0 = System.nanoTime();
-        Tensor loss = step.loss(ours.x, ours.y);
+        Tensor loss = step.forwardLoss();
         long t1 = System.nanoTime();
-        step.model.zeroGrad();
-        loss.backward();
+        step.backward(loss);
         long t2 = System.nanoTime();
-        ours.opt.step();
+        step.update();
         long t3 = System.nanoTime();
         phases[0] += (t1 - t0) / 1e6 / steps;
         phases[1] += (t2 - t1) / 1e6 / steps;
@@ -393,20 +489,21 @@ public final class Bench {
       }
       StringBuilder b = new StringBuilder();
       for (var e : prof.entries()) {
-        b.append(String.format(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", e.op() + " " + e.pass(),
-            e.millis() / steps, 100 * e.millis() / steps / (phases[0] + phases[1])));
+        b.append(String.format(Locale.ROOT, "    %-60s %8.2f %8.1f%% %8d%n", e.op() + " " + e.pass(),
+            e.millis() / steps, 100 * e.millis() / steps / (phases[0] + phases[1]), e.calls() / steps));
       }
       ops = b.toString();
     }
     double total = phases[0] + phases[1] + phases[2];
-    System.out.printf(Locale.ROOT, "%s, batch %d, %d thread(s), eager, %d steps: %.1f ms/step%n",
-        spec.description(), spec.batch(), threads, steps, total);
-    String[] names = {"forward and loss", "backward", "optimizer (SGD)"};
+    System.out.printf(Locale.ROOT, "%s, %d thread(s), eager, %d parameters, %d steps: %.1f ms/step%n",
+        description, threads, step.model().numParameters(), steps, total);
+    String[] names = {"forward and loss", "zeroGrad and backward", "optimizer (" + step.optimizerName() + ")"};
     System.out.println("  by phase:           ms/step   % of step");
     for (int i = 0; i < 3; i++) {
       System.out.printf(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", names[i], phases[i], 100 * phases[i] / total);
     }
-    System.out.println("  by operation (forward: time since the previous op; backward: the op's own), % of forward+backward:");
+    System.out.println("  by operation (forward: time since the previous op; backward: the op's own), ms/step, % of "
+        + "forward+backward, calls/step:");
     System.out.print(ops);
   }
 
@@ -447,7 +544,8 @@ public final class Bench {
 
   private static void printHeader(int threads, String torchInfo, boolean profile) {
     System.out.println("dlcourse bench: one training step (forward + backward + SGD, cross-entropy, random batch) "
-        + "per model, both sides warm; op cost: " + OpCost.CHAIN + " adds on (4, 4) tensors, sum, backward");
+        + "per model, both sides warm; char-GPT rows: cross-entropy over all B x T tokens, clip 1.0, AdamW; op cost: "
+        + OpCost.CHAIN + " adds on (4, 4) tensors, sum, backward");
     if (!profile) {
       System.out.println("  rounds:  ours and PyTorch alternate in rounds (ours k steps, PyTorch k steps, ...), each "
           + "round after one discarded step per side; ms = median of the round medians; ratio = median of the "
