@@ -103,7 +103,7 @@ final class SequenceCases {
         Tensor in = cap.narrow(1, 0, CAPTION_STEPS); // (B, 22)
         Tensor target = cap.narrow(1, 1, CAPTION_STEPS).reshape((long) batch * CAPTION_STEPS); // (B * 22)
         yield new Step(model, new Adam(model.parameters(), 4e-4),
-            "LSTM captioner + attention (HW sec. 3 Q3), Adam", batch) {
+            "captioner LSTM+attention (HW 3 Q3), Adam", batch) {
           @Override
           Tensor loss() {
             Tensor logits = ((Captioner) model).forward(features, in).logits(); // (B, 22, V)
