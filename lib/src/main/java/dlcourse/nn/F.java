@@ -742,7 +742,8 @@ public final class F {
    */
   private static Tensor safeSoftmax(Tensor x) {
     INDArray y = dlcourse.kernels.SoftmaxKernel.forward(x.array(), true);
-    return Tensor.record("softmax", y, new Tensor[] {x}, g -> new INDArray[] {dlcourse.kernels.SoftmaxKernel.backward(y, g)});
+    return Tensor.record("softmax", y, new Tensor[] {x},
+        g -> new INDArray[] {dlcourse.kernels.SoftmaxKernel.backward(y, g)});
   }
 
   /** {@code cond ? a : b} element-wise for arrays of one shape (ND4J's select op). */
