@@ -8,6 +8,7 @@ in alternating rounds in one run. Commands, one per line:
   build NAME BATCH SEED        -> builds the model and a random batch, prints "ok"; NAME "op-cost" is no model
                                   but a chain of 100 adds on (4, 4) tensors, then sum and backward (BATCH unused);
                                   "gpt-nano"/"gpt-micro": the char-GPT, BATCH sequences of 128 random token ids
+                                  "vit" and "captioner" (SEQUENCE_CASES) train with Adam on their own inputs
   run NAME STEPS               -> runs STEPS training steps, prints their times in ms, space-separated
   profile NAME STEPS           -> runs STEPS steps under torch.autograd.profiler, prints one JSON line:
                                   {"step_ms": mean, "ops": [[op name, ms per step, calls per step], ...]}
@@ -212,6 +213,113 @@ def build_gpt(name, batch, seed):
     return lambda: gpt_step(model, opt, x, y)
 
 
+
+# Sequence models: their own inputs and optimizer (Adam), so each builds its own step (SEQUENCE_CASES below).
+
+def sinusoidal(length, d):
+    pos = torch.arange(length, dtype=torch.float64)[:, None]
+    i = torch.arange(d // 2, dtype=torch.float64)[None, :]
+    angle = pos / torch.pow(10000.0, 2 * i / d)
+    pe = torch.zeros(length, d, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(angle)
+    pe[:, 1::2] = torch.cos(angle)
+    return pe.float()
+
+
+class VitBlock(nn.Module):
+    def __init__(self, embed, heads, mlp_hidden):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(embed)
+        self.attn = nn.MultiheadAttention(embed, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(embed)
+        self.mlp = nn.Sequential(nn.Linear(embed, mlp_hidden), nn.GELU(), nn.Linear(mlp_hidden, embed))
+
+    def forward(self, x):
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.norm2(x))
+
+
+class ViT(nn.Module):
+    # HOMEWORK.md section 4, chapter 3; dlcourse.models.ViT.
+    def __init__(self, embed=32, patch=7, blocks=2, heads=4, mlp_hidden=128, channels=1, image=28, classes=10):
+        super().__init__()
+        self.patch_embed = nn.Conv2d(channels, embed, patch, stride=patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed))
+        self.register_buffer("pos_embed", sinusoidal((image // patch) ** 2 + 1, embed))
+        self.blocks = nn.Sequential(*[VitBlock(embed, heads, mlp_hidden) for _ in range(blocks)])
+        self.norm = nn.LayerNorm(embed)
+        self.head = nn.Linear(embed, classes)
+
+    def forward(self, x):
+        p = self.patch_embed(x).flatten(2).transpose(1, 2)
+        h = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), p], 1) + self.pos_embed
+        return self.head(self.norm(self.blocks(h))[:, 0])
+
+
+class Captioner(nn.Module):
+    # HOMEWORK.md section 3, Q3 (course template); dlcourse.models.Captioner.
+    def __init__(self, enc=512, embed=100, hidden=256, att=100, vocab=190, dropout=0.5):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, embed)
+        self.init_h = nn.Linear(enc, hidden)
+        self.init_c = nn.Linear(enc, hidden)
+        self.att_enc = nn.Linear(enc, att)
+        self.att_hid = nn.Linear(hidden, att)
+        self.att_score = nn.Linear(att, 1)
+        self.cell = nn.LSTMCell(embed + enc, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, features, tokens):
+        projected = self.att_enc(features)  # (B, R, A), once per sequence
+        mean = features.mean(1)
+        h, c = self.init_h(mean), self.init_c(mean)
+        logits, weights = [], []
+        for t in range(tokens.shape[1]):
+            a = F.relu(projected + self.att_hid(h).unsqueeze(1))
+            w = self.att_score(a).squeeze(2).softmax(1)  # (B, R)
+            ctx = torch.bmm(w.unsqueeze(1), features).squeeze(1)  # (B, E)
+            h, c = self.cell(torch.cat([self.embedding(tokens[:, t]), ctx], 1), (h, c))
+            logits.append(self.out(self.dropout(h)))
+            weights.append(w)
+        return torch.stack(logits, 1), torch.stack(weights, 1)
+
+
+# name -> (factory, expected parameter count, builder of the step closure from (model, batch))
+VIT_PARAMS = 27434
+CAPTIONER_PARAMS = 1298467
+CAPTION_STEPS = 22
+
+
+def vit_step_builder(model, batch):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 1, 28, 28)
+    y = torch.randint(0, 10, (batch,))
+    return lambda: step(model, opt, x, y)
+
+
+def captioner_step_builder(model, batch):
+    opt = torch.optim.Adam(model.parameters(), lr=4e-4)
+    features = torch.randn(batch, 256, 512)
+    caption = torch.randint(0, 190, (batch, CAPTION_STEPS + 1))
+    inputs, targets = caption[:, :-1], caption[:, 1:].reshape(-1)
+
+    def run():
+        opt.zero_grad(set_to_none=True)
+        logits, _ = model(features, inputs)
+        F.cross_entropy(logits.reshape(-1, 190), targets).backward()
+        torch.nn.utils.clip_grad_value_(model.parameters(), 5)
+        opt.step()
+    return run
+
+
+SEQUENCE_CASES = {
+    "vit": (ViT, VIT_PARAMS, vit_step_builder),
+    "captioner": (Captioner, CAPTIONER_PARAMS, captioner_step_builder),
+}
+
+
 OP_CHAIN = 100
 
 
@@ -320,6 +428,16 @@ def main():
                 continue
             if name in GPT_MODELS:
                 built[name] = build_gpt(name, batch, seed)
+                print("ok")
+                sys.stdout.flush()
+                continue
+            if name in SEQUENCE_CASES:
+                factory, params, builder = SEQUENCE_CASES[name]
+                torch.manual_seed(seed)
+                model = factory()
+                count = sum(p.numel() for p in model.parameters())
+                assert count == params, "%s: %d parameters, expected %d" % (name, count, params)
+                built[name] = builder(model, batch)
                 print("ok")
                 sys.stdout.flush()
                 continue

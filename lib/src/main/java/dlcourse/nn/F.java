@@ -925,17 +925,9 @@ public final class F {
    * taken as 0 and its sum as 1). Backward: {@code y (g - sum(g y))}, zero on such rows.
    */
   private static Tensor safeSoftmax(Tensor x) {
-    INDArray xv = x.array();
-    long[] s = xv.shape();
-    int d = s.length - 1;
-    INDArray m = xv.max(true, d);
-    m = select(m.eq(Double.NEGATIVE_INFINITY), Nd4j.zeros(m.dataType(), m.shape()), m);
-    INDArray e = Transforms.exp(xv.sub(m.broadcast(s)), false);
-    INDArray sum = e.sum(true, d);
-    sum = select(sum.eq(0), Nd4j.ones(sum.dataType(), sum.shape()), sum);
-    INDArray y = e.divi(sum.broadcast(s));
+    INDArray y = dlcourse.kernels.SoftmaxKernel.forward(x.array(), true);
     return Tensor.record("softmax", y, new Tensor[] {x},
-        g -> new INDArray[] {y.mul(g.sub(g.mul(y).sum(true, d).broadcast(s)))});
+        g -> new INDArray[] {dlcourse.kernels.SoftmaxKernel.backward(y, g)});
   }
 
   /** {@code cond ? a : b} element-wise for arrays of one shape (ND4J's select op). */

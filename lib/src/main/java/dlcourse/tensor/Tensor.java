@@ -745,6 +745,11 @@ public class Tensor {
   /** Softmax along {@code dim}. */
   public Tensor softmax(int dim) {
     int d = Shapes.axis(dim, dim());
+    if (d == dim() - 1 && dtype().isFPType()) {
+      // One pass per row over the last dimension (attention scores, class scores): see SoftmaxKernel.
+      INDArray y = dlcourse.kernels.SoftmaxKernel.forward(data, false);
+      return unary("softmax", y, g -> new INDArray[] {dlcourse.kernels.SoftmaxKernel.backward(y, g)});
+    }
     INDArray y = Nd4j.exec(new SoftMax(contiguous(data), d))[0];
     return unary("softmax", y, g -> new INDArray[] {y.mul(g.sub(g.mul(y).sum(true, d)))});
   }

@@ -58,6 +58,7 @@ public final class Bench {
     List<String> all = new ArrayList<>(ReferenceModels.NAMES);
     all.addAll(SequenceModels.NAMES);
     all.add(OP_COST);
+    all.addAll(SequenceCases.NAMES);
     return List.copyOf(all);
   }
 
@@ -118,7 +119,13 @@ public final class Bench {
         System.exit(EXIT_REFERENCE_BLAS);
       }
       for (String name : models) {
-        if (profile) {
+        if (SequenceCases.NAMES.contains(name)) {
+          if (profile) {
+            SequenceCases.profile(name, threads, torch, SEED);
+          } else {
+            SequenceCases.measure(name, threads, plan(name, scale), budget, torch, SEED);
+          }
+        } else if (profile) {
           profile(name, threads, torch);
         } else if (name.equals(OP_COST)) {
           measureOpCost(threads, plan(name, scale), budget, torch);
@@ -309,7 +316,7 @@ public final class Bench {
    * Times {@code ours} and PyTorch's case {@code name} in interleaved rounds and prints one line. {@code perOp}:
    * divide the step times by this count for a "per add" note (or null).
    */
-  private static void measure(String name, String description, String batch, int threads, Plan plan,
+  static void measure(String name, String description, String batch, int threads, Plan plan,
       double budgetSeconds, Side ours, TorchProcess torch, Integer perOp) throws IOException {
     for (int i = 0; i < plan.warmup(); i++) {
       ours.step();
@@ -377,6 +384,11 @@ public final class Bench {
       torch.run(name, 3);
       steps = spec.batch() <= 64 ? 10 : 4;
     }
+    printTorchProfile(name, torch, steps);
+  }
+
+  /** PyTorch's autograd profile of {@code steps} steps of case {@code name}: the ops with the most self time. */
+  static void printTorchProfile(String name, TorchProcess torch, int steps) throws IOException {
     JsonObject tp = JsonParser.parseString(torch.ask("profile " + name + " " + steps)).getAsJsonObject();
     double torchMs = tp.get("step_ms").getAsDouble();
     System.out.printf(Locale.ROOT, "  PyTorch, same model and threads (autograd profiler, self CPU time): "

@@ -1,0 +1,233 @@
+package dlcourse.models;
+
+import dlcourse.nn.Dropout;
+import dlcourse.nn.Embedding;
+import dlcourse.nn.F;
+import dlcourse.nn.LSTMCell;
+import dlcourse.nn.Linear;
+import dlcourse.nn.Module;
+import dlcourse.tensor.Shapes;
+import dlcourse.tensor.Tensor;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * An image captioner: an LSTM decoder with additive attention over precomputed region features, after "Show,
+ * attend and tell" (Xu et al., 2015) as in the course template of IST Deep Learning homework 2, Q3 (HOMEWORK.md
+ * section 3): the initial state {@code h0, c0} from Linear(mean region feature); at every step the word embedding
+ * concatenated with the attention context goes into an LSTMCell, then dropout and a Linear to vocabulary scores.
+ * Trained with teacher forcing; {@link #greedy} decodes. The parts follow in the order data flows: {@link Config},
+ * {@link AdditiveAttention}, then the decoder.
+ *
+ * <pre>{@code
+ * var model = new Captioner(Captioner.Config.course(190));
+ * var out = model.forward(features, tokens);  // (B, 256, 512), (B, T) int64 -> logits (B, T, 190), weights (B, T, 256)
+ * }</pre>
+ */
+public class Captioner extends Module {
+
+  /**
+   * Every hyperparameter of the model.
+   *
+   * @param encoderDim channels E of a region feature (512 for ResNet-18's last stage)
+   * @param embed width of the word embedding
+   * @param hidden LSTM hidden size H
+   * @param attention width A of the additive attention's hidden layer
+   * @param vocab number of token ids V
+   * @param maxLength most tokens {@link #greedy} produces
+   * @param dropout probability of the dropout before the vocabulary layer
+   */
+  public record Config(int encoderDim, int embed, int hidden, int attention, int vocab, int maxLength,
+      double dropout) {
+    /** The course template: encoder 512, embedding 100, LSTM 256, attention 100, 22 tokens, dropout 0.5. */
+    public static Config course(int vocab) {
+      return new Config(512, 100, 256, 100, vocab, 22, 0.5);
+    }
+  }
+
+  /** The attention context {@code (B, E)} of one step and its weights {@code (B, R)} over the regions. */
+  public record Context(Tensor context, Tensor weights) {}
+
+  /** Logits {@code (B, T, V)} and attention weights {@code (B, T, R)} of a teacher-forced sequence. */
+  public record Output(Tensor logits, Tensor weights) {}
+
+  /**
+   * Additive (Bahdanau) attention: score {@code e_r = w^T relu(W_enc f_r + W_hid h) + b}, weights
+   * {@code softmax(e)} over the regions r, context {@code sum_r weights_r f_r}. The encoder projection does not
+   * depend on the step, so {@link #project} computes it once per sequence.
+   */
+  public static class AdditiveAttention extends Module {
+    private final Linear encoderProj;
+    private final Linear hiddenProj;
+    private final Linear score;
+
+    public AdditiveAttention(long encoderDim, long hidden, long attention) {
+      encoderProj = addModule("encoderProj", new Linear(encoderDim, attention));
+      hiddenProj = addModule("hiddenProj", new Linear(hidden, attention));
+      score = addModule("score", new Linear(attention, 1));
+    }
+
+    /** {@code W_enc f + b_enc}: features (B, R, E) -> (B, R, A). */
+    public Tensor project(Tensor features) {
+      return encoderProj.call(features);
+    }
+
+    /**
+     * One step's context.
+     *
+     * @param features region features (B, R, E)
+     * @param projected {@link #project} of the features (B, R, A)
+     * @param h the decoder's hidden state (B, H)
+     */
+    public Context forward(Tensor features, Tensor projected, Tensor h) {
+      long b = features.size(0);
+      long r = features.size(1);
+      Tensor a = projected.add(hiddenProj.call(h).unsqueeze(1)).relu(); // (B, R, A) + (B, 1, A)
+      Tensor w = score.call(a).reshape(b, r).softmax(1); // (B, R, 1) -> (B, R), sums to 1 over regions
+      Tensor ctx = w.unsqueeze(1).matmul(features).reshape(b, features.size(2)); // (B, 1, R) @ (B, R, E) -> (B, E)
+      return new Context(ctx, w);
+    }
+
+    /** Needs the hidden state: use {@link #forward(Tensor, Tensor, Tensor)}. */
+    @Override
+    public Tensor forward(Tensor x) {
+      throw new UnsupportedOperationException("AdditiveAttention needs features, their projection and h");
+    }
+  }
+
+  private final Config cfg;
+  private final Embedding embedding;
+  private final Linear initH;
+  private final Linear initC;
+  private final AdditiveAttention attention;
+  private final LSTMCell cell;
+  private final Dropout dropout;
+  private final Linear out;
+
+  public Captioner(Config cfg) {
+    if (cfg.encoderDim() <= 0 || cfg.embed() <= 0 || cfg.hidden() <= 0 || cfg.attention() <= 0 || cfg.vocab() <= 0
+        || cfg.maxLength() <= 0) {
+      throw new IllegalArgumentException("every size in the config must be positive, got " + cfg);
+    }
+    this.cfg = cfg;
+    embedding = addModule("embedding", new Embedding(cfg.vocab(), cfg.embed()));
+    initH = addModule("initH", new Linear(cfg.encoderDim(), cfg.hidden()));
+    initC = addModule("initC", new Linear(cfg.encoderDim(), cfg.hidden()));
+    attention = addModule("attention", new AdditiveAttention(cfg.encoderDim(), cfg.hidden(), cfg.attention()));
+    cell = addModule("cell", new LSTMCell((long) cfg.embed() + cfg.encoderDim(), cfg.hidden()));
+    dropout = addModule("dropout", new Dropout(cfg.dropout()));
+    out = addModule("out", new Linear(cfg.hidden(), cfg.vocab()));
+  }
+
+  /** The initial state: {@code h0 = initH(mean_r f_r)}, {@code c0 = initC(mean_r f_r)}, each (B, H). */
+  public LSTMCell.State initState(Tensor features) {
+    Tensor mean = features.mean(false, 1); // (B, E)
+    return new LSTMCell.State(initH.call(mean), initC.call(mean));
+  }
+
+  /**
+   * One decoder step: the next state, the vocabulary scores and the attention weights.
+   *
+   * @param token the current token ids (B) int64
+   */
+  public Step step(Tensor features, Tensor projected, Tensor token, LSTMCell.State state) {
+    Context a = attention.forward(features, projected, state.h()); // (B, E), (B, R)
+    Tensor in = Tensor.cat(1, embedding.call(token), a.context()); // (B, embed + E)
+    LSTMCell.State s = cell.forward(in, state); // (B, H) each
+    return new Step(s, out.call(dropout.call(s.h())), a.weights()); // logits (B, V)
+  }
+
+  /** The state after one step, its logits (B, V) and attention weights (B, R). */
+  public record Step(LSTMCell.State state, Tensor logits, Tensor weights) {}
+
+  /**
+   * Teacher forcing: step t reads token t of {@code tokens} (the caller shifts: inputs {@code caption[:, :-1]},
+   * targets {@code caption[:, 1:]}).
+   *
+   * @param features region features (B, R, E)
+   * @param tokens input token ids (B, T) int64
+   */
+  public Output forward(Tensor features, Tensor tokens) {
+    checkFeatures(features);
+    if (tokens.dim() != 2 || tokens.size(0) != features.size(0)) {
+      throw new IllegalArgumentException("expected tokens (" + features.size(0) + ", T), got "
+          + Shapes.str(tokens.shape()));
+    }
+    long b = features.size(0);
+    int t = (int) tokens.size(1);
+    Tensor projected = attention.project(features); // (B, R, A), once per sequence
+    LSTMCell.State state = initState(features);
+    Tensor[] logits = new Tensor[t];
+    Tensor[] weights = new Tensor[t];
+    for (int i = 0; i < t; i++) {
+      Step s = step(features, projected, tokens.narrow(1, i, 1).reshape(b), state); // token i (B)
+      state = s.state();
+      logits[i] = s.logits();
+      weights[i] = s.weights();
+    }
+    return new Output(Tensor.stack(1, logits), Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
+  }
+
+  /** Needs the token ids: use {@link #forward(Tensor, Tensor)}. */
+  @Override
+  public Tensor forward(Tensor x) {
+    throw new UnsupportedOperationException("Captioner needs region features and token ids: forward(features, tokens)");
+  }
+
+  /**
+   * Greedy decoding without recording and in evaluation mode (restored afterwards): starts from {@code start},
+   * feeds back the most likely token, stops after {@code maxLength} tokens; tokens after an {@code end} are kept
+   * as {@code end}.
+   *
+   * @param features region features (B, R, E)
+   * @return token ids (B, maxLength) int64, without the start token
+   */
+  public Tensor greedy(Tensor features, long start, long end) {
+    checkFeatures(features);
+    boolean wasTraining = training();
+    eval();
+    try (var g = Tensor.noGrad()) {
+      int b = (int) features.size(0);
+      Tensor projected = attention.project(features);
+      LSTMCell.State state = initState(features);
+      long[] token = new long[b];
+      java.util.Arrays.fill(token, start);
+      boolean[] done = new boolean[b];
+      long[][] outIds = new long[b][cfg.maxLength()];
+      for (int i = 0; i < cfg.maxLength(); i++) {
+        Step s = step(features, projected, Tensor.of(Nd4j.createFromArray(token)), state);
+        state = s.state();
+        INDArray best = s.logits().argmax(1).array();
+        for (int j = 0; j < b; j++) {
+          token[j] = done[j] ? end : best.getLong(j);
+          done[j] |= token[j] == end;
+          outIds[j][i] = token[j];
+        }
+      }
+      return Tensor.of(Nd4j.createFromArray(outIds).castTo(DataType.INT64));
+    } finally {
+      train(wasTraining);
+    }
+  }
+
+  private void checkFeatures(Tensor features) {
+    if (features.dim() != 3 || features.size(2) != cfg.encoderDim()) {
+      throw new IllegalArgumentException("expected region features (B, R, " + cfg.encoderDim() + "), got "
+          + Shapes.str(features.shape()));
+    }
+  }
+
+  public Config config() {
+    return cfg;
+  }
+
+  public AdditiveAttention attention() {
+    return attention;
+  }
+
+  @Override
+  protected String extraRepr() {
+    return cfg.toString();
+  }
+}
