@@ -18,8 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * ND4J's row/column-vector methods ({@code addiRowVector}, {@code subColumnVector}, ...) run a legacy broadcast op
  * that can be garbage-collected during its own native call (SIGSEGV in {@code sd::DataBuffer::special()}, seen in
- * CI); the library broadcasts with plain arithmetic on broadcastable shapes instead. See
- * {@code dlcourse.nn.autograd} package documentation.
+ * CI); the library broadcasts with plain arithmetic on broadcastable shapes instead (README, "Threads and memory").
  */
 class LegacyBroadcastGuardTest {
   private static final Pattern LEGACY_BROADCAST =

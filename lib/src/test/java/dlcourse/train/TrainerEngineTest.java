@@ -19,7 +19,7 @@ import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
 import org.junit.jupiter.api.Test;
 
-/** The oneDNN engine inside {@link Trainer}: the same training as SameDiff, and the choice made visible. */
+/** The captured oneDNN step inside {@link Trainer}: the same training as the eager step, and the choice made visible. */
 class TrainerEngineTest {
   private static Module net1(PaddingMode mode) {
     var f = new Sequential();
@@ -57,7 +57,7 @@ class TrainerEngineTest {
   }
 
   @Test
-  void autoPicksOneDnnForCnnsAndSameDiffForTheRest() {
+  void autoPicksOneDnnForCnnsAndTheEagerStepForTheRest() {
     Init.manualSeed(0);
     var mlp = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2));
     var trainer = Trainer.of(mlp).engine(Trainer.Engine.ONEDNN).optimizer(new SGD(mlp.parameters(), 0.1))
@@ -65,7 +65,7 @@ class TrainerEngineTest {
     var e = assertThrows(IllegalArgumentException.class,
         () -> trainer.fit(DataLoader.of(Circles.make(40, 0.1, 0.5, 1)).batchSize(20)));
     assertTrue(e.getMessage().contains("engine ONEDNN cannot run this model"), e.getMessage());
-    // AUTO trains the same MLP on SameDiff.
+    // AUTO trains the same MLP eagerly.
     History h = trainer.engine(Trainer.Engine.AUTO).fit(DataLoader.of(Circles.make(40, 0.1, 0.5, 1)).batchSize(20));
     assertEquals(1, h.epochs());
   }

@@ -34,14 +34,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A sequential CNN with cross-entropy loss, run by oneDNN primitives called directly instead of a SameDiff graph:
- * the fast path for the homework's convolutional classifiers ({@code ../shared/ENGINE-NOTES.md}, lever 7).
+ * A sequential CNN with cross-entropy loss, its training step captured once per input shape as oneDNN primitives
+ * bound to reused buffers: what {@code Trainer} runs instead of the eager step for the homework's convolutional
+ * classifiers ({@code ../shared/ENGINE-NOTES.md}, lever 7), checked against the eager step in {@code OneDnnNetTest}.
  *
  * <p>Supported: a (nested) {@link Sequential} of {@link Conv2d} (any stride and padding, padding modes zeros,
  * reflect, replicate and circular, bias or not, no dilation), {@link ReLU}, {@link MaxPool2d},
  * {@link AdaptiveMaxPool2d} with output sizes dividing the input, then {@link Flatten}, then {@link Linear} and
  * {@link ReLU} layers, on float inputs {@code (N, C, H, W)} with class-index targets. {@link #unsupported} says
- * why another model is not; callers then use {@link Executable}.
+ * why another model is not; callers then run the eager step.
  *
  * <p>How it runs: every primitive is created once per input shape with its buffers, which are reused by every
  * step. Activations stay in oneDNN's blocked layout ({@code nChw8c} when the channels are a multiple of 8) from

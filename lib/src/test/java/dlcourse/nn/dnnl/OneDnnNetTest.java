@@ -36,8 +36,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The oneDNN path against the SameDiff path (whose layers are checked against numerical gradients in double
- * precision elsewhere): same loss, logits and parameter gradients, for every layer and padding mode it runs.
+ * The captured oneDNN step against the eager step (whose layers are checked against numerical gradients in double
+ * precision and against PyTorch elsewhere): same loss, logits and parameter gradients, for every layer and padding
+ * mode it runs.
  */
 class OneDnnNetTest {
   /** The padding experiment's feature extractor (HOMEWORK sec. 1 Q1.1). */
@@ -121,21 +122,21 @@ class OneDnnNetTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"ZEROS:0", "ZEROS:1", "ZEROS:2", "REFLECT:2", "REPLICATE:2", "CIRCULAR:2", "REFLECT:1"})
-  void paddingNet1MatchesSameDiff(String setting) {
+  void paddingNet1MatchesTheEagerStep(String setting) {
     PaddingMode mode = PaddingMode.valueOf(setting.split(":")[0]);
     int pad = Integer.parseInt(setting.split(":")[1]);
     assertSameStep(() -> net1(pad, mode), 4, 3, 32, 32);
   }
 
   @Test
-  void paddingNet2MatchesSameDiff() {
+  void paddingNet2MatchesTheEagerStep() {
     // conv1 34x34, conv2 18, conv3 10, conv4 6: Linear(64*6*6, 64) without activation, then Linear(64, 2)
     assertSameStep(() -> new Sequential(features(2, PaddingMode.REPLICATE), new Flatten(), new Linear(64 * 36, 64),
         new Linear(64, 2)), 3, 3, 32, 32);
   }
 
   @Test
-  void mnistCnnWithBiasAndMaxPoolMatchesSameDiff() {
+  void mnistCnnWithBiasAndMaxPoolMatchesTheEagerStep() {
     assertSameStep(() -> new Sequential(
         new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 32, 3).padding(1), new ReLU(), new MaxPool2d(2),
@@ -144,7 +145,7 @@ class OneDnnNetTest {
   }
 
   @Test
-  void channelCountsOutsideTheEightBlocksMatchSameDiff() {
+  void channelCountsOutsideTheEightBlocksMatchTheEagerStep() {
     // the variable-resolution net of HOMEWORK sec. 2 with N = 81 channels
     assertSameStep(() -> new Sequential(
         new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
@@ -153,7 +154,7 @@ class OneDnnNetTest {
   }
 
   @Test
-  void cifarCnnWithHiddenReluLayerMatchesSameDiff() {
+  void cifarCnnWithHiddenReluLayerMatchesTheEagerStep() {
     assertSameStep(() -> new Sequential(
         new Conv2d(3, 32, 5).padding(2), new ReLU(), new MaxPool2d(2),
         new Conv2d(32, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
@@ -162,7 +163,7 @@ class OneDnnNetTest {
   }
 
   @Test
-  void standaloneReluCeilModePoolingAndOddSizesMatchSameDiff() {
+  void standaloneReluCeilModePoolingAndOddSizesMatchTheEagerStep() {
     assertSameStep(() -> new Sequential(
         new ReLU(), new Conv2d(3, 8, 3).stride(2).padding(1).paddingMode(PaddingMode.CIRCULAR),
         new MaxPool2d(2).ceilMode(true), new ReLU(), new Conv2d(8, 5, 2), new Flatten(), new Linear(5 * 3 * 3, 3)),
@@ -170,7 +171,7 @@ class OneDnnNetTest {
   }
 
   @Test
-  void ignoredTargetsAreLeftOutOfTheMeanLikeSameDiff() {
+  void ignoredTargetsAreLeftOutOfTheMeanLikeTheEagerStep() {
     assertSameStep(() -> net1(1, PaddingMode.ZEROS), new long[] {0, 3, 4}, 6, 3, 12, 12);
   }
 
