@@ -808,7 +808,7 @@ public class Tensor {
     }
   }
 
-  // ---- added for attention
+  // ---------------------------------------------------------------- masks, triangles, splitting
 
   /**
    * Replaces the elements where {@code mask} is true by {@code value}, like {@code torch.Tensor.masked_fill}; the
