@@ -517,9 +517,77 @@ public class Tensor {
       return record("matmul", y, new Tensor[] {this, o},
           g -> new INDArray[] {g.mmul(w.transpose()), x.transpose().mmul(g)}, this, o);
     }
+    if (a.length == 3 && a[1] == 1 && x.dataType() == DataType.FLOAT) {
+      return rowBatchMatmul(o);
+    }
     INDArray y = Nd4j.matmul(x, w);
     return record("matmul", y, new Tensor[] {this, o}, g -> new INDArray[] {
-        Nd4j.matmul(g, w, false, true, false), Nd4j.matmul(x, g, true, false, false)}, this, o);
+        requiresGrad() ? Nd4j.matmul(g, w, false, true, false) : null,
+        o.requiresGrad() ? Nd4j.matmul(x, g, true, false, false) : null}, this, o);
+  }
+
+  private static boolean plainFloat(INDArray a) {
+    return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.offset() == 0
+        && a.data().length() == a.length();
+  }
+
+  /**
+   * (B, 1, R) x (B, R, E) -> (B, 1, E), one row per batch (an attention context), as a loop over the native
+   * buffers: {@code Nd4j.matmul} on such shapes costs several times more. Backward: {@code gx[b] = w[b] g[b]}
+   * (row dot products) and, only where the right side needs it, the outer products {@code gw[b] = x[b]^T g[b]}.
+   */
+  private Tensor rowBatchMatmul(Tensor o) {
+    INDArray x = plainFloat(data) ? data : data.dup('c');
+    INDArray w = plainFloat(o.data) ? o.data : o.data.dup('c');
+    int nb = Math.toIntExact(x.size(0)), r = Math.toIntExact(x.size(2)), e = Math.toIntExact(w.size(2));
+    INDArray y = Nd4j.createUninitialized(DataType.FLOAT, nb, 1, e);
+    java.nio.FloatBuffer xb = x.data().asNioFloat(), wb = w.data().asNioFloat(), yb = y.data().asNioFloat();
+    float[] acc = new float[e];
+    float[] row = new float[e];
+    for (int b = 0; b < nb; b++) {
+      Arrays.fill(acc, 0f);
+      for (int i = 0; i < r; i++) {
+        float xv = xb.get(b * r + i);
+        wb.get((b * r + i) * e, row);
+        for (int j = 0; j < e; j++) {
+          acc[j] += xv * row[j];
+        }
+      }
+      yb.put(b * e, acc);
+    }
+    return record("matmul", y, new Tensor[] {this, o}, g -> {
+      INDArray gc = plainFloat(g) ? g : g.castTo(DataType.FLOAT).dup('c');
+      java.nio.FloatBuffer gb = gc.data().asNioFloat();
+      java.nio.FloatBuffer xv = x.data().asNioFloat(), wv = w.data().asNioFloat();
+      INDArray gx = requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, nb, 1, r) : null;
+      INDArray gw = o.requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, nb, r, e) : null;
+      java.nio.FloatBuffer gxb = gx == null ? null : gx.data().asNioFloat();
+      java.nio.FloatBuffer gwb = gw == null ? null : gw.data().asNioFloat();
+      float[] grow = new float[e];
+      float[] wrow = new float[e];
+      for (int b = 0; b < nb; b++) {
+        gb.get(b * e, grow);
+        for (int i = 0; i < r; i++) {
+          int off = (b * r + i) * e;
+          if (gxb != null) {
+            wv.get(off, wrow);
+            float d = 0f;
+            for (int j = 0; j < e; j++) {
+              d += grow[j] * wrow[j];
+            }
+            gxb.put(b * r + i, d);
+          }
+          if (gwb != null) {
+            float xi = xv.get(b * r + i);
+            for (int j = 0; j < e; j++) {
+              wrow[j] = xi * grow[j];
+            }
+            gwb.put(off, wrow);
+          }
+        }
+      }
+      return new INDArray[] {gx, gw};
+    }, this, o);
   }
 
   // ---------------------------------------------------------------- shape
