@@ -36,6 +36,8 @@ public class Tensor {
   private boolean requiresGrad;
   final Node gradFn;
   private Tensor grad;
+  /** Whether {@link #grad}'s array was allocated by {@link #accumulate} and is referenced by nothing else. */
+  private boolean gradOwned;
   /** Shared by a tensor and the views made from it, bumped by every in-place change. */
   private final int[] version;
 
@@ -178,11 +180,13 @@ public class Tensor {
           + Shapes.str(shape()));
     }
     this.grad = grad;
+    gradOwned = false;
   }
 
   /** Clears the gradient, like {@code x.grad = None}. */
   public void zeroGrad() {
     grad = null;
+    gradOwned = false;
   }
 
   /** Replaces the value by another array (a dtype conversion of a parameter); only for leaves. */
@@ -299,8 +303,12 @@ public class Tensor {
       // changing one gradient in place (clipping) cannot change another.
       INDArray own = handedOut.add(g) ? g : g.dup();
       grad = new Tensor(own.dataType() == data.dataType() ? own : own.castTo(data.dataType()), false);
+      gradOwned = false;
+    } else if (gradOwned && g.dataType() == grad.data.dataType()) {
+      grad.data.addi(g); // in place, as PyTorch accumulates: the array is ours alone (the sum of an earlier add)
     } else {
       grad = new Tensor(grad.data.add(g), false);
+      gradOwned = true;
     }
   }
 
