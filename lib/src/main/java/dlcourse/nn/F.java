@@ -746,6 +746,21 @@ public final class F {
     out[input.dim()] = d;
     INDArray rows = Nd4j.pullRows(weight.array(), 1, Arrays.stream(idx).mapToInt(Math::toIntExact).toArray());
     return Tensor.record("embedding", rows.reshape(out), new Tensor[] {weight}, g -> {
+      if (weight.dtype() == DataType.FLOAT) {
+        // Float weights: sum the rows straight into a zeroed native array (no Java arrays, no casts).
+        java.nio.FloatBuffer gb = buf(plainFloat(g));
+        INDArray gwa = Nd4j.zeros(DataType.FLOAT, v, d);
+        java.nio.FloatBuffer gwb = buf(gwa);
+        int di = (int) d;
+        for (int i = 0; i < idx.length; i++) {
+          int src = i * di;
+          int dst = (int) (idx[i] * d);
+          for (int k = 0; k < di; k++) {
+            gwb.put(dst + k, gwb.get(dst + k) + gb.get(src + k));
+          }
+        }
+        return new INDArray[] {gwa};
+      }
       double[] gv = contiguous(g).castTo(DataType.DOUBLE).data().asDouble();
       double[] gw = new double[Math.toIntExact(v * d)];
       for (int i = 0; i < idx.length; i++) {

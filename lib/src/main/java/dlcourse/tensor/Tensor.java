@@ -36,6 +36,8 @@ public class Tensor {
   private boolean requiresGrad;
   final Node gradFn;
   private Tensor grad;
+  /** Whether {@link #grad}'s array was allocated by {@link #accumulate} and is referenced by nothing else. */
+  private boolean gradOwned;
   /** Shared by a tensor and the views made from it, bumped by every in-place change. */
   private final int[] version;
 
@@ -178,11 +180,13 @@ public class Tensor {
           + Shapes.str(shape()));
     }
     this.grad = grad;
+    gradOwned = false;
   }
 
   /** Clears the gradient, like {@code x.grad = None}. */
   public void zeroGrad() {
     grad = null;
+    gradOwned = false;
   }
 
   /** Replaces the value by another array (a dtype conversion of a parameter); only for leaves. */
@@ -299,8 +303,12 @@ public class Tensor {
       // changing one gradient in place (clipping) cannot change another.
       INDArray own = handedOut.add(g) ? g : g.dup();
       grad = new Tensor(own.dataType() == data.dataType() ? own : own.castTo(data.dataType()), false);
+      gradOwned = false;
+    } else if (gradOwned && g.dataType() == grad.data.dataType()) {
+      grad.data.addi(g); // in place, as PyTorch accumulates: the array is ours alone (the sum of an earlier add)
     } else {
       grad = new Tensor(grad.data.add(g), false);
+      gradOwned = true;
     }
   }
 
@@ -517,9 +525,84 @@ public class Tensor {
       return record("matmul", y, new Tensor[] {this, o},
           g -> new INDArray[] {g.mmul(w.transpose()), x.transpose().mmul(g)}, this, o);
     }
+    if (a.length == 3 && a[1] == 1 && x.dataType() == DataType.FLOAT) {
+      return rowBatchMatmul(o);
+    }
     INDArray y = Nd4j.matmul(x, w);
     return record("matmul", y, new Tensor[] {this, o}, g -> new INDArray[] {
-        Nd4j.matmul(g, w, false, true, false), Nd4j.matmul(x, g, true, false, false)}, this, o);
+        requiresGrad() ? Nd4j.matmul(g, w, false, true, false) : null,
+        o.requiresGrad() ? Nd4j.matmul(x, g, true, false, false) : null}, this, o);
+  }
+
+  private static boolean plainFloat(INDArray a) {
+    return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.offset() == 0
+        && a.data().length() == a.length();
+  }
+
+  /**
+   * (B, 1, R) x (B, R, E) -> (B, 1, E), one row per batch (an attention context), as a loop over the native
+   * buffers: {@code Nd4j.matmul} on such shapes costs several times more. Backward: {@code gx[b] = w[b] g[b]}
+   * (row dot products) and, only where the right side needs it, the outer products {@code gw[b] = x[b]^T g[b]}.
+   */
+  private Tensor rowBatchMatmul(Tensor o) {
+    INDArray x = plainFloat(data) ? data : data.dup('c');
+    INDArray w = plainFloat(o.data) ? o.data : o.data.dup('c');
+    int nb = Math.toIntExact(x.size(0)), r = Math.toIntExact(x.size(2)), e = Math.toIntExact(w.size(2));
+    INDArray y = Nd4j.createUninitialized(DataType.FLOAT, nb, 1, e);
+    java.nio.FloatBuffer xb = x.data().asNioFloat(), wb = w.data().asNioFloat(), yb = y.data().asNioFloat();
+    float[] acc = new float[e];
+    float[] row = new float[e];
+    for (int b = 0; b < nb; b++) {
+      Arrays.fill(acc, 0f);
+      for (int i = 0; i < r; i++) {
+        float xv = xb.get(b * r + i);
+        wb.get((b * r + i) * e, row);
+        for (int j = 0; j < e; j++) {
+          acc[j] += xv * row[j];
+        }
+      }
+      yb.put(b * e, acc);
+    }
+    return record("matmul", y, new Tensor[] {this, o}, g -> {
+      INDArray gc = plainFloat(g) ? g : g.castTo(DataType.FLOAT).dup('c');
+      java.nio.FloatBuffer gb = gc.data().asNioFloat();
+      java.nio.FloatBuffer xv = x.data().asNioFloat(), wv = w.data().asNioFloat();
+      INDArray gx = requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, nb, 1, r) : null;
+      INDArray gw = o.requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, nb, r, e) : null;
+      java.nio.FloatBuffer gxb = gx == null ? null : gx.data().asNioFloat();
+      java.nio.FloatBuffer gwb = gw == null ? null : gw.data().asNioFloat();
+      float[] grow = new float[e];
+      float[] wrow = new float[e];
+      for (int b = 0; b < nb; b++) {
+        gb.get(b * e, grow);
+        for (int i = 0; i < r; i++) {
+          int off = (b * r + i) * e;
+          if (gxb != null) {
+            wv.get(off, wrow);
+            float d0 = 0f, d1 = 0f, d2 = 0f, d3 = 0f; // four sums: a serial float sum does not vectorize
+            int j = 0;
+            for (; j + 3 < e; j += 4) {
+              d0 += grow[j] * wrow[j];
+              d1 += grow[j + 1] * wrow[j + 1];
+              d2 += grow[j + 2] * wrow[j + 2];
+              d3 += grow[j + 3] * wrow[j + 3];
+            }
+            for (; j < e; j++) {
+              d0 += grow[j] * wrow[j];
+            }
+            gxb.put(b * r + i, (d0 + d1) + (d2 + d3));
+          }
+          if (gwb != null) {
+            float xi = xv.get(b * r + i);
+            for (int j = 0; j < e; j++) {
+              wrow[j] = xi * grow[j];
+            }
+            gwb.put(off, wrow);
+          }
+        }
+      }
+      return new INDArray[] {gx, gw};
+    }, this, o);
   }
 
   // ---------------------------------------------------------------- shape

@@ -108,6 +108,10 @@ public class Adam extends Optimizer {
   final void adamUpdate(INDArray p, INDArray g, State s) {
     INDArray m = s.buffer("exp_avg", p);
     INDArray v = s.buffer("exp_avg_sq", p);
+    if (!amsgrad && plainFloat(p) && plainFloat(g) && plainFloat(m) && plainFloat(v)) {
+      fusedFloat(p, g, m, v, s.step());
+      return;
+    }
     INDArray tmp = s.scratch("tmp", p);
     m.muli(beta1);
     axpy(1 - beta1, g, m);
@@ -126,6 +130,33 @@ public class Adam extends Optimizer {
     tmp.divi(Math.sqrt(bc2)).addi(eps);
     m.div(tmp, tmp);
     axpy(-lr() / bc1, tmp, p);
+  }
+
+  private static boolean plainFloat(INDArray a) {
+    return a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && !a.isView() && a.ordering() == 'c'
+        && a.offset() == 0 && a.data().length() == a.length();
+  }
+
+  /**
+   * The same update in one pass over the native buffers (float arithmetic, the order of the ND4J ops above)
+   * instead of ~9 ND4J calls per parameter: the captioner's 17 small parameters paid the per-call cost each.
+   */
+  private void fusedFloat(INDArray p, INDArray g, INDArray m, INDArray v, int t) {
+    java.nio.FloatBuffer pb = p.data().asNioFloat(), gb = g.data().asNioFloat();
+    java.nio.FloatBuffer mb = m.data().asNioFloat(), vb = v.data().asNioFloat();
+    float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
+    float sbc2 = (float) Math.sqrt(1 - Math.pow(beta2, t));
+    float e = (float) eps;
+    float step = (float) (-lr() / (1 - Math.pow(beta1, t)));
+    int n = Math.toIntExact(p.length());
+    for (int i = 0; i < n; i++) {
+      float gi = gb.get(i);
+      float mi = mb.get(i) * b1 + c1 * gi;
+      float vi = vb.get(i) * b2 + c2 * (gi * gi);
+      mb.put(i, mi);
+      vb.put(i, vi);
+      pb.put(i, pb.get(i) + step * (mi / ((float) Math.sqrt(vi) / sbc2 + e)));
+    }
   }
 
   @Override

@@ -77,6 +77,28 @@ class TensorTest {
   }
 
   @Test
+  void floatOneRowBatchedMatmulMatchesTheDoublePath() {
+    Tensor xd = leaf(3, 1, 4);
+    Tensor wd = leaf(3, 4, 5);
+    Tensor cd = leaf(3, 1, 5);
+    xd.matmul(wd).mul(cd).sum().backward();
+    Tensor xf = Tensor.of(xd.array().castTo(DataType.FLOAT)).requiresGrad(true);
+    Tensor wf = Tensor.of(wd.array().castTo(DataType.FLOAT)).requiresGrad(true);
+    Tensor cf = Tensor.of(cd.array().castTo(DataType.FLOAT));
+    Tensor yf = xf.matmul(wf);
+    yf.mul(cf).sum().backward();
+    assertTrue(yf.array().castTo(DataType.DOUBLE).equalsWithEps(xd.matmul(wd).array(), 1e-5));
+    assertTrue(xf.grad().array().castTo(DataType.DOUBLE).equalsWithEps(xd.grad().array(), 1e-5));
+    assertTrue(wf.grad().array().castTo(DataType.DOUBLE).equalsWithEps(wd.grad().array(), 1e-5));
+    // a view on the left (permuted), a right side without gradient
+    Tensor xv = Tensor.of(xd.array().castTo(DataType.FLOAT).reshape(3, 4).dup()).requiresGrad(true);
+    Tensor wn = Tensor.of(wd.array().castTo(DataType.FLOAT));
+    xv.unsqueeze(1).matmul(wn).mul(cf).sum().backward();
+    assertTrue(xv.grad().array().castTo(DataType.DOUBLE).reshape(3, 1, 4).equalsWithEps(xd.grad().array(), 1e-5));
+    assertNull(wn.grad());
+  }
+
+  @Test
   void valuesAreNumpys() {
     Tensor a = Tensor.of(1, 2, 3);
     Tensor b = Tensor.of(Nd4j.createFromArray(new float[][] {{10}, {20}}));
