@@ -133,7 +133,10 @@ public abstract class Optimizer {
     return Collections.unmodifiableList(params);
   }
 
-  /** Updates every parameter that has a gradient, in place. */
+  /**
+   * Updates every parameter that has a gradient, in place. A backward pass through a graph recorded before the
+   * step then fails clearly, as in PyTorch, instead of using the new values with the old activations.
+   */
   public void step() {
     for (int i = 0; i < params.size(); i++) {
       Parameter p = params.get(i);
@@ -154,6 +157,7 @@ public abstract class Optimizer {
       State s = states.get(i);
       s.step++;
       update(p.data(), g, wd == null ? weightDecay : wd, s);
+      p.markChangedInPlace(); // a tape recorded before this step can no longer run its backward pass
     }
   }
 

@@ -377,4 +377,17 @@ class OptimizerTest {
     p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3))));
     opt.step();
   }
+
+  @Test
+  void aBackwardPassAfterAStepOfItsWeightsFailsClearly() {
+    var lin = new dlcourse.nn.Linear(3, 2);
+    var opt = new SGD(lin.parameters(), 0.1);
+    dlcourse.tensor.Tensor x = dlcourse.tensor.Tensor.of(Nd4j.rand(DataType.FLOAT, 4, 3));
+    dlcourse.tensor.Tensor first = lin.call(x).sum();
+    first.backward();
+    dlcourse.tensor.Tensor stale = lin.call(x).pow(2).sum(); // pow saves its input, linear saves the weight
+    opt.step();
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, stale::backward);
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("modified in place"), e.getMessage());
+  }
 }
