@@ -215,7 +215,8 @@ public final class Bench {
   /**
    * An eager training step in three phases (forward and loss; zeroGrad and backward; optimizer update, with
    * clipping where the case clips), so that the profile can time each; {@link #step} runs all three. The
-   * classification models' eager path and the sequence models ({@link SequenceModels}) implement it.
+   * classification models' eager path and the sequence models ({@link SequenceModels}, {@link SequenceCases})
+   * implement it.
    */
   interface EagerTraining extends Side {
     /** The model, to report its size. */
@@ -480,7 +481,7 @@ public final class Bench {
   }
 
   /** The eager step, timed by phase (forward and loss, backward, optimizer) and by operation. */
-  private static void profileEager(String description, int threads, EagerTraining step, int steps) {
+  static void profileEager(String description, int threads, EagerTraining step, int steps) {
     for (int i = 0; i < 3; i++) {
       step.step();
     }

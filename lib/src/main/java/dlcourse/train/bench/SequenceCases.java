@@ -32,7 +32,7 @@ final class SequenceCases {
   static final int VOCAB = 190;
 
   /** One eager training step split into its phases, so that the profile can time each. */
-  abstract static class Step implements Bench.Side {
+  abstract static class Step implements Bench.EagerTraining {
     final Module model;
     final Adam opt;
     final String description;
@@ -45,21 +45,26 @@ final class SequenceCases {
       this.batch = batch;
     }
 
-    /** Forward pass and loss. */
-    abstract Tensor loss();
+    @Override
+    public Module model() {
+      return model;
+    }
 
-    /** Zero the gradients, backward, clip (where the case clips). */
-    void backward(Tensor loss) {
+    /** Zero the gradients, backward (and clipping, where the case clips). */
+    @Override
+    public void backward(Tensor loss) {
       model.zeroGrad();
       loss.backward();
     }
 
     @Override
-    public double step() {
-      long t0 = System.nanoTime();
-      backward(loss());
+    public void update() {
       opt.step();
-      return (System.nanoTime() - t0) / 1e6;
+    }
+
+    @Override
+    public String optimizerName() {
+      return "Adam";
     }
 
     @Override
@@ -84,7 +89,7 @@ final class SequenceCases {
         Tensor y = Tensor.of(Nd4j.createFromArray(labels));
         yield new Step(model, new Adam(model.parameters(), 1e-3), "ViT base (HW sec. 4 ch. 3), Adam", batch) {
           @Override
-          Tensor loss() {
+          public Tensor forwardLoss() {
             return F.crossEntropy(model.call(x), y);
           }
         };
@@ -105,13 +110,13 @@ final class SequenceCases {
         yield new Step(model, new Adam(model.parameters(), 4e-4),
             "captioner LSTM+attention (HW 3 Q3), Adam", batch) {
           @Override
-          Tensor loss() {
+          public Tensor forwardLoss() {
             Tensor logits = ((Captioner) model).forward(features, in).logits(); // (B, 22, V)
             return F.crossEntropy(logits.reshape((long) batch * CAPTION_STEPS, VOCAB), target);
           }
 
           @Override
-          void backward(Tensor loss) {
+          public void backward(Tensor loss) {
             super.backward(loss);
             GradClip.clipGradValue(model.parameters(), 5);
           }
@@ -134,42 +139,8 @@ final class SequenceCases {
   static void profile(String name, int threads, TorchProcess torch, long seed) throws IOException {
     Step ours = create(name, seed);
     torch.build(name, ours.batch, seed);
-    for (int i = 0; i < 3; i++) {
-      ours.step();
-    }
-    int steps = 5;
-    double[] phases = new double[3];
-    StringBuilder ops = new StringBuilder();
-    try (var prof = dlcourse.tensor.Profiler.start()) {
-      for (int i = 0; i < steps; i++) {
-        long t0 = System.nanoTime();
-        Tensor loss = ours.loss();
-        long t1 = System.nanoTime();
-        ours.backward(loss);
-        long t2 = System.nanoTime();
-        ours.opt.step();
-        long t3 = System.nanoTime();
-        phases[0] += (t1 - t0) / 1e6 / steps;
-        phases[1] += (t2 - t1) / 1e6 / steps;
-        phases[2] += (t3 - t2) / 1e6 / steps;
-      }
-      for (var e : prof.entries()) {
-        ops.append(String.format(Locale.ROOT, "    %-60s %8.2f %8.1f%% %8d%n", e.op() + " " + e.pass(),
-            e.millis() / steps, 100 * e.millis() / steps / (phases[0] + phases[1]), e.calls() / steps));
-      }
-    }
-    double total = phases[0] + phases[1] + phases[2];
-    System.out.printf(Locale.ROOT, "%s, batch %d, %d thread(s), eager, %d steps: %.1f ms/step%n", ours.description,
-        ours.batch, threads, steps, total);
-    String[] names = {"forward and loss", "backward (and clipping)", "optimizer (Adam)"};
-    System.out.println("  by phase:           ms/step   % of step");
-    for (int i = 0; i < 3; i++) {
-      System.out.printf(Locale.ROOT, "    %-60s %8.2f %8.1f%%%n", names[i], phases[i], 100 * phases[i] / total);
-    }
-    System.out.println("  by operation (forward: time since the previous op; backward: the op's own), % of "
-        + "forward+backward, calls/step:");
-    System.out.print(ops);
+    Bench.profileEager(ours.description + ", batch " + ours.batch, threads, ours, 5);
     torch.run(name, 2);
-    Bench.printTorchProfile(name, torch, steps);
+    Bench.printTorchProfile(name, torch, 5);
   }
 }
