@@ -75,6 +75,7 @@ public final class Bench {
       case "cifar-bn" -> new Plan(3, 7, 3);
       case OP_COST -> new Plan(300, 7, 100);
       case "gpt-nano", "gpt-micro" -> new Plan(1, 5, 2);
+      case "vit" -> new Plan(40, 7, 4); // run alone, 2 warm-up steps left it at 62-82 ms, 40 at 52 ms (JIT)
       default -> new Plan(2, 7, 4);
     };
     return new Plan(p.warmup(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)), p.perRound());
