@@ -140,4 +140,17 @@ class ModuleTest {
     assertEquals(List.of("head.bias"), skipped.unexpected());
     assertEquals(Nd4j.ones(DataType.FLOAT, 2, 3), net.namedParameters().get("0.weight").data());
   }
+
+  @Test
+  void shapeErrorsNameTheNestedLayerPathAndBothShapes() {
+    var features = new Sequential(new Conv2d(1, 8, 3), new ReLU(), new Conv2d(16, 8, 3)); // 8 channels in, 16 expected
+    var net = new Sequential(features, new Flatten(), new LazyLinear(2));
+    var e = assertThrows(IllegalArgumentException.class, () -> net.forward(Nd4j.zeros(DataType.FLOAT, 2, 1, 9, 9)));
+    assertTrue(e.getMessage().startsWith("[0.2 (Conv2d)]"), e.getMessage());
+    assertTrue(e.getMessage().contains("expected input (N, 16, H, W), got (2, 8, 7, 7)"), e.getMessage());
+    // the training path names it the same way
+    var t = assertThrows(IllegalArgumentException.class,
+        () -> net.call(dlcourse.tensor.Tensor.of(Nd4j.zeros(DataType.FLOAT, 2, 1, 9, 9))));
+    assertEquals(e.getMessage(), t.getMessage());
+  }
 }
