@@ -227,7 +227,10 @@ public final class Bench {
     Tensor forwardLoss();
 
     /** zeroGrad, then backward from {@code loss}. */
-    void backward(Tensor loss);
+    default void backward(Tensor loss) {
+      model().zeroGrad();
+      loss.backward();
+    }
 
     /** The optimizer's update (and gradient clipping, if the case clips). */
     void update();
@@ -457,12 +460,6 @@ public final class Bench {
     @Override
     public Tensor forwardLoss() {
       return step.loss(ours.x, ours.y);
-    }
-
-    @Override
-    public void backward(Tensor loss) {
-      step.model.zeroGrad();
-      loss.backward();
     }
 
     @Override

@@ -50,13 +50,6 @@ final class SequenceCases {
       return model;
     }
 
-    /** Zero the gradients, backward (and clipping, where the case clips). */
-    @Override
-    public void backward(Tensor loss) {
-      model.zeroGrad();
-      loss.backward();
-    }
-
     @Override
     public void update() {
       opt.step();
@@ -116,9 +109,14 @@ final class SequenceCases {
           }
 
           @Override
-          public void backward(Tensor loss) {
-            super.backward(loss);
+          public void update() {
             GradClip.clipGradValue(model.parameters(), 5);
+            opt.step();
+          }
+
+          @Override
+          public String optimizerName() {
+            return "clip + Adam";
           }
         };
       }

@@ -84,12 +84,6 @@ public final class SequenceModels {
     }
 
     @Override
-    public void backward(Tensor loss) {
-      model.zeroGrad();
-      loss.backward();
-    }
-
-    @Override
     public void update() {
       GradClip.clipGradNorm(model.parameters(), 1.0);
       opt.step();
