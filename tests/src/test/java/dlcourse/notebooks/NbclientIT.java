@@ -9,7 +9,6 @@ import dlcourse.kernel.ItSupport;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,10 +33,8 @@ class NbclientIT {
   }
 
   private static ItSupport.Run exec(List<String> cmd, long timeoutSeconds) throws Exception {
-    Map<String, String> env = new HashMap<>(Map.of("JUPYTER_DATA_DIR", jupyterData.toString(), "OMP_NUM_THREADS", "1"));
-    if (System.getenv("DLCOURSE_DATA") == null && Files.isDirectory(Path.of("/work/shared/data"))) {
-      env.put("DLCOURSE_DATA", "/work/shared/data"); // the offline mirror of the dev machines
-    }
+    Map<String, String> env = QuickRun.dataEnv();
+    env.putAll(Map.of("JUPYTER_DATA_DIR", jupyterData.toString(), "OMP_NUM_THREADS", "1"));
     return ItSupport.run(cmd, env, QuickRun.root(), timeoutSeconds);
   }
 
