@@ -2,7 +2,6 @@ package dlcourse.notebooks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import dlcourse.kernel.ItSupport;
@@ -56,7 +55,7 @@ class NbclientIT {
   @ValueSource(strings = {"vu-dl-a3/q1_6_conv_unfold.ipynb", "vu-dl-a3/q7_9_mnist.ipynb", "vu-dl-a3/q12_17_varres.ipynb",
       "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb"})
   void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
-    assumeTrue(exec(List.of("/usr/bin/python3", "-c", "import nbclient"), 60).exit == 0, "python3-nbclient is not installed");
+    ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
     Path notebook = QuickRun.root().resolve("notebooks").resolve(relative);
     String course = relative.substring(0, relative.indexOf('/'));
     Path viaNbclient = tmp.resolve("nbclient.ipynb");

@@ -44,8 +44,7 @@ class UvaDl1Hw2IT {
     assertEquals("94.0", net1.get(2)[ExecutedNotebook.column(net1, "report test")]); // replicate, beside ours
     assertEquals(7, nb.rows("net2_accuracy.csv").size());
     assertEquals(7, nb.rows("position_leak.csv").size());
-    assertTrue(ItSupport.python("torch"),
-        "the PyTorch cross-check needs /usr/bin/python3 with torch (apt-get install python3-torch)");
+    ItSupport.requirePython("torch-checks", "torch", "python3-torch");
     // PyTorch trains the seed-0 fconv net from our initial weights with the same data and settings: after the
     // quick run's 2 epochs (4 Adadelta steps) both frameworks must classify the same images.
     List<String[]> check = nb.rows("Net1_fconv_seed_0_ours_and_PyTorch.csv");
