@@ -6,14 +6,9 @@ import java.awt.Font;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -37,6 +32,7 @@ import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import dlcourse.io.AtomicFiles;
 import dlcourse.train.ConfusionMatrix;
 import dlcourse.train.History;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -777,41 +773,17 @@ public final class Plot {
         + "\"/>\n</svg>\n";
   }
 
-  private interface StreamWriter {
-    void write(OutputStream os) throws IOException;
-  }
-
-  private static void writeAtomically(Path file, StreamWriter body) {
+  private static void writeAtomically(Path file, AtomicFiles.Body body) {
     if (file == null) {
       throw new IllegalArgumentException("file is null");
     }
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    Path tmp = null;
     try {
-      Files.createDirectories(dir);
-      // Not Files.createTempFile: its owner-only permissions would stick to the renamed file.
-      tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-      try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        body.write(os);
-      }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.write(file, body);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // The rename already happened or the write failed; a leftover temp file is harmless.
-        }
-      }
     }
   }
+
 
   // ---------------------------------------------------------------- helpers
 

@@ -62,11 +62,13 @@ class NotebookRunnerIT {
         assertTrue(r.output.contains("FAILED") && r.output.contains("fails.ipynb: cell 2: java.lang.ArithmeticException: / by zero"),
                 r.output);
         JsonObject nb = read(out.resolve("fails.ipynb"));
-        assertEquals("before 1\n", outputs(nb, 0).get(0).getAsJsonObject().get("text").getAsString());
-        JsonArray failing = outputs(nb, 1);
+        assertEquals("before 1\n", outputs(nb, 1).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray failing = outputs(nb, 2);
         assertEquals("partial\n", failing.get(0).getAsJsonObject().get("text").getAsString());
         assertEquals("error", failing.get(1).getAsJsonObject().get("output_type").getAsString());
-        assertEquals(0, outputs(nb, 2).size(), "cells after the failure do not run");
+        // "cell 2" in the message is the failing cell's In [2], though a markdown cell comes first
+        assertEquals(2, nb.getAsJsonArray("cells").get(2).getAsJsonObject().get("execution_count").getAsInt());
+        assertEquals(0, outputs(nb, 3).size(), "cells after the failure do not run");
         assertTrue(Files.exists(out.resolve("fails.html")));
     }
 
