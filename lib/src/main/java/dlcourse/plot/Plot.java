@@ -727,6 +727,20 @@ public final class Plot {
   }
 
   /**
+   * What a chart is and how to see it, for places that print it as text (JShell, a log): a notebook shows the chart
+   * itself, elsewhere it must be saved.
+   */
+  static String describe(Chart<?, ?> chart) {
+    List<String> series = chart.getSeriesCollection().stream().map(x -> x.getName())
+        .filter(n -> !n.startsWith(" ")).toList(); // names starting with a space are the hidden helper series
+    String title = chart.getTitle() == null || chart.getTitle().isBlank() ? "" : " \"" + chart.getTitle() + "\"";
+    return String.format(Locale.ROOT, "%s%s, %d x %d px, %d series %s: a notebook shows it as an image; elsewhere"
+            + " save it with Plot.savePng(chart, Path.of(\"chart.png\")) or Plot.saveSvg(chart, Path.of(\"chart.svg\"))",
+        chart instanceof RasterChart ? "RasterChart" : chart instanceof CategoryChart ? "CategoryChart" : "XYChart",
+        title, chart.getWidth(), chart.getHeight(), series.size(), series);
+  }
+
+  /**
    * Writes a chart as PNG, atomically (a temp file in the same folder, then a rename).
    *
    * @throws UncheckedIOException if the file cannot be written
