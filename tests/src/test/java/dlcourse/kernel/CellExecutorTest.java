@@ -221,6 +221,18 @@ class CellExecutorTest {
     }
 
     @Test
+    void systemExitInACellFailsTheCellAndTheSessionGoesOn() throws Exception {
+        executor.execute("int kept = 41;");
+        for (String exit : List.of("System.exit(3);", "Runtime.getRuntime().halt(4);", "Runtime.getRuntime().exit(6);",
+                "Runnable r = () -> System.exit(5); r.run();",
+                "java.util.function.IntConsumer q = System::exit; q.accept(7);")) {
+            CellError e = assertThrows(CellError.class, () -> executor.execute(exit), exit);
+            assertTrue(e.evalue().contains("was refused") && e.evalue().contains("lose every variable"), e.evalue());
+        }
+        assertEquals(42, executor.execute("kept + 1").value());
+    }
+
+    @Test
     void ijavasTopLevelDisplayAndUpdateDisplayAreDefined() throws Exception {
         // without a kernel backend the library's Display falls back to printing; the call must compile and run
         Object id = executor.execute("String id = display(\"first\"); id").value();
