@@ -59,6 +59,21 @@ public class GPT extends Module {
       return new Config(6, 6, 384, vocabSize, blockSize, 0.1, false);
     }
 
+    /**
+     * A configuration by its name in the course: {@code "gpt-nano"}, {@code "gpt-micro"} or {@code "gpt-mini"}.
+     *
+     * @throws IllegalArgumentException naming the known configurations for any other name
+     */
+    public static Config of(String name, int vocabSize, int blockSize) {
+      return switch (name) {
+        case "gpt-nano" -> nano(vocabSize, blockSize);
+        case "gpt-micro" -> micro(vocabSize, blockSize);
+        case "gpt-mini" -> mini(vocabSize, blockSize);
+        default -> throw new IllegalArgumentException("unknown GPT configuration '" + name
+            + "', expected gpt-nano, gpt-micro or gpt-mini");
+      };
+    }
+
     public Config withDropout(double p) {
       return new Config(nLayer, nHead, nEmbd, vocabSize, blockSize, p, absEmb);
     }
@@ -391,5 +406,12 @@ public class GPT extends Module {
       }
     });
     return out;
+  }
+
+  /** The other parameters, which AdamW must not decay: biases, RMSNorm weights, the embeddings. */
+  public java.util.List<Parameter> noDecayParameters() {
+    var decayed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Parameter, Boolean>());
+    decayed.addAll(decayedParameters());
+    return parameters().stream().filter(p -> !decayed.contains(p)).toList();
   }
 }

@@ -69,6 +69,12 @@ class GPTTest {
     assertEquals(1, p.get("lnF.weight").array().minNumber().doubleValue());
     assertFalse(p.containsKey("lmHead.bias"));
     assertEquals(8 * 4 + 1, model.decayedParameters().size());
+    // the rest: 8 x (2 norms + 4 biases) + lnF + wte + wpe, each parameter in exactly one group
+    assertEquals(8 * 6 + 3, model.noDecayParameters().size());
+    assertEquals(model.parameters().size(), model.decayedParameters().size() + model.noDecayParameters().size());
+    assertEquals(GPT.Config.micro(87, 128), GPT.Config.of("gpt-micro", 87, 128));
+    var e = assertThrows(IllegalArgumentException.class, () -> GPT.Config.of("gpt-huge", 87, 128));
+    assertTrue(e.getMessage().contains("gpt-huge") && e.getMessage().contains("gpt-mini"), e.getMessage());
   }
 
   private static double std(INDArray a) {
