@@ -86,11 +86,10 @@ class UvaCharGptIT {
     List<String[]> byRule = nb.rows("continuations_of_the_template_prompt.csv");
     assertEquals(7, byRule.size());
     assertTrue(text.contains("top-k 50 with top-p 0.6: topK (50) and topP (0.6) are exclusive"), text);
-    assertTrue(text.contains("prompt 113 + 77 new = 190 characters; the last step sees the last 128."),
-        text);
+    assertTrue(text.contains("prompt 113 + 77 new = 190 characters; the last step sees the last 128."), text);
     assertTrue(text.contains("cropped it generates [1, 190]"), text);
-    assertTrue(text.contains("prompt lengths [113, 86, 86, 115]; every prompt character in the vocabulary: true; prompt 2 "
-        + "occurs verbatim in the text 1 time(s); 'Tell me, glass, tell me true!' occurs 3 times"), text);
+    assertTrue(text.contains("prompt lengths [113, 86, 86, 115]; every prompt character in the vocabulary: true; "
+        + "prompt 2 occurs verbatim in the text 1 time(s); 'Tell me, glass, tell me true!' occurs 3 times"), text);
     assertTrue(text.contains("0 time(s) in the raw text, 1 with whitespace collapsed"), text);
     List<String[]> samples = nb.rows("memorisation.csv");
     assertEquals(1 + 4 * 2, samples.size(), "four prompts, two samples each");
