@@ -42,4 +42,23 @@ class JShellScriptIT {
     double accuracy = Double.parseDouble(line.substring("accuracy ".length()));
     assertTrue(accuracy > 0.9, "the loop should separate two blobs: " + run.output);
   }
+
+  @Test
+  void readmeQuickstartRunsAsAScript(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(ItSupport.root().resolve("README.md"));
+    int marker = readme.indexOf("<!-- quickstart");
+    assertTrue(marker >= 0, "the README's quickstart block is marked");
+    int start = readme.indexOf("```java\n", marker) + "```java\n".length();
+    String code = readme.substring(start, readme.indexOf("```", start));
+    Path script = dir.resolve("quickstart.jsh");
+    Files.writeString(script, code + "/exit\n");
+    ItSupport.Run run = ItSupport.main(dir, 300, "jshell", script.toString());
+    assertEquals(0, run.exit, run.output);
+    assertTrue(!run.output.contains("Error:") && !run.output.contains("Exception"), run.output);
+    String line = run.output.lines().filter(l -> l.startsWith("test accuracy ")).findFirst().orElse(null);
+    assertTrue(line != null, "no accuracy printed: " + run.output);
+    double accuracy = Double.parseDouble(line.substring("test accuracy ".length()));
+    assertTrue(accuracy > 0.6 && accuracy <= 1, "3 epochs on 2,000 Fashion-MNIST images: " + run.output);
+    assertTrue(Files.size(dir.resolve("loss.png")) > 1000, "the chart was saved");
+  }
 }
