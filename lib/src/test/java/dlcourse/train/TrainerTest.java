@@ -74,11 +74,11 @@ class TrainerTest {
   void interruptStopsTheLoop() {
     var model = mlp();
     var trainer = Trainer.of(model).optimizer(new SGD(model.parameters(), 0.1)).epochs(5).progress(false).verbose(false);
-    dlcourse.plot.Display.requestInterrupt();
+    dlcourse.display.Display.requestInterrupt();
     try {
       assertThrows(CancellationException.class, () -> trainer.fit(DataLoader.of(Circles.make(50, 0.1, 0.5, 1)).batchSize(10)));
     } finally {
-      dlcourse.plot.Display.clearInterrupt();
+      dlcourse.display.Display.clearInterrupt();
     }
   }
 

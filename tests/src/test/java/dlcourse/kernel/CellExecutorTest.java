@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
