@@ -227,6 +227,25 @@ public final class History implements Rich {
     return out;
   }
 
+  /**
+   * A copy with phase {@code from} renamed {@code to}, e.g. {@code renamePhase("val", "test")} when the data the
+   * trainer validated on each epoch is the test set.
+   */
+  public History renamePhase(String from, String to) {
+    if (to == null || to.isEmpty() || to.equals("step") || from.equals("step")) {
+      throw new IllegalArgumentException("phases other than \"step\" are renamed to a non-empty name other than "
+          + "\"step\", got " + from + " -> " + to);
+    }
+    Table copy = table.copy();
+    StringColumn ph = copy.stringColumn("phase");
+    for (int i = 0; i < ph.size(); i++) {
+      if (ph.get(i).equals(from)) {
+        ph.set(i, to);
+      }
+    }
+    return new History(copy, run);
+  }
+
   /** A copy of the rows whose run label is {@code run} (every row when it is the only label), keeping that label. */
   public History ofRun(String run) {
     Table rows = table.where(table.stringColumn("run").isEqualTo(run));
