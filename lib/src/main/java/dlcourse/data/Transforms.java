@@ -225,11 +225,11 @@ public final class Transforms {
     }
     return named("globalContrastNormalize(" + scale + ", " + sqrtBias + ", " + eps + ")", (batch, rng) -> {
       INDArray x = perSample(batch, "globalContrastNormalize");
-      INDArray centred = x.subColumnVector(x.mean(1).reshape(-1, 1));
+      INDArray centred = x.sub(x.mean(1).reshape(-1, 1));
       INDArray std = centred.mul(centred).mean(1).addi(sqrtBias);
       org.nd4j.linalg.ops.transforms.Transforms.sqrt(std, false);
       org.nd4j.linalg.ops.transforms.Transforms.max(std, eps, false);
-      return centred.diviColumnVector(std.reshape(-1, 1)).muli(scale).reshape(batch.shape());
+      return centred.divi(std.reshape(-1, 1)).muli(scale).reshape(batch.shape());
     });
   }
 
@@ -251,7 +251,7 @@ public final class Transforms {
               org.nd4j.linalg.ops.transforms.Transforms.pow(org.nd4j.linalg.ops.transforms.Transforms.abs(x), p)
                   .sum(1), 1 / p, false);
       org.nd4j.linalg.ops.transforms.Transforms.max(norm, 1e-12, false);
-      return x.divColumnVector(norm.reshape(-1, 1)).reshape(batch.shape());
+      return x.div(norm.reshape(-1, 1)).reshape(batch.shape());
     });
   }
 
@@ -265,7 +265,7 @@ public final class Transforms {
       INDArray min = x.min(1).reshape(-1, 1);
       INDArray range = x.max(1).reshape(-1, 1).subi(min);
       org.nd4j.linalg.ops.transforms.Transforms.max(range, 1e-12, false);
-      return x.subColumnVector(min).diviColumnVector(range).reshape(batch.shape());
+      return x.sub(min).divi(range).reshape(batch.shape());
     });
   }
 
@@ -292,7 +292,7 @@ public final class Transforms {
         throw new IllegalArgumentException("linearTransformation is for samples of " + m.size(0) + " values, got shape "
             + Arrays.toString(batch.shape()));
       }
-      return x.subRowVector(mu).mmul(m).reshape(batch.shape());
+      return x.sub(mu).mmul(m).reshape(batch.shape());
     });
   }
 
@@ -337,7 +337,7 @@ public final class Transforms {
     INDArray mean = sum.divi(n);
     INDArray cov = Nd4j.zeros(DataType.DOUBLE, d, d);
     for (long from = 0; from < n; from += perChunk) {
-      INDArray x = chunk(f, from, Math.min(n, from + perChunk), null).reshape(-1, d).subRowVector(mean);
+      INDArray x = chunk(f, from, Math.min(n, from + perChunk), null).reshape(-1, d).sub(mean);
       cov.addi(x.transpose().mmul(x));
     }
     cov.divi(n);
@@ -352,7 +352,7 @@ public final class Transforms {
       scale[i] = 1 / Math.sqrt(Math.max(0, ascending[order[i]]) + eps);
     }
     INDArray u = cov.getColumns(order).dup('c'); // (D, D), columns by decreasing eigenvalue
-    INDArray m = u.mulRowVector(Nd4j.createFromArray(scale).reshape(1, d));
+    INDArray m = u.mul(Nd4j.createFromArray(scale).reshape(1, d));
     if (zca) {
       m = m.mmul(u.transpose());
     }
