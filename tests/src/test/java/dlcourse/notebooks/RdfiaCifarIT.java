@@ -135,7 +135,9 @@ class RdfiaCifarIT {
     // (x y z + 1) x_out y_out per filter, times the filters
     assertEquals(List.of(3073L * 1024 * 32, 8193L * 256 * 64, 4097L * 64 * 64), longs(column(q1, "fully connected weights")));
 
-    assertTrue(text.contains("conv(b) and conv(a) moved by one column differ by at most 0.0"), text);
+    var eq = java.util.regex.Pattern.compile("conv\\(b\\) and conv\\(a\\) moved by one column differ by at most (\\S+) ").matcher(text);
+    assertTrue(eq.find(), text);
+    assertTrue(Double.parseDouble(eq.group(1)) < 1e-5, "convolution commutes with the shift: " + eq.group(1));
     List<String[]> shift = csv(tables.resolve("relative_change_under_a_1-pixel_shift.csv"));
     assertEquals(11, shift.size(), "input and the nine layers");
     assertTrue(text.contains("3 of the 3 max pools lower the change"), text);
@@ -200,19 +202,24 @@ class RdfiaCifarIT {
       assertEquals("1", epochCol.get(i), "quick runs one epoch");
       best.put(ran.get(i), acc);
     }
-    // One epoch on 512 images leaves the baseline near chance (10%); dropout p = 1 cannot be better than guessing a class.
-    assertTrue(best.get("baseline") > 2 && best.get("baseline") < 30, "baseline " + best.get("baseline"));
-    assertTrue(best.get("dropout-p1.0") < 30, "p = 1: " + best.get("dropout-p1.0"));
-    assertTrue(best.values().stream().filter(a -> a > 12).count() >= 5, "some runs learn something in one epoch: " + best);
+    // One epoch on 512 images (4 steps at batch 128) leaves SGD at lr 0.01 near chance (10%); the adaptive optimizers
+    // move the weights further in those steps, and dropout p = 1 cannot do better than guessing.
+    assertTrue(best.get("baseline") > 2 && best.get("baseline") < 20, "baseline " + best.get("baseline"));
+    assertTrue(best.get("dropout-p1.0") < 20, "p = 1: " + best.get("dropout-p1.0"));
+    double adaptive = List.of("opt-adam", "opt-adamw", "opt-rmsprop", "opt-adagrad", "opt-adadelta").stream()
+        .mapToDouble(best::get).average().orElseThrow();
+    assertTrue(adaptive > best.get("baseline"), "adaptive optimizers " + adaptive + " vs SGD " + best.get("baseline"));
 
     List<String[]> dropout = csv(tables.resolve("dropout_sweep.csv"));
     assertEquals(List.of("0.0", "0.1", "0.3", "0.5", "0.7", "0.9", "1.0"), column(dropout, "p"));
     assertTrue(text.contains("The rates the trainer used in the 6 schedule runs differ from the curves above by at most 0"), text);
-    assertTrue(text.contains("This section needs the runs standardize, norm-gcn, norm-zca") || text.contains("PCA whitening reaches") == false, text);
+    assertTrue(text.contains("Dataset-wide min-max per channel would be the identity here: the channel minima are [0.0, 0.0, 0.0] "
+        + "and maxima [1.0, 1.0, 1.0]"), text);
+    assertTrue(!text.contains("PCA whitening reaches"), "quick mode leaves the whitening runs out");
     assertTrue(text.contains("Q17: in epoch 1 the running train accuracy is"), text);
     assertTrue(text.contains("Recorded: 39 runs"), text);
     assertTrue(text.contains("images="), text);
     int images = Integer.parseInt(text.substring(text.lastIndexOf("images=") + 7).strip());
-    assertEquals(25, images, "sample grids and curves");
+    assertEquals(20, images, "16 charts (curves, learning rates) and 4 image grids");
   }
 }
