@@ -1,10 +1,10 @@
 package dlcourse.train;
 
+import dlcourse.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -133,8 +133,10 @@ public final class Experiments {
   }
 
   /**
-   * The parameters every {@link #named} run starts from, in the order the result table shows them; replaces earlier
-   * defaults. Values as for {@link #param}: numbers, strings, booleans.
+   * The parameters every {@link #named} run starts from; replaces earlier defaults. Values as for {@link #param}:
+   * numbers, strings, booleans. The result table and the journal keys list them in the map's order when it has one
+   * (a {@code LinkedHashMap} or a sorted map), else sorted by name, so that a {@code Map.of(...)}, whose order
+   * changes from one JVM to the next, still finds its runs in a journal.
    */
   public Experiments defaults(Map<String, ?> defaults) {
     for (String k : defaults.keySet()) {
@@ -147,7 +149,8 @@ public final class Experiments {
           + " already copied them");
     }
     this.defaults.clear();
-    this.defaults.putAll(defaults);
+    this.defaults.putAll(defaults instanceof LinkedHashMap || defaults instanceof java.util.SortedMap
+        ? defaults : new java.util.TreeMap<>(defaults));
     return this;
   }
 
@@ -312,9 +315,7 @@ public final class Experiments {
   /** Rewrites the journal without its damaged last line (temp file, then rename), so later lines stay readable. */
   private void dropLastLine(List<String> lines) {
     try {
-      Path tmp = Files.createTempFile(journal.toAbsolutePath().getParent(), journal.getFileName().toString(), ".tmp");
-      Files.write(tmp, lines.subList(0, lines.size() - 1));
-      Files.move(tmp, journal, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeLines(journal, lines.subList(0, lines.size() - 1));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot repair experiment journal " + journal + ": " + e.getMessage(), e);
     }

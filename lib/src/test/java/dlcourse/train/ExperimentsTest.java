@@ -132,7 +132,10 @@ class ExperimentsTest {
   }
 
   private static Experiments namedRuns() {
-    return new Experiments().defaults(Map.of("lr", 0.01, "batch", 128))
+    Map<String, Object> defaults = new java.util.LinkedHashMap<>();
+    defaults.put("lr", 0.01);
+    defaults.put("batch", 128);
+    return new Experiments().defaults(defaults)
         .named("baseline").named("lr-0.1", Map.of("lr", 0.1)).named("lr-1", Map.of("lr", 1.0))
         .named("big-batch", Map.of("batch", 512));
   }
@@ -145,6 +148,12 @@ class ExperimentsTest {
     assertArrayEquals(new double[] {1.28, 12.8, 128, 5.12}, t.doubleColumn("score").asDoubleArray(), 1e-12);
     assertEquals("lr-0.1", namedRuns().runs().get(1).name());
     assertEquals("lr=0.1 opt=sgd", new Experiments().param("lr", 0.1).param("opt", "sgd").runs().get(0).name());
+  }
+
+  @Test
+  void defaultsWithoutAnOrderAreSortedByName() {
+    var e = new Experiments().defaults(Map.of("lr", 0.01, "batch", 128, "optimizer", "sgd")).named("a");
+    assertEquals(List.of("run", "batch", "lr", "optimizer"), List.copyOf(e.runs().get(0).params().keySet()));
   }
 
   @Test
