@@ -166,13 +166,18 @@ public final class JShellSession implements AutoCloseable {
             }
             String src;
             String rest;
-            if (info.completeness().isComplete()) {
+            if (info.completeness().isComplete()
+                    && info.completeness() != SourceCodeAnalysis.Completeness.UNKNOWN) {
                 src = info.source();
                 rest = info.remaining();
             } else {
-                // Unfinished or unparsable: compile what is left so the user sees javac's message.
-                src = remaining;
-                rest = "";
+                // JShell cannot tell where the first snippet ends for some valid code (a switch expression with
+                // "default -> throw"), and given the rest of the cell it would run only the first snippet and drop
+                // the others without a word: find the end with javac's parser. Unfinished or unparsable code is
+                // compiled whole, so the user sees javac's message.
+                String first = JavaSyntax.firstSnippet(remaining);
+                src = first != null ? first : remaining;
+                rest = first != null ? remaining.substring(first.length()) : "";
             }
             int offset = consumed + leadingOffset(remaining, src);
             if (Display.interruptRequested()) {

@@ -221,6 +221,15 @@ class CellExecutorTest {
     }
 
     @Test
+    void declarationsAfterASwitchExpressionThatThrowsAreNotLost() throws Exception {
+        // JShell's completeness analysis gives up on "default -> throw"; the cell's later declarations must still run
+        executor.execute("int f(String n) { return switch (n) { case \"a\" -> 1; default -> throw new "
+                + "IllegalArgumentException(n); }; }\nint g() { return 2; }\nint h = g() + f(\"a\");");
+        assertEquals(3, executor.execute("h").value());
+        assertEquals(2, executor.execute("g()").value());
+    }
+
+    @Test
     void systemExitInACellFailsTheCellAndTheSessionGoesOn() throws Exception {
         executor.execute("int kept = 41;");
         for (String exit : List.of("System.exit(3);", "Runtime.getRuntime().halt(4);", "Runtime.getRuntime().exit(6);",
