@@ -266,6 +266,37 @@ public final class SceneCaptions {
     return -1;
   }
 
+  /** An object a caption names: its class and the cell (row-major, 0..8) its position phrase names. */
+  public record Mention(int cls, int cell) {}
+
+  /**
+   * The objects a caption names, in order: each word that names a class ({@link #classOf}), with the cell named by
+   * the words after it up to the next "and" (or the end): "top"/"upper" and "bottom"/"lower" pick the row,
+   * "left"/"right" the column, the middle otherwise. Works on generated captions, which need not follow a template.
+   */
+  public List<Mention> mentions(List<String> caption) {
+    List<Mention> out = new ArrayList<>();
+    for (int w = 0; w < caption.size(); w++) {
+      int c = classOf(caption.get(w));
+      if (c < 0) {
+        continue;
+      }
+      int row = 1;
+      int col = 1;
+      for (int v = w + 1; v < caption.size() && !caption.get(v).equals("and") && classOf(caption.get(v)) < 0; v++) {
+        switch (caption.get(v)) {
+          case "top", "upper" -> row = 0;
+          case "bottom", "lower" -> row = 2;
+          case "left" -> col = 0;
+          case "right" -> col = 2;
+          default -> { }
+        }
+      }
+      out.add(new Mention(c, row * GRID + col));
+    }
+    return out;
+  }
+
   /** Whether {@code word} is part of a position phrase ("top", "left", "corner", "centre", ...). */
   public static boolean isPositionWord(String word) {
     return POSITION_WORDS.contains(word);

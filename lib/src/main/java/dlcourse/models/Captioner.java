@@ -208,7 +208,8 @@ public class Captioner extends Module {
    *
    * @param features region features (B, R, E)
    * @param captions token ids (B, T + 1) int64: {@code <start> w1 ... wn <end>} then {@code <pad>}; the decoder reads
-   *     {@code captions[:, :T]} and predicts {@code captions[:, 1:]}
+   *     {@code captions[:, :T]} and predicts {@code captions[:, 1:]}; trailing columns of {@code <pad>} only are
+   *     skipped (they add nothing to the loss)
    * @return a scalar
    */
   public Tensor loss(Tensor features, Tensor captions) {
@@ -217,10 +218,25 @@ public class Captioner extends Module {
           + Shapes.str(captions.shape()));
     }
     long b = captions.size(0);
-    long t = captions.size(1) - 1;
+    long t = lastNonPad(captions) - 1; // columns after the longest caption only hold <pad>: targets ignored anyway
     Tensor logits = forward(features, captions.narrow(1, 0, t)).logits(); // (B, T, V)
     Tensor target = captions.narrow(1, 1, t).reshape(b * t); // (B * T)
     return F.crossEntropy(logits.reshape(b * t, cfg.vocab()), target, Reduction.MEAN, 0, 0.0);
+  }
+
+  /** One past the last column of {@code captions} (B, L) holding a token other than {@code <pad>}, at least 2. */
+  private static long lastNonPad(Tensor captions) {
+    long[][] ids = captions.array().toLongMatrix();
+    int last = 2;
+    for (long[] row : ids) {
+      for (int j = row.length - 1; j >= last; j--) {
+        if (row[j] != 0) {
+          last = j + 1;
+          break;
+        }
+      }
+    }
+    return last;
   }
 
   /** Needs the token ids: use {@link #forward(Tensor, Tensor)}. */

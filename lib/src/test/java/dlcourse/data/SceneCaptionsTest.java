@@ -72,6 +72,11 @@ class SceneCaptionsTest {
           named.add(cell);
         }
         assertEquals(inReadingOrder, named, caption.toString());
+        List<SceneCaptions.Mention> mentions = s.mentions(caption);
+        assertEquals(named.size(), mentions.size());
+        for (int j = 0; j < mentions.size(); j++) {
+          assertEquals(new SceneCaptions.Mention(s.cell(i, named.get(j)), named.get(j)), mentions.get(j));
+        }
       }
       // The third template names the background ("a grey canvas with ..."), unless too long: then the shortest form.
       String bg = SceneCaptions.BACKGROUNDS.get(s.background(i));
@@ -99,5 +104,16 @@ class SceneCaptionsTest {
     List<String> vocab = List.of("<pad>", "<start>", "<end>", "<unk>", "a", "cat");
     assertEquals(List.of("a", "<unk>", "cat"), CaptionDataset.words(vocab, new long[] {1, 4, 3, 5, 2, 4, 0}));
     assertEquals(List.of(), CaptionDataset.words(vocab, new long[] {2, 4}));
+  }
+
+  @Test
+  void mentionsParseGeneratedCaptionsLoosely() {
+    SceneCaptions s = SceneCaptions.compose(objects(), 1, 0);
+    int cat = Cifar10Binary.CLASSES.indexOf("cat");
+    int ship = Cifar10Binary.CLASSES.indexOf("ship");
+    assertEquals(List.of(new SceneCaptions.Mention(cat, 2), new SceneCaptions.Mention(ship, 4),
+            new SceneCaptions.Mention(cat, 6)),
+        s.mentions(List.of("a", "kitten", "upper", "right", "a", "boat", "and", "cat", "at", "the", "lower", "left")));
+    assertEquals(List.of(), s.mentions(List.of("a", "grey", "canvas")));
   }
 }

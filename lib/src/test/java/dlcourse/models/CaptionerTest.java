@@ -180,6 +180,9 @@ class CaptionerTest {
     }
     assertEquals(5, count);
     assertEquals(sum / count, loss, 1e-5);
+    // Extra columns of <pad> change nothing.
+    long[][] padded = {{1, 5, 6, 2, 0, 0, 0}, {1, 7, 2, 0, 0, 0, 0}};
+    assertEquals(loss, model.loss(features, Tensor.of(Nd4j.createFromArray(padded))).item(), 1e-6);
   }
 
   /** Greedy decoding returns, per token, the attention weights of the step that produced it. */
