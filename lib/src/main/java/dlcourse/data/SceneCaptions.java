@@ -91,7 +91,7 @@ public final class SceneCaptions {
    * @param seed fixes the layouts, the drawn objects, the backgrounds and the captions
    * @return images {@code (n, 3, 3S, 3S)} with five captions each
    */
-  public static SceneCaptions compose(TensorDataset objects, int n, long seed) {
+  public static SceneCaptions compose(Dataset objects, int n, long seed) {
     INDArray x = objects.features();
     if (x.rank() != 4 || x.size(1) != 3 || x.size(2) != x.size(3)) {
       throw new IllegalArgumentException("objects must be square RGB images (M, 3, S, S), got "
