@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
@@ -35,8 +35,11 @@ public final class JShellSession implements AutoCloseable {
     public static final List<String> STARTUP_IMPORTS = List.of(
             "java.util.*", "java.util.function.*", "java.util.stream.*", "java.io.*", "java.nio.file.*",
             "dlcourse.data.*", "dlcourse.tensor.*", "dlcourse.nn.*", "dlcourse.train.*", "dlcourse.plot.*",
+            "dlcourse.display.*",
             "org.nd4j.linalg.factory.Nd4j", "org.nd4j.linalg.api.ndarray.INDArray",
             "org.nd4j.linalg.api.buffer.DataType", "tech.tablesaw.api.*",
+            // IJava's top-level display(obj) and updateDisplay(id, obj)
+            "static dlcourse.display.Display.display", "static dlcourse.display.Display.updateDisplay",
             // java.lang.Module would otherwise shadow dlcourse.nn.Module in "class Net extends Module".
             "dlcourse.nn.Module");
 
@@ -372,6 +375,9 @@ public final class JShellSession implements AutoCloseable {
             switch (info.completeness()) {
                 case COMPLETE:
                 case COMPLETE_WITH_SEMI:
+                    if (!JavaSyntax.parses(info.source())) {
+                        return "invalid";
+                    }
                     rest = info.remaining();
                     break;
                 case DEFINITELY_INCOMPLETE:
