@@ -3,13 +3,7 @@ package dlcourse.notebooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dlcourse.kernel.ItSupport;
 import java.awt.image.BufferedImage;
-import java.io.File;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -34,72 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  * region-feature file) written by the test.
  */
 class IstCaptioningIT {
-  private static final String NOTEBOOK = "q3_captioning.ipynb";
+  private static final String NOTEBOOK = "ist-dl-hw2/q3_captioning.ipynb";
 
-  private static Path root() {
-    return Path.of(System.getProperty("dlcourse.root", "..")).toAbsolutePath().normalize();
-  }
-
-  /** Runs the notebook quick with extra arguments; returns its text outputs and the number of PNG outputs. */
-  private static String run(Path out, String... args) throws Exception {
-    Path dir = root().resolve("kernel-ext").resolve(System.getProperty("dlcourse.build.dir", "target"));
-    String cp = dir.resolve("dlcourse-kernel-0.1.0-SNAPSHOT.jar") + File.pathSeparator
-        + Files.readString(dir.resolve("classpath.txt")).strip();
-    List<String> cmd = ItSupport.runnerJava();
-    cmd.addAll(List.of("-cp", cp, "dlcourse.kernel.Main", "run",
-        root().resolve("notebooks/ist-dl-hw2").resolve(NOTEBOOK).toString(), "--quick", "--out", out.toString()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(root().toFile());
-    if (System.getenv("DLCOURSE_DATA") == null && Files.isDirectory(Path.of("/work/shared/data"))) {
-      pb.environment().put("DLCOURSE_DATA", "/work/shared/data"); // the offline mirror of the dev machines
-    }
-    Path log = Files.createTempFile("ist-captioning", ".log");
-    pb.redirectOutput(log.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(900, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      throw new AssertionError(NOTEBOOK + " timed out:\n" + Files.readString(log));
-    }
-    String console = Files.readString(log, StandardCharsets.UTF_8);
-    Files.delete(log);
-    assertEquals(0, p.exitValue(), NOTEBOOK + " failed:\n" + console);
-    JsonObject nb = JsonParser.parseString(Files.readString(out.resolve(NOTEBOOK))).getAsJsonObject();
-    StringBuilder text = new StringBuilder();
-    int images = 0;
-    for (JsonElement c : nb.getAsJsonArray("cells")) {
-      JsonObject cell = c.getAsJsonObject();
-      if (!cell.has("outputs")) {
-        continue;
-      }
-      for (JsonElement o : cell.getAsJsonArray("outputs")) {
-        JsonObject output = o.getAsJsonObject();
-        assertTrue(!output.get("output_type").getAsString().equals("error"), "error output: " + output);
-        if (output.has("text")) {
-          text.append(output.get("text").getAsString());
-        }
-        if (output.has("data") && output.getAsJsonObject("data").has("image/png")) {
-          images++;
-        }
-      }
-    }
-    return text.append("\nimages=").append(images).toString();
-  }
-
-  /** The data rows (header dropped) of a table the runner wrote, cells split at commas outside quotes. */
-  private static List<String[]> table(Path out, String name) throws Exception {
-    Path csv = out.resolve(NOTEBOOK.replace(".ipynb", "")).resolve(name + ".csv");
-    assertTrue(Files.exists(csv), "missing table " + csv);
-    List<String> lines = Files.readAllLines(csv);
-    List<String[]> rows = new ArrayList<>();
-    for (String line : lines.subList(1, lines.size())) {
-      String[] cells = line.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", -1);
-      for (int i = 0; i < cells.length; i++) {
-        cells[i] = cells[i].replace("\"", "");
-      }
-      rows.add(cells);
-    }
-    return rows;
+  /** The data rows (header dropped) of a table the runner wrote. */
+  private static List<String[]> table(ExecutedNotebook nb, String name) throws Exception {
+    List<String[]> rows = nb.rows(name);
+    return rows.subList(1, rows.size());
   }
 
   /** The training loss of each epoch printed by the notebook for one decoder. */
@@ -130,10 +63,10 @@ class IstCaptioningIT {
 
   @Test
   void offlineSetTrainsBothDecodersAndScoresThem() throws Exception {
-    Path out = QuickRun.outDir("ist-dl-hw2");
-    String text = run(out);
+    ExecutedNotebook nb = ExecutedNotebook.runQuick(NOTEBOOK);
+    String text = nb.text();
     // Images: sample scenes, loss and BLEU curves, generated captions, two attention maps.
-    assertTrue(text.contains("images=6"), text);
+    assertEquals(6, nb.images());
     assertTrue(text.contains("offline set of 300 / 60 / 100 images: 2 decoder epochs"), text);
     assertTrue(text.contains("region features: train [300, 9, 137], val [60, 9, 137], test [100, 9, 137]"), text);
     Matcher acc = Pattern.compile("([0-9.]+)% accuracy on 2,000 test images").matcher(text);
@@ -147,7 +80,7 @@ class IstCaptioningIT {
     assertTrue(text.contains("With attention the test BLEU-4 is"), text);
     assertTrue(text.contains("Total wall time"), text);
 
-    List<String[]> data = table(out, "data");
+    List<String[]> data = table(nb, "data");
     assertEquals(4, data.size());
     int[] images = {300, 60, 100, 613};
     for (int i = 0; i < 4; i++) {
@@ -162,9 +95,9 @@ class IstCaptioningIT {
     assertTrue(Integer.parseInt(data.get(0)[5]) <= 20);
     assertEquals("190", data.get(3)[3]);
 
-    checkBleuTable(table(out, "test_BLEU-4"));
+    checkBleuTable(table(nb, "test_BLEU-4"));
 
-    List<String[]> placement = table(out, "object_placement");
+    List<String[]> placement = table(nb, "object_placement");
     assertEquals(2, placement.size());
     for (String[] r : placement) {
       assertTrue(Integer.parseInt(r[1]) > 0, "objects named by " + r[0]);
@@ -243,22 +176,23 @@ class IstCaptioningIT {
   void sydneyLayoutWithAFeatureFileRunsTheSameCells(@TempDir Path tmp) throws Exception {
     Path sydney = tmp.resolve("sydney");
     writeSydney(sydney);
-    Path out = tmp.resolve("out");
-    String text = run(out, "-p", "sydneyDir=" + sydney, "-p", "sydneyFeatures=" + sydney.resolve("features.npz"));
+    ExecutedNotebook nb = ExecutedNotebook.runQuick(NOTEBOOK, tmp.resolve("out"), "-p", "sydneyDir=" + sydney, "-p",
+        "sydneyFeatures=" + sydney.resolve("features.npz"));
+    String text = nb.text();
     assertTrue(text.contains("Sydney-Captions from " + sydney), text);
     assertTrue(text.contains("region features: train [10, 49, 8], val [3, 49, 8], test [6, 49, 8]"), text);
     assertTrue(!text.contains("encoder: trained"), "no encoder is trained when the features are given");
     assertTrue(text.contains("Sydney-Captions has no object layout"), text);
-    assertTrue(text.contains("images=6"), text);
+    assertEquals(6, nb.images());
     for (String decoder : List.of("vanilla", "attention")) {
       assertEquals(2, losses(text, decoder).size(), decoder + ": " + text);
     }
-    List<String[]> data = table(out, "data");
+    List<String[]> data = table(nb, "data");
     assertEquals("Sydney train", data.get(0)[0]);
     assertEquals(10, Integer.parseInt(data.get(0)[1]));
     assertEquals(6, Integer.parseInt(data.get(2)[1]));
     assertEquals(9, Integer.parseInt(data.get(0)[3])); // a, residential|industrial|river, area, with, many|some, buildings
-    checkBleuTable(table(out, "test_BLEU-4"));
-    assertTrue(table(out, "object_placement").isEmpty());
+    checkBleuTable(table(nb, "test_BLEU-4"));
+    assertTrue(table(nb, "object_placement").isEmpty());
   }
 }
