@@ -57,7 +57,8 @@ class NbclientIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"vu-dl-a3/q1_6_conv_unfold.ipynb", "vu-dl-a3/q7_9_mnist.ipynb", "vu-dl-a3/q12_17_varres.ipynb",
-      "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb"})
+      "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb",
+      "ist-dl-hw2/q1_counts_attention.ipynb", "ist-dl-hw2/q2_1_equivariance.ipynb", "ist-dl-hw2/q2_2_fashion_cnn.ipynb"})
   void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
     assumeTrue(exec(List.of("/usr/bin/python3", "-c", "import nbclient"), 60).exit == 0, "python3-nbclient is not installed");
     Path notebook = QuickRun.root().resolve("notebooks").resolve(relative);
