@@ -41,7 +41,7 @@ final class Prims {
   private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(Dnnl::newStream);
   /** The scratchpad descriptor of every cached primitive that needs one, by the primitive's native address. */
   private static final Map<Long, dnnl_memory_desc_t> SCRATCHPAD = new ConcurrentHashMap<>();
-  /** This thread's scratchpad, grown to the largest one a primitive asked for (executions on a thread never overlap). */
+  /** This thread's scratchpad, grown to the largest a primitive asked for (a thread's executions never overlap). */
   private static final ThreadLocal<INDArray> SCRATCHPAD_ARRAY = new ThreadLocal<>();
   /**
    * Whether kernels reuse per-thread scratch arrays (reorder destinations, blocked results before their reorder to
