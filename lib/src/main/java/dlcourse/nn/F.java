@@ -1493,6 +1493,81 @@ public final class F {
     }
   }
 
+  // ---------------------------------------------------------------- tiled and local attention
+
+  /**
+   * Exact scaled dot-product attention computed tile by tile with an online softmax (FlashAttention): equals
+   * {@code scaledDotProductAttention(q, k, v, null, causal, 0, false)} up to rounding, with {@code O(tileSize^2 + L)}
+   * working memory instead of the {@code L x S} scores and weights. See {@link FlashAttention} for the algorithm and
+   * the shapes.
+   *
+   * @param causal whether query i sees only keys {@code j <= i}
+   * @param tileSize queries and keys per tile
+   */
+  public static Tensor flashAttention(Tensor q, Tensor k, Tensor v, boolean causal, int tileSize) {
+    return new FlashAttention(causal, tileSize).apply(q, k, v);
+  }
+
+  /** {@link #flashAttention(Tensor, Tensor, Tensor, boolean, int)} with tiles of 64 queries and 64 keys. */
+  public static Tensor flashAttention(Tensor q, Tensor k, Tensor v, boolean causal) {
+    return flashAttention(q, k, v, causal, 64);
+  }
+
+  /**
+   * Sliding-window (local) self-attention: query i attends only to the keys j with {@code |i - j| <= window}, or with
+   * {@code causal} to {@code i - window <= j <= i} (the local attention of Longformer and of Mistral's sliding window).
+   * Each block of queries is multiplied only with the keys of its band, so the forward pass costs
+   * {@code O(L * window * E)} time and memory instead of the {@code O(L^2 E)} of full attention; the result equals
+   * {@link #scaledDotProductAttention} with the band as a BOOL mask.
+   *
+   * <p>Shapes: {@code q} and {@code k (..., L, E)}, {@code v (..., L, Ev)} (queries and keys at the same positions);
+   * output {@code (..., L, Ev)}. Blocks hold {@code max(2 * window, 32)} queries and at most
+   * {@code block + 2 * window} keys; the band is an additive mask (0 or {@code -inf}) shared by the inner blocks.
+   *
+   * @param window how many positions on each side (before only, with causal) a query sees besides its own
+   * @param causal whether query i sees only keys {@code j <= i}
+   */
+  public static Tensor slidingWindowAttention(Tensor q, Tensor k, Tensor v, int window, boolean causal) {
+    Check.nonNegative(window, "window");
+    long[] qs = q.shape();
+    int r = qs.length;
+    if (r < 2 || !Arrays.equals(qs, k.shape()) || v.dim() != r
+        || !Arrays.equals(Arrays.copyOf(qs, r - 1), Arrays.copyOf(v.shape(), r - 1))) {
+      throw new IllegalArgumentException("expected q and k (..., L, E) of one shape and v (..., L, Ev), got "
+          + Shapes.str(qs) + ", " + Shapes.str(k.shape()) + ", " + Shapes.str(v.shape()));
+    }
+    long n = qs[r - 2];
+    long block = Math.max(2L * window, 32);
+    java.util.Map<String, Tensor> masks = new java.util.HashMap<>(); // inner blocks share one band pattern
+    java.util.List<Tensor> outs = new java.util.ArrayList<>();
+    for (long i0 = 0; i0 < n; i0 += block) {
+      long i1 = Math.min(n, i0 + block);
+      long j0 = Math.max(0, i0 - window);
+      long j1 = causal ? i1 : Math.min(n, i1 + window);
+      String key = (i0 - j0) + "," + (i1 - i0) + "," + (j1 - j0);
+      Tensor band = masks.get(key); // (Bq, Bk), additive
+      if (band == null) {
+        band = bandMask(i0, i1, j0, j1, window, causal, q.dtype());
+        masks.put(key, band);
+      }
+      outs.add(scaledDotProductAttention(q.narrow(r - 2, i0, i1 - i0), k.narrow(r - 2, j0, j1 - j0),
+          v.narrow(r - 2, j0, j1 - j0), band, false, 0, false)); // (..., Bq, Ev)
+    }
+    return Tensor.cat(r - 2, outs.toArray(new Tensor[0])); // (..., L, Ev)
+  }
+
+  /** The additive mask (0 = attend, -inf = hidden) of queries {@code i0 .. i1-1} and keys {@code j0 .. j1-1}. */
+  private static Tensor bandMask(long i0, long i1, long j0, long j1, int window, boolean causal, DataType type) {
+    double[] add = new double[Math.toIntExact((i1 - i0) * (j1 - j0))];
+    for (long i = i0; i < i1; i++) {
+      for (long j = j0; j < j1; j++) {
+        boolean keep = causal ? j <= i && i - j <= window : Math.abs(i - j) <= window;
+        add[(int) ((i - i0) * (j1 - j0) + j - j0)] = keep ? 0 : Double.NEGATIVE_INFINITY;
+      }
+    }
+    return Tensor.of(Nd4j.createFromArray(add).reshape(i1 - i0, j1 - j0).castTo(type)); // (Bq, Bk)
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static void sameType(Tensor x, Tensor weight, String op) {
