@@ -242,10 +242,12 @@ public final class FlashAttention extends AutogradFunction {
     return t;
   }
 
-  /** {@code a} in type {@code t}, c-ordered and owning its buffer (a copy only when it is not already). */
+  /** {@code a} in type {@code t}, c-ordered over its whole buffer from offset 0 (a copy only when it is not). */
   private static INDArray plain(INDArray a, DataType t) {
     INDArray c = a.dataType() == t ? a : a.castTo(t);
-    return !c.isView() && c.ordering() == 'c' && c.data().length() == c.length() ? c : c.dup('c');
+    boolean plain = c.ordering() == 'c' && c.offset() == 0 && c.data().length() == c.length()
+        && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(c); // a reshape of a whole buffer is fine
+    return plain ? c : c.dup('c');
   }
 
   /** The sizes of one call: M matrices of L queries, S keys, E channels of q and k, Ev of v. */
