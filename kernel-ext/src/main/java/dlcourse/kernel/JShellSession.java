@@ -37,6 +37,8 @@ public final class JShellSession implements AutoCloseable {
             "dlcourse.data.*", "dlcourse.tensor.*", "dlcourse.nn.*", "dlcourse.train.*", "dlcourse.plot.*",
             "org.nd4j.linalg.factory.Nd4j", "org.nd4j.linalg.api.ndarray.INDArray",
             "org.nd4j.linalg.api.buffer.DataType", "tech.tablesaw.api.*",
+            // IJava's top-level display(obj) and updateDisplay(id, obj)
+            "static dlcourse.plot.Display.display", "static dlcourse.plot.Display.updateDisplay",
             // java.lang.Module would otherwise shadow dlcourse.nn.Module in "class Net extends Module".
             "dlcourse.nn.Module");
 
@@ -372,6 +374,9 @@ public final class JShellSession implements AutoCloseable {
             switch (info.completeness()) {
                 case COMPLETE:
                 case COMPLETE_WITH_SEMI:
+                    if (!JavaSyntax.parses(info.source())) {
+                        return "invalid";
+                    }
                     rest = info.remaining();
                     break;
                 case DEFINITELY_INCOMPLETE:

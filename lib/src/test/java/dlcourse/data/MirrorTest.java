@@ -1,7 +1,6 @@
 package dlcourse.data;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +21,10 @@ class MirrorTest {
   @BeforeAll
   static void mirror() {
     String d = System.getProperty("dlcourse.data", System.getenv("DLCOURSE_DATA"));
-    Path p = d != null ? Path.of(d) : Path.of("/work/shared/data");
-    assumeTrue(Files.isDirectory(p.resolve("mnist")), "no data mirror at " + p);
+    // Unset, the mirror beside the checkout (../shared/data, as CI lays it out); the test runs in lib/.
+    Path p = d != null ? Path.of(d) : Path.of("../../shared/data").toAbsolutePath().normalize();
+    assertTrue(Files.isDirectory(p.resolve("mnist")),
+        "no offline data mirror at " + p + ": set DLCOURSE_DATA to the folder laid out like shared/data");
     mirror = p;
     Datasets.registry(new DataRegistry().dataRoot(p).cacheDir(cache).download(false));
   }
@@ -66,7 +67,7 @@ class MirrorTest {
 
   @Test
   void cifar10TestFromTheJpegMirrorHas1000PerClassInRgbOrder() {
-    assumeTrue(Files.isRegularFile(mirror.resolve("cifar10-jpg.tgz")));
+    assertTrue(Files.isRegularFile(mirror.resolve("cifar10-jpg.tgz")), "cifar10-jpg.tgz is not in " + mirror);
     var test = Datasets.cifar10(Split.TEST);
     assertArrayEquals(new long[] {10000, 3, 32, 32}, test.features().shape());
     assertEquals(Cifar10Binary.CLASSES, test.classes());
@@ -78,9 +79,14 @@ class MirrorTest {
     assertEquals(0.494, mean.getDouble(0), 0.01);
     assertEquals(0.485, mean.getDouble(1), 0.01);
     assertEquals(0.450, mean.getDouble(2), 0.01);
+    // Interleaved like the canonical files: the first 500 images hold every class about 50 times, where the
+    // mirror's class folders would give 500 airplanes.
+    for (long n : counts(test.take(500).labels(), 10)) {
+      assertTrue(n >= 25 && n <= 75, "class count in the first 500: " + n);
+    }
     // Second call comes from the binary cache and gives the same tensors.
     var again = Datasets.cifar10(Split.TEST);
-    assertTrue(Files.isRegularFile(cache.resolve("cifar10-from-jpg/test_batch.bin")));
+    assertTrue(Files.isRegularFile(cache.resolve("cifar10-jpg-interleaved/test_batch.bin")));
     assertEquals(test.labels(), again.labels());
     assertEquals(0.0, test.features().sub(again.features()).amaxNumber().doubleValue(), 1e-6);
   }
@@ -116,8 +122,8 @@ class MirrorTest {
 
   @Test
   void fashionMnistTestHasTenBalancedClasses() {
-    assumeTrue(Files.isDirectory(DataRegistry.SYSTEM_ROOT.resolve("fashion-mnist"))
-        || Files.isDirectory(mirror.resolve("fashion-mnist")));
+    assertTrue(Files.isDirectory(DataRegistry.SYSTEM_ROOT.resolve("fashion-mnist"))
+        || Files.isDirectory(mirror.resolve("fashion-mnist")), "Fashion-MNIST: apt-get install dataset-fashion-mnist");
     Datasets.registry(new DataRegistry().dataRoot(mirror).cacheDir(cache).download(false));
     var t = Datasets.fashionMnist(Split.TEST);
     assertArrayEquals(new long[] {10000, 1, 28, 28}, t.features().shape());

@@ -202,6 +202,15 @@ class CellExecutorTest {
         JShellSession s = executor.session();
         assertEquals("complete", s.isComplete("int x = 1;"));
         assertEquals("invalid", s.isComplete("}"));
+        // JShell's own analysis calls these complete; they do not parse as any snippet form
+        for (String bad : List.of("1 +* 2", "1 2", "int x = ;", "a b c")) {
+            assertEquals("invalid", s.isComplete(bad), bad);
+        }
+        // parses even though nothing named x exists yet: names are for evaluation to judge
+        for (String good : List.of("display(x)", "int f() { return 1; }", "class A {}", "import java.util.*",
+                "x ++", "var y = 2; y + 1", "1 + 1")) {
+            assertEquals("complete", s.isComplete(good), good);
+        }
         assertTrue(s.isComplete("for (int i = 0; i < 3; i++) {").isBlank());
         JShellSession.Completion c = s.complete("Math.absE", 9);
         assertEquals(List.of("absExact("), c.matches());
@@ -209,6 +218,26 @@ class CellExecutorTest {
         String doc = s.inspect("Math.abs", 8);
         assertNotNull(doc);
         assertTrue(doc.contains("abs(int"), doc);
+    }
+
+    @Test
+    void systemExitInACellFailsTheCellAndTheSessionGoesOn() throws Exception {
+        executor.execute("int kept = 41;");
+        for (String exit : List.of("System.exit(3);", "Runtime.getRuntime().halt(4);", "Runtime.getRuntime().exit(6);",
+                "Runnable r = () -> System.exit(5); r.run();",
+                "java.util.function.IntConsumer q = System::exit; q.accept(7);")) {
+            CellError e = assertThrows(CellError.class, () -> executor.execute(exit), exit);
+            assertTrue(e.evalue().contains("was refused") && e.evalue().contains("lose every variable"), e.evalue());
+        }
+        assertEquals(42, executor.execute("kept + 1").value());
+    }
+
+    @Test
+    void ijavasTopLevelDisplayAndUpdateDisplayAreDefined() throws Exception {
+        // without a kernel backend the library's Display falls back to printing; the call must compile and run
+        Object id = executor.execute("String id = display(\"first\"); id").value();
+        assertNotNull(id);
+        executor.execute("updateDisplay(id, \"second\");");
     }
 
     @Test
