@@ -1516,13 +1516,14 @@ public final class F {
   /**
    * Sliding-window (local) self-attention: query i attends only to the keys j with {@code |i - j| <= window}, or with
    * {@code causal} to {@code i - window <= j <= i} (the local attention of Longformer and of Mistral's sliding window).
-   * Each block of queries is multiplied only with the keys of its band, so the forward pass costs
-   * {@code O(L * window * E)} time and memory instead of the {@code O(L^2 E)} of full attention; the result equals
+   * The queries are cut into blocks of {@code B = max(window, 16)}; block i is scored only against the keys of blocks
+   * i - 1, i and i + 1, which hold its whole band, all blocks in one batched product (Longformer's chunked form). So
+   * the cost is {@code 3B} keys per query, {@code O(L * window * E)} time and memory instead of the {@code O(L^2 E)}
+   * of full attention, with a fixed number of operations whatever L; the result equals
    * {@link #scaledDotProductAttention} with the band as a BOOL mask.
    *
    * <p>Shapes: {@code q} and {@code k (..., L, E)}, {@code v (..., L, Ev)} (queries and keys at the same positions);
-   * output {@code (..., L, Ev)}. Blocks hold {@code max(2 * window, 32)} queries and at most
-   * {@code block + 2 * window} keys; the band is an additive mask (0 or {@code -inf}) shared by the inner blocks.
+   * output {@code (..., L, Ev)}.
    *
    * @param window how many positions on each side (before only, with causal) a query sees besides its own
    * @param causal whether query i sees only keys {@code j <= i}
@@ -1537,35 +1538,55 @@ public final class F {
           + Shapes.str(qs) + ", " + Shapes.str(k.shape()) + ", " + Shapes.str(v.shape()));
     }
     long n = qs[r - 2];
-    long block = Math.max(2L * window, 32);
-    java.util.Map<String, Tensor> masks = new java.util.HashMap<>(); // inner blocks share one band pattern
-    java.util.List<Tensor> outs = new java.util.ArrayList<>();
-    for (long i0 = 0; i0 < n; i0 += block) {
-      long i1 = Math.min(n, i0 + block);
-      long j0 = Math.max(0, i0 - window);
-      long j1 = causal ? i1 : Math.min(n, i1 + window);
-      String key = (i0 - j0) + "," + (i1 - i0) + "," + (j1 - j0);
-      Tensor band = masks.get(key); // (Bq, Bk), additive
-      if (band == null) {
-        band = bandMask(i0, i1, j0, j1, window, causal, q.dtype());
-        masks.put(key, band);
-      }
-      outs.add(scaledDotProductAttention(q.narrow(r - 2, i0, i1 - i0), k.narrow(r - 2, j0, j1 - j0),
-          v.narrow(r - 2, j0, j1 - j0), band, false, 0, false)); // (..., Bq, Ev)
-    }
-    return Tensor.cat(r - 2, outs.toArray(new Tensor[0])); // (..., L, Ev)
+    long e = qs[r - 1];
+    long ev = v.size(-1);
+    long m = n * e == 0 ? 0 : q.numel() / (n * e);
+    long b = Math.max(window, 16);
+    long nb = (n + b - 1) / b; // blocks of queries
+    long tail = nb * b - n; // padding that fills the last block
+    Tensor qb = padRows(q.reshape(m, n, e), 0, tail).reshape(m, nb, b, e); // (M, nb, B, E)
+    Tensor kc = padRows(k.reshape(m, n, e), b, tail + b).reshape(m, nb + 2, b, e); // chunk c: keys (c-1)B .. cB-1
+    Tensor vc = padRows(v.reshape(m, n, ev), b, tail + b).reshape(m, nb + 2, b, ev); // (M, nb + 2, B, Ev)
+    Tensor kb = Tensor.cat(2, kc.narrow(1, 0, nb), kc.narrow(1, 1, nb), kc.narrow(1, 2, nb)); // (M, nb, 3B, E)
+    Tensor vb = Tensor.cat(2, vc.narrow(1, 0, nb), vc.narrow(1, 1, nb), vc.narrow(1, 2, nb)); // (M, nb, 3B, Ev)
+    Tensor band = bandMask(n, b, nb, window, causal, q.dtype()); // (nb, B, 3B), 0 or -inf
+    Tensor out = scaledDotProductAttention(qb, kb, vb, band, false, 0, false); // (M, nb, B, Ev)
+    long[] outShape = Arrays.copyOf(qs, r);
+    outShape[r - 1] = ev;
+    return out.reshape(m, nb * b, ev).narrow(1, 0, n).reshape(outShape); // (..., L, Ev)
   }
 
-  /** The additive mask (0 = attend, -inf = hidden) of queries {@code i0 .. i1-1} and keys {@code j0 .. j1-1}. */
-  private static Tensor bandMask(long i0, long i1, long j0, long j1, int window, boolean causal, DataType type) {
-    double[] add = new double[Math.toIntExact((i1 - i0) * (j1 - j0))];
-    for (long i = i0; i < i1; i++) {
-      for (long j = j0; j < j1; j++) {
-        boolean keep = causal ? j <= i && i - j <= window : Math.abs(i - j) <= window;
-        add[(int) ((i - i0) * (j1 - j0) + j - j0)] = keep ? 0 : Double.NEGATIVE_INFINITY;
+  /** {@code x (M, n, c)} with {@code before} and {@code after} rows of zeros around its n rows. */
+  private static Tensor padRows(Tensor x, long before, long after) {
+    java.util.List<Tensor> parts = new java.util.ArrayList<>();
+    if (before > 0) {
+      parts.add(Tensor.of(Nd4j.zeros(x.dtype(), x.size(0), before, x.size(2))));
+    }
+    parts.add(x);
+    if (after > 0) {
+      parts.add(Tensor.of(Nd4j.zeros(x.dtype(), x.size(0), after, x.size(2))));
+    }
+    return parts.size() == 1 ? x : Tensor.cat(1, parts.toArray(new Tensor[0]));
+  }
+
+  /**
+   * The additive mask (0 = attend, -inf = hidden) of {@link #slidingWindowAttention}: query row r of block i (position
+   * {@code iB + r}) against key column c of its three chunks (position {@code (i - 1)B + c}); padding keys are hidden.
+   */
+  private static Tensor bandMask(long n, long b, long nb, int window, boolean causal, DataType type) {
+    int cols = Math.toIntExact(3 * b);
+    float[] add = new float[Math.toIntExact(nb * b * cols)];
+    for (long blk = 0; blk < nb; blk++) {
+      for (long row = 0; row < b; row++) {
+        long i = blk * b + row;
+        for (int c = 0; c < cols; c++) {
+          long j = (blk - 1) * b + c;
+          boolean keep = j >= 0 && j < n && (causal ? j <= i && i - j <= window : Math.abs(i - j) <= window);
+          add[(int) ((blk * b + row) * cols + c)] = keep ? 0 : Float.NEGATIVE_INFINITY;
+        }
       }
     }
-    return Tensor.of(Nd4j.createFromArray(add).reshape(i1 - i0, j1 - j0).castTo(type)); // (Bq, Bk)
+    return Tensor.of(Nd4j.createFromArray(add).reshape(nb, b, cols).castTo(type)); // (nb, B, 3B)
   }
 
   // ---------------------------------------------------------------- helpers

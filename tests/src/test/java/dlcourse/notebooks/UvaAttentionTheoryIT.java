@@ -34,7 +34,7 @@ class UvaAttentionTheoryIT {
 
     // (a) multiply-adds counted exactly: 2 n^2 d for full attention, 2 d * (pairs with |i - j| <= 32) for local.
     Table cost = nb.table("Q2.1a_attention_cost");
-    assertEquals(6, cost.rowCount(), "n = 64 ... 2048");
+    assertEquals(7, cost.rowCount(), "n = 64 ... 4096");
     for (int r = 0; r < cost.rowCount(); r++) {
       long n = (long) cost.numberColumn("n").getDouble(r);
       assertEquals(64L << r, n);
@@ -44,17 +44,19 @@ class UvaAttentionTheoryIT {
       }
       assertEquals(2 * n * n * 64, (long) cost.numberColumn("full multiply-adds").getDouble(r));
       assertEquals(2 * pairs * 64, (long) cost.numberColumn("local multiply-adds").getDouble(r));
+      assertEquals(2 * n * 3 * 32 * 64, (long) cost.numberColumn("local as computed").getDouble(r)); // 3B keys, B = 32
       assertEquals(4.0 * n * n / (1 << 20), cost.numberColumn("score matrix (MiB)").getDouble(r), 1e-12);
     }
     Table slopes = nb.table("Q2.1a_log-log_slopes");
     double[] macSlope = column(slopes, "multiply-adds slope");
-    double[] timeSlope = column(slopes, "time slope");
+    double[] timeSlope = column(slopes, "CPU time slope");
     assertEquals(2.0, macSlope[0], 1e-9);
     assertTrue(macSlope[1] > 0.95 && macSlope[1] < 1.1, "local multiply-adds slope " + macSlope[1]);
-    // Measured times on a shared machine: wide bands, and the ordering the question is about.
-    assertTrue(timeSlope[0] > 1.4 && timeSlope[0] < 2.6, "full attention time slope " + timeSlope[0]);
-    assertTrue(timeSlope[1] > 0.4 && timeSlope[1] < 1.6, "local attention time slope " + timeSlope[1]);
-    assertTrue(timeSlope[0] > timeSlope[1] + 0.4, "full " + timeSlope[0] + " vs local " + timeSlope[1]);
+    // Measured CPU times, fitted over n = 1024 ... 4096: quadratic and linear, in bands wide enough for a busy
+    // machine (measured here under a load of ~18 on 2 cores: 1.87-2.10 and 0.73-1.0).
+    assertTrue(timeSlope[0] > 1.6 && timeSlope[0] < 2.4, "full attention CPU time slope " + timeSlope[0]);
+    assertTrue(timeSlope[1] > 0.5 && timeSlope[1] < 1.3, "local attention CPU time slope " + timeSlope[1]);
+    assertTrue(timeSlope[0] > timeSlope[1] + 0.7, "full " + timeSlope[0] + " vs local " + timeSlope[1]);
 
     // (b) receptive field = support of the input gradient: 1 + 2L for 3-tap conv stacks, t + 1 causal, T unmasked.
     Table field = nb.table("Q2.1b_receptive_field");
@@ -118,7 +120,7 @@ class UvaAttentionTheoryIT {
     assertEquals(1_182_720, (long) mlps.numberColumn("parameters").getDouble(1));
     assertEquals(2, mlps.numberColumn("sequential matrix products").getDouble(0));
     assertEquals(8, mlps.numberColumn("sequential matrix products").getDouble(1));
-    for (double d : column(mlps, "max |f(Px) - P f(x)|")) {
+    for (double d : column(mlps, "max abs(f(Px) - P f(x))")) {
       assertTrue(d < 1e-6, "MLP permutation " + d);
     }
 
@@ -126,8 +128,8 @@ class UvaAttentionTheoryIT {
     Table order = nb.table("Q2.4a_permutations");
     assertEquals(4, order.rowCount());
     for (int r = 0; r < 4; r++) {
-      double equi = order.numberColumn("max |f(Px) - P f(x)|").getDouble(r);
-      double pooled = order.numberColumn("max |mean f(Px) - mean f(x)|").getDouble(r);
+      double equi = order.numberColumn("max abs(f(Px) - P f(x))").getDouble(r);
+      double pooled = order.numberColumn("max abs(mean f(Px) - mean f(x))").getDouble(r);
       if (order.stringColumn("model").get(r).startsWith("self-attention")) {
         assertTrue(equi < 1e-5 && pooled < 1e-5, "self-attention " + equi + ", " + pooled);
       } else {
@@ -175,10 +177,10 @@ class UvaAttentionTheoryIT {
 
     Table equal = nb.table("Q2.9a_flash_vs_standard");
     assertEquals(10, equal.rowCount(), "n = 128 ... 2048, causal and not");
-    for (double d : column(equal, "max |diff| float32")) {
+    for (double d : column(equal, "max abs diff float32")) {
       assertTrue(d < 2e-6, "float32 " + d);
     }
-    for (double d : column(equal, "max |diff| float64")) {
+    for (double d : column(equal, "max abs diff float64")) {
       assertTrue(d < 1e-12, "float64 " + d);
     }
     assertTrue(after(text, "gradients of q, k and v to") < 1e-10, text);
