@@ -147,7 +147,7 @@ public final class FlashAttention extends AutogradFunction {
         tile.alpha.putScalar(r, rescale);
       }
       tile.write(br * bc); // S's buffer now holds P
-      oi.muliColumnVector(tile.column(br)); // O_i *= exp(m - m')
+      oi.muli(tile.column(br)); // O_i *= exp(m - m'), broadcast over the columns
       Nd4j.gemm(s, vt[j0 / tileSize], oi, false, false, 1, 1); // O_i += P V_j
     }
     for (int r = 0; r < br; r++) {
@@ -155,7 +155,7 @@ public final class FlashAttention extends AutogradFunction {
       tile.alpha.putScalar(r, l[r] == 0 ? 0 : 1 / l[r]);
       lse.putScalar(new long[] {b, i0 + r}, l[r] == 0 ? Double.NEGATIVE_INFINITY : m[r] + Math.log(l[r]));
     }
-    oi.muliColumnVector(tile.column(br)); // O_i / l
+    oi.muli(tile.column(br)); // O_i / l
   }
 
   @Override
