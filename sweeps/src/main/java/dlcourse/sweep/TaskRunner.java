@@ -111,7 +111,7 @@ public final class TaskRunner {
     }
     Path log = work.resolve("runner.log");
     Files.writeString(log, String.format(Locale.ROOT, "== attempt %d on %s (executor %s): %s%n", attempt, host(),
-        executorId, String.join(" ", cmd)), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+        executorId, String.join(" ", cmd).replace(spec.runnerClasspath(), "RUNNER_CLASSPATH")), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
         java.nio.file.StandardOpenOption.APPEND);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -161,7 +161,7 @@ public final class TaskRunner {
       if (l.startsWith("== attempt ")) {
         error = null; // only this attempt's lines
       } else if (l.startsWith("FAILED ")) {
-        error = l.substring("FAILED ".length());
+        error = l.substring("FAILED ".length()).replaceFirst(" -> .*$", ""); // the outputs are in the work folder
       } else if (l.startsWith("error: ") && error == null) {
         error = l;
       }
