@@ -450,10 +450,17 @@ public final class Sweep {
     return finish(plan, j, plan.tasks.size() - todo.size(), finished, failed, t0);
   }
 
+  private long firstResult;
+
   private void progress(TaskResult r, int completed, int total, int failures, long t0, int slots) {
-    double elapsed = (System.nanoTime() - t0) / 1e9;
+    long now = System.nanoTime();
+    if (completed == 1) {
+      firstResult = now;
+    }
     int left = total - completed;
-    String eta = left == 0 ? "done" : "ETA " + duration(elapsed / completed * left);
+    // from the second result on, the rate since the first one: Spark's and the executors' start-up do not count
+    double perTask = completed >= 2 ? (now - firstResult) / 1e9 / (completed - 1) : (now - t0) / 1e9 / slots;
+    String eta = left == 0 ? "done" : "ETA " + duration(perTask * left);
     String what = r.ok()
         ? String.format(Locale.ROOT, "ok     %s: %d run(s) in %.1f s on %s (executor %s%s)", r.id(), r.rows().size(),
             r.wallSeconds(), r.host(), r.executor(), r.attempt() > 1 ? ", attempt " + r.attempt() : "")
