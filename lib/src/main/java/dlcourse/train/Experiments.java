@@ -240,6 +240,16 @@ public final class Experiments {
     return this;
   }
 
+  /** The seeds each grid point runs with. */
+  public int[] seedValues() {
+    return seeds.clone();
+  }
+
+  /** The grid parameters and their values, in order (first parameter outermost). */
+  public Map<String, List<Object>> gridValues() {
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(grid));
+  }
+
   /** How many runs execute at once; default 1. */
   public Experiments parallelism(int n) {
     Check.positive(n, "parallelism");
