@@ -83,6 +83,7 @@ public final class Sweep {
   private boolean quick;
   private long cellTimeoutSeconds;
   private boolean report = true;
+  private boolean pin = true;
   private final Map<String, String> conf = new LinkedHashMap<>();
   private PrintStream log = System.out;
   private String runnerClasspath = TaskRunner.defaultRunnerClasspath();
@@ -175,6 +176,16 @@ public final class Sweep {
   /** Whether to run the notebook once more over the complete journal at the end (default true). */
   public Sweep report(boolean report) {
     this.report = report;
+    return this;
+  }
+
+  /**
+   * Whether each notebook task's runner is pinned to CPUs of its own with taskset (default true, where taskset
+   * exists): oneDNN's threads use every CPU a process may run on, so unpinned CNN trainings side by side
+   * oversubscribe the cores.
+   */
+  public Sweep pin(boolean pin) {
+    this.pin = pin;
     return this;
   }
 
@@ -296,7 +307,7 @@ public final class Sweep {
       throw new IllegalArgumentException("--journal must name a .tsv file, got " + j);
     }
     SweepTask.Spec spec = new SweepTask.Spec(name, text, new LinkedHashMap<>(base), baseHash(name, base, quick), quick,
-        cellTimeoutSeconds, runnerClasspath, javaOptions, System.getenv("DLCOURSE_DATA"), threads, retries + 1,
+        cellTimeoutSeconds, runnerClasspath, javaOptions, System.getenv("DLCOURSE_DATA"), threads, retries + 1, pin,
         absOut.resolve(stem + "-tasks").toString());
     List<SweepTask> tasks = new ArrayList<>();
     List<Map<String, String>> points = grid.points();

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 public final class SweepCommand {
   static final String USAGE = "usage: dlcourse sweep NOTEBOOK|EXPERIMENT_CLASS [-p name=value]... --grid name=v1,v2|A..B..."
       + " [--master local[N]|spark://HOST:PORT] [--journal FILE.tsv] [--out DIR] [--threads N] [--retries N] [--quick]"
-      + " [--timeout SECONDS] [--no-report] [--conf key=value]...";
+      + " [--timeout SECONDS] [--no-report] [--no-pin] [--conf key=value]...";
 
   private SweepCommand() {}
 
@@ -62,6 +62,7 @@ public final class SweepCommand {
     Integer retries = null;
     boolean quick = false;
     boolean report = true;
+    boolean pin = true;
     long timeout = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -76,6 +77,7 @@ public final class SweepCommand {
         case "--timeout" -> timeout = positive(a, value(args, ++i, a), 1);
         case "--quick" -> quick = true;
         case "--no-report" -> report = false;
+        case "--no-pin" -> pin = false;
         case "--conf" -> confs.add(pair(a, value(args, ++i, a)));
         default -> {
           if (a.startsWith("-")) {
@@ -118,7 +120,7 @@ public final class SweepCommand {
     if (retries != null) {
       s.retries(retries);
     }
-    return s.quick(quick).report(report).cellTimeout(timeout);
+    return s.quick(quick).report(report).pin(pin).cellTimeout(timeout);
   }
 
   private static String value(String[] args, int i, String option) {

@@ -38,6 +38,8 @@ public record SweepTask(int index, String id, LinkedHashMap<String, String> poin
       int threads,
       /** attempts per task (spark.task.maxFailures) */
       int maxAttempts,
+      /** pin each runner to its own CPUs (taskset), so oneDNN's threads of two tasks do not share cores */
+      boolean pin,
       /** absolute folder for the tasks' work folders (journal of the task, executed notebook, runner log) */
       String tasksDir) implements Serializable {
 

@@ -109,6 +109,17 @@ public final class TaskRunner {
     if (spec.cellTimeoutSeconds() > 0) {
       cmd.addAll(List.of("--timeout", Long.toString(spec.cellTimeoutSeconds())));
     }
+    try (CpuSlot slot = spec.pin() ? CpuSlot.acquire(spec.threads()) : CpuSlot.NONE) {
+      if (slot.cpus() != null) {
+        cmd.addAll(0, List.of("/usr/bin/taskset", "-c", slot.cpus()));
+      }
+      return launch(task, work, cmd, attempt, last, executorId, t0);
+    }
+  }
+
+  private static TaskResult launch(SweepTask task, Path work, List<String> cmd, int attempt, boolean last,
+      String executorId, long t0) throws IOException {
+    SweepTask.Spec spec = task.spec();
     Path log = work.resolve("runner.log");
     Files.writeString(log, String.format(Locale.ROOT, "== attempt %d on %s (executor %s): %s%n", attempt, host(),
         executorId, String.join(" ", cmd).replace(spec.runnerClasspath(), "RUNNER_CLASSPATH")), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,

@@ -59,6 +59,7 @@ class NotebookSweepTest {
     Path died = Files.list(dir.resolve("sweep-tiny-tasks")).findFirst().orElseThrow().resolve("0001-lrs_0.2");
     String runnerLog = Files.readString(died.resolve("runner.log"));
     assertEquals(2, runnerLog.split("== attempt ", -1).length - 1, runnerLog);
+    assertTrue(runnerLog.contains(": /usr/bin/taskset -c "), "each runner has CPUs of its own: " + runnerLog);
     assertTrue(Files.readString(died.resolve("sweep-tiny.ipynb")).contains("1 of 2 runs taken from the journal"),
         "the second attempt resumes from the task's own journal");
 
