@@ -41,9 +41,9 @@ class DlcourseKernelTests(jupyter_kernel_test.KernelTests):
         # IJava's top-level display(obj), as IJava notebooks call it
         {"code": 'display(tech.tablesaw.api.Table.create("t", tech.tablesaw.api.IntColumn.create("a", new int[]{2})));',
          "mime": "text/html"},
-        {"code": 'dlcourse.plot.Display.display(tech.tablesaw.api.Table.create("t", '
+        {"code": 'dlcourse.display.Display.display(tech.tablesaw.api.Table.create("t", '
                  'tech.tablesaw.api.IntColumn.create("a", new int[]{1})));', "mime": "text/html"},
-        {"code": "dlcourse.plot.Display.display(new java.awt.image.BufferedImage(2, 2, "
+        {"code": "dlcourse.display.Display.display(new java.awt.image.BufferedImage(2, 2, "
                  "java.awt.image.BufferedImage.TYPE_INT_RGB));", "mime": "image/png"},
     ]
 
@@ -52,7 +52,7 @@ class DlcourseKernelTests(jupyter_kernel_test.KernelTests):
 
     code_inspect_sample = "Math.abs"
 
-    code_clear_output = "dlcourse.plot.Display.clearOutput();"
+    code_clear_output = "dlcourse.display.Display.clearOutput();"
 
 
 if __name__ == "__main__":

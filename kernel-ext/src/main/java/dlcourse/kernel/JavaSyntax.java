@@ -38,6 +38,44 @@ final class JavaSyntax {
         || parsesAs("class W_ { Object o_ = (\n" + code + "\n); }");
   }
 
+  /**
+   * The shortest start of {@code code} that ends at a {@code ;} or {@code }} outside brackets, strings and comments
+   * and parses as a snippet, or null when none does before the end of {@code code}.
+   */
+  static String firstSnippet(String code) {
+    int depth = 0;
+    for (int i = 0; i < code.length(); i++) {
+      char c = code.charAt(i);
+      if (c == '/' && i + 1 < code.length() && code.charAt(i + 1) == '/') {
+        int nl = code.indexOf('\n', i);
+        i = nl < 0 ? code.length() : nl;
+      } else if (c == '/' && i + 1 < code.length() && code.charAt(i + 1) == '*') {
+        int end = code.indexOf("*/", i + 2);
+        i = end < 0 ? code.length() : end + 1;
+      } else if (code.startsWith("\"\"\"", i)) {
+        int end = code.indexOf("\"\"\"", i + 3);
+        i = end < 0 ? code.length() : end + 2;
+      } else if (c == '"' || c == '\'') {
+        int j = i + 1;
+        while (j < code.length() && code.charAt(j) != c && code.charAt(j) != '\n') {
+          j += code.charAt(j) == '\\' ? 2 : 1;
+        }
+        i = j;
+      } else if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        depth--;
+      }
+      if (depth == 0 && (c == ';' || c == '}') && i + 1 < code.length() && !code.substring(i + 1).isBlank()) {
+        String head = code.substring(0, i + 1);
+        if (parses(head)) {
+          return head;
+        }
+      }
+    }
+    return null;
+  }
+
   private static boolean parsesAs(String source) {
     AtomicBoolean error = new AtomicBoolean();
     JavaFileObject file = new SimpleJavaFileObject(URI.create("string:///W_.java"), JavaFileObject.Kind.SOURCE) {

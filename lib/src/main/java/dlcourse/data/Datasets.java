@@ -238,6 +238,16 @@ public final class Datasets {
   }
 
   /**
+   * A text corpus by name, keeping a leading BOM as a character when {@code keepBom} (as the UvA course template
+   * reads Grimms' tales: 540,241 characters, 87 distinct); see {@link #text(String)}.
+   */
+  public static TextCorpus text(String name, boolean keepBom) {
+    DataRegistry r = registry();
+    List<DataRegistry.FileEntry> files = r.files(name);
+    return TextCorpus.read(r.file(name, files.get(0).fileName()), keepBom);
+  }
+
+  /**
    * The RDFIA circles: features float32 {@code (200, 2)}, labels int64 {@code (200)} (the index of the one-hot
    * column of {@code Ytrain} / {@code Ytest}).
    */

@@ -3,6 +3,7 @@ package dlcourse.train;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
+import dlcourse.data.Npy;
 import dlcourse.io.AtomicFiles;
 import dlcourse.nn.Parameter;
 import java.io.IOException;

@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -218,6 +218,15 @@ class CellExecutorTest {
         String doc = s.inspect("Math.abs", 8);
         assertNotNull(doc);
         assertTrue(doc.contains("abs(int"), doc);
+    }
+
+    @Test
+    void declarationsAfterASwitchExpressionThatThrowsAreNotLost() throws Exception {
+        // JShell's completeness analysis gives up on "default -> throw"; the cell's later declarations must still run
+        executor.execute("int f(String n) { return switch (n) { case \"a\" -> 1; default -> throw new "
+                + "IllegalArgumentException(n); }; }\nint g() { return 2; }\nint h = g() + f(\"a\");");
+        assertEquals(3, executor.execute("h").value());
+        assertEquals(2, executor.execute("g()").value());
     }
 
     @Test
