@@ -246,13 +246,13 @@ public final class Sweep {
 
   /** The tasks of this sweep, in grid order (checked as {@link #run} checks them). */
   public List<SweepTask> tasks() {
-    return plan().tasks;
+    return plan(retries + 1).tasks;
   }
 
   private record Plan(List<SweepTask> tasks, SweepTask.Spec spec, Map<String, String> declared, Path journal, String name) {}
 
   /** Checks everything that can be checked before Spark starts; every problem is an IllegalArgumentException. */
-  private Plan plan() {
+  private Plan plan(int attempts) {
     if (grid.isEmpty()) {
       throw new IllegalArgumentException("the grid is empty: give at least one --grid name=v1,v2,...");
     }
@@ -307,7 +307,7 @@ public final class Sweep {
       throw new IllegalArgumentException("--journal must name a .tsv file, got " + j);
     }
     SweepTask.Spec spec = new SweepTask.Spec(name, text, new LinkedHashMap<>(base), baseHash(name, base, quick), quick,
-        cellTimeoutSeconds, runnerClasspath, javaOptions, System.getenv("DLCOURSE_DATA"), threads, retries + 1, pin,
+        cellTimeoutSeconds, runnerClasspath, javaOptions, System.getenv("DLCOURSE_DATA"), threads, attempts, pin,
         absOut.resolve(stem + "-tasks").toString());
     List<SweepTask> tasks = new ArrayList<>();
     List<Map<String, String>> points = grid.points();
@@ -380,8 +380,10 @@ public final class Sweep {
 
   /** Starts Spark (local[cores] unless a master was given), runs the missing tasks, stops Spark. */
   public Result run() {
-    Plan plan = plan();
-    String sparkMaster = sparkMaster(plan.spec.maxAttempts());
+    plan(retries + 1); // the notebook, parameters and grid are checked before the master
+    String sparkMaster = sparkMaster(retries + 1);
+    Matcher lm = LOCAL.matcher(sparkMaster);
+    Plan plan = plan(lm.matches() && lm.group(2) != null ? Integer.parseInt(lm.group(2)) : retries + 1);
     try (SweepJournal j = new SweepJournal(plan.journal)) {
       Set<String> done = j.completed(plan.spec.baseHash());
       List<SweepTask> todo = plan.tasks.stream().filter(t -> !done.contains(t.id())).toList();
@@ -407,9 +409,24 @@ public final class Sweep {
     }
   }
 
-  /** Runs the missing tasks on a Spark context the caller owns (and stops). */
+  /**
+   * How many attempts a task gets on {@code jsc}: local[N,F] gives F (local[N]: 1), a cluster spark.task.maxFailures.
+   * A task's last attempt reports a dead runner instead of throwing, so the job goes on.
+   */
+  static int attempts(JavaSparkContext jsc) {
+    Matcher lm = LOCAL.matcher(jsc.master());
+    if (lm.matches()) {
+      return lm.group(2) == null ? 1 : Integer.parseInt(lm.group(2));
+    }
+    return jsc.getConf().getInt("spark.task.maxFailures", 4);
+  }
+
+  /**
+   * Runs the missing tasks on a Spark context the caller owns (and stops); its retries are the context's
+   * ({@link #retries} does not apply).
+   */
   public Result run(JavaSparkContext jsc) {
-    Plan plan = plan();
+    Plan plan = plan(attempts(jsc));
     try (SweepJournal j = new SweepJournal(plan.journal)) {
       Set<String> done = j.completed(plan.spec.baseHash());
       List<SweepTask> todo = plan.tasks.stream().filter(t -> !done.contains(t.id())).toList();
