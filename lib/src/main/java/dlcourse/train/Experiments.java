@@ -50,7 +50,8 @@ import tech.tablesaw.columns.Column;
  * column {@code seed}, then one double column per metric, NaN where a run did not report it. With
  * {@code parallelism(n)} up to n runs execute at once on their own threads; each run must build everything it
  * uses (model, loader, random generators) from its own seed and share no mutable state. Rows keep the grid order
- * whatever the parallelism.
+ * whatever the parallelism. Beyond one machine's threads, {@link SweepClient} runs the same grid as Apache Spark tasks
+ * ({@code ./dlcourse sweep}), locally or on a cluster, into a journal this class reads.
  */
 public final class Experiments {
   /**
