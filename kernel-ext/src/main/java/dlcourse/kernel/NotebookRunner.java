@@ -252,6 +252,27 @@ public final class NotebookRunner {
         }
     }
 
+    /**
+     * Checks {@code parameters} against the cell tagged {@code parameters} of the notebook at {@code path}, with
+     * the messages {@code -p} gives before a run (for tools that launch the runner, e.g. the sweep command).
+     *
+     * @return the declared parameters, name to Java type, in order; empty if the notebook has no such cell
+     * @throws IllegalArgumentException if the file is not an nbformat 4 notebook, a name is not declared or a value
+     *     does not convert to the declared type
+     */
+    public static Map<String, String> checkParameters(Path path, Map<String, String> parameters) {
+        try {
+            JsonObject nb = Notebook.read(path);
+            Options o = new Options();
+            o.parameters.putAll(parameters);
+            checkParameters(path, nb, o);
+            Map<String, String> declared = declaredParameters(nb);
+            return declared == null ? Map.of() : declared;
+        } catch (Notebook.BadNotebookException | UsageException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     /** The declaration of parameter {@code name} with {@code value} converted to the declared {@code type}. */
     static String typedDeclaration(String name, String value, String type) throws UsageException {
         String v = value.strip();

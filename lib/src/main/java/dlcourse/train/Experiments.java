@@ -50,7 +50,8 @@ import tech.tablesaw.columns.Column;
  * column {@code seed}, then one double column per metric, NaN where a run did not report it. With
  * {@code parallelism(n)} up to n runs execute at once on their own threads; each run must build everything it
  * uses (model, loader, random generators) from its own seed and share no mutable state. Rows keep the grid order
- * whatever the parallelism.
+ * whatever the parallelism. Beyond one machine's threads, {@link SweepClient} runs the same grid as Apache Spark tasks
+ * ({@code ./dlcourse sweep}), locally or on a cluster, into a journal this class reads.
  */
 public final class Experiments {
   /**
@@ -95,6 +96,150 @@ public final class Experiments {
     }
   }
 
+  /**
+   * One line of a journal: the run's key ({@code seed=0 net=net1}), its metrics and, optionally, a third
+   * tab-separated field of information that is not a metric ({@code task=... host=... wall_s=...}, written by the
+   * sweep command of the {@code sweeps} module; {@link #run} ignores it).
+   *
+   * <p>Names have no spaces, tabs or '='; metric values are doubles; information values have no spaces or tabs.
+   */
+  public record JournalRow(String key, Map<String, Double> metrics, Map<String, String> info) {
+    public JournalRow {
+      key = java.util.Objects.requireNonNull(key, "key");
+      metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+      info = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(info));
+    }
+
+    /** Parses a journal line; throws IllegalArgumentException saying what is wrong. */
+    public static JournalRow parse(String line) {
+      String[] parts = line.split("\t", -1);
+      if (parts.length < 2 || parts.length > 3 || !parts[0].startsWith("seed=")) {
+        throw new IllegalArgumentException("expected 'seed=..<TAB>metric=value ...[<TAB>name=value ...]'");
+      }
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      for (String kv : parts[1].trim().split(" ")) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("bad metric '" + kv + "'");
+        }
+        metrics.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
+      }
+      Map<String, String> info = new LinkedHashMap<>();
+      if (parts.length == 3) {
+        for (String kv : parts[2].trim().split(" ")) {
+          int eq = kv.indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("bad field '" + kv + "'");
+          }
+          info.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+      }
+      return new JournalRow(parts[0], metrics, info);
+    }
+
+    /** The seed and grid values of the key, in order ({@code seed} first), as written. */
+    public Map<String, String> params() {
+      Map<String, String> out = new LinkedHashMap<>();
+      String last = null;
+      for (String kv : key.split(" ")) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0 && last != null) {
+          out.put(last, out.get(last) + " " + kv); // a value that had a space in it
+        } else if (eq > 0) {
+          last = kv.substring(0, eq);
+          out.put(last, kv.substring(eq + 1));
+        }
+      }
+      return out;
+    }
+
+    /** The line as written to a journal, without its newline. */
+    public String line() {
+      StringBuilder line = new StringBuilder(key).append('\t');
+      metrics.forEach((name, v) -> {
+        checkName(name, "metric");
+        line.append(name).append('=').append(v).append(' ');
+      });
+      String s = line.toString().strip();
+      if (!info.isEmpty()) {
+        StringBuilder extra = new StringBuilder();
+        info.forEach((name, v) -> {
+          checkName(name, "field");
+          if (v.isEmpty() || v.contains(" ") || v.contains("\t") || v.contains("\n")) {
+            throw new IllegalArgumentException("a journal field's value is not empty and has no spaces, got " + name
+                + "='" + v + "'");
+          }
+          extra.append(' ').append(name).append('=').append(v);
+        });
+        s += "\t" + extra.toString().strip();
+      }
+      return s;
+    }
+
+    private static void checkName(String name, String what) {
+      if (name.isEmpty() || name.contains(" ") || name.contains("=") || name.contains("\t")) {
+        throw new IllegalArgumentException("a journaled " + what + " name has no spaces or '=', got '" + name + "'");
+      }
+    }
+  }
+
+  /**
+   * Reads a journal (written by {@link #journal} runs or by a sweep) into a table: one String column per key
+   * part but {@code seed} (an int column), one double column per metric (NaN where a row lacks it), then one
+   * String column per information field ({@code task}, {@code host}, ...). A damaged last line is skipped.
+   */
+  public static Table readJournal(Path file) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read experiment journal " + file + ": " + e.getMessage(), e);
+    }
+    List<JournalRow> rows = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).isBlank()) {
+        continue;
+      }
+      try {
+        rows.add(JournalRow.parse(lines.get(i)));
+      } catch (RuntimeException e) {
+        if (i < lines.size() - 1) {
+          throw new IllegalArgumentException(file + " line " + (i + 1) + " is damaged (" + e.getMessage() + "): "
+              + lines.get(i), e);
+        }
+      }
+    }
+    Set<String> params = new LinkedHashSet<>();
+    Set<String> metrics = new LinkedHashSet<>();
+    Set<String> info = new LinkedHashSet<>();
+    for (JournalRow r : rows) {
+      params.addAll(r.params().keySet());
+      metrics.addAll(r.metrics().keySet());
+      info.addAll(r.info().keySet());
+    }
+    params.remove("seed");
+    Table t = Table.create(file.getFileName().toString());
+    for (String p : params) {
+      StringColumn c = StringColumn.create(p);
+      rows.forEach(r -> c.append(r.params().getOrDefault(p, "")));
+      t.addColumns(c);
+    }
+    IntColumn seed = IntColumn.create("seed");
+    rows.forEach(r -> seed.append(Integer.parseInt(r.params().get("seed"))));
+    t.addColumns(seed);
+    for (String m : metrics) {
+      DoubleColumn c = DoubleColumn.create(m);
+      rows.forEach(r -> c.append(r.metrics().getOrDefault(m, Double.NaN)));
+      t.addColumns(c);
+    }
+    for (String f : info) {
+      StringColumn c = StringColumn.create(t.containsColumn(f) ? "info_" + f : f);
+      rows.forEach(r -> c.append(r.info().getOrDefault(f, "")));
+      t.addColumns(c);
+    }
+    return t;
+  }
+
   private static final String RUN = "run";
   private final Map<String, List<Object>> grid = new LinkedHashMap<>();
   private final Map<String, Object> defaults = new LinkedHashMap<>();
@@ -130,6 +275,16 @@ public final class Experiments {
     }
     grid.put(name, List.of(values));
     return this;
+  }
+
+  /** The seeds each grid point runs with. */
+  public int[] seedValues() {
+    return seeds.clone();
+  }
+
+  /** The grid parameters and their values, in order (first parameter outermost). */
+  public Map<String, List<Object>> gridValues() {
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(grid));
   }
 
   /**
@@ -265,7 +420,8 @@ public final class Experiments {
     return (int) runs().stream().filter(r -> done.containsKey(key(r))).count();
   }
 
-  private static String key(Run r) {
+  /** The journal's name of a run: {@code seed=0 net=net1 conv=fconv} (seed, then the grid values in grid order). */
+  public static String key(Run r) {
     StringBuilder k = new StringBuilder("seed=" + r.seed());
     r.params().forEach((name, v) -> k.append(' ').append(name).append('=').append(v));
     return k.toString();
@@ -288,19 +444,8 @@ public final class Experiments {
         continue;
       }
       try {
-        String[] parts = line.split("\t", -1);
-        if (parts.length != 2 || !parts[0].startsWith("seed=")) {
-          throw new IllegalArgumentException("expected 'seed=..<TAB>metric=value ...'");
-        }
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        for (String kv : parts[1].trim().split(" ")) {
-          int eq = kv.indexOf('=');
-          if (eq <= 0) {
-            throw new IllegalArgumentException("bad metric '" + kv + "'");
-          }
-          metrics.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
-        }
-        done.put(parts[0], metrics);
+        JournalRow row = JournalRow.parse(line);
+        done.put(row.key(), row.metrics());
       } catch (RuntimeException e) {
         if (i == lines.size() - 1) {
           dropLastLine(lines); // a run killed while its line was written: it runs again
@@ -322,18 +467,12 @@ public final class Experiments {
   }
 
   private synchronized void record(Run r, Map<String, Double> metrics) {
-    StringBuilder line = new StringBuilder(key(r)).append('\t');
-    metrics.forEach((name, v) -> {
-      if (name.contains(" ") || name.contains("=")) {
-        throw new IllegalArgumentException("a journaled metric name has no spaces or '=', got '" + name + "'");
-      }
-      line.append(name).append('=').append(v).append(' ');
-    });
+    String line = new JournalRow(key(r), metrics, Map.of()).line();
     try {
       if (journal.getParent() != null) {
         Files.createDirectories(journal.getParent());
       }
-      Files.writeString(journal, line.toString().strip() + "\n", StandardOpenOption.CREATE,
+      Files.writeString(journal, line + "\n", StandardOpenOption.CREATE,
           StandardOpenOption.APPEND, StandardOpenOption.SYNC);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to experiment journal " + journal + ": " + e.getMessage(), e);

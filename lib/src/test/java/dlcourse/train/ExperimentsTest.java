@@ -131,6 +131,30 @@ class ExperimentsTest {
     assertTrue(e.getMessage().contains(journal + " line 1"), e.getMessage());
   }
 
+  @Test
+  void journalRowsWithAnInformationFieldAreReadByRunAndIntoATable(@TempDir Path dir) throws Exception {
+    Path journal = dir.resolve("runs.tsv");
+    var info = new java.util.LinkedHashMap<String, String>();
+    info.put("host", "w1");
+    info.put("wall_s", "2.5");
+    var row = new Experiments.JournalRow("seed=1 net=b", Map.of("acc", 0.5), info);
+    assertEquals("seed=1 net=b\tacc=0.5\thost=w1 wall_s=2.5", row.line());
+    assertEquals(row, Experiments.JournalRow.parse(row.line()));
+    Files.writeString(journal, "seed=0 net=a\tacc=0.25\n" + row.line() + "\n");
+    AtomicInteger calls = new AtomicInteger();
+    Table t = grid(journal).run(r -> metrics(r, calls));
+    assertEquals(2, calls.get(), "the two journaled runs, one of them with an information field, are not repeated");
+    assertEquals(0.5, t.doubleColumn("acc").getDouble(3), 0.0); // rows a/0, a/1, b/0, b/1: b/1 from the journal
+    Table read = Experiments.readJournal(journal);
+    assertEquals(List.of("net", "seed", "acc", "epochs", "host", "wall_s"), read.columnNames().subList(0, 6));
+    assertEquals(4, read.rowCount());
+    assertEquals("w1", read.stringColumn("host").get(1));
+    assertEquals("", read.stringColumn("host").get(0));
+    var bad = assertThrows(IllegalArgumentException.class,
+        () -> new Experiments.JournalRow("seed=0", Map.of("acc", 1.0), Map.of("host", "two words")).line());
+    assertTrue(bad.getMessage().contains("host='two words'"), bad.getMessage());
+  }
+
   private static Experiments namedRuns() {
     Map<String, Object> defaults = new java.util.LinkedHashMap<>();
     defaults.put("lr", 0.01);

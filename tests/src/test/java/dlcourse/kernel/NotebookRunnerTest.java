@@ -50,4 +50,20 @@ class NotebookRunnerTest {
         assertEquals("<h1>Title</h1>\n<p>Some <code>code</code> and <b>bold</b>.</p>\n<ul><li>one</li>\n<li>two</li>\n</ul>",
                 html);
     }
+
+    @Test
+    void toolsCheckParametersAgainstTheNotebookAsMinusPDoes() {
+        java.nio.file.Path smoke = java.nio.file.Path.of("src/test/resources/notebooks/smoke.ipynb");
+        assertEquals(java.util.List.of("EPOCHS", "QUICK", "NAME"),
+                java.util.List.copyOf(NotebookRunner.checkParameters(smoke, java.util.Map.of("EPOCHS", "3")).keySet()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NotebookRunner.checkParameters(smoke, java.util.Map.of("EPOCHS", "three")));
+        assertTrue(e.getMessage().contains("declares int EPOCHS, and 'three' is not an int"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NotebookRunner.checkParameters(smoke, java.util.Map.of("lr", "0.1")));
+        assertTrue(e.getMessage().contains("has no parameter 'lr'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NotebookRunner.checkParameters(java.nio.file.Path.of("missing.ipynb"), java.util.Map.of()));
+        assertTrue(e.getMessage().contains("missing.ipynb: no such file"), e.getMessage());
+    }
 }
