@@ -181,6 +181,28 @@ public final class Graph {
   }
 
   /**
+   * This graph with one more node, numbered {@code numNodes()}, joined to each of {@code neighbours} by an undirected
+   * edge (both directions; the new node is a neighbour of each and each is a neighbour of it).
+   *
+   * @throws IllegalArgumentException if a neighbour is outside the graph
+   */
+  public Graph addNode(int... neighbours) {
+    Set<Long> keys = new LinkedHashSet<>();
+    int n = numNodes + 1;
+    for (int i = 0; i < sources.length; i++) {
+      keys.add(key(sources[i], targets[i], n));
+    }
+    for (int u : neighbours) {
+      if (u < 0 || u >= numNodes) {
+        throw new IllegalArgumentException("node " + u + " is outside [0, " + (numNodes - 1) + "]");
+      }
+      keys.add(key(u, numNodes, n));
+      keys.add(key(numNodes, u, n));
+    }
+    return fromKeys(n, directed, keys);
+  }
+
+  /**
    * The same graph with node {@code i} renamed {@code perm[i]}: edge {@code u -> v} becomes
    * {@code perm[u] -> perm[v]}. With {@code P} the matrix of the permutation ({@code P[perm[i]][i] = 1}), the new
    * adjacency is {@code P A P^T}; a GNN layer is permutation-equivariant when {@code f(P X, P A P^T) = P f(X, A)}.

@@ -13,10 +13,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * inside a block and {@code pOut} across blocks. Each class c has a random mean {@code mu_c} (a standard normal vector
  * rescaled to length {@code signal}); a node's features are {@code mu_c + featureNoise * N(0, I)}.
  *
- * <p>Noisy nodes: a random fraction {@code noisyFraction} of the nodes get features {@code noiseScale * N(0, I)}
- * instead (no class information, and large), while keeping their label and edges. Their neighbours' mean-aggregated
- * features are then dominated by the noise: the setting in which attention (GAT) can down-weight a neighbour and a
- * fixed mean (GCN) cannot.
+ * <p>Noisy nodes: a random fraction {@code noisyFraction} of the nodes get features
+ * {@code noiseOffset * s + noiseScale * N(0, I)} instead, where {@code s} is a random unit vector shared by all noisy
+ * nodes (a common signature, like the similar profiles of spam accounts; absent with the default offset 0). They keep
+ * their label and edges but carry no class information, and their neighbours' mean-aggregated features are polluted:
+ * the setting in which attention (GAT) may down-weight a neighbour and a fixed mean (GCN) cannot. Attention scores
+ * of a GAT are linear in each neighbour's transformed features, so a signature is something they can pick out, and
+ * isotropic noise is not.
  *
  * <p>Every random part comes from its own generator seeded from {@code seed}: the graph, the clean features, the
  * choice of noisy nodes and the split. So for one seed, changing {@code noisyFraction} keeps the graph, the split
@@ -36,6 +39,7 @@ public final class StochasticBlockModel {
   private double featureNoise = 1.0;
   private double noisyFraction;
   private double noiseScale = 5.0;
+  private double noiseOffset;
   private int trainPerClass = 20;
   private int valPerClass = 30;
   private long seed;
@@ -89,6 +93,14 @@ public final class StochasticBlockModel {
   /** Standard deviation of a noisy node's features, per dimension (default 5). */
   public StochasticBlockModel noiseScale(double std) {
     this.noiseScale = nonNegative(std, "noiseScale");
+    return this;
+  }
+
+  /**
+   * Length of the signature {@code s} added to every noisy node's features (default 0: isotropic noise only).
+   */
+  public StochasticBlockModel noiseOffset(double length) {
+    this.noiseOffset = nonNegative(length, "noiseOffset");
     return this;
   }
 
@@ -155,6 +167,12 @@ public final class StochasticBlockModel {
       }
     }
 
+    double[] signature = new double[features]; // drawn even without an offset, so the noisy nodes do not depend on it
+    double length = 0;
+    for (int k = 0; k < features; k++) {
+      signature[k] = noisyRng.nextGaussian();
+      length += signature[k] * signature[k];
+    }
     boolean[] noisy = new boolean[n];
     int numNoisy = (int) Math.round(noisyFraction * n);
     int[] order = shuffled(n, noisyRng);
@@ -162,7 +180,7 @@ public final class StochasticBlockModel {
       int v = order[i];
       noisy[v] = true;
       for (int k = 0; k < features; k++) {
-        x[v * features + k] = noiseScale * noisyRng.nextGaussian();
+        x[v * features + k] = noiseOffset * signature[k] / Math.sqrt(length) + noiseScale * noisyRng.nextGaussian();
       }
     }
 
@@ -209,6 +227,6 @@ public final class StochasticBlockModel {
   @Override
   public String toString() {
     return "StochasticBlockModel(blocks=" + blocks + ", nodesPerBlock=" + nodesPerBlock + ", pIn=" + pIn + ", pOut="
-        + pOut + ", features=" + features + ", noisyFraction=" + noisyFraction + ", seed=" + seed + ")";
+        + pOut + ", features=" + features + ", noisyFraction=" + noisyFraction + ", noiseScale=" + noiseScale + ", noiseOffset=" + noiseOffset + ", seed=" + seed + ")";
   }
 }

@@ -94,6 +94,18 @@ class GraphTest {
   }
 
   @Test
+  void anAddedNodeIsJoinedBothWays() {
+    Graph g = RIGHT.addNode(0, 3);
+    assertEquals(7, g.numNodes());
+    assertEquals(18, g.numEdges());
+    assertArrayEquals(new int[] {0, 3}, g.neighbours(6));
+    assertArrayEquals(new int[] {1, 6}, g.neighbours(0));
+    assertEquals(14, RIGHT.numEdges(), "the original graph is unchanged");
+    var e = assertThrows(IllegalArgumentException.class, () -> RIGHT.addNode(6));
+    assertEquals("node 6 is outside [0, 5]", e.getMessage());
+  }
+
+  @Test
   void duplicateEdgesAreKeptOnce() {
     Graph g = Graph.undirected(3, new int[][] {{0, 1}, {1, 0}, {0, 1}});
     assertEquals(2, g.numEdges());

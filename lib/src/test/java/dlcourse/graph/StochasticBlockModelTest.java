@@ -80,6 +80,19 @@ class StochasticBlockModelTest {
   }
 
   @Test
+  void aNoiseOffsetGivesTheNoisyNodesACommonSignatureAndKeepsTheirChoice() {
+    GraphData plain = sbm().noisyFraction(0.2).noiseScale(1).generate();
+    GraphData signed = sbm().noisyFraction(0.2).noiseScale(1).noiseOffset(6).generate();
+    assertArrayEquals(plain.noisy(), signed.noisy());
+    int[] noisy = IntStream.range(0, 150).filter(v -> signed.noisy()[v]).toArray();
+    INDArray mean = signed.x().array().getRows(noisy).mean(0);
+    INDArray plainMean = plain.x().array().getRows(noisy).mean(0);
+    // 30 noisy nodes of N(0, I) noise: the mean of the noise has length ~ sqrt(8 / 30) ~ 0.5; the signature 6
+    assertEquals(6, mean.norm2Number().doubleValue(), 1.5);
+    assertTrue(plainMean.norm2Number().doubleValue() < 1.5, plainMean.toString());
+  }
+
+  @Test
   void tooSmallBlocksAreRejected() {
     var e = assertThrows(IllegalArgumentException.class, () -> StochasticBlockModel.of(2, 10).generate());
     assertEquals("trainPerClass + valPerClass (50) must not exceed nodesPerBlock (10)", e.getMessage());
