@@ -30,7 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>weight {@code (heads * outFeatures, inFeatures)}, attSrc and attDst {@code (heads, outFeatures)}, all
  *       Xavier-uniform as in PyTorch Geometric</li>
  * </ul>
- * Example: {@code new GATLayer(16, 8, 4)} (4 heads of 8, output 32), {@code new GATLayer(32, 3).relu(false)}.
+ * Options: {@code concat}, {@code negativeSlope}, {@code dropout} (on the attention weights, training only),
+ * {@code relu}. Example: {@code new GATLayer(16, 8, 4)} (4 heads of 8, output 32), {@code new GATLayer(32, 3).relu(false)}.
  */
 public class GATLayer extends GraphModule {
   private final long inFeatures;
@@ -42,6 +43,7 @@ public class GATLayer extends GraphModule {
   private boolean concat = true;
   private double negativeSlope = 0.2;
   private boolean relu = true;
+  private double dropout;
 
   public GATLayer(long inFeatures, long outFeatures) {
     this(inFeatures, outFeatures, 1);
@@ -78,6 +80,19 @@ public class GATLayer extends GraphModule {
 
   public double negativeSlope() {
     return negativeSlope;
+  }
+
+  /**
+   * Dropout probability on the attention weights during training (default 0; the GAT paper uses 0.6): each edge's
+   * weight is zeroed with this probability and the others scaled by {@code 1 / (1 - p)}.
+   */
+  public GATLayer dropout(double p) {
+    this.dropout = Check.probability(p, "dropout");
+    return this;
+  }
+
+  public double dropout() {
+    return dropout;
   }
 
   /** Whether the ReLU is applied to the output (default true, the question's sigma). */
@@ -131,12 +146,13 @@ public class GATLayer extends GraphModule {
 
   /** The output and the attention weights {@code alpha} (E, heads) of every edge. */
   public GraphF.GatOutput forwardWithAttention(Tensor x, Graph graph) {
-    return GraphF.gat(x, graph, weight, attSrc, attDst, concat, negativeSlope, relu);
+    return GraphF.gat(x, graph, weight, attSrc, attDst, concat, negativeSlope, relu, dropout, training());
   }
 
   @Override
   protected String extraRepr() {
     return inFeatures + ", " + outFeatures + (heads != 1 ? ", heads=" + heads : "") + (concat ? "" : ", concat=false")
-        + (negativeSlope != 0.2 ? ", negativeSlope=" + negativeSlope : "") + (relu ? "" : ", relu=false");
+        + (negativeSlope != 0.2 ? ", negativeSlope=" + negativeSlope : "") + (dropout != 0 ? ", dropout=" + dropout : "")
+        + (relu ? "" : ", relu=false");
   }
 }

@@ -22,6 +22,16 @@ import org.nd4j.linalg.factory.Nd4j;
 public record GraphData(Graph graph, Tensor x, Tensor y, int numClasses, boolean[] noisy, int[] trainIndex,
     int[] valIndex, int[] testIndex) {
 
+  /**
+   * The same data with every node's feature row divided by its Euclidean length (rows of zeros stay zero), a common
+   * preprocessing step for GCN and GAT (PyTorch Geometric's {@code NormalizeFeatures} divides by the sum instead,
+   * which suits non-negative bag-of-words features).
+   */
+  public GraphData normalizeFeatures() {
+    Tensor norm = x.pow(2).sum(true, 1).sqrt().clamp(1e-12, Double.MAX_VALUE); // (N, 1)
+    return new GraphData(graph, x.div(norm).detach(), y, numClasses, noisy, trainIndex, valIndex, testIndex);
+  }
+
   /** The number of nodes. */
   public int numNodes() {
     return graph.numNodes();

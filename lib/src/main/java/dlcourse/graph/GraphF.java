@@ -205,6 +205,16 @@ public final class GraphF {
    */
   public static GatOutput gat(Tensor x, Graph graph, Tensor weight, Tensor attSrc, Tensor attDst, boolean concat,
       double negativeSlope, boolean relu) {
+    return gat(x, graph, weight, attSrc, attDst, concat, negativeSlope, relu, 0, false);
+  }
+
+  /**
+   * {@link #gat} with dropout on the attention weights: during training each {@code alpha_uv} is zeroed with
+   * probability {@code dropout} and the rest scaled by {@code 1 / (1 - dropout)} (the GAT paper's and PyTorch
+   * Geometric's {@code dropout}); the returned attention is the weights before dropout.
+   */
+  public static GatOutput gat(Tensor x, Graph graph, Tensor weight, Tensor attSrc, Tensor attDst, boolean concat,
+      double negativeSlope, boolean relu, double dropout, boolean training) {
     checkNodes(x, graph, "gat");
     long n = x.size(0);
     long heads = attSrc.size(0);
@@ -216,7 +226,8 @@ public final class GraphF {
     Tensor sDst = z.mul(attDst).sum(false, -1); // (N, H): a_dst . z_v
     Tensor e = F.leakyRelu(gather(sSrc, src).add(gather(sDst, dst)), negativeSlope); // (E, H)
     Tensor alpha = segmentSoftmax(e, dst, graph.numNodes()); // (E, H), sums to 1 over each node's edges
-    Tensor messages = gather(z, src).mul(alpha.unsqueeze(-1)); // (E, H, C)
+    Tensor kept = F.dropout(alpha, dropout, training); // (E, H)
+    Tensor messages = gather(z, src).mul(kept.unsqueeze(-1)); // (E, H, C)
     Tensor h = scatterSum(messages, dst, graph.numNodes()); // (N, H, C)
     h = concat ? h.reshape(n, heads * out) : h.mean(false, 1); // (N, H*C) or (N, C)
     return new GatOutput(relu ? h.relu() : h, alpha);

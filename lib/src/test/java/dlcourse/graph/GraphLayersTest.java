@@ -200,6 +200,26 @@ class GraphLayersTest {
   }
 
   @Test
+  void attentionDropoutActsOnlyInTraining() {
+    Init.manualSeed(7);
+    GATLayer gat = new GATLayer(3, 2, 2).dropout(0.5);
+    gat.to(DataType.DOUBLE);
+    Graph g = G.withSelfLoops();
+    Tensor x = randn(17, 6, 3);
+    gat.eval();
+    Tensor eval = gat.forward(x, g);
+    GATLayer plain = new GATLayer(3, 2, 2);
+    plain.to(DataType.DOUBLE);
+    plain.loadStateDict(gat.stateDict());
+    assertEquals(0, diff(eval, plain.forward(x, g)), "no dropout in eval mode");
+    gat.train();
+    var out = gat.forwardWithAttention(x, g);
+    assertTrue(diff(out.output(), eval) > 1e-3, "dropout changes the training output");
+    assertEquals(0, diff(out.attention(), plain.forwardWithAttention(x, g).attention()), "the weights before dropout");
+    assertEquals("GATLayer(3, 2, heads=2, dropout=0.5)", gat.toString());
+  }
+
+  @Test
   void everyLayerIsPermutationEquivariant() {
     Init.manualSeed(5);
     Tensor x = randn(16, 6, 3);

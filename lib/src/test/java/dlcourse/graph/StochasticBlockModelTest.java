@@ -93,6 +93,20 @@ class StochasticBlockModelTest {
   }
 
   @Test
+  void normalisedFeaturesHaveUnitRowsAndKeepEverythingElse() {
+    GraphData d = sbm().noisyFraction(0.2).generate();
+    GraphData n = d.normalizeFeatures();
+    INDArray norms = n.x().array().norm2(1);
+    assertTrue(norms.sub(1).amaxNumber().doubleValue() < 1e-6, norms.toString());
+    assertEquals(d.graph(), n.graph());
+    assertArrayEquals(d.noisy(), n.noisy());
+    assertArrayEquals(d.testIndex(), n.testIndex());
+    // the direction is kept
+    INDArray row = d.x().array().getRow(3);
+    assertTrue(row.div(row.norm2Number()).sub(n.x().array().getRow(3)).amaxNumber().doubleValue() < 1e-6);
+  }
+
+  @Test
   void tooSmallBlocksAreRejected() {
     var e = assertThrows(IllegalArgumentException.class, () -> StochasticBlockModel.of(2, 10).generate());
     assertEquals("trainPerClass + valPerClass (50) must not exceed nodesPerBlock (10)", e.getMessage());
