@@ -530,6 +530,95 @@ def window_case(name, shape, ev, window, causal):
 
 window_case("sliding_window_attention", (2, 20, 3), 2, 2, False)
 window_case("sliding_window_attention_causal", (1, 2, 37, 4), 3, 5, True)
+# ---------------------------------------------------------------- graph layers (dlcourse.graph), in plain torch
+# Edges are directed [source, target] pairs, numbered from 0; a message goes from the source to the target.
+# The right graph of UvA DL1 assignment 2 Q3.1 (undirected, both directions listed) with self-loops, and a directed
+# graph in which node 4 receives nothing.
+GRAPH_RIGHT = [[0, 1], [1, 0], [1, 2], [2, 1], [1, 4], [4, 1], [2, 3], [3, 2], [3, 4], [4, 3], [3, 5], [5, 3], [4, 5],
+               [5, 4]] + [[v, v] for v in range(6)]
+GRAPH_DIRECTED = [[0, 1], [2, 1], [3, 1], [1, 0], [0, 2], [4, 3], [4, 0], [2, 3]]
+
+
+def scatter_sum(src, index, n):
+    return torch.zeros((n,) + tuple(src.shape[1:]), dtype=src.dtype).index_add(0, index, src)
+
+
+def scatter_max(src, index, n):
+    idx = index.view(-1, *([1] * (src.dim() - 1))).expand_as(src)
+    out = torch.zeros((n,) + tuple(src.shape[1:]), dtype=src.dtype)
+    return out.scatter_reduce(0, idx, src, reduce="amax", include_self=False)
+
+
+def graph_conv_case(name, edges, n, aggregation, relu, size_in, size_out):
+    src = torch.tensor([e[0] for e in edges])
+    dst = torch.tensor([e[1] for e in edges])
+
+    def fn(t):
+        x = t["x"]
+        m = x[src]
+        if aggregation == "max":
+            agg = scatter_max(m, dst, n)
+        else:
+            agg = scatter_sum(m, dst, n)
+            if aggregation == "mean":
+                agg = agg / torch.bincount(dst, minlength=n).clamp(min=1).to(x.dtype).unsqueeze(1)
+        h = agg @ t["weight"].T + x @ t["root_weight"].T
+        if aggregation == "mean":  # the dense matrix form of the question, D^-1 A H W^T + H B^T, must agree
+            a = torch.zeros(n, n, dtype=x.dtype)
+            a[dst, src] = 1
+            d = a.sum(1).clamp(min=1)
+            dense = (a / d.unsqueeze(1)) @ x @ t["weight"].T + x @ t["root_weight"].T
+            assert torch.allclose(dense, h, atol=1e-12), name
+        return torch.relu(h) if relu else h
+
+    case(name, "graph_conv", {"num_nodes": n, "edges": edges, "aggregation": aggregation, "relu": relu},
+         [("x", randn(n, size_in, distinct=True), True), ("weight", randn(size_out, size_in), True),
+          ("root_weight", randn(size_out, size_in), True)], fn)
+
+
+def gat_case(name, edges, n, size_in, size_out, heads, concat, slope, relu):
+    src = torch.tensor([e[0] for e in edges])
+    dst = torch.tensor([e[1] for e in edges])
+
+    def fn(t):
+        x = t["x"]
+        z = (x @ t["weight"].T).view(n, heads, size_out)  # (N, H, C)
+        s_src = (z * t["att_src"]).sum(-1)  # (N, H)
+        s_dst = (z * t["att_dst"]).sum(-1)
+        e = F.leaky_relu(s_src[src] + s_dst[dst], slope)  # (E, H)
+        e_max = scatter_max(e.detach(), dst, n)
+        ex = (e - e_max[dst]).exp()
+        alpha = ex / scatter_sum(ex, dst, n)[dst]  # softmax over each node's incoming edges
+        out = scatter_sum(z[src] * alpha.unsqueeze(-1), dst, n)  # (N, H, C)
+        # the same attention as a dense masked softmax
+        a = torch.zeros(n, n, dtype=torch.bool)
+        a[dst, src] = True
+        scores = F.leaky_relu(s_dst.T.unsqueeze(2) + s_src.T.unsqueeze(1), slope)  # (H, N_dst, N_src)
+        weights = torch.softmax(scores.masked_fill(~a, float("-inf")), -1).nan_to_num(0.0)
+        dense = torch.einsum("hvu,uhc->vhc", weights, z)
+        assert torch.allclose(dense, out, atol=1e-12), name
+        out = out.reshape(n, heads * size_out) if concat else out.mean(1)
+        return torch.relu(out) if relu else out
+
+    case(name, "gat", {"num_nodes": n, "edges": edges, "heads": heads, "concat": concat, "negative_slope": slope,
+                       "relu": relu},
+         [("x", randn(n, size_in, distinct=True), True), ("weight", randn(heads * size_out, size_in), True),
+          ("att_src", randn(heads, size_out), True), ("att_dst", randn(heads, size_out), True)], fn)
+
+
+graph_conv_case("graph_conv_mean_right_graph", GRAPH_RIGHT, 6, "mean", True, 3, 4)
+graph_conv_case("graph_conv_mean_directed_isolated", GRAPH_DIRECTED, 5, "mean", False, 3, 2)
+graph_conv_case("graph_conv_sum_directed", GRAPH_DIRECTED, 5, "sum", True, 3, 2)
+graph_conv_case("graph_conv_max_right_graph", GRAPH_RIGHT, 6, "max", False, 2, 3)
+gat_case("gat_right_graph_2heads_concat", GRAPH_RIGHT, 6, 3, 2, 2, True, 0.2, True)
+gat_case("gat_right_graph_3heads_mean", GRAPH_RIGHT, 6, 3, 2, 3, False, 0.2, False)
+gat_case("gat_directed_isolated_1head", GRAPH_DIRECTED, 5, 4, 2, 1, True, 0.1, False)
+# Every gradient of the graph cases must be far from zero: where all scores into a node have one sign, a_dst shifts
+# them equally and its gradient is zero up to rounding, which a relative comparison cannot check.
+for c in CASES:
+    if c["op"] in ("gat", "graph_conv"):
+        for n, g in c["grads"].items():
+            assert max(abs(v) for v in g["values"]) > 1e-3, (c["case"], n)
 
 
 def main():

@@ -1589,6 +1589,20 @@ public final class F {
     return Tensor.of(Nd4j.createFromArray(add).reshape(nb, b, cols).castTo(type)); // (nb, B, 3B)
   }
 
+  // ---------------------------------------------------------------- leaky ReLU
+
+  /**
+   * Leaky ReLU, {@code x} where {@code x > 0} and {@code negativeSlope * x} elsewhere, like
+   * {@code torch.nn.functional.leaky_relu} (PyTorch's default slope is 0.01; GAT uses 0.2). The gradient at 0 is
+   * {@code negativeSlope}, as in PyTorch.
+   */
+  public static Tensor leakyRelu(Tensor x, double negativeSlope) {
+    INDArray a = x.array();
+    INDArray positive = a.gt(0).castTo(a.dataType());
+    INDArray scale = positive.mul(1 - negativeSlope).addi(negativeSlope); // 1 where x > 0, negativeSlope elsewhere
+    return Tensor.record("leakyRelu", a.mul(scale), new Tensor[] {x}, g -> new INDArray[] {g.mul(scale)});
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static void sameType(Tensor x, Tensor weight, String op) {

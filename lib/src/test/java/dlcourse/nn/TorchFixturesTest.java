@@ -60,8 +60,8 @@ class TorchFixturesTest {
 
   @Test
   void theFixtureFolderHoldsTheGeneratedCases() throws Exception {
-    // make_fixtures.py writes 144 cases; a lost or unreadable folder must not pass as "zero cases, all green".
-    assertTrue(fixtures().count() >= 144, "expected the torch fixtures in " + DIR);
+    // make_fixtures.py writes 151 cases; a lost or unreadable folder must not pass as "zero cases, all green".
+    assertTrue(fixtures().count() >= 151, "expected the torch fixtures in " + DIR);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -352,8 +352,24 @@ class TorchFixturesTest {
             in.get("weight_ih"), in.get("weight_hh"), in.get("bias_ih"), in.get("bias_hh"));
         yield flatCat(next.h(), next.c());
       }
+      case "graph_conv" -> dlcourse.graph.GraphF.graphConv(in.get("x"), graph(s), in.get("weight"),
+          in.get("root_weight"), dlcourse.graph.Aggregation.valueOf(s.get("aggregation").getAsString().toUpperCase(
+              java.util.Locale.ROOT)), s.get("relu").getAsBoolean());
+      case "gat" -> dlcourse.graph.GraphF.gat(in.get("x"), graph(s), in.get("weight"), in.get("att_src"),
+          in.get("att_dst"), s.get("concat").getAsBoolean(), s.get("negative_slope").getAsDouble(),
+          s.get("relu").getAsBoolean()).output();
       default -> fail(name + ": fixture op '" + op + "' is unknown to TorchFixturesTest; teach run() this op");
     };
+  }
+
+  /** The directed graph of a graph fixture: {@code num_nodes} and {@code edges} as [source, target] pairs. */
+  private static dlcourse.graph.Graph graph(JsonObject s) {
+    JsonArray edges = s.getAsJsonArray("edges");
+    int[][] e = new int[edges.size()][];
+    for (int i = 0; i < e.length; i++) {
+      e[i] = ints(edges.get(i).getAsJsonArray());
+    }
+    return dlcourse.graph.Graph.directed(s.get("num_nodes").getAsInt(), e);
   }
 
   /** The tensors flattened and concatenated: how the recurrent fixtures pack output and state into one output. */
