@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -36,6 +37,7 @@ import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import dlcourse.train.ConfusionMatrix;
 import dlcourse.train.History;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -515,6 +517,45 @@ public final class Plot {
     hide(chart.addSeries(" rows", new double[rows], rowIdx));
     chart.getStyler().setLegendVisible(false);
     return chart.colorBar(colormap, lo, hi);
+  }
+
+  /**
+   * A confusion matrix as a heatmap, like scikit-learn's {@code ConfusionMatrixDisplay}: true classes down, predicted
+   * classes across, both labelled with the class names; the colour is the count, or with {@code normalize} the
+   * fraction of each true class (its row sums to 1, the diagonal is the per-class accuracy).
+   */
+  public static RasterChart confusionMatrix(ConfusionMatrix cm, boolean normalize) {
+    long[][] counts = cm.counts();
+    int k = counts.length;
+    double[][] cells = new double[k][k];
+    for (int i = 0; i < k; i++) {
+      long row = 0;
+      for (long c : counts[i]) {
+        row += c;
+      }
+      for (int j = 0; j < k; j++) {
+        cells[i][j] = normalize ? (row == 0 ? Double.NaN : counts[i][j] / (double) row) : counts[i][j];
+      }
+    }
+    RasterChart chart = heatmap(Nd4j.createFromArray(cells), Colormap.VIRIDIS);
+    List<String> names = cm.classNames();
+    chart.setCustomXAxisTickLabelsFormatter(x -> className(names, Math.round(x)));
+    chart.setCustomYAxisTickLabelsFormatter(y -> className(names, Math.round(-y)));
+    chart.getStyler().setXAxisLabelRotation(45);
+    chart.setXAxisTitle("predicted");
+    chart.setYAxisTitle("true");
+    chart.setTitle(String.format(Locale.ROOT, "confusion matrix%s: %,d samples, accuracy %.3f",
+        normalize ? " (fraction of each true class)" : "", cm.total(), cm.accuracy()));
+    return chart;
+  }
+
+  /** {@link #confusionMatrix(ConfusionMatrix, boolean)} with counts. */
+  public static RasterChart confusionMatrix(ConfusionMatrix cm) {
+    return confusionMatrix(cm, false);
+  }
+
+  private static String className(List<String> names, long index) {
+    return index >= 0 && index < names.size() ? names.get((int) index) : "";
   }
 
   /** Like {@link #decisionBoundary(Function, INDArray, INDArray, int)} on a 200 x 200 grid. */

@@ -3,7 +3,6 @@ package dlcourse.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +47,7 @@ class NotebookRunnerIT {
         String html = Files.readString(out.resolve("smoke.html"));
         assertTrue(html.contains("<img src=\"data:image/png;base64,"), "HTML has the chart inline");
         assertTrue(html.contains("<h1>Smoke test</h1>"));
-        assumeTrue(ItSupport.python("nbformat"), "python3-nbformat is not installed");
+        ItSupport.requirePython("kernel-tests", "nbformat", "python3-nbformat");
         ItSupport.Run v = ItSupport.run(List.of("/usr/bin/python3", "-c",
                 "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')",
                 out.resolve("smoke.ipynb").toString()), Map.of(), out, 60);
