@@ -39,6 +39,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *       generator of {@link Init#manualSeed}, in that order; or given by {@link #of}.</li>
  * </ul>
  * Arrays are double unless built with {@link #of} from float arrays; every computation keeps the parameters' type.
+ * Biases are broadcast with {@code addi(b.reshape(1, n))}, not ND4J's {@code addiRowVector} (README, "Threads and memory").
  *
  * <pre>{@code
  * Init.manualSeed(0);
@@ -142,9 +143,9 @@ public final class ManualMlp {
       throw new IllegalArgumentException("expected input (B, " + wh.size(1) + "), got " + Arrays.toString(x.shape()));
     }
     INDArray xt = x.dataType() == wh.dataType() ? x : x.castTo(wh.dataType());
-    INDArray hTilde = xt.mmul(wh.transpose()).addiRowVector(bh); // (B, nh)
+    INDArray hTilde = xt.mmul(wh.transpose()).addi(bh.reshape(1, -1)); // (B, nh)
     INDArray h = Transforms.tanh(hTilde, true); // (B, nh)
-    INDArray yTilde = h.mmul(wy.transpose()).addiRowVector(by); // (B, ny)
+    INDArray yTilde = h.mmul(wy.transpose()).addi(by.reshape(1, -1)); // (B, ny)
     return new Forward(xt, hTilde, h, yTilde, softmax(yTilde));
   }
 
@@ -158,9 +159,9 @@ public final class ManualMlp {
    * nothing mathematically and keeps exp from overflowing.
    */
   public static INDArray softmax(INDArray yTilde) {
-    INDArray shifted = yTilde.subColumnVector(yTilde.max(1).reshape(-1, 1));
+    INDArray shifted = yTilde.sub(yTilde.max(1).reshape(-1, 1));
     INDArray e = Transforms.exp(shifted, false);
-    return e.diviColumnVector(e.sum(1).reshape(-1, 1));
+    return e.divi(e.sum(1).reshape(-1, 1));
   }
 
   /** The mean cross-entropy {@code -(1/B) sum_b sum_i y_bi log y^_bi} of predictions y^ against targets y. */
