@@ -1,5 +1,6 @@
 package dlcourse.kernel;
 
+import dlcourse.io.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeoutException;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import tech.tablesaw.api.Table;
 
@@ -447,6 +448,37 @@ public final class NotebookRunner {
         CellExecutor executor = null;
         System.setOut(out);
         System.setErr(err);
+        // Ctrl-C or a kill (SIGINT, SIGTERM) ends the JVM through its shutdown hooks: write every finished cell and
+        // mark the one that was running, as the periodic checkpoints would, before the process exits.
+        final boolean[] finished = {false};
+        final Path displayPath = path;
+        Thread saveOnSignal = new Thread(() -> {
+            synchronized (finished) {
+                if (finished[0]) {
+                    return;
+                }
+                CellOutputs running = current[0];
+                if (running != null) {
+                    running.drain();
+                    running.add(errorOutput("Interrupted", "the run was stopped (signal) while this cell ran",
+                            List.of("Interrupted: the run was stopped (signal) while this cell ran")));
+                }
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    try {
+                        String written = writeExecuted(nb, options, name);
+                        this.err.println("INTERRUPTED " + displayPath + ": stopped by a signal; finished cells written -> "
+                                + written);
+                        return;
+                    } catch (java.util.ConcurrentModificationException busy) {
+                        // the running cell added an output while we serialised: take another snapshot
+                    } catch (IOException | RuntimeException e) {
+                        this.err.println("INTERRUPTED " + displayPath + ": stopped by a signal; could not write outputs: " + e);
+                        return;
+                    }
+                }
+            }
+        }, "dlcourse-runner-save-on-signal");
+        Runtime.getRuntime().addShutdownHook(saveOnSignal);
         try {
             executor = new CellExecutor(JShellSession.start(), Renderers.create(), false);
             CellExecutor ex = executor;
@@ -546,14 +578,14 @@ public final class NotebookRunner {
                 outputs.drain();
                 if (errorOutput != null) {
                     outputs.add(errorOutput);
-                    failure = "cell " + cellNumber[0] + ": " + error;
+                    failure = "cell " + count + ": " + error; // its In [count] in the written notebook
                     break;
                 }
                 executed++;
                 double cellSeconds = (System.nanoTime() - cellStart) / 1e9;
                 if (cellSeconds >= PROGRESS_SECONDS) {
-                    log.println(String.format(Locale.ROOT, "       %s: cell %d done in %.1f s (%d of %d code cells)",
-                            path, cellNumber[0], cellSeconds, count, codeCells));
+                    log.println(String.format(Locale.ROOT, "       %s: cell %d done in %.1f s (of %d code cells)",
+                            path, count, cellSeconds, codeCells));
                 }
                 // A run of hours that is killed (closed laptop, ended session) keeps what it computed.
                 if ((System.nanoTime() - lastCheckpoint) / 1e9 >= checkpointSeconds()) {
@@ -564,6 +596,14 @@ public final class NotebookRunner {
         } catch (RuntimeException e) {
             failure = "the kernel failed: " + e;
         } finally {
+            synchronized (finished) {
+                finished[0] = true;
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(saveOnSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs or has run; it writes the outputs
+            }
             out.flush();
             err.flush();
             if (current[0] != null) {
@@ -617,8 +657,8 @@ public final class NotebookRunner {
         nb.add("metadata", meta);
         Path ipynb = options.out.resolve(name + ".ipynb");
         Path html = options.out.resolve(name + ".html");
-        Notebook.writeAtomically(ipynb, Notebook.GSON.toJson(nb) + "\n");
-        Notebook.writeAtomically(html, HtmlExport.html(nb, name));
+        AtomicFiles.writeString(ipynb, Notebook.GSON.toJson(nb) + "\n");
+        AtomicFiles.writeString(html, HtmlExport.html(nb, name));
         return ipynb + ", " + html;
     }
 
@@ -645,10 +685,7 @@ public final class NotebookRunner {
         }
         Path target = dir.resolve(file);
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".table", ".csv.tmp");
-            t.write().csv(tmp.toFile());
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            dlcourse.io.AtomicFiles.write(target, stream -> t.write().csv(stream));
             tables.add(target.toString());
         } catch (IOException | RuntimeException e) {
             System.err.println("could not write table " + target + ": " + e.getMessage());

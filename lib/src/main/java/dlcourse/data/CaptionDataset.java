@@ -126,6 +126,29 @@ public final class CaptionDataset {
   }
 
   /**
+   * The words of token ids, as decoding gives them: up to the first {@code <end>} (excluded), without
+   * {@code <pad>} and {@code <start>}; {@code <unk>} stays.
+   *
+   * @param vocabulary {@link #vocabulary(int)}
+   * @param ids token ids, e.g. one row of a greedy decoding
+   */
+  public static List<String> words(List<String> vocabulary, long[] ids) {
+    List<String> out = new ArrayList<>();
+    for (long id : ids) {
+      if (id == 2) {
+        break;
+      }
+      if (id < 0 || id >= vocabulary.size()) {
+        throw new IllegalArgumentException("token id " + id + " is not in the vocabulary of " + vocabulary.size());
+      }
+      if (id != 0 && id != 1) {
+        out.add(vocabulary.get((int) id));
+      }
+    }
+    return out;
+  }
+
+  /**
    * Reads split {@code split} ({@code "train"}, {@code "val"} or {@code "test"}) of a data set in the
    * Sydney-Captions / RSICD layout: {@code root/dataset.json} and the images in {@code root/images},
    * {@code root/imgs} or {@code root}, resized to {@code imageSize}.

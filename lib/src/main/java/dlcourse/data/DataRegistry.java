@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.io.AtomicFiles;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -11,7 +12,6 @@ import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -196,10 +196,74 @@ public final class DataRegistry {
     for (Path root : searchRoots()) {
       Path p = root.resolve(entry.path());
       if (Files.isRegularFile(p)) {
-        return Optional.of(p);
+        return Optional.of(verified(name, entry, p));
       }
     }
     return Optional.empty();
+  }
+
+  /** Files checked against the manifest, by absolute path: their size and modification time when checked. */
+  private static final Map<Path, String> VERIFIED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code file} after checking it against the manifest's SHA-256 on first use: a truncated, edited or wrong file
+   * fails here, naming itself, instead of loading wrong data. The check is remembered by size and modification
+   * time, in this JVM and in {@code <cache>/verified.tsv}, so later loads do not hash it again.
+   */
+  private Path verified(String name, FileEntry entry, Path file) {
+    if (entry.sha256() == null) {
+      return file;
+    }
+    Path abs = file.toAbsolutePath().normalize();
+    try {
+      String stamp = Files.size(abs) + " " + Files.getLastModifiedTime(abs).toMillis() + " " + entry.sha256();
+      if (stamp.equals(VERIFIED.get(abs)) || stamp.equals(recordedStamps().get(abs.toString()))) {
+        VERIFIED.put(abs, stamp);
+        return file;
+      }
+      String actual = sha256(abs);
+      if (!actual.equalsIgnoreCase(entry.sha256())) {
+        throw new IllegalStateException("data set '" + name + "': " + abs + " is not the file the manifest names ("
+            + Files.size(abs) + " bytes, SHA-256 " + actual + ", expected " + entry.sha256() + "): a truncated"
+            + " download or an edited copy. Delete it" + (entry.url() == null ? "" : " (it is downloaded again from "
+            + entry.url() + ")") + " or replace it with the original.");
+      }
+      VERIFIED.put(abs, stamp);
+      record(abs, stamp);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + abs + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Map<String, String> recordedStamps() {
+    Map<String, String> stamps = new LinkedHashMap<>();
+    Path log = cacheDir.resolve("verified.tsv");
+    try {
+      if (Files.isRegularFile(log)) {
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          int tab = line.indexOf('\t');
+          if (tab > 0) {
+            stamps.put(line.substring(tab + 1), line.substring(0, tab));
+          }
+        }
+      }
+    } catch (IOException e) {
+      // an unreadable record only means hashing again
+    }
+    return stamps;
+  }
+
+  private synchronized void record(Path abs, String stamp) {
+    Map<String, String> stamps = recordedStamps();
+    stamps.put(abs.toString(), stamp);
+    List<String> lines = new ArrayList<>();
+    stamps.forEach((path, st) -> lines.add(st + "\t" + path));
+    try {
+      AtomicFiles.writeLines(cacheDir.resolve("verified.tsv"), lines);
+    } catch (IOException e) {
+      // a read-only cache: the check is remembered in this JVM only
+    }
   }
 
   /** Whether the file is on disk (no download). */
@@ -279,8 +343,7 @@ public final class DataRegistry {
 
   /** Downloads {@code entry} to {@code target} through a temporary file in the same folder, checking SHA-256. */
   void fetch(FileEntry entry, Path target) throws IOException {
-    Files.createDirectories(target.getParent());
-    Path tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".part");
+    Path tmp = AtomicFiles.tempSibling(target);
     try {
       URL url = URI.create(entry.url()).toURL();
       HttpURLConnection conn = (HttpURLConnection) url.openConnection();
@@ -301,7 +364,7 @@ public final class DataRegistry {
         throw new IOException("truncated download of " + entry.url() + ": got " + n + " of " + expected + " bytes");
       }
       if (entry.zipMember() != null) {
-        Path member = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".part");
+        Path member = AtomicFiles.tempSibling(target);
         try {
           extractZipMember(tmp, entry.zipMember(), member, entry.url());
           Files.move(member, tmp, StandardCopyOption.REPLACE_EXISTING);
@@ -317,7 +380,7 @@ public final class DataRegistry {
                   + " (the file was not kept)");
         }
       }
-      moveAtomically(tmp, target);
+      AtomicFiles.moveIntoPlace(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
     }
@@ -334,38 +397,6 @@ public final class DataRegistry {
       }
     }
     throw new IOException("the zip from " + url + " has no member " + member);
-  }
-
-  /** Renames {@code tmp} to {@code target} atomically where the file system allows it. */
-  static void moveAtomically(Path tmp, Path target) throws IOException {
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
-  /**
-   * Writes a file in the cache atomically: {@code writer} fills a temporary file in the target folder, which
-   * is then renamed to {@code target}. A crash midway leaves no partial {@code target}.
-   */
-  static void writeAtomically(Path target, IoConsumer<OutputStream> writer) throws IOException {
-    Files.createDirectories(target.toAbsolutePath().getParent());
-    Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
-    try {
-      try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-        writer.accept(out);
-      }
-      moveAtomically(tmp, target);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  /** An I/O action on a value. */
-  @FunctionalInterface
-  interface IoConsumer<T> {
-    void accept(T t) throws IOException;
   }
 
   /** The SHA-256 of a file as lower-case hex. */

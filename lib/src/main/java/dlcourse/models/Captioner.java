@@ -6,6 +6,7 @@ import dlcourse.nn.F;
 import dlcourse.nn.LSTMCell;
 import dlcourse.nn.Linear;
 import dlcourse.nn.Module;
+import dlcourse.nn.Reduction;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,12 +18,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * attend and tell" (Xu et al., 2015) as in the course template of IST Deep Learning homework 2, Q3 (HOMEWORK.md
  * section 3): the initial state {@code h0, c0} from Linear(mean region feature); at every step the word embedding
  * concatenated with the attention context goes into an LSTMCell, then dropout and a Linear to vocabulary scores.
- * Trained with teacher forcing; {@link #greedy} decodes. The parts follow in the order data flows: {@link Config},
- * {@link AdditiveAttention}, then the decoder.
+ * Trained with teacher forcing ({@link #loss}); {@link #greedy} decodes. The parts follow in the order data flows:
+ * {@link Config}, {@link AdditiveAttention}, then the decoder.
+ *
+ * <p>With {@code attention = 0} in the config ({@link Config#withoutAttention()}) it is the vanilla decoder of the
+ * same homework: no attention, the LSTM reads only the word embedding, and the image reaches the decoder only
+ * through {@code h0, c0} (the mean region feature). Its attention weights are then {@code null}.
  *
  * <pre>{@code
  * var model = new Captioner(Captioner.Config.course(190));
  * var out = model.forward(features, tokens);  // (B, 256, 512), (B, T) int64 -> logits (B, T, 190), weights (B, T, 256)
+ * var vanilla = new Captioner(Captioner.Config.course(190).withoutAttention());  // weights null
  * }</pre>
  */
 public class Captioner extends Module {
@@ -33,7 +39,7 @@ public class Captioner extends Module {
    * @param encoderDim channels E of a region feature (512 for ResNet-18's last stage)
    * @param embed width of the word embedding
    * @param hidden LSTM hidden size H
-   * @param attention width A of the additive attention's hidden layer
+   * @param attention width A of the additive attention's hidden layer; 0 for the vanilla decoder without attention
    * @param vocab number of token ids V
    * @param maxLength most tokens {@link #greedy} produces
    * @param dropout probability of the dropout before the vocabulary layer
@@ -44,13 +50,32 @@ public class Captioner extends Module {
     public static Config course(int vocab) {
       return new Config(512, 100, 256, 100, vocab, 22, 0.5);
     }
+
+    /** This config with {@code attention = 0}: the vanilla decoder (LSTM input = word embedding only). */
+    public Config withoutAttention() {
+      return new Config(encoderDim, embed, hidden, 0, vocab, maxLength, dropout);
+    }
+
+    /** Whether the decoder attends over the regions ({@code attention > 0}). */
+    public boolean attends() {
+      return attention > 0;
+    }
   }
 
   /** The attention context {@code (B, E)} of one step and its weights {@code (B, R)} over the regions. */
   public record Context(Tensor context, Tensor weights) {}
 
-  /** Logits {@code (B, T, V)} and attention weights {@code (B, T, R)} of a teacher-forced sequence. */
+  /**
+   * Logits {@code (B, T, V)} and attention weights {@code (B, T, R)} of a teacher-forced sequence; the weights are
+   * null without attention.
+   */
   public record Output(Tensor logits, Tensor weights) {}
+
+  /**
+   * Greedy decoding's token ids {@code (B, maxLength)} int64 and the attention weights {@code (B, maxLength, R)}
+   * of the step that produced each token (null without attention).
+   */
+  public record Decoded(Tensor tokens, Tensor weights) {}
 
   /**
    * Additive (Bahdanau) attention: score {@code e_r = w^T relu(W_enc f_r + W_hid h) + b}, weights
@@ -106,16 +131,19 @@ public class Captioner extends Module {
   private final Linear out;
 
   public Captioner(Config cfg) {
-    if (cfg.encoderDim() <= 0 || cfg.embed() <= 0 || cfg.hidden() <= 0 || cfg.attention() <= 0 || cfg.vocab() <= 0
+    if (cfg.encoderDim() <= 0 || cfg.embed() <= 0 || cfg.hidden() <= 0 || cfg.attention() < 0 || cfg.vocab() <= 0
         || cfg.maxLength() <= 0) {
-      throw new IllegalArgumentException("every size in the config must be positive, got " + cfg);
+      throw new IllegalArgumentException(
+          "every size in the config must be positive (attention may be 0: no attention), got " + cfg);
     }
     this.cfg = cfg;
     embedding = addModule("embedding", new Embedding(cfg.vocab(), cfg.embed()));
     initH = addModule("initH", new Linear(cfg.encoderDim(), cfg.hidden()));
     initC = addModule("initC", new Linear(cfg.encoderDim(), cfg.hidden()));
-    attention = addModule("attention", new AdditiveAttention(cfg.encoderDim(), cfg.hidden(), cfg.attention()));
-    cell = addModule("cell", new LSTMCell((long) cfg.embed() + cfg.encoderDim(), cfg.hidden()));
+    attention = cfg.attends()
+        ? addModule("attention", new AdditiveAttention(cfg.encoderDim(), cfg.hidden(), cfg.attention()))
+        : null;
+    cell = addModule("cell", new LSTMCell((long) cfg.embed() + (cfg.attends() ? cfg.encoderDim() : 0), cfg.hidden()));
     dropout = addModule("dropout", new Dropout(cfg.dropout()));
     out = addModule("out", new Linear(cfg.hidden(), cfg.vocab()));
   }
@@ -129,16 +157,21 @@ public class Captioner extends Module {
   /**
    * One decoder step: the next state, the vocabulary scores and the attention weights.
    *
+   * @param projected {@link AdditiveAttention#project} of the features (B, R, A); null without attention
    * @param token the current token ids (B) int64
    */
   public Step step(Tensor features, Tensor projected, Tensor token, LSTMCell.State state) {
+    if (attention == null) { // vanilla: the image entered through h0, c0 only
+      LSTMCell.State s = cell.forward(embedding.call(token), state); // (B, embed) -> (B, H) each
+      return new Step(s, out.call(dropout.call(s.h())), null);
+    }
     Context a = attention.forward(features, projected, state.h()); // (B, E), (B, R)
     Tensor in = Tensor.cat(1, embedding.call(token), a.context()); // (B, embed + E)
     LSTMCell.State s = cell.forward(in, state); // (B, H) each
     return new Step(s, out.call(dropout.call(s.h())), a.weights()); // logits (B, V)
   }
 
-  /** The state after one step, its logits (B, V) and attention weights (B, R). */
+  /** The state after one step, its logits (B, V) and attention weights (B, R) (null without attention). */
   public record Step(LSTMCell.State state, Tensor logits, Tensor weights) {}
 
   /**
@@ -156,7 +189,7 @@ public class Captioner extends Module {
     }
     long b = features.size(0);
     int t = (int) tokens.size(1);
-    Tensor projected = attention.project(features); // (B, R, A), once per sequence
+    Tensor projected = attention == null ? null : attention.project(features); // (B, R, A), once per sequence
     LSTMCell.State state = initState(features);
     Tensor[] logits = new Tensor[t];
     Tensor[] weights = new Tensor[t];
@@ -166,7 +199,44 @@ public class Captioner extends Module {
       logits[i] = s.logits();
       weights[i] = s.weights();
     }
-    return new Output(Tensor.stack(1, logits), Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
+    return new Output(Tensor.stack(1, logits), attention == null ? null : Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
+  }
+
+  /**
+   * The teacher-forced training loss: mean cross-entropy of the next token over every position whose target is not
+   * {@code <pad>} (id 0, as in {@link dlcourse.data.CaptionDataset}).
+   *
+   * @param features region features (B, R, E)
+   * @param captions token ids (B, T + 1) int64: {@code <start> w1 ... wn <end>} then {@code <pad>}; the decoder reads
+   *     {@code captions[:, :T]} and predicts {@code captions[:, 1:]}; trailing columns of {@code <pad>} only are
+   *     skipped (they add nothing to the loss)
+   * @return a scalar
+   */
+  public Tensor loss(Tensor features, Tensor captions) {
+    if (captions.dim() != 2 || captions.size(1) < 2) {
+      throw new IllegalArgumentException("expected captions (B, T + 1) with T + 1 >= 2, got "
+          + Shapes.str(captions.shape()));
+    }
+    long b = captions.size(0);
+    long t = lastNonPad(captions) - 1; // columns after the longest caption only hold <pad>: targets ignored anyway
+    Tensor logits = forward(features, captions.narrow(1, 0, t)).logits(); // (B, T, V)
+    Tensor target = captions.narrow(1, 1, t).reshape(b * t); // (B * T)
+    return F.crossEntropy(logits.reshape(b * t, cfg.vocab()), target, Reduction.MEAN, 0, 0.0);
+  }
+
+  /** One past the last column of {@code captions} (B, L) holding a token other than {@code <pad>}, at least 2. */
+  private static long lastNonPad(Tensor captions) {
+    long[][] ids = captions.array().toLongMatrix();
+    int last = 2;
+    for (long[] row : ids) {
+      for (int j = row.length - 1; j >= last; j--) {
+        if (row[j] != 0) {
+          last = j + 1;
+          break;
+        }
+      }
+    }
+    return last;
   }
 
   /** Needs the token ids: use {@link #forward(Tensor, Tensor)}. */
@@ -181,23 +251,26 @@ public class Captioner extends Module {
    * as {@code end}.
    *
    * @param features region features (B, R, E)
-   * @return token ids (B, maxLength) int64, without the start token
+   * @return token ids (B, maxLength) int64, without the start token, and the attention weights of each step
+   *     (B, maxLength, R), null without attention
    */
-  public Tensor greedy(Tensor features, long start, long end) {
+  public Decoded greedy(Tensor features, long start, long end) {
     checkFeatures(features);
     boolean wasTraining = training();
     eval();
     try (var g = Tensor.noGrad()) {
       int b = (int) features.size(0);
-      Tensor projected = attention.project(features);
+      Tensor projected = attention == null ? null : attention.project(features);
       LSTMCell.State state = initState(features);
       long[] token = new long[b];
       java.util.Arrays.fill(token, start);
       boolean[] done = new boolean[b];
       long[][] outIds = new long[b][cfg.maxLength()];
+      Tensor[] weights = new Tensor[cfg.maxLength()];
       for (int i = 0; i < cfg.maxLength(); i++) {
         Step s = step(features, projected, Tensor.of(Nd4j.createFromArray(token)), state);
         state = s.state();
+        weights[i] = s.weights();
         INDArray best = s.logits().argmax(1).array();
         for (int j = 0; j < b; j++) {
           token[j] = done[j] ? end : best.getLong(j);
@@ -205,7 +278,8 @@ public class Captioner extends Module {
           outIds[j][i] = token[j];
         }
       }
-      return Tensor.of(Nd4j.createFromArray(outIds).castTo(DataType.INT64));
+      return new Decoded(Tensor.of(Nd4j.createFromArray(outIds).castTo(DataType.INT64)),
+          attention == null ? null : Tensor.stack(1, weights)); // (B, L), (B, L, R)
     } finally {
       train(wasTraining);
     }
@@ -222,6 +296,7 @@ public class Captioner extends Module {
     return cfg;
   }
 
+  /** The attention module, or null for the vanilla decoder. */
   public AdditiveAttention attention() {
     return attention;
   }

@@ -54,6 +54,9 @@ public final class ImageGrid {
   private Normalize normalize;
   private List<String> captions;
   private List<Color> captionColors;
+  private float[] overlay;
+  private int overlayH;
+  private int overlayW;
 
   private ImageGrid(float[] data, int n, int channels, int height, int width) {
     this.data = data;
@@ -146,6 +149,32 @@ public final class ImageGrid {
    */
   public ImageGrid normalize(Normalize normalize) {
     this.normalize = normalize;
+    return this;
+  }
+
+  /**
+   * Draws a coarse map over each image, such as attention weights over a grid of regions: each map cell covers
+   * its block of the image (nearest neighbour), is scaled by the tile's largest value and blended (45%) with the
+   * image in {@link Colormap#VIRIDIS}, so the most weighted regions are yellow and the least dark purple. Null
+   * removes the maps.
+   *
+   * @param maps non-negative {@code (N, h, w)}, or {@code (N, R)} with R a square number (regions row by row)
+   * @throws IllegalArgumentException if there is not one map per image or the shape is neither
+   */
+  public ImageGrid overlay(INDArray maps) {
+    if (maps == null) {
+      overlay = null;
+      return this;
+    }
+    long[] s = maps.shape();
+    int side = s.length == 2 ? (int) Math.round(Math.sqrt(s[1])) : -1;
+    if (!(s.length == 3 || (s.length == 2 && (long) side * side == s[1])) || s[0] != n) {
+      throw new IllegalArgumentException("overlay needs (N, h, w) or (N, R) with R square and N = " + n
+          + " maps, got shape " + Arrays.toString(s));
+    }
+    overlayH = s.length == 3 ? (int) s[1] : side;
+    overlayW = s.length == 3 ? (int) s[2] : side;
+    overlay = Plot.toFloats(maps.castTo(DataType.FLOAT));
     return this;
   }
 
@@ -311,6 +340,9 @@ public final class ImageGrid {
           int gg = channels == 3 ? toByte(v[p + plane]) : r;
           int b = channels == 3 ? toByte(v[p + 2 * plane]) : r;
           int rgb = (r << 16) | (gg << 8) | b;
+          if (overlay != null) {
+            rgb = blend(rgb, i, y, x);
+          }
           for (int dy = 0; dy < s; dy++) {
             for (int dx = 0; dx < s; dx++) {
               out.setRGB(o.x + x * s + dx, o.y + y * s + dy, rgb);
@@ -335,6 +367,22 @@ public final class ImageGrid {
     }
     g.dispose();
     return out;
+  }
+
+  /** The pixel {@code rgb} at (y, x) of tile i with 45% of the overlay's colour there. */
+  private int blend(int rgb, int i, int y, int x) {
+    int per = overlayH * overlayW;
+    float max = 0;
+    for (int k = 0; k < per; k++) {
+      max = Math.max(max, overlay[i * per + k]);
+    }
+    float v = overlay[i * per + (y * overlayH / height) * overlayW + x * overlayW / width];
+    int c = Colormap.VIRIDIS.rgb(max > 0 ? v / max : 0);
+    double a = 0.45;
+    int r = (int) Math.round((1 - a) * ((rgb >> 16) & 0xFF) + a * ((c >> 16) & 0xFF));
+    int g = (int) Math.round((1 - a) * ((rgb >> 8) & 0xFF) + a * ((c >> 8) & 0xFF));
+    int b = (int) Math.round((1 - a) * (rgb & 0xFF) + a * (c & 0xFF));
+    return (r << 16) | (g << 8) | b;
   }
 
   private static int toByte(float v) {

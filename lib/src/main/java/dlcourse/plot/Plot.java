@@ -6,14 +6,9 @@ import java.awt.Font;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -37,6 +32,7 @@ import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import dlcourse.io.AtomicFiles;
 import dlcourse.train.ConfusionMatrix;
 import dlcourse.train.History;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -756,6 +752,20 @@ public final class Plot {
   }
 
   /**
+   * What a chart is and how to see it, for places that print it as text (JShell, a log): a notebook shows the chart
+   * itself, elsewhere it must be saved.
+   */
+  static String describe(Chart<?, ?> chart) {
+    List<String> series = chart.getSeriesCollection().stream().map(x -> x.getName())
+        .filter(n -> !n.startsWith(" ")).toList(); // names starting with a space are the hidden helper series
+    String title = chart.getTitle() == null || chart.getTitle().isBlank() ? "" : " \"" + chart.getTitle() + "\"";
+    return String.format(Locale.ROOT, "%s%s, %d x %d px, %d series %s: a notebook shows it as an image; elsewhere"
+            + " save it with Plot.savePng(chart, Path.of(\"chart.png\")) or Plot.saveSvg(chart, Path.of(\"chart.svg\"))",
+        chart instanceof RasterChart ? "RasterChart" : chart instanceof CategoryChart ? "CategoryChart" : "XYChart",
+        title, chart.getWidth(), chart.getHeight(), series.size(), series);
+  }
+
+  /**
    * Writes a chart as PNG, atomically (a temp file in the same folder, then a rename).
    *
    * @throws UncheckedIOException if the file cannot be written
@@ -802,41 +812,17 @@ public final class Plot {
         + "\"/>\n</svg>\n";
   }
 
-  private interface StreamWriter {
-    void write(OutputStream os) throws IOException;
-  }
-
-  private static void writeAtomically(Path file, StreamWriter body) {
+  private static void writeAtomically(Path file, AtomicFiles.Body body) {
     if (file == null) {
       throw new IllegalArgumentException("file is null");
     }
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    Path tmp = null;
     try {
-      Files.createDirectories(dir);
-      // Not Files.createTempFile: its owner-only permissions would stick to the renamed file.
-      tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-      try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        body.write(os);
-      }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.write(file, body);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // The rename already happened or the write failed; a leftover temp file is harmless.
-        }
-      }
     }
   }
+
 
   // ---------------------------------------------------------------- helpers
 

@@ -37,6 +37,35 @@ public final class Bleu {
     return corpus(List.of(references), List.of(hypothesis), maxN);
   }
 
+  /**
+   * The mean of sentence BLEU-4 over the hypotheses, as the IST homework's evaluation ({@code sentence_bleu} of each
+   * test image with uniform weights and no smoothing, averaged); unlike {@link #corpus} it averages the sentence scores.
+   *
+   * @param references for each hypothesis, its list of references
+   * @param hypotheses the candidate token lists, at least one
+   */
+  public static <T> double averageSentence(
+      List<? extends List<? extends List<T>>> references, List<? extends List<T>> hypotheses) {
+    return averageSentence(references, hypotheses, 4);
+  }
+
+  /** The mean of sentence BLEU-{@code maxN} over the hypotheses; see {@link #averageSentence(List, List)}. */
+  public static <T> double averageSentence(
+      List<? extends List<? extends List<T>>> references, List<? extends List<T>> hypotheses, int maxN) {
+    if (references.size() != hypotheses.size()) {
+      throw new IllegalArgumentException("references has " + references.size() + " entries but hypotheses has "
+          + hypotheses.size() + "; give one list of references per hypothesis");
+    }
+    if (hypotheses.isEmpty()) {
+      throw new IllegalArgumentException("averageSentence needs at least one hypothesis");
+    }
+    double sum = 0;
+    for (int i = 0; i < hypotheses.size(); i++) {
+      sum += corpus(List.of(references.get(i)), List.of(hypotheses.get(i)), maxN);
+    }
+    return sum / hypotheses.size();
+  }
+
   /** Corpus BLEU-4. */
   public static <T> double corpus(List<? extends List<? extends List<T>>> references, List<? extends List<T>> hypotheses) {
     return corpus(references, hypotheses, 4);

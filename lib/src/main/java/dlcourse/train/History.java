@@ -1,6 +1,6 @@
 package dlcourse.train;
 
-import dlcourse.plot.Rich;
+import dlcourse.display.Rich;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -225,6 +225,95 @@ public final class History implements Rich {
     }
     out.run = "";
     return out;
+  }
+
+  /**
+   * A copy with phase {@code from} renamed {@code to}, e.g. {@code renamePhase("val", "test")} when the data the
+   * trainer validated on each epoch is the test set.
+   */
+  public History renamePhase(String from, String to) {
+    if (to == null || to.isEmpty() || to.equals("step") || from.equals("step")) {
+      throw new IllegalArgumentException("phases other than \"step\" are renamed to a non-empty name other than "
+          + "\"step\", got " + from + " -> " + to);
+    }
+    Table copy = table.copy();
+    StringColumn ph = copy.stringColumn("phase");
+    for (int i = 0; i < ph.size(); i++) {
+      if (ph.get(i).equals(from)) {
+        ph.set(i, to);
+      }
+    }
+    return new History(copy, run);
+  }
+
+  /** A copy of the rows whose run label is {@code run} (every row when it is the only label), keeping that label. */
+  public History ofRun(String run) {
+    Table rows = table.where(table.stringColumn("run").isEqualTo(run));
+    return new History(rows, run);
+  }
+
+  /** The distinct run labels, in order of first appearance. */
+  public List<String> runs() {
+    return new ArrayList<>(new java.util.LinkedHashSet<>(table.stringColumn("run").asList()));
+  }
+
+  /**
+   * The per-epoch rows (every phase but "step") as one flat map, the form {@link Experiments} journals: keys
+   * {@code phase:metric@epoch} and {@code phase:step@epoch}, NaN values left out. {@link #fromEpochMetrics} reads
+   * it back.
+   */
+  Map<String, Double> epochMetrics() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    StringColumn ph = table.stringColumn("phase");
+    for (int r = 0; r < table.rowCount(); r++) {
+      String phase = ph.get(r);
+      if (phase.equals("step")) {
+        continue;
+      }
+      checkFlatName(phase, "phase");
+      int epoch = table.intColumn("epoch").getInt(r);
+      out.put(phase + ":step@" + epoch, (double) table.intColumn("step").getInt(r));
+      for (String name : metricNames()) {
+        checkFlatName(name, "metric");
+        double v = table.doubleColumn(name).getDouble(r);
+        if (!Double.isNaN(v)) {
+          out.put(phase + ":" + name + "@" + epoch, v);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void checkFlatName(String name, String what) {
+    if (name.isEmpty() || name.chars().anyMatch(c -> c == ':' || c == '@' || c == '=' || Character.isWhitespace(c))) {
+      throw new IllegalArgumentException("a journaled " + what + " name has no ':', '@', '=' or spaces, got '"
+          + name + "'");
+    }
+  }
+
+  /** The history that {@link #epochMetrics} flattened: one row per (phase, epoch), in the map's order. */
+  static History fromEpochMetrics(Map<String, Double> flat) {
+    Map<String, Map<String, Double>> rows = new LinkedHashMap<>(); // "phase@epoch" -> metrics, "step" included
+    for (var e : flat.entrySet()) {
+      String key = e.getKey();
+      int colon = key.indexOf(':');
+      int at = key.lastIndexOf('@');
+      if (colon <= 0 || at < colon + 2) {
+        throw new IllegalArgumentException("not a phase:metric@epoch key: '" + key + "'");
+      }
+      String phase = key.substring(0, colon);
+      rows.computeIfAbsent(phase + "@" + key.substring(at + 1), k -> new LinkedHashMap<>())
+          .put(key.substring(colon + 1, at), e.getValue());
+    }
+    History h = new History();
+    for (var e : rows.entrySet()) {
+      String phase = e.getKey().substring(0, e.getKey().lastIndexOf('@'));
+      int epoch = Integer.parseInt(e.getKey().substring(e.getKey().lastIndexOf('@') + 1));
+      Map<String, Double> m = new LinkedHashMap<>(e.getValue());
+      Double step = m.remove("step");
+      h.log(phase, epoch, step == null ? 0 : step.intValue(), m);
+    }
+    return h;
   }
 
   private DoubleColumn metric(String metric) {

@@ -2,6 +2,8 @@ package dlcourse.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dlcourse.nn.F;
@@ -29,7 +31,9 @@ class CaptionerTest {
     var out = model.forward(features, tokens);
     assertArrayEquals(new long[] {2, 3, 190}, out.logits().shape());
     assertArrayEquals(new long[] {2, 3, 256}, out.weights().shape());
-    assertArrayEquals(new long[] {2, 22}, model.greedy(features, 1, 2).shape());
+    var decoded = model.greedy(features, 1, 2);
+    assertArrayEquals(new long[] {2, 22}, decoded.tokens().shape());
+    assertArrayEquals(new long[] {2, 22, 256}, decoded.weights().shape());
   }
 
   @Test
@@ -104,11 +108,114 @@ class CaptionerTest {
       last = loss.item();
     }
     assertTrue(last < 0.2 * first, "loss " + first + " -> " + last);
-    long[][] ids = model.greedy(features, 0, 1).array().toLongMatrix();
+    long[][] ids = model.greedy(features, 0, 1).tokens().array().toLongMatrix();
     int right = 0;
     for (int i = 0; i < n; i++) {
       right += ids[i][0] == caption[i][1] && ids[i][1] == 1 ? 1 : 0;
     }
     assertTrue(right >= n * 3 / 4, right + " of " + n + " captions right");
+  }
+
+  @Test
+  void vanillaDecoderHasNoAttentionAndReadsOnlyTheEmbedding() {
+    Init.manualSeed(4);
+    var cfg = Captioner.Config.course(190).withoutAttention();
+    var model = new Captioner(cfg);
+    assertNull(model.attention());
+    // embedding 19,000 + initH, initC 2 x 131,328 + LSTMCell 4 x 256 x (100 + 256) + 2 x 4 x 256 + out 48,830
+    assertEquals(19_000 + 2 * 131_328 + 4 * 256 * 356 + 2 * 1024 + 48_830, model.numParameters());
+    Tensor features = Tensor.randn(5, 2, 49, 512);
+    Tensor tokens = Tensor.of(Nd4j.createFromArray(new long[][] {{1, 5, 7}, {1, 9, 2}}));
+    var out = model.forward(features, tokens);
+    assertArrayEquals(new long[] {2, 3, 190}, out.logits().shape());
+    assertNull(out.weights());
+    var decoded = model.greedy(features, 1, 2);
+    assertArrayEquals(new long[] {2, 22}, decoded.tokens().shape());
+    assertNull(decoded.weights());
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> new Captioner(new Captioner.Config(8, 4, 4, -1, 10, 5, 0)));
+    assertTrue(e.getMessage().contains("attention may be 0"), e.getMessage());
+  }
+
+  /** Without attention the image enters only through h0, c0 = Linear(mean region feature). */
+  @Test
+  void vanillaDecoderSeesOnlyTheMeanRegionFeatureButAttentionSeesWhere() {
+    Init.manualSeed(5);
+    Tensor features = Tensor.randn(6, 2, 4, 8);
+    INDArray mean = features.array().mean(true, 1).repeat(1, 4); // every region replaced by the mean
+    Tensor tokens = Tensor.of(Nd4j.createFromArray(new long[][] {{1, 3, 4}, {1, 5, 6}}));
+    var vanilla = new Captioner(new Captioner.Config(8, 4, 6, 0, 10, 5, 0.0));
+    INDArray a = vanilla.forward(features, tokens).logits().array();
+    INDArray b = vanilla.forward(Tensor.of(mean), tokens).logits().array();
+    assertEquals(0, a.sub(b).amaxNumber().doubleValue(), 1e-5);
+    var attending = new Captioner(new Captioner.Config(8, 4, 6, 3, 10, 5, 0.0));
+    INDArray c = attending.forward(features, tokens).logits().array();
+    INDArray d = attending.forward(Tensor.of(mean), tokens).logits().array();
+    assertTrue(c.sub(d).amaxNumber().doubleValue() > 1e-3, "attention must see more than the mean");
+  }
+
+  @Test
+  void lossIsTheMeanCrossEntropyOfTheNextTokenIgnoringPadding() {
+    Init.manualSeed(6);
+    var model = new Captioner(new Captioner.Config(8, 4, 6, 3, 10, 5, 0.0));
+    Tensor features = Tensor.randn(7, 2, 4, 8);
+    long[][] caps = {{1, 5, 6, 2, 0}, {1, 7, 2, 0, 0}};
+    Tensor captions = Tensor.of(Nd4j.createFromArray(caps));
+    double loss = model.loss(features, captions).item();
+    INDArray logits = model.forward(features, captions.narrow(1, 0, 4)).logits().array(); // (2, 4, 10)
+    double sum = 0;
+    int count = 0;
+    for (int i = 0; i < 2; i++) {
+      for (int t = 0; t < 4; t++) {
+        long target = caps[i][t + 1];
+        if (target == 0) {
+          continue;
+        }
+        INDArray row = logits.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i),
+            org.nd4j.linalg.indexing.NDArrayIndex.point(t)).castTo(DataType.DOUBLE);
+        double lse = Math.log(org.nd4j.linalg.ops.transforms.Transforms.exp(row, true).sumNumber().doubleValue());
+        sum += lse - row.getDouble(target);
+        count++;
+      }
+    }
+    assertEquals(5, count);
+    assertEquals(sum / count, loss, 1e-5);
+    // Extra columns of <pad> change nothing.
+    long[][] padded = {{1, 5, 6, 2, 0, 0, 0}, {1, 7, 2, 0, 0, 0, 0}};
+    assertEquals(loss, model.loss(features, Tensor.of(Nd4j.createFromArray(padded))).item(), 1e-6);
+  }
+
+  /** Greedy decoding returns, per token, the attention weights of the step that produced it. */
+  @Test
+  void greedyWeightsAreThoseOfTeacherForcingOnTheDecodedTokens() {
+    Init.manualSeed(7);
+    var model = new Captioner(new Captioner.Config(8, 4, 6, 3, 10, 5, 0.5));
+    Tensor features = Tensor.randn(8, 3, 4, 8);
+    var decoded = model.greedy(features, 1, 2);
+    assertTrue(model.training(), "greedy restores training mode");
+    long[][] ids = decoded.tokens().array().toLongMatrix();
+    long[][] in = new long[3][5];
+    for (int i = 0; i < 3; i++) {
+      in[i][0] = 1;
+      System.arraycopy(ids[i], 0, in[i], 1, 4);
+    }
+    model.eval();
+    INDArray w;
+    INDArray logits;
+    try (var g = Tensor.noGrad()) {
+      var out = model.forward(features, Tensor.of(Nd4j.createFromArray(in)));
+      w = out.weights().array();
+      logits = out.logits().array();
+    }
+    for (int i = 0; i < 3; i++) {
+      for (int t = 0; t < 5; t++) {
+        if (t > 0 && ids[i][t - 1] == 2) {
+          break; // after <end> greedy keeps <end>; the steps still run but are not teacher-forced the same way
+        }
+        assertEquals(ids[i][t], logits.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i),
+            org.nd4j.linalg.indexing.NDArrayIndex.point(t)).argMax().getLong(0), "token " + i + "," + t);
+      }
+    }
+    assertEquals(0, decoded.weights().array().sub(w).amaxNumber().doubleValue(), 1e-6);
   }
 }

@@ -212,4 +212,39 @@ class ImageGridTest {
     var e = assertThrows(IllegalArgumentException.class, () -> Plot.filters(Nd4j.rand(3, 4)));
     assertTrue(e.getMessage().contains("4-D weight (out, in, kH, kW)"), e.getMessage());
   }
+
+  @Test
+  void overlayBlendsEachRegionsWeightOverItsBlock() {
+    // Two black 4x4 images, 2x2 regions: image 0 weights region 1 (top right) most, image 1 region 2.
+    INDArray images = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 3, 4, 4);
+    INDArray maps = Nd4j.createFromArray(new float[][] {{0f, 0.8f, 0.2f, 0f}, {0f, 0f, 3f, 0f}});
+    ImageGrid grid = ImageGrid.of(images).scale(1).gap(0).overlay(maps);
+    BufferedImage img = grid.image();
+    int top = Colormap.VIRIDIS.rgb(1.0);
+    int none = Colormap.VIRIDIS.rgb(0.0);
+    int quarter = Colormap.VIRIDIS.rgb(0.25); // 0.2 / 0.8
+    assertEquals(scaled(top), img.getRGB(3, 0) & 0xFFFFFF); // image 0, top right block
+    assertEquals(scaled(none), img.getRGB(0, 0) & 0xFFFFFF);
+    assertEquals(scaled(quarter), img.getRGB(1, 3) & 0xFFFFFF); // bottom left
+    Point o = grid.tileOrigin(1);
+    assertEquals(scaled(top), img.getRGB(o.x, o.y + 2) & 0xFFFFFF);
+    assertEquals(scaled(none), img.getRGB(o.x + 2, o.y + 2) & 0xFFFFFF);
+    // (N, h, w) is the same as (N, R) row by row.
+    BufferedImage again = ImageGrid.of(images).scale(1).gap(0).overlay(maps.reshape(2, 2, 2)).image();
+    for (int y = 0; y < img.getHeight(); y++) {
+      for (int x = 0; x < img.getWidth(); x++) {
+        assertEquals(img.getRGB(x, y), again.getRGB(x, y));
+      }
+    }
+    var e = assertThrows(IllegalArgumentException.class, () -> ImageGrid.of(images).overlay(Nd4j.zeros(2, 5)));
+    assertTrue(e.getMessage().contains("R square"), e.getMessage());
+  }
+
+  /** 45% of a colour over black. */
+  private static int scaled(int rgb) {
+    int r = (int) Math.round(0.45 * ((rgb >> 16) & 0xFF));
+    int g = (int) Math.round(0.45 * ((rgb >> 8) & 0xFF));
+    int b = (int) Math.round(0.45 * (rgb & 0xFF));
+    return (r << 16) | (g << 8) | b;
+  }
 }

@@ -332,6 +332,15 @@ class PlotTest {
   }
 
   @Test
+  void chartsPrintWhatTheyAreAndHowToSaveThemNotAnObjectAddress() {
+    String curves = Plot.curves(twoRuns(), "loss").toString();
+    assertTrue(curves.startsWith("XYChart") && curves.contains("Plot.savePng(chart, Path.of(\"chart.png\"))"), curves);
+    assertTrue(curves.contains("4 series [a train, a val, b train, b val]"), curves);
+    String heat = Plot.heatmap(org.nd4j.linalg.factory.Nd4j.rand(2, 2)).toString();
+    assertTrue(heat.startsWith("RasterChart") && heat.contains("0 series []"), "helper series are hidden: " + heat);
+  }
+
+  @Test
   void saveSvgEmbedsImagesAsPng(@TempDir Path dir) throws Exception {
     BufferedImage img = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
     img.setRGB(2, 1, 0x12AB34);

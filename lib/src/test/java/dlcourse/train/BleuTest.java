@@ -94,4 +94,33 @@ class BleuTest {
         () -> Bleu.corpus(List.of(List.of(List.of("a"))), List.of(List.of("a"), List.of("b"))));
     assertTrue(e.getMessage().contains("one list of references per hypothesis"), e.getMessage());
   }
+
+  /** The homework's score: NLTK's sentence_bleu per test image (uniform weights, no smoothing), averaged. */
+  @Test
+  void averageSentenceBleuIsTheMeanOfNltkSentenceScores() throws Exception {
+    JsonArray cases = fixture().getAsJsonArray("sentence");
+    List<List<List<String>>> refs = new ArrayList<>();
+    List<List<String>> hyps = new ArrayList<>();
+    double[] nltkMean = new double[5];
+    for (int i = 0; i < cases.size(); i++) {
+      JsonObject c = cases.get(i).getAsJsonObject();
+      refs.add(refs(c.get("refs")));
+      hyps.add(tokens(c.get("hyp")));
+      for (int n = 1; n <= 4; n++) {
+        nltkMean[n] += c.get("bleu" + n).getAsDouble() / cases.size();
+      }
+    }
+    for (int n = 1; n <= 4; n++) {
+      assertEquals(nltkMean[n], Bleu.averageSentence(refs, hyps, n), 1e-12, "BLEU-" + n);
+    }
+    assertEquals(nltkMean[4], Bleu.averageSentence(refs, hyps), 1e-12);
+    // The mean of sentence scores is not corpus BLEU (which pools the n-gram counts first).
+    assertTrue(Math.abs(Bleu.corpus(refs, hyps) - Bleu.averageSentence(refs, hyps)) > 1e-3);
+    // NLTK's docstring example alone: 0.5046; with an exact copy of a reference beside it: (0.5046 + 1) / 2.
+    var hyp = Bleu.tokens("It is a guide to action which ensures that the military always obeys the commands of the party");
+    var ref = Bleu.tokens("he was interested in world history because he read the book");
+    assertEquals((0.5045666840058485 + 1) / 2,
+        Bleu.averageSentence(List.of(refs.get(0), List.of(ref)), List.of(hyp, ref)), 1e-15);
+    assertThrows(IllegalArgumentException.class, () -> Bleu.averageSentence(List.of(), List.of()));
+  }
 }

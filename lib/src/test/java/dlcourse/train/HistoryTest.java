@@ -91,4 +91,19 @@ class HistoryTest {
     assertEquals(4, html.split("<tr>", -1).length - 2, html); // header + 4 rows
     assertTrue(html.contains("<td>1.300</td>"), html);
   }
+
+  @Test
+  void renamePhaseCopiesWithTheNewNameAndOfRunSelectsOneRun() {
+    History h = new History().run("a").log("train", 1, 5, Map.of("loss", 1.0)).log("val", 1, 5, Map.of("loss", 2.0));
+    History b = new History().run("b").log("val", 1, 3, Map.of("loss", 3.0));
+    History both = History.concat(List.of(h, b));
+    History renamed = both.renamePhase("val", "test");
+    assertArrayEquals(new double[] {2.0, 3.0}, renamed.series("test", "loss"), 0.0);
+    assertEquals(0, renamed.series("val", "loss").length);
+    assertEquals(2, both.series("val", "loss").length, "the original is unchanged");
+    assertEquals(List.of("a", "b"), renamed.runs());
+    assertArrayEquals(new double[] {3.0}, renamed.ofRun("b").series("test", "loss"), 0.0);
+    assertEquals(2, renamed.ofRun("a").size());
+    assertThrows(IllegalArgumentException.class, () -> both.renamePhase("val", "step"));
+  }
 }

@@ -62,11 +62,13 @@ class NotebookRunnerIT {
         assertTrue(r.output.contains("FAILED") && r.output.contains("fails.ipynb: cell 2: java.lang.ArithmeticException: / by zero"),
                 r.output);
         JsonObject nb = read(out.resolve("fails.ipynb"));
-        assertEquals("before 1\n", outputs(nb, 0).get(0).getAsJsonObject().get("text").getAsString());
-        JsonArray failing = outputs(nb, 1);
+        assertEquals("before 1\n", outputs(nb, 1).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray failing = outputs(nb, 2);
         assertEquals("partial\n", failing.get(0).getAsJsonObject().get("text").getAsString());
         assertEquals("error", failing.get(1).getAsJsonObject().get("output_type").getAsString());
-        assertEquals(0, outputs(nb, 2).size(), "cells after the failure do not run");
+        // "cell 2" in the message is the failing cell's In [2], though a markdown cell comes first
+        assertEquals(2, nb.getAsJsonArray("cells").get(2).getAsJsonObject().get("execution_count").getAsInt());
+        assertEquals(0, outputs(nb, 3).size(), "cells after the failure do not run");
         assertTrue(Files.exists(out.resolve("fails.html")));
     }
 
@@ -92,6 +94,36 @@ class NotebookRunnerIT {
         assertEquals("checkpoint has cell 1\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
         assertEquals(0, outputs(nb, 4).size(), "the cell still running has no outputs yet");
         assertTrue(Files.exists(out.resolve("checkpoint.html")));
+    }
+
+    @Test
+    void terminatedRunWritesEveryFinishedCellAndMarksTheRunningOne(@TempDir Path out) throws Exception {
+        // SIGTERM (what Ctrl-C's SIGINT does too): shutdown hooks run; the periodic checkpoint (60 s) never came.
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("signal.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(out.resolve("running"))) {
+            assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
+            assertTrue(System.nanoTime() < deadline, "cell 3 did not start within 120 s");
+            Thread.sleep(100);
+        }
+        assertTrue(Files.notExists(out.resolve("signal.ipynb")), "no checkpoint yet: the hook must write it");
+        p.destroy();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the runner did not end after SIGTERM");
+        String log = Files.readString(out.resolve("log.txt"));
+        assertEquals(143, p.exitValue(), log);
+        assertTrue(log.contains("INTERRUPTED ") && log.contains("finished cells written"), log);
+        JsonObject nb = read(out.resolve("signal.ipynb"));
+        // cell 1 is the one -p injects after the parameters cell
+        assertEquals("one\n", outputs(nb, 2).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("two\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray running = outputs(nb, 4);
+        assertEquals("three started\n", running.get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("Interrupted", running.get(1).getAsJsonObject().get("ename").getAsString());
+        assertEquals(0, outputs(nb, 5).size());
+        assertTrue(Files.exists(out.resolve("signal.html")));
     }
 
     @Test

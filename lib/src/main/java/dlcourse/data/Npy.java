@@ -1,20 +1,35 @@
-package dlcourse.train;
+package dlcourse.data;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Reads NumPy {@code .npy} bytes in Java, checking the header (magic, version, dtype, shape) and the byte count
- * before any array is made: ND4J's native reader aborts the whole JVM on a damaged header and reads past the buffer
- * when the shape promises more data than the file holds.
+ * Reads NumPy {@code .npy} arrays and {@code .npz} archives in Java, checking the header (magic, version, dtype,
+ * shape) and the byte count before any array is made: ND4J's native reader aborts the whole JVM on a damaged header
+ * and reads past the buffer when the shape promises more data than the file holds. Little-endian float32/64, int32/64
+ * and bool, C or Fortran order.
+ *
+ * <pre>{@code
+ * INDArray features = Npy.read(Path.of("features.npy"));            // np.save
+ * Map<String, INDArray> perImage = Npy.readNpz(Path.of("feats.npz")); // np.savez(path, **arrays), keys as saved
+ * }</pre>
  */
-final class Npy {
+public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=])([a-z])(\\d+)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
@@ -23,12 +38,55 @@ final class Npy {
   private Npy() {}
 
   /**
+   * The array in a {@code .npy} file.
+   *
+   * @throws UncheckedIOException if the file cannot be read
+   * @throws IllegalArgumentException saying what is wrong with the file's contents
+   */
+  public static INDArray read(Path file) {
+    try {
+      return read(Files.readAllBytes(file), file.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /**
+   * Every array of a {@code .npz} archive ({@code np.savez} or {@code np.savez_compressed}), by its key (the entry
+   * name without {@code .npy}), in archive order.
+   *
+   * @throws UncheckedIOException if the file cannot be read as a zip archive
+   * @throws IllegalArgumentException saying which entry is not a valid array
+   */
+  public static Map<String, INDArray> readNpz(Path file) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    try (ZipFile zip = new ZipFile(file.toFile())) {
+      Enumeration<? extends ZipEntry> entries = zip.entries();
+      while (entries.hasMoreElements()) {
+        ZipEntry e = entries.nextElement();
+        if (e.isDirectory() || !e.getName().endsWith(".npy")) {
+          continue;
+        }
+        byte[] bytes;
+        try (var in = zip.getInputStream(e)) {
+          bytes = in.readAllBytes();
+        }
+        String key = e.getName().substring(0, e.getName().length() - 4);
+        out.put(key, read(bytes, file + " entry " + e.getName()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + " as a .npz (zip) archive", e);
+    }
+    return out;
+  }
+
+  /**
    * The array in {@code bytes}.
    *
    * @param what names the entry in error messages
    * @throws IllegalArgumentException saying what is wrong with the bytes
    */
-  static INDArray read(byte[] bytes, String what) {
+  public static INDArray read(byte[] bytes, String what) {
     if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
       throw new IllegalArgumentException(what + ": not a .npy array (bad magic bytes)");
     }
