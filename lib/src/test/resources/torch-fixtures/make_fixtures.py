@@ -497,6 +497,7 @@ lstm_case("lstm_3layers_seq_first", steps=5, batch=2, size=3, hidden=3, layers=3
 lstm_cell_case("lstm_cell", batch=3, size=5, hidden=4, bias=True)
 lstm_cell_case("lstm_cell_nobias", batch=2, size=3, hidden=4, bias=False)
 
+<<<<<<< HEAD
 # ---------------------------------------------------------------- RDFIA tanh MLP (own generator, so the cases above stay as they were)
 
 GEN_MLP = torch.Generator().manual_seed(2023)
@@ -521,6 +522,42 @@ def tanh_mlp_case(name, batch, nx, nh, ny):
 
 tanh_mlp_case("tanh_mlp_cross_entropy_2_4_2", batch=6, nx=2, nh=4, ny=2)
 tanh_mlp_case("tanh_mlp_cross_entropy_5_7_3", batch=4, nx=5, nh=7, ny=3)
+=======
+# ---------------------------------------------------------------- tiled and local attention (own generator)
+# The reference is full attention (sdpa_reference, with the band as a mask for the local case): F.flashAttention and
+# F.slidingWindowAttention must give its output and gradients.
+
+GEN_TILED = torch.Generator().manual_seed(2022)
+
+
+def trandn(*shape, scale=1.0):
+    return torch.round(torch.randn(*shape, generator=GEN_TILED) * scale * 1e4) / 1e4
+
+
+def flash_case(name, qs, ks, vs, causal, tile, scale=1.0):
+    inputs = [("q", trandn(*qs, scale=scale), True), ("k", trandn(*ks), True), ("v", trandn(*vs), True)]
+    case(name, "flash_attention", {"is_causal": causal, "tile_size": tile}, inputs,
+         lambda t: sdpa_reference(t["q"], t["k"], t["v"], None, causal)[0])
+
+
+flash_case("flash_attention_causal_tiles_of_3", (2, 2, 7, 4), (2, 2, 7, 4), (2, 2, 7, 3), True, 3)
+flash_case("flash_attention_large_logits", (1, 9, 4), (1, 11, 4), (1, 11, 2), False, 4, scale=8.0)
+
+
+def window_case(name, shape, ev, window, causal):
+    n = shape[-2]
+    i = torch.arange(n).unsqueeze(1)
+    j = torch.arange(n).unsqueeze(0)
+    band = ((j <= i) & (i - j <= window)) if causal else ((i - j).abs() <= window)
+    inputs = [("q", trandn(*shape), True), ("k", trandn(*shape), True), ("v", trandn(*shape[:-1], ev), True)]
+    case(name, "sliding_window_attention", {"window": window, "is_causal": causal}, inputs,
+         lambda t: sdpa_reference(t["q"], t["k"], t["v"], band)[0])
+
+
+window_case("sliding_window_attention", (2, 20, 3), 2, 2, False)
+window_case("sliding_window_attention_causal", (1, 2, 37, 4), 3, 5, True)
+
+>>>>>>> main
 
 def main():
     for old in glob.glob(os.path.join(HERE, "*.json")):

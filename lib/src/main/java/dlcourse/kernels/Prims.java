@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -16,6 +17,7 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
@@ -25,6 +27,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * The oneDNN plumbing of the kernels: a bounded, thread-safe LRU cache of primitives per (shape, settings), one
  * stream per thread, and execution on ND4J arrays (memory objects are created around each call, so one cached
  * primitive serves any number of threads at once).
+ *
+ * <p>Every primitive is created with a user-managed scratchpad ({@link #pd}) and each execution passes this thread's
+ * scratchpad array: oneDNN's library-managed scratchpad (this build's default) is shared per thread and only safe when
+ * a primitive runs on the thread that created it, which a shared cache cannot promise (measured: max-pooling gradients
+ * of parallel experiment runs came out wrong by up to 100% of their size).
  */
 final class Prims {
   /** Entries kept; the least recently used one is destroyed beyond this (variable image sizes stay bounded). */
@@ -32,6 +39,10 @@ final class Prims {
 
   private static final LinkedHashMap<Object, Entry> CACHE = new LinkedHashMap<>(64, 0.75f, true);
   private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(Dnnl::newStream);
+  /** The scratchpad descriptor of every cached primitive that needs one, by the primitive's native address. */
+  private static final Map<Long, dnnl_memory_desc_t> SCRATCHPAD = new ConcurrentHashMap<>();
+  /** This thread's scratchpad, grown to the largest a primitive asked for (a thread's executions never overlap). */
+  private static final ThreadLocal<INDArray> SCRATCHPAD_ARRAY = new ThreadLocal<>();
   /**
    * Whether kernels reuse per-thread scratch arrays (reorder destinations, blocked results before their reorder to
    * plain) instead of allocating them each call; {@code -Ddlcourse.kernels.reuseScratch=false} turns it off.
@@ -68,6 +79,10 @@ final class Prims {
       implementations.add(what + " " + Dnnl.implementation(pd));
       dnnl_primitive p = Dnnl.primitive(pd, what);
       primitives.add(p);
+      dnnl_memory_desc_t scratchpad = Dnnl.query(pd, dnnl_query_scratchpad_md);
+      if (scratchpad != null && dnnl_memory_desc_get_size(scratchpad) > 0) {
+        SCRATCHPAD.put(p.address(), scratchpad);
+      }
       return p;
     }
 
@@ -77,8 +92,13 @@ final class Prims {
         return null;
       }
       dnnl_primitive_desc pd = new dnnl_primitive_desc();
-      Dnnl.check(dnnl_reorder_primitive_desc_create(pd, from, Dnnl.engine(), to, Dnnl.engine(), (dnnl_primitive_attr) null),
-          "reorder " + what);
+      dnnl_primitive_attr attr = userScratchpad(null);
+      try {
+        Dnnl.check(dnnl_reorder_primitive_desc_create(pd, from, Dnnl.engine(), to, Dnnl.engine(), attr),
+            "reorder " + what);
+      } finally {
+        dnnl_primitive_attr_destroy(attr);
+      }
       return primitive(pd, "reorder " + what);
     }
 
@@ -89,10 +109,47 @@ final class Prims {
     void destroy() {
       if (!destroyed) {
         destroyed = true;
+        primitives.forEach(p -> SCRATCHPAD.remove(p.address()));
         primitives.forEach(p -> dnnl_primitive_destroy(p));
         descs.forEach(d -> dnnl_primitive_desc_destroy(d));
       }
     }
+  }
+
+  /**
+   * {@link Dnnl#pd} with a user-managed scratchpad (set on {@code attr}, or on new attributes when it is null), as
+   * every primitive of the kernels must be created: {@link #run} then passes the scratchpad.
+   */
+  static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint, String what) {
+    dnnl_primitive_attr a = userScratchpad(attr);
+    try {
+      return Dnnl.pd(opDesc, a, hint, what);
+    } finally {
+      if (attr == null) {
+        dnnl_primitive_attr_destroy(a);
+      }
+    }
+  }
+
+  /** {@code attr}, or new attributes when null, set to the user-managed scratchpad. */
+  private static dnnl_primitive_attr userScratchpad(dnnl_primitive_attr attr) {
+    dnnl_primitive_attr a = attr;
+    if (a == null) {
+      a = new dnnl_primitive_attr();
+      Dnnl.check(dnnl_primitive_attr_create(a), "primitive attributes");
+    }
+    Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "user-managed scratchpad");
+    return a;
+  }
+
+  /** This thread's scratchpad array, at least as large as {@code md}. */
+  private static INDArray scratchpad(dnnl_memory_desc_t md) {
+    INDArray s = SCRATCHPAD_ARRAY.get();
+    if (s == null || s.length() * Float.BYTES < dnnl_memory_desc_get_size(md)) {
+      s = allocate(md);
+      SCRATCHPAD_ARRAY.set(s);
+    }
+    return s;
   }
 
   /** The entry for {@code key}, built by {@code build} when missing; {@link #release} it after use. */
@@ -261,6 +318,10 @@ final class Prims {
 
   /** Runs {@code p} on this thread's stream and waits for it. */
   static void run(dnnl_primitive p, Args a) {
+    dnnl_memory_desc_t scratchpadMd = SCRATCHPAD.get(p.address());
+    if (scratchpadMd != null) {
+      a.add(DNNL_ARG_SCRATCHPAD, scratchpadMd, scratchpad(scratchpadMd));
+    }
     dnnl_memory[] mems = new dnnl_memory[a.n];
     dnnl_exec_arg_t exec = new dnnl_exec_arg_t(a.n);
     try {

@@ -1493,6 +1493,102 @@ public final class F {
     }
   }
 
+  // ---------------------------------------------------------------- tiled and local attention
+
+  /**
+   * Exact scaled dot-product attention computed tile by tile with an online softmax (FlashAttention): equals
+   * {@code scaledDotProductAttention(q, k, v, null, causal, 0, false)} up to rounding, with {@code O(tileSize^2 + L)}
+   * working memory instead of the {@code L x S} scores and weights. See {@link FlashAttention} for the algorithm and
+   * the shapes.
+   *
+   * @param causal whether query i sees only keys {@code j <= i}
+   * @param tileSize queries and keys per tile
+   */
+  public static Tensor flashAttention(Tensor q, Tensor k, Tensor v, boolean causal, int tileSize) {
+    return new FlashAttention(causal, tileSize).apply(q, k, v);
+  }
+
+  /** {@link #flashAttention(Tensor, Tensor, Tensor, boolean, int)} with tiles of 64 queries and 64 keys. */
+  public static Tensor flashAttention(Tensor q, Tensor k, Tensor v, boolean causal) {
+    return flashAttention(q, k, v, causal, 64);
+  }
+
+  /**
+   * Sliding-window (local) self-attention: query i attends only to the keys j with {@code |i - j| <= window}, or with
+   * {@code causal} to {@code i - window <= j <= i} (the local attention of Longformer and of Mistral's sliding window).
+   * The queries are cut into blocks of {@code B = max(window, 16)}; block i is scored only against the keys of blocks
+   * i - 1, i and i + 1, which hold its whole band, all blocks in one batched product (Longformer's chunked form). So
+   * the cost is {@code 3B} keys per query, {@code O(L * window * E)} time and memory instead of the {@code O(L^2 E)}
+   * of full attention, with a fixed number of operations whatever L; the result equals
+   * {@link #scaledDotProductAttention} with the band as a BOOL mask.
+   *
+   * <p>Shapes: {@code q} and {@code k (..., L, E)}, {@code v (..., L, Ev)} (queries and keys at the same positions);
+   * output {@code (..., L, Ev)}.
+   *
+   * @param window how many positions on each side (before only, with causal) a query sees besides its own
+   * @param causal whether query i sees only keys {@code j <= i}
+   */
+  public static Tensor slidingWindowAttention(Tensor q, Tensor k, Tensor v, int window, boolean causal) {
+    Check.nonNegative(window, "window");
+    long[] qs = q.shape();
+    int r = qs.length;
+    if (r < 2 || !Arrays.equals(qs, k.shape()) || v.dim() != r
+        || !Arrays.equals(Arrays.copyOf(qs, r - 1), Arrays.copyOf(v.shape(), r - 1))) {
+      throw new IllegalArgumentException("expected q and k (..., L, E) of one shape and v (..., L, Ev), got "
+          + Shapes.str(qs) + ", " + Shapes.str(k.shape()) + ", " + Shapes.str(v.shape()));
+    }
+    long n = qs[r - 2];
+    long e = qs[r - 1];
+    long ev = v.size(-1);
+    long m = n * e == 0 ? 0 : q.numel() / (n * e);
+    long b = Math.max(window, 16);
+    long nb = (n + b - 1) / b; // blocks of queries
+    long tail = nb * b - n; // padding that fills the last block
+    Tensor qb = padRows(q.reshape(m, n, e), 0, tail).reshape(m, nb, b, e); // (M, nb, B, E)
+    Tensor kc = padRows(k.reshape(m, n, e), b, tail + b).reshape(m, nb + 2, b, e); // chunk c: keys (c-1)B .. cB-1
+    Tensor vc = padRows(v.reshape(m, n, ev), b, tail + b).reshape(m, nb + 2, b, ev); // (M, nb + 2, B, Ev)
+    Tensor kb = Tensor.cat(2, kc.narrow(1, 0, nb), kc.narrow(1, 1, nb), kc.narrow(1, 2, nb)); // (M, nb, 3B, E)
+    Tensor vb = Tensor.cat(2, vc.narrow(1, 0, nb), vc.narrow(1, 1, nb), vc.narrow(1, 2, nb)); // (M, nb, 3B, Ev)
+    Tensor band = bandMask(n, b, nb, window, causal, q.dtype()); // (nb, B, 3B), 0 or -inf
+    Tensor out = scaledDotProductAttention(qb, kb, vb, band, false, 0, false); // (M, nb, B, Ev)
+    long[] outShape = Arrays.copyOf(qs, r);
+    outShape[r - 1] = ev;
+    return out.reshape(m, nb * b, ev).narrow(1, 0, n).reshape(outShape); // (..., L, Ev)
+  }
+
+  /** {@code x (M, n, c)} with {@code before} and {@code after} rows of zeros around its n rows. */
+  private static Tensor padRows(Tensor x, long before, long after) {
+    java.util.List<Tensor> parts = new java.util.ArrayList<>();
+    if (before > 0) {
+      parts.add(Tensor.of(Nd4j.zeros(x.dtype(), x.size(0), before, x.size(2))));
+    }
+    parts.add(x);
+    if (after > 0) {
+      parts.add(Tensor.of(Nd4j.zeros(x.dtype(), x.size(0), after, x.size(2))));
+    }
+    return parts.size() == 1 ? x : Tensor.cat(1, parts.toArray(new Tensor[0]));
+  }
+
+  /**
+   * The additive mask (0 = attend, -inf = hidden) of {@link #slidingWindowAttention}: query row r of block i (position
+   * {@code iB + r}) against key column c of its three chunks (position {@code (i - 1)B + c}); padding keys are hidden.
+   */
+  private static Tensor bandMask(long n, long b, long nb, int window, boolean causal, DataType type) {
+    int cols = Math.toIntExact(3 * b);
+    float[] add = new float[Math.toIntExact(nb * b * cols)];
+    for (long blk = 0; blk < nb; blk++) {
+      for (long row = 0; row < b; row++) {
+        long i = blk * b + row;
+        for (int c = 0; c < cols; c++) {
+          long j = (blk - 1) * b + c;
+          boolean keep = j >= 0 && j < n && (causal ? j <= i && i - j <= window : Math.abs(i - j) <= window);
+          add[(int) ((blk * b + row) * cols + c)] = keep ? 0 : Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
+    return Tensor.of(Nd4j.createFromArray(add).reshape(nb, b, cols).castTo(type)); // (nb, B, 3B)
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static void sameType(Tensor x, Tensor weight, String op) {

@@ -150,4 +150,38 @@ class Pool2dKernelTest {
       }
     }
   }
+  /**
+   * Cached primitives run on whichever thread calls them: with oneDNN's library-managed scratchpad a max pooling
+   * created on one thread and run on others gave wrong outputs and gradients (a few calls in a thousand on 3-4
+   * threads, wrong by up to the whole value); with the user-managed scratchpad of {@link Prims#pd} every thread gets
+   * the same bits.
+   */
+  @Test
+  void everyThreadGetsTheSameResultsFromSharedPrimitives() throws Exception {
+    Random r = new Random(7);
+    Case k = new Case(8, 16, 14, 14, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, false);
+    INDArray x = f(random(r, k.x()));
+    INDArray gy = f(random(r, k.y()));
+    INDArray[] expected = kernel(x, gy, k, 0); // creates the cached primitives on this thread
+    java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> threads = new java.util.ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      threads.add(new Thread(() -> {
+        for (int i = 0; i < 500; i++) {
+          INDArray[] got = kernel(x, gy, k, 0);
+          calls.incrementAndGet();
+          if (!got[0].equals(expected[0]) || !got[1].equals(expected[1])) {
+            wrong.incrementAndGet();
+          }
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertEquals(2000, calls.get(), "every call finished");
+    assertEquals(0, wrong.get(), "calls on other threads that differ from the creating thread's result");
+  }
 }
