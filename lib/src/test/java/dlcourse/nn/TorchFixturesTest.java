@@ -60,13 +60,8 @@ class TorchFixturesTest {
 
   @Test
   void theFixtureFolderHoldsTheGeneratedCases() throws Exception {
-<<<<<<< HEAD
-    // make_fixtures.py writes 142 cases; a lost or unreadable folder must not pass as "zero cases, all green".
-    assertTrue(fixtures().count() >= 142, "expected the torch fixtures in " + DIR);
-=======
-    // make_fixtures.py writes 144 cases; a lost or unreadable folder must not pass as "zero cases, all green".
-    assertTrue(fixtures().count() >= 144, "expected the torch fixtures in " + DIR);
->>>>>>> main
+    // make_fixtures.py writes 146 cases; a lost or unreadable folder must not pass as "zero cases, all green".
+    assertTrue(fixtures().count() >= 146, "expected the torch fixtures in " + DIR);
   }
 
   @ParameterizedTest(name = "{0}")
