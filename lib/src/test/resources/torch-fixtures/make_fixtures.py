@@ -621,6 +621,31 @@ for c in CASES:
             assert max(abs(v) for v in g["values"]) > 1e-3, (c["case"], n)
 
 
+# ---------------------------------------------------------------- RDFIA tanh MLP (own generator, so the cases above stay as they were)
+
+GEN_MLP = torch.Generator().manual_seed(2023)
+
+
+def mlp_randn(*shape, scale=1.0):
+    return torch.round(torch.randn(*shape, generator=GEN_MLP) * scale * 1e4) / 1e4
+
+
+def tanh_mlp_case(name, batch, nx, nh, ny):
+    """The practical's network: mean cross-entropy of softmax(tanh(x Wh^T + bh) Wy^T + by); a scalar output."""
+    inputs = [("x", mlp_randn(batch, nx), True), ("target", torch.randint(0, ny, (batch,), generator=GEN_MLP), False),
+              ("wh", mlp_randn(nh, nx, scale=0.3), True), ("bh", mlp_randn(nh, scale=0.3), True),
+              ("wy", mlp_randn(ny, nh, scale=0.3), True), ("by", mlp_randn(ny, scale=0.3), True)]
+
+    def fn(t):
+        y_tilde = torch.tanh(t["x"] @ t["wh"].T + t["bh"]) @ t["wy"].T + t["by"]
+        return F.cross_entropy(y_tilde, t["target"])
+
+    case(name, "tanh_mlp_cross_entropy", {}, inputs, fn)
+
+
+tanh_mlp_case("tanh_mlp_cross_entropy_2_4_2", batch=6, nx=2, nh=4, ny=2)
+tanh_mlp_case("tanh_mlp_cross_entropy_5_7_3", batch=4, nx=5, nh=7, ny=3)
+
 def main():
     for old in glob.glob(os.path.join(HERE, "*.json")):
         os.remove(old)

@@ -367,6 +367,31 @@ public final class Plot {
     return chart;
   }
 
+  /**
+   * Like {@link #lines(double[], Map, String, String)} with both axes logarithmic: for costs that grow as a power
+   * of a size (a straight line of slope k is a cost proportional to size^k).
+   *
+   * @throws IllegalArgumentException if a value is not positive, or as {@link #lines}
+   */
+  public static XYChart logLog(double[] x, Map<String, double[]> series, String xLabel, String yLabel) {
+    XYChart chart = lines(x, series, xLabel, yLabel);
+    for (double v : x) {
+      if (!(v > 0)) {
+        throw new IllegalArgumentException("a log-log chart needs positive x values, got " + v);
+      }
+    }
+    for (var e : series.entrySet()) {
+      for (double v : e.getValue()) {
+        if (!(v > 0)) {
+          throw new IllegalArgumentException(
+              "a log-log chart needs positive values, series '" + e.getKey() + "' has " + v);
+        }
+      }
+    }
+    chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
+    return chart;
+  }
+
   /** Plots a learning-rate schedule, one value per step (or epoch), x = index. */
   public static XYChart lr(double[] lrs) {
     Map<String, double[]> m = new LinkedHashMap<>();

@@ -230,6 +230,23 @@ class PlotTest {
   }
 
   @Test
+  void logLogHasLogarithmicAxesAndRejectsNonPositiveValues() {
+    Map<String, double[]> m = new LinkedHashMap<>();
+    m.put("backprop", new double[] {1e-4, 2e-4, 4e-4});
+    m.put("finite differences", new double[] {1e-3, 4e-3, 1.6e-2});
+    XYChart chart = Plot.logLog(new double[] {10, 20, 40}, m, "parameters", "seconds");
+    assertTrue(chart.getStyler().isXAxisLogarithmic() && chart.getStyler().isYAxisLogarithmic());
+    assertEquals(List.of("backprop", "finite differences"), visibleSeries(chart));
+    assertArrayEquals(new double[] {1e-3, 4e-3, 1.6e-2}, series(chart, "finite differences").getYData());
+    m.put("zero", new double[] {1, 0, 1});
+    var e = assertThrows(IllegalArgumentException.class, () -> Plot.logLog(new double[] {10, 20, 40}, m, "a", "b"));
+    assertEquals("a log-log chart needs positive values, series 'zero' has 0.0", e.getMessage());
+    m.remove("zero");
+    e = assertThrows(IllegalArgumentException.class, () -> Plot.logLog(new double[] {0, 20, 40}, m, "a", "b"));
+    assertEquals("a log-log chart needs positive x values, got 0.0", e.getMessage());
+  }
+
+  @Test
   void lrPlotsAScheduleFunctionPerStep() {
     XYChart chart = Plot.lr(i -> 0.1 * Math.pow(0.5, i / 10), 30);
     XYSeries s = series(chart, "lr");
