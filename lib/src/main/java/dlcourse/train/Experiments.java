@@ -311,6 +311,20 @@ public final class Experiments {
     return t;
   }
 
+  /**
+   * The metrics of one row of a {@link #run} table, by column name, NaN left out: the map that run returned (or its
+   * journaled copy), e.g. for {@link History#fromEpochMetrics}.
+   */
+  public static Map<String, Double> metrics(Table results, int row) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (Column<?> c : results.columns()) {
+      if (c instanceof DoubleColumn d && !Double.isNaN(d.getDouble(row))) {
+        out.put(c.name(), d.getDouble(row));
+      }
+    }
+    return out;
+  }
+
   /** Runs {@code experiment} once per seed, in order, one row per seed (columns {@code seed} and the metrics). */
   public static Table overSeeds(int[] seeds, IntFunction<Map<String, Double>> experiment) {
     return new Experiments().seeds(seeds).run(r -> experiment.apply(r.seed()));

@@ -227,6 +227,71 @@ public final class History implements Rich {
     return out;
   }
 
+  /**
+   * The per-epoch values (every phase but "step") as one flat map with keys {@code <phase>_<metric>_<epoch>}, e.g.
+   * {@code val_loss_3}, NaN left out: what an {@link Experiments} run can return so that its journal keeps whole
+   * curves. {@link #fromEpochMetrics} turns it back into a history.
+   */
+  public Map<String, Double> epochMetrics() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    StringColumn ph = table.stringColumn("phase");
+    IntColumn ep = table.intColumn("epoch");
+    for (int r = 0; r < table.rowCount(); r++) {
+      if (ph.get(r).equals("step")) {
+        continue;
+      }
+      for (String m : metricNames()) {
+        double v = table.doubleColumn(m).getDouble(r);
+        if (!Double.isNaN(v)) {
+          out.put(ph.get(r) + "_" + m + "_" + ep.getInt(r), v);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The per-epoch history written as {@link #epochMetrics()}: every key {@code <phase>_<metric>_<epoch>} (phase
+   * without '_', epoch a positive integer) becomes a value of that row; other keys ({@code test_acc},
+   * {@code seconds}) are ignored. Rows are ordered by epoch, phases in the order first seen; steps are 0.
+   *
+   * @param run the run label of every row
+   */
+  public static History fromEpochMetrics(String run, Map<String, Double> metrics) {
+    Map<Integer, Map<String, Map<String, Double>>> rows = new java.util.TreeMap<>();
+    List<String> phases = new ArrayList<>();
+    for (var e : metrics.entrySet()) {
+      String k = e.getKey();
+      int first = k.indexOf('_');
+      int last = k.lastIndexOf('_');
+      if (first <= 0 || last <= first + 1 || last == k.length() - 1 || e.getValue() == null) {
+        continue;
+      }
+      int epoch;
+      try {
+        epoch = Integer.parseInt(k.substring(last + 1));
+      } catch (NumberFormatException ex) {
+        continue;
+      }
+      if (epoch < 1) {
+        continue;
+      }
+      String phase = k.substring(0, first);
+      if (!phases.contains(phase)) {
+        phases.add(phase);
+      }
+      rows.computeIfAbsent(epoch, x -> new LinkedHashMap<>()).computeIfAbsent(phase, x -> new LinkedHashMap<>())
+          .put(k.substring(first + 1, last), e.getValue());
+    }
+    History h = new History().run(run);
+    rows.forEach((epoch, byPhase) -> phases.forEach(p -> {
+      if (byPhase.containsKey(p)) {
+        h.log(p, epoch, 0, byPhase.get(p));
+      }
+    }));
+    return h;
+  }
+
   private DoubleColumn metric(String metric) {
     if (!table.containsColumn(metric) || KEYS.contains(metric)) {
       throw new IllegalArgumentException("no metric '" + metric + "' in history; metrics: " + metricNames());
