@@ -21,7 +21,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * with kernel = stride = patch, a learnable class token (zero init, ours) prepended, a fixed sinusoidal position
  * table added, pre-norm blocks {@code x + MHSA(LN(x))}, {@code x + MLP(LN(x))} with GELU, a final LayerNorm and a
  * linear head on the class token. The parts follow in the order data flows: {@link Config}, {@link Mlp},
- * {@link Block}, then the model.
+ * {@link Block}, then the model. With {@link Config#learnedPositions()} the position table is trained instead, as in
+ * the original ViT and timm ({@link Config#vitSmall16}, {@link Config#vitBase16}; their published weights load with
+ * {@link ViTWeights}).
  *
  * <pre>{@code
  * var model = new ViT(ViT.Config.base());  // 27,434 parameters
@@ -244,13 +246,24 @@ public class ViT extends Module {
   }
 
   /**
-   * Class scores.
+   * Class scores: the {@link #head()} on the {@link #features} of the class token.
    *
    * @param x images {@code (B, channels, imageSize, imageSize)}
    * @return logits {@code (B, classes)}
    */
   @Override
   public Tensor forward(Tensor x) {
+    return head.call(features(x)); // (B, C) -> (B, classes)
+  }
+
+  /**
+   * The class token after the last block and the final LayerNorm, what the head sees: the image's representation
+   * (for a linear probe or a new head).
+   *
+   * @param x images {@code (B, channels, imageSize, imageSize)}
+   * @return {@code (B, C)}
+   */
+  public Tensor features(Tensor x) {
     if (x.dim() != 4 || x.size(1) != cfg.channels() || x.size(2) != cfg.imageSize() || x.size(3) != cfg.imageSize()) {
       throw new IllegalArgumentException("expected images (B, " + cfg.channels() + ", " + cfg.imageSize() + ", "
           + cfg.imageSize() + "), got " + Shapes.str(x.shape()));
@@ -262,7 +275,7 @@ public class ViT extends Module {
     Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
     Tensor h = Tensor.cat(1, cls, p).add(posEmbed); // (B, N + 1, C) + (N + 1, C)
     h = norm.call(blocks.call(h)); // (B, N + 1, C)
-    return head.call(h.narrow(1, 0, 1).reshape(b, c)); // class token (B, C) -> (B, classes)
+    return h.narrow(1, 0, 1).reshape(b, c); // the class token (B, C)
   }
 
   public Config config() {
