@@ -433,6 +433,11 @@ public final class Safetensors {
     Path dir = file.toAbsolutePath().getParent();
     try {
       Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+      try { // a weights file is for sharing: rw-r--r-- (a temp file starts owner-only)
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system: keep its default
+      }
       try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
         out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hb.length).array());
         out.write(hb);
