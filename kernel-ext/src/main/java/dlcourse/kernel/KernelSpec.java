@@ -1,5 +1,6 @@
 package dlcourse.kernel;
 
+import dlcourse.io.AtomicFiles;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -129,7 +130,7 @@ public final class KernelSpec {
                 absolute.add(Path.of(entry).toAbsolutePath().toString());
             }
         }
-        Notebook.writeAtomically(dir.resolve("kernel.json"),
+        AtomicFiles.writeString(dir.resolve("kernel.json"),
                 Notebook.GSON.toJson(kernelJson(String.join(File.pathSeparator, absolute), heap)) + "\n");
         System.out.println("Installed kernelspec " + DlKernel.NAME + " (\"" + DISPLAY_NAME + "\", heap " + heap + ") in " + dir);
         return 0;

@@ -1,5 +1,6 @@
 package dlcourse.kernel;
 
+import dlcourse.io.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -546,14 +547,14 @@ public final class NotebookRunner {
                 outputs.drain();
                 if (errorOutput != null) {
                     outputs.add(errorOutput);
-                    failure = "cell " + cellNumber[0] + ": " + error;
+                    failure = "cell " + count + ": " + error; // its In [count] in the written notebook
                     break;
                 }
                 executed++;
                 double cellSeconds = (System.nanoTime() - cellStart) / 1e9;
                 if (cellSeconds >= PROGRESS_SECONDS) {
-                    log.println(String.format(Locale.ROOT, "       %s: cell %d done in %.1f s (%d of %d code cells)",
-                            path, cellNumber[0], cellSeconds, count, codeCells));
+                    log.println(String.format(Locale.ROOT, "       %s: cell %d done in %.1f s (of %d code cells)",
+                            path, count, cellSeconds, codeCells));
                 }
                 // A run of hours that is killed (closed laptop, ended session) keeps what it computed.
                 if ((System.nanoTime() - lastCheckpoint) / 1e9 >= checkpointSeconds()) {
@@ -617,8 +618,8 @@ public final class NotebookRunner {
         nb.add("metadata", meta);
         Path ipynb = options.out.resolve(name + ".ipynb");
         Path html = options.out.resolve(name + ".html");
-        Notebook.writeAtomically(ipynb, Notebook.GSON.toJson(nb) + "\n");
-        Notebook.writeAtomically(html, HtmlExport.html(nb, name));
+        AtomicFiles.writeString(ipynb, Notebook.GSON.toJson(nb) + "\n");
+        AtomicFiles.writeString(html, HtmlExport.html(nb, name));
         return ipynb + ", " + html;
     }
 
@@ -645,10 +646,7 @@ public final class NotebookRunner {
         }
         Path target = dir.resolve(file);
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".table", ".csv.tmp");
-            t.write().csv(tmp.toFile());
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            dlcourse.io.AtomicFiles.write(target, stream -> t.write().csv(stream));
             tables.add(target.toString());
         } catch (IOException | RuntimeException e) {
             System.err.println("could not write table " + target + ": " + e.getMessage());

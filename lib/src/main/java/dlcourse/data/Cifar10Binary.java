@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.io.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -106,7 +107,7 @@ public final class Cifar10Binary {
       }
     }
     try {
-      DataRegistry.writeAtomically(file, o -> o.write(out));
+      AtomicFiles.write(file, o -> o.write(out));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.io.AtomicFiles;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -11,7 +12,6 @@ import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -279,8 +279,7 @@ public final class DataRegistry {
 
   /** Downloads {@code entry} to {@code target} through a temporary file in the same folder, checking SHA-256. */
   void fetch(FileEntry entry, Path target) throws IOException {
-    Files.createDirectories(target.getParent());
-    Path tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".part");
+    Path tmp = AtomicFiles.tempSibling(target);
     try {
       URL url = URI.create(entry.url()).toURL();
       HttpURLConnection conn = (HttpURLConnection) url.openConnection();
@@ -301,7 +300,7 @@ public final class DataRegistry {
         throw new IOException("truncated download of " + entry.url() + ": got " + n + " of " + expected + " bytes");
       }
       if (entry.zipMember() != null) {
-        Path member = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".part");
+        Path member = AtomicFiles.tempSibling(target);
         try {
           extractZipMember(tmp, entry.zipMember(), member, entry.url());
           Files.move(member, tmp, StandardCopyOption.REPLACE_EXISTING);
@@ -317,7 +316,7 @@ public final class DataRegistry {
                   + " (the file was not kept)");
         }
       }
-      moveAtomically(tmp, target);
+      AtomicFiles.moveIntoPlace(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
     }
@@ -334,38 +333,6 @@ public final class DataRegistry {
       }
     }
     throw new IOException("the zip from " + url + " has no member " + member);
-  }
-
-  /** Renames {@code tmp} to {@code target} atomically where the file system allows it. */
-  static void moveAtomically(Path tmp, Path target) throws IOException {
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
-  /**
-   * Writes a file in the cache atomically: {@code writer} fills a temporary file in the target folder, which
-   * is then renamed to {@code target}. A crash midway leaves no partial {@code target}.
-   */
-  static void writeAtomically(Path target, IoConsumer<OutputStream> writer) throws IOException {
-    Files.createDirectories(target.toAbsolutePath().getParent());
-    Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
-    try {
-      try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-        writer.accept(out);
-      }
-      moveAtomically(tmp, target);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  /** An I/O action on a value. */
-  @FunctionalInterface
-  interface IoConsumer<T> {
-    void accept(T t) throws IOException;
   }
 
   /** The SHA-256 of a file as lower-case hex. */

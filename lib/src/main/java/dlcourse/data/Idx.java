@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.io.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -127,7 +128,7 @@ public final class Idx {
           "shape " + Arrays.toString(shape) + " does not match " + data.length + " bytes of data");
     }
     try {
-      DataRegistry.writeAtomically(
+      AtomicFiles.write(
           file,
           out -> {
             ByteBuffer header = ByteBuffer.allocate(4 + 4 * shape.length);

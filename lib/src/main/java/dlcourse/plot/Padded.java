@@ -33,6 +33,11 @@ final class Padded {
     }
 
     @Override
+    public String toString() {
+      return Plot.describe(this);
+    }
+
+    @Override
     public void paint(Graphics2D g, int width, int height) {
       AxesChartStyler s = getStyler();
       double[] ext = extent(getSeriesCollection(), true);
@@ -66,6 +71,11 @@ final class Padded {
   static final class Category extends CategoryChart {
     Category(int width, int height) {
       super(width, height);
+    }
+
+    @Override
+    public String toString() {
+      return Plot.describe(this);
     }
 
     @Override

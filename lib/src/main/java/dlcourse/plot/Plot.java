@@ -6,19 +6,15 @@ import java.awt.Font;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -36,6 +32,8 @@ import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import dlcourse.io.AtomicFiles;
+import dlcourse.train.ConfusionMatrix;
 import dlcourse.train.History;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -492,6 +490,45 @@ public final class Plot {
     return chart.colorBar(colormap, lo, hi);
   }
 
+  /**
+   * A confusion matrix as a heatmap, like scikit-learn's {@code ConfusionMatrixDisplay}: true classes down, predicted
+   * classes across, both labelled with the class names; the colour is the count, or with {@code normalize} the
+   * fraction of each true class (its row sums to 1, the diagonal is the per-class accuracy).
+   */
+  public static RasterChart confusionMatrix(ConfusionMatrix cm, boolean normalize) {
+    long[][] counts = cm.counts();
+    int k = counts.length;
+    double[][] cells = new double[k][k];
+    for (int i = 0; i < k; i++) {
+      long row = 0;
+      for (long c : counts[i]) {
+        row += c;
+      }
+      for (int j = 0; j < k; j++) {
+        cells[i][j] = normalize ? (row == 0 ? Double.NaN : counts[i][j] / (double) row) : counts[i][j];
+      }
+    }
+    RasterChart chart = heatmap(Nd4j.createFromArray(cells), Colormap.VIRIDIS);
+    List<String> names = cm.classNames();
+    chart.setCustomXAxisTickLabelsFormatter(x -> className(names, Math.round(x)));
+    chart.setCustomYAxisTickLabelsFormatter(y -> className(names, Math.round(-y)));
+    chart.getStyler().setXAxisLabelRotation(45);
+    chart.setXAxisTitle("predicted");
+    chart.setYAxisTitle("true");
+    chart.setTitle(String.format(Locale.ROOT, "confusion matrix%s: %,d samples, accuracy %.3f",
+        normalize ? " (fraction of each true class)" : "", cm.total(), cm.accuracy()));
+    return chart;
+  }
+
+  /** {@link #confusionMatrix(ConfusionMatrix, boolean)} with counts. */
+  public static RasterChart confusionMatrix(ConfusionMatrix cm) {
+    return confusionMatrix(cm, false);
+  }
+
+  private static String className(List<String> names, long index) {
+    return index >= 0 && index < names.size() ? names.get((int) index) : "";
+  }
+
   /** Like {@link #decisionBoundary(Function, INDArray, INDArray, int)} on a 200 x 200 grid. */
   public static RasterChart decisionBoundary(
       Function<INDArray, INDArray> predictClass, INDArray points, INDArray labels) {
@@ -690,6 +727,20 @@ public final class Plot {
   }
 
   /**
+   * What a chart is and how to see it, for places that print it as text (JShell, a log): a notebook shows the chart
+   * itself, elsewhere it must be saved.
+   */
+  static String describe(Chart<?, ?> chart) {
+    List<String> series = chart.getSeriesCollection().stream().map(x -> x.getName())
+        .filter(n -> !n.startsWith(" ")).toList(); // names starting with a space are the hidden helper series
+    String title = chart.getTitle() == null || chart.getTitle().isBlank() ? "" : " \"" + chart.getTitle() + "\"";
+    return String.format(Locale.ROOT, "%s%s, %d x %d px, %d series %s: a notebook shows it as an image; elsewhere"
+            + " save it with Plot.savePng(chart, Path.of(\"chart.png\")) or Plot.saveSvg(chart, Path.of(\"chart.svg\"))",
+        chart instanceof RasterChart ? "RasterChart" : chart instanceof CategoryChart ? "CategoryChart" : "XYChart",
+        title, chart.getWidth(), chart.getHeight(), series.size(), series);
+  }
+
+  /**
    * Writes a chart as PNG, atomically (a temp file in the same folder, then a rename).
    *
    * @throws UncheckedIOException if the file cannot be written
@@ -736,41 +787,17 @@ public final class Plot {
         + "\"/>\n</svg>\n";
   }
 
-  private interface StreamWriter {
-    void write(OutputStream os) throws IOException;
-  }
-
-  private static void writeAtomically(Path file, StreamWriter body) {
+  private static void writeAtomically(Path file, AtomicFiles.Body body) {
     if (file == null) {
       throw new IllegalArgumentException("file is null");
     }
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    Path tmp = null;
     try {
-      Files.createDirectories(dir);
-      // Not Files.createTempFile: its owner-only permissions would stick to the renamed file.
-      tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-      try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        body.write(os);
-      }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.write(file, body);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // The rename already happened or the write failed; a leftover temp file is harmless.
-        }
-      }
     }
   }
+
 
   // ---------------------------------------------------------------- helpers
 

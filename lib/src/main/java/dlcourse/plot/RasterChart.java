@@ -162,4 +162,9 @@ public final class RasterChart extends XYChart {
       g.drawString(Plot.formatTick(v), barX + barW + 6, y + fm.getAscent() / 2 - 1);
     }
   }
+
+  @Override
+  public String toString() {
+    return Plot.describe(this);
+  }
 }

@@ -3,16 +3,14 @@ package dlcourse.train;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
+import dlcourse.io.AtomicFiles;
 import dlcourse.nn.Parameter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -85,32 +83,17 @@ public final class Checkpoint {
     entries.forEach((name, bytes) -> sums.put(name, sha256(bytes)));
     meta.put("sha256", sums);
     meta.put("extra", extra);
-    Path abs = path.toAbsolutePath();
-    Path tmp = null;
     try {
-      tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-      try (OutputStream fo = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(fo)) {
+      AtomicFiles.write(path, fo -> {
+        ZipOutputStream zip = new ZipOutputStream(fo);
         put(zip, "meta.json", GSON.toJson(meta).getBytes(StandardCharsets.UTF_8));
         for (var e : entries.entrySet()) {
           put(zip, e.getKey(), e.getValue());
         }
-      }
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
-      tmp = null;
+        zip.finish();
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + path + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // the original error matters more than a leftover temp file
-        }
-      }
     }
   }
 

@@ -11,6 +11,7 @@ import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * Counts of (true class, predicted class) pairs, accumulated over batches.
@@ -139,7 +140,10 @@ public final class ConfusionMatrix implements Rich {
       }
       t.addColumns(c);
     }
-    t.addColumns(DoubleColumn.create("accuracy", perClassAccuracy()));
+    DoubleColumn accuracy = DoubleColumn.create("accuracy", perClassAccuracy());
+    // Printed (text/plain) with 3 decimals like the HTML; the values themselves stay exact.
+    accuracy.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+    t.addColumns(accuracy);
     return t;
   }
 

@@ -1,10 +1,10 @@
 package dlcourse.train;
 
+import dlcourse.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -178,9 +178,7 @@ public final class Experiments {
   /** Rewrites the journal without its damaged last line (temp file, then rename), so later lines stay readable. */
   private void dropLastLine(List<String> lines) {
     try {
-      Path tmp = Files.createTempFile(journal.toAbsolutePath().getParent(), journal.getFileName().toString(), ".tmp");
-      Files.write(tmp, lines.subList(0, lines.size() - 1));
-      Files.move(tmp, journal, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeLines(journal, lines.subList(0, lines.size() - 1));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot repair experiment journal " + journal + ": " + e.getMessage(), e);
     }

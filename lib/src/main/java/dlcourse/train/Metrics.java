@@ -36,6 +36,25 @@ public final class Metrics {
     return pred.eq(labels.castTo(DataType.LONG)).castTo(DataType.INT).sumNumber().longValue();
   }
 
+  /**
+   * The indices of the samples whose prediction differs from their label, in order: for example
+   * {@code Plot.imageGrid(images.get(NDArrayIndex.indices(wrong)), ...)} shows them.
+   *
+   * @param logitsOrPredictions logits {@code (N, C)} or predicted classes {@code (N)}
+   * @param labels class indices {@code (N)}
+   */
+  public static long[] misclassified(INDArray logitsOrPredictions, INDArray labels) {
+    long[] pred = toPredictions(logitsOrPredictions, labels).toLongVector();
+    long[] truth = labels.castTo(DataType.LONG).toLongVector();
+    return java.util.stream.IntStream.range(0, truth.length).filter(i -> pred[i] != truth[i])
+        .mapToLong(i -> i).toArray();
+  }
+
+  /** {@link #misclassified(INDArray, INDArray)} for tensors. */
+  public static long[] misclassified(Tensor logitsOrPredictions, Tensor labels) {
+    return misclassified(logitsOrPredictions.array(), labels.array());
+  }
+
   /** How many predictions equal their labels, for tensors (a model's output and a batch's {@code y()}). */
   public static long correct(Tensor logitsOrPredictions, Tensor labels) {
     return correct(logitsOrPredictions.array(), labels.array());

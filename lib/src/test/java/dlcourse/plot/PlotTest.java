@@ -293,6 +293,37 @@ class PlotTest {
   }
 
   @Test
+  void confusionMatrixNamesItsAxesAndClassesAndColoursCountsOrFractions() {
+    // true 0 0 0 0 1 1 2 2, predicted 0 0 0 1 1 2 2 2: rows (3,1,0), (0,1,1), (0,0,2)
+    var cm = dlcourse.train.ConfusionMatrix.of(3, org.nd4j.linalg.factory.Nd4j.createFromArray(0L, 0, 0, 1, 1, 2, 2, 2),
+        org.nd4j.linalg.factory.Nd4j.createFromArray(0L, 0, 0, 0, 1, 1, 2, 2)).classNames(List.of("cat", "dog", "bird"));
+    RasterChart counts = Plot.confusionMatrix(cm);
+    assertEquals("predicted", counts.getXAxisTitle());
+    assertEquals("true", counts.getYAxisTitle());
+    assertTrue(counts.getTitle().contains("8 samples, accuracy 0.750"), counts.getTitle());
+    int top = Colormap.VIRIDIS.rgb(1.0);
+    assertEquals(top, counts.raster().getRGB(0, 0) & 0xFFFFFF, "3 cats predicted cat is the largest count");
+    assertEquals(Colormap.VIRIDIS.rgb(0.0), counts.raster().getRGB(0, 2) & 0xFFFFFF, "no bird predicted cat");
+    RasterChart fractions = Plot.confusionMatrix(cm, true);
+    assertEquals(top, fractions.raster().getRGB(2, 2) & 0xFFFFFF, "every bird is predicted bird: fraction 1");
+    assertTrue((fractions.raster().getRGB(0, 0) & 0xFFFFFF) != top, "3 of 4 cats: 0.75, not the top of the scale");
+    // Ticks sit at cell indices: columns 0, 1, 2 across, rows at -0, -1, -2 down (row 0 on top).
+    var x = counts.getStyler().getxAxisTickLabelsFormattingFunction();
+    var y = counts.getStyler().getyAxisTickLabelsFormattingFunction();
+    assertEquals(List.of("cat", "dog", "bird"), List.of(x.apply(0.0), x.apply(1.0), x.apply(2.0)));
+    assertEquals(List.of("cat", "dog", "bird"), List.of(y.apply(-0.0), y.apply(-1.0), y.apply(-2.0)));
+  }
+
+  @Test
+  void chartsPrintWhatTheyAreAndHowToSaveThemNotAnObjectAddress() {
+    String curves = Plot.curves(twoRuns(), "loss").toString();
+    assertTrue(curves.startsWith("XYChart") && curves.contains("Plot.savePng(chart, Path.of(\"chart.png\"))"), curves);
+    assertTrue(curves.contains("4 series [a train, a val, b train, b val]"), curves);
+    String heat = Plot.heatmap(org.nd4j.linalg.factory.Nd4j.rand(2, 2)).toString();
+    assertTrue(heat.startsWith("RasterChart") && heat.contains("0 series []"), "helper series are hidden: " + heat);
+  }
+
+  @Test
   void saveSvgEmbedsImagesAsPng(@TempDir Path dir) throws Exception {
     BufferedImage img = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
     img.setRGB(2, 1, 0x12AB34);

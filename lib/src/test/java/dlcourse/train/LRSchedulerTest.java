@@ -32,7 +32,10 @@ class LRSchedulerTest {
         Arguments.of("linear", (Function<Optimizer, LRScheduler>) o -> new LinearLR(o).startFactor(0.25).totalIters(6)),
         Arguments.of("constant", (Function<Optimizer, LRScheduler>) o -> new ConstantLR(o).factor(0.5).totalIters(4)),
         Arguments.of("sequential_linear_cosine", (Function<Optimizer, LRScheduler>) o -> new SequentialLR(o,
-            List.of(new LinearLR(o).startFactor(0.1).totalIters(5), new CosineAnnealingLR(o, 15)), 5)));
+            List.of(new LinearLR(o).startFactor(0.1).totalIters(5), new CosineAnnealingLR(o, 15)), 5)),
+        Arguments.of("onecycle", (Function<Optimizer, LRScheduler>) o -> new OneCycleLR(o, 1.0, 25)),
+        Arguments.of("onecycle_linear_three_phase", (Function<Optimizer, LRScheduler>) o -> new OneCycleLR(o, 0.5, 25)
+            .pctStart(0.25).anneal(OneCycleLR.Anneal.LINEAR).threePhase(true).divFactor(10).finalDivFactor(100)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -50,6 +53,17 @@ class LRSchedulerTest {
       assertEquals(opt.lr(), sched.lr(t), 0.0, "pure lr(t) agrees with the stepped rate");
       sched.step();
     }
+  }
+
+  @Test
+  void oneCycleStepsPerBatchAndRefusesToRunPastItsLength() {
+    var sched = new OneCycleLR(0.1, 10);
+    assertEquals(LRScheduler.Interval.STEP, sched.interval());
+    assertEquals(0.1 / 25, sched.lr(0), 1e-15);
+    assertEquals(0.1, sched.lr(2), 1e-15); // the peak, at pctStart * totalSteps - 1
+    assertEquals(0.1 / 25 / 1e4, sched.lr(10), 1e-15); // the step after the last batch keeps the final rate
+    var e = assertThrows(IllegalArgumentException.class, () -> sched.lr(11));
+    assertTrue(e.getMessage().contains("totalSteps = 10"), e.getMessage());
   }
 
   @Test

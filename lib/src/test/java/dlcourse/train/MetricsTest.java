@@ -63,6 +63,10 @@ class MetricsTest {
     assertEquals(1L, t.longColumn("c").get(0));
     assertEquals("b", t.stringColumn("true").get(1));
     assertTrue(((String) cm.mimeBundle().get("text/html")).contains("<b>1</b>"));
+    // 1/3 for a class with a third right would print as 0.3333333333333333 without the formatter
+    var third = new ConfusionMatrix(2).add(Nd4j.createFromArray(0L, 1, 1), Nd4j.createFromArray(1L, 1, 0));
+    String plain = (String) third.mimeBundle().get("text/plain");
+    assertTrue(plain.contains("0.500") && !plain.contains("0.5000"), plain);
   }
 
   @Test
@@ -70,5 +74,14 @@ class MetricsTest {
     var e = assertThrows(IllegalArgumentException.class,
         () -> new ConfusionMatrix(2).add(Nd4j.createFromArray(0L), Nd4j.createFromArray(5L)));
     assertEquals("label 5 is outside [0, 2)", e.getMessage());
+  }
+
+  @Test
+  void misclassifiedListsTheWrongSamplesInOrder() {
+    INDArray logits = Nd4j.createFromArray(new float[][] {{2, 1}, {0, 3}, {5, 1}, {1, 4}});
+    INDArray labels = Nd4j.createFromArray(0L, 0, 1, 1);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {1, 2}, Metrics.misclassified(logits, labels));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {},
+        Metrics.misclassified(Nd4j.createFromArray(0L, 1), Nd4j.createFromArray(0L, 1)));
   }
 }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import org.junit.jupiter.api.Assumptions;
 
 /** Shared helpers of the integration tests: the built kernel's class path, processes, a private Jupyter data dir. */
 public final class ItSupport {
@@ -96,6 +98,21 @@ public final class ItSupport {
         Run r = run(cmd, Map.of("JUPYTER_DATA_DIR", dataDir.toString()), root(), 120);
         if (r.exit != 0) {
             throw new AssertionError("install-kernel failed: " + r);
+        }
+    }
+
+    /**
+     * A Python module a test needs from {@code /usr/bin/python3}: missing, the test fails and says which Debian package
+     * provides it, unless the user opted the test's group out ({@code ./dlcourse test --without GROUP}, passed to
+     * Maven as {@code -Ddlcourse.without=GROUP,...}); then the test is reported as not run.
+     */
+    public static void requirePython(String group, String module, String debianPackage) {
+        if (Arrays.asList(System.getProperty("dlcourse.without", "").split(",")).contains(group)) {
+            Assumptions.abort("not run: opted out with --without " + group);
+        }
+        if (!python(module)) {
+            throw new AssertionError("/usr/bin/python3 cannot import " + module + ": apt-get install " + debianPackage
+                    + " (or run ./dlcourse test --without " + group + ")");
         }
     }
 

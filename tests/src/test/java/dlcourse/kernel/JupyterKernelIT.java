@@ -2,7 +2,6 @@ package dlcourse.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +46,7 @@ class JupyterKernelIT {
 
     @Test
     void conformanceSuitePassesWithOnlyThePagerSkipped() throws Exception {
-        assumeTrue(ItSupport.python("jupyter_kernel_test"), "python3-jupyter-kernel-test is not installed");
+        ItSupport.requirePython("kernel-tests", "jupyter_kernel_test", "python3-jupyter-kernel-test");
         ItSupport.Run r = python("-m", "unittest", "-v", "test_conformance");
         assertEquals(0, r.exit, r.toString());
         assertTrue(r.output.contains("OK (skipped=1)"), r.output);
@@ -56,14 +55,14 @@ class JupyterKernelIT {
 
     @Test
     void interruptStopsLoopsAndKeepsState() throws Exception {
-        assumeTrue(ItSupport.python("jupyter_client"), "jupyter-client is not installed");
+        ItSupport.requirePython("kernel-tests", "jupyter_client", "jupyter-client");
         ItSupport.Run r = python("-m", "unittest", "-v", "test_interrupt");
         assertEquals(0, r.exit, r.toString());
     }
 
     @Test
     void nbclientAndTheRunnerGiveTheSameOutputs(@TempDir Path out) throws Exception {
-        assumeTrue(ItSupport.python("nbclient"), "python3-nbclient is not installed");
+        ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
         Path smoke = ItSupport.notebooks().resolve("smoke.ipynb");
         ItSupport.Run viaNbclient = python("nbclient_compare.py", smoke.toString(), out.resolve("nbclient.ipynb").toString());
         assertEquals(0, viaNbclient.exit, viaNbclient.toString());

@@ -3,7 +3,6 @@ package dlcourse.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +47,7 @@ class NotebookRunnerIT {
         String html = Files.readString(out.resolve("smoke.html"));
         assertTrue(html.contains("<img src=\"data:image/png;base64,"), "HTML has the chart inline");
         assertTrue(html.contains("<h1>Smoke test</h1>"));
-        assumeTrue(ItSupport.python("nbformat"), "python3-nbformat is not installed");
+        ItSupport.requirePython("kernel-tests", "nbformat", "python3-nbformat");
         ItSupport.Run v = ItSupport.run(List.of("/usr/bin/python3", "-c",
                 "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')",
                 out.resolve("smoke.ipynb").toString()), Map.of(), out, 60);
@@ -63,11 +62,13 @@ class NotebookRunnerIT {
         assertTrue(r.output.contains("FAILED") && r.output.contains("fails.ipynb: cell 2: java.lang.ArithmeticException: / by zero"),
                 r.output);
         JsonObject nb = read(out.resolve("fails.ipynb"));
-        assertEquals("before 1\n", outputs(nb, 0).get(0).getAsJsonObject().get("text").getAsString());
-        JsonArray failing = outputs(nb, 1);
+        assertEquals("before 1\n", outputs(nb, 1).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray failing = outputs(nb, 2);
         assertEquals("partial\n", failing.get(0).getAsJsonObject().get("text").getAsString());
         assertEquals("error", failing.get(1).getAsJsonObject().get("output_type").getAsString());
-        assertEquals(0, outputs(nb, 2).size(), "cells after the failure do not run");
+        // "cell 2" in the message is the failing cell's In [2], though a markdown cell comes first
+        assertEquals(2, nb.getAsJsonArray("cells").get(2).getAsJsonObject().get("execution_count").getAsInt());
+        assertEquals(0, outputs(nb, 3).size(), "cells after the failure do not run");
         assertTrue(Files.exists(out.resolve("fails.html")));
     }
 

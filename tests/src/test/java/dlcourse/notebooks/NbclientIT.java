@@ -2,14 +2,12 @@ package dlcourse.notebooks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import dlcourse.kernel.ItSupport;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,10 +32,8 @@ class NbclientIT {
   }
 
   private static ItSupport.Run exec(List<String> cmd, long timeoutSeconds) throws Exception {
-    Map<String, String> env = new HashMap<>(Map.of("JUPYTER_DATA_DIR", jupyterData.toString(), "OMP_NUM_THREADS", "1"));
-    if (System.getenv("DLCOURSE_DATA") == null && Files.isDirectory(Path.of("/work/shared/data"))) {
-      env.put("DLCOURSE_DATA", "/work/shared/data"); // the offline mirror of the dev machines
-    }
+    Map<String, String> env = QuickRun.dataEnv();
+    env.putAll(Map.of("JUPYTER_DATA_DIR", jupyterData.toString(), "OMP_NUM_THREADS", "1"));
     return ItSupport.run(cmd, env, QuickRun.root(), timeoutSeconds);
   }
 
@@ -59,7 +55,7 @@ class NbclientIT {
   @ValueSource(strings = {"vu-dl-a3/q1_6_conv_unfold.ipynb", "vu-dl-a3/q7_9_mnist.ipynb", "vu-dl-a3/q12_17_varres.ipynb",
       "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb"})
   void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
-    assumeTrue(exec(List.of("/usr/bin/python3", "-c", "import nbclient"), 60).exit == 0, "python3-nbclient is not installed");
+    ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
     Path notebook = QuickRun.root().resolve("notebooks").resolve(relative);
     String course = relative.substring(0, relative.indexOf('/'));
     Path viaNbclient = tmp.resolve("nbclient.ipynb");

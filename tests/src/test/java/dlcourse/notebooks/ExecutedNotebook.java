@@ -1,0 +1,162 @@
+package dlcourse.notebooks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dlcourse.kernel.ItSupport;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import tech.tablesaw.api.Table;
+
+/**
+ * A course notebook run with {@code --quick} in a fresh JVM, as {@code ./dlcourse run} starts it, and what it wrote:
+ * the executed notebook and the tables under {@code out/test/<course>/<name>/}. The run must exit 0 and leave no
+ * error output, so a test only asserts the notebook's numbers.
+ *
+ * <pre>{@code
+ * var nb = ExecutedNotebook.runQuick("vu-dl-a3/q7_9_mnist.ipynb");
+ * assertTrue(nb.text().contains("29,066"), nb.text());
+ * List<String[]> q9 = nb.rows("Q9");   // header first
+ * }</pre>
+ */
+final class ExecutedNotebook {
+  private static final long TIMEOUT_SECONDS = 900;
+
+  final String log;
+  final JsonObject notebook;
+  /** The folder the runner wrote this notebook's CSV tables to. */
+  final Path tables;
+  final double seconds;
+
+  private ExecutedNotebook(String log, JsonObject notebook, Path tables, double seconds) {
+    this.log = log;
+    this.notebook = notebook;
+    this.tables = tables;
+    this.seconds = seconds;
+  }
+
+  /**
+   * Runs {@code notebooks/<relative>} quick, with the data of {@link QuickRun#dataEnv()}.
+   */
+  static ExecutedNotebook runQuick(String relative) throws Exception {
+    Path nb = QuickRun.root().resolve("notebooks").resolve(relative);
+    Path parent = Path.of(relative).getParent();
+    Path out = QuickRun.outDir(parent == null ? "" : parent.toString());
+    List<String> cmd = ItSupport.runnerJava();
+    cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", nb.toString(), "--quick",
+        "--out", out.toString()));
+    long t0 = System.nanoTime();
+    ItSupport.Run run = ItSupport.run(cmd, QuickRun.dataEnv(), QuickRun.root(), TIMEOUT_SECONDS);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertEquals(0, run.exit, relative + " failed:\n" + run.output);
+    String file = nb.getFileName().toString();
+    JsonObject executed = JsonParser.parseString(Files.readString(out.resolve(file), StandardCharsets.UTF_8))
+        .getAsJsonObject();
+    System.out.printf("%s quick run: %.1f s%n", relative, seconds);
+    ExecutedNotebook result = new ExecutedNotebook(run.output, executed, out.resolve(file.replaceFirst("\\.ipynb$", "")),
+        seconds);
+    assertEquals(List.of(), result.errors(), relative + " has error outputs");
+    return result;
+  }
+
+  /** Every output of every cell, in order. */
+  List<JsonObject> outputs() {
+    List<JsonObject> all = new ArrayList<>();
+    for (JsonElement c : notebook.getAsJsonArray("cells")) {
+      JsonObject cell = c.getAsJsonObject();
+      if (cell.has("outputs")) {
+        cell.getAsJsonArray("outputs").forEach(o -> all.add(o.getAsJsonObject()));
+      }
+    }
+    return all;
+  }
+
+  /** The text of every stream output, joined. */
+  String text() {
+    StringBuilder s = new StringBuilder();
+    outputs().stream().filter(o -> o.has("text")).forEach(o -> s.append(o.get("text").getAsString()));
+    return s.toString();
+  }
+
+  /** The text of the stdout streams only (no stderr warnings), joined. */
+  String stdout() {
+    StringBuilder s = new StringBuilder();
+    outputs().stream().filter(o -> o.get("output_type").getAsString().equals("stream")
+        && o.get("name").getAsString().equals("stdout")).forEach(o -> s.append(o.get("text").getAsString()));
+    return s.toString();
+  }
+
+  /** How many results carry {@code mime}, e.g. {@code image/png}. */
+  long count(String mime) {
+    return outputs().stream().filter(o -> o.has("data") && o.getAsJsonObject("data").has(mime)).count();
+  }
+
+  long images() {
+    return count("image/png");
+  }
+
+  List<String> errors() {
+    return outputs().stream().filter(o -> o.get("output_type").getAsString().equals("error"))
+        .map(o -> o.get("ename").getAsString() + ": " + o.get("evalue").getAsString()).toList();
+  }
+
+  /** The CSV the runner wrote for the table whose file name starts with {@code prefix}, as a Tablesaw table. */
+  Table table(String prefix) throws Exception {
+    return Table.read().csv(csv(prefix).toFile());
+  }
+
+  /** The same CSV as rows of cells, header first; quotes only protect commas and are removed. */
+  List<String[]> rows(String prefix) throws Exception {
+    List<String[]> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(csv(prefix))) {
+      List<String> cells = new ArrayList<>();
+      StringBuilder cell = new StringBuilder();
+      boolean quoted = false;
+      for (char ch : line.toCharArray()) {
+        if (ch == '"') {
+          quoted = !quoted;
+        } else if (ch == ',' && !quoted) {
+          cells.add(cell.toString());
+          cell.setLength(0);
+        } else {
+          cell.append(ch);
+        }
+      }
+      cells.add(cell.toString());
+      rows.add(cells.toArray(new String[0]));
+    }
+    return rows;
+  }
+
+  /** The index of the column named {@code name} in {@code rows}' header. */
+  static int column(List<String[]> rows, String name) {
+    String[] header = rows.get(0);
+    for (int i = 0; i < header.length; i++) {
+      if (header[i].equals(name)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no column " + name + " in " + String.join(",", header));
+  }
+
+  private Path csv(String prefix) throws Exception {
+    assertTrue(Files.isDirectory(tables), "no tables were written to " + tables);
+    Path exact = tables.resolve(prefix);
+    if (Files.isRegularFile(exact)) {
+      return exact;
+    }
+    try (Stream<Path> files = Files.list(tables)) {
+      List<Path> all = files.sorted().toList();
+      return all.stream().filter(f -> f.getFileName().toString().startsWith(prefix)).findFirst().orElseThrow(
+          () -> new AssertionError("no table " + prefix + "* in " + tables + ": " + all.stream()
+              .map(f -> f.getFileName().toString()).toList()));
+    }
+  }
+}
