@@ -10,17 +10,13 @@ import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -430,26 +426,14 @@ public final class Safetensors {
       json.append(' ');
     }
     byte[] hb = json.toString().getBytes(StandardCharsets.UTF_8);
-    Path dir = file.toAbsolutePath().getParent();
     try {
-      Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-      try { // a weights file is for sharing: rw-r--r-- (a temp file starts owner-only)
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system: keep its default
-      }
-      try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+      dlcourse.io.AtomicFiles.write(file, out -> {
         out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hb.length).array());
         out.write(hb);
         for (var e : tensors.entrySet()) {
           out.write(bytes(dtypeOf(e.getKey(), e.getValue()), e.getValue()));
         }
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write safetensors file " + file + ": " + e.getMessage(), e);
     }
