@@ -46,12 +46,22 @@ final class ExecutedNotebook {
    * Runs {@code notebooks/<relative>} quick, with the data of {@link QuickRun#dataEnv()}.
    */
   static ExecutedNotebook runQuick(String relative) throws Exception {
-    Path nb = QuickRun.root().resolve("notebooks").resolve(relative);
     Path parent = Path.of(relative).getParent();
-    Path out = QuickRun.outDir(parent == null ? "" : parent.toString());
+    return runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString()));
+  }
+
+  /**
+   * Runs {@code notebooks/<relative>} quick into {@code out} with parameters {@code name=value} ({@code -p}): for a
+   * run that is not the notebook's plain quick run, which belongs in {@code out/test/<course>} for NbclientIT.
+   */
+  static ExecutedNotebook runQuick(String relative, Path out, String... params) throws Exception {
+    Path nb = QuickRun.root().resolve("notebooks").resolve(relative);
     List<String> cmd = ItSupport.runnerJava();
     cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", nb.toString(), "--quick",
         "--out", out.toString()));
+    for (String p : params) {
+      cmd.addAll(List.of("-p", p));
+    }
     long t0 = System.nanoTime();
     ItSupport.Run run = ItSupport.run(cmd, QuickRun.dataEnv(), QuickRun.root(), TIMEOUT_SECONDS);
     double seconds = (System.nanoTime() - t0) / 1e9;
