@@ -207,13 +207,13 @@ public final class BatchNormKernel {
       dnnl_batch_normalization_desc_t fd = new dnnl_batch_normalization_desc_t();
       Dnnl.check(dnnl_batch_normalization_forward_desc_init(fd,
           global ? dnnl_forward_inference : dnnl_forward_training, data, eps, flags), what);
-      dnnl_primitive_desc fpd = keep(Dnnl.pd(fd, null, null, what));
+      dnnl_primitive_desc fpd = keep(Prims.pd(fd, null, null, what));
       forward = primitive(fpd, "batch norm forward");
       boolean params = (flags & (dnnl_use_scale | dnnl_use_shift)) != 0;
       dnnl_batch_normalization_desc_t bd = new dnnl_batch_normalization_desc_t();
       Dnnl.check(dnnl_batch_normalization_backward_desc_init(bd, params ? dnnl_backward : dnnl_backward_data, data,
           data, eps, flags), what + " gradient");
-      backward = primitive(Dnnl.pd(bd, null, fpd, what + " gradient"), "batch norm backward");
+      backward = primitive(Prims.pd(bd, null, fpd, what + " gradient"), "batch norm backward");
     }
   }
 

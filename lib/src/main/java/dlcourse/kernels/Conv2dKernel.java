@@ -215,11 +215,11 @@ public final class Conv2dKernel {
       dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
       Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, md, 0f,
           0f), "ReLU");
-      dnnl_primitive_desc fpd = keep(Dnnl.pd(f, null, null, "ReLU"));
+      dnnl_primitive_desc fpd = keep(Prims.pd(f, null, null, "ReLU"));
       dnnl_eltwise_desc_t d = new dnnl_eltwise_desc_t();
       Dnnl.check(dnnl_eltwise_backward_desc_init(d, dnnl_eltwise_relu_use_dst_for_bwd, md, md, 0f, 0f),
           "ReLU gradient");
-      backward = primitive(Dnnl.pd(d, null, fpd, "ReLU gradient"), "ReLU gradient");
+      backward = primitive(Prims.pd(d, null, fpd, "ReLU gradient"), "ReLU gradient");
     }
   }
 
@@ -367,7 +367,7 @@ public final class Conv2dKernel {
     Dnnl.check(dnnl_dilated_convolution_forward_desc_init(d, dnnl_forward_training, dnnl_convolution_direct,
         Dnnl.md(tag, src), Dnnl.md(dnnl_format_tag_any, g.w), g.bias(), Dnnl.md(tag, g.y), g.stride, g.dil, g.padL,
         padR), "convolution " + g.key());
-    return Dnnl.pd(d, relu ? Dnnl.reluPostOp() : null, null, "convolution " + g.key());
+    return Prims.pd(d, relu ? Dnnl.reluPostOp() : null, null, "convolution " + g.key());
   }
 
   private static final class Forward extends Entry {
@@ -425,7 +425,7 @@ public final class Conv2dKernel {
         Dnnl.check(dnnl_dilated_convolution_backward_data_desc_init(d, dnnl_convolution_direct, Dnnl.md(tag, read),
             Dnnl.md(dnnl_format_tag_any, g.w), Dnnl.md(tag, g.y), g.stride, g.dil, g.padL, padR),
             "convolution input gradient " + g.key());
-        dnnl_primitive_desc bpd = Dnnl.pd(d, null, hint, "convolution input gradient " + g.key());
+        dnnl_primitive_desc bpd = Prims.pd(d, null, hint, "convolution input gradient " + g.key());
         keep(hint); // the backward descriptor may refer to its hint
         return bpd;
       }));
@@ -463,7 +463,7 @@ public final class Conv2dKernel {
         Dnnl.check(dnnl_dilated_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, Dnnl.md(tag, g.x),
             Dnnl.md(dnnl_format_tag_any, g.w), g.bias(), Dnnl.md(tag, g.y), g.stride, g.dil, g.padL, g.padR),
             "convolution weight gradient " + g.key());
-        dnnl_primitive_desc bpd = Dnnl.pd(d, null, hint, "convolution weight gradient " + g.key());
+        dnnl_primitive_desc bpd = Prims.pd(d, null, hint, "convolution weight gradient " + g.key());
         keep(hint); // the backward descriptor may refer to its hint
         return bpd;
       }));

@@ -155,13 +155,13 @@ public final class LayerNormKernel {
       param = Dnnl.md(dnnl_a, d);
       dnnl_layer_normalization_desc_t fd = new dnnl_layer_normalization_desc_t();
       Dnnl.check(dnnl_layer_normalization_forward_desc_init(fd, dnnl_forward_training, data, stat, eps, flags), what);
-      dnnl_primitive_desc fpd = keep(Dnnl.pd(fd, null, null, what));
+      dnnl_primitive_desc fpd = keep(Prims.pd(fd, null, null, what));
       forward = primitive(fpd, "layer norm forward");
       boolean params = (flags & (dnnl_use_scale | dnnl_use_shift)) != 0;
       dnnl_layer_normalization_desc_t bd = new dnnl_layer_normalization_desc_t();
       Dnnl.check(dnnl_layer_normalization_backward_desc_init(bd, params ? dnnl_backward : dnnl_backward_data, data,
           data, stat, eps, flags), what + " gradient");
-      backward = primitive(Dnnl.pd(bd, null, fpd, what + " gradient"), "layer norm backward");
+      backward = primitive(Prims.pd(bd, null, fpd, what + " gradient"), "layer norm backward");
     }
   }
 

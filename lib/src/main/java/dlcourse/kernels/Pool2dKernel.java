@@ -157,13 +157,13 @@ public final class Pool2dKernel {
       dnnl_pooling_v2_desc_t fd = new dnnl_pooling_v2_desc_t();
       Dnnl.check(dnnl_pooling_v2_forward_desc_init(fd, dnnl_forward_training, alg, src, dst, g.stride, g.kernel,
           dilation, g.padL, g.padR), "pooling " + g.key());
-      dnnl_primitive_desc fpd = keep(Dnnl.pd(fd, null, null, "pooling " + g.key()));
+      dnnl_primitive_desc fpd = keep(Prims.pd(fd, null, null, "pooling " + g.key()));
       workspace = alg == dnnl_pooling_max ? Dnnl.query(fpd, dnnl_query_workspace_md) : null;
       forward = primitive(fpd, "pool forward");
       dnnl_pooling_v2_desc_t bd = new dnnl_pooling_v2_desc_t();
       Dnnl.check(dnnl_pooling_v2_backward_desc_init(bd, alg, src, dst, g.stride, g.kernel, dilation, g.padL, g.padR),
           "pooling gradient " + g.key());
-      backward = primitive(Dnnl.pd(bd, null, fpd, "pooling gradient " + g.key()), "pool backward");
+      backward = primitive(Prims.pd(bd, null, fpd, "pooling gradient " + g.key()), "pool backward");
     }
   }
 

@@ -25,6 +25,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * The oneDNN plumbing of the kernels: a bounded, thread-safe LRU cache of primitives per (shape, settings), one
  * stream per thread, and execution on ND4J arrays (memory objects are created around each call, so one cached
  * primitive serves any number of threads at once).
+ *
+ * <p>Every primitive is created with a user-managed scratchpad ({@link #pd}) and runs with a scratchpad array of the
+ * running thread. oneDNN's default, a library-managed scratchpad, belongs to the thread that created the primitive
+ * (its build option DNNL_ENABLE_CONCURRENT_EXEC is off): a cached primitive run by another thread crashed the JVM in
+ * im2col when two models trained in parallel ({@code Conv2dKernelTest.aPrimitiveCreatedOnOneThreadRunsOnOthers}).
  */
 final class Prims {
   /** Entries kept; the least recently used one is destroyed beyond this (variable image sizes stay bounded). */
@@ -32,6 +37,11 @@ final class Prims {
 
   private static final LinkedHashMap<Object, Entry> CACHE = new LinkedHashMap<>(64, 0.75f, true);
   private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(Dnnl::newStream);
+  /** The scratchpad descriptor of every live primitive that needs one, by the primitive's native address. */
+  private static final java.util.concurrent.ConcurrentHashMap<Long, dnnl_memory_desc_t> SCRATCHPADS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** This thread's scratchpad, grown to the largest a primitive run here has asked for. */
+  private static final ThreadLocal<INDArray> SCRATCHPAD = new ThreadLocal<>();
   /**
    * Whether kernels reuse per-thread scratch arrays (reorder destinations, blocked results before their reorder to
    * plain) instead of allocating them each call; {@code -Ddlcourse.kernels.reuseScratch=false} turns it off.
@@ -62,12 +72,18 @@ final class Prims {
       return pd;
     }
 
-    /** The primitive of {@code pd}, whose implementation name is recorded. */
+    /** The primitive of {@code pd} (made by {@link Prims#pd}), whose implementation name is recorded. */
     dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
       keep(pd);
       implementations.add(what + " " + Dnnl.implementation(pd));
       dnnl_primitive p = Dnnl.primitive(pd, what);
       primitives.add(p);
+      dnnl_memory_desc_t scratchpad = Dnnl.query(pd, dnnl_query_scratchpad_md);
+      if (scratchpad != null && !scratchpad.isNull() && dnnl_memory_desc_get_size(scratchpad) > 0) {
+        SCRATCHPADS.put(p.address(), scratchpad);
+      } else {
+        SCRATCHPADS.remove(p.address());
+      }
       return p;
     }
 
@@ -77,8 +93,9 @@ final class Prims {
         return null;
       }
       dnnl_primitive_desc pd = new dnnl_primitive_desc();
-      Dnnl.check(dnnl_reorder_primitive_desc_create(pd, from, Dnnl.engine(), to, Dnnl.engine(), (dnnl_primitive_attr) null),
-          "reorder " + what);
+      dnnl_primitive_attr attr = userScratchpad(null);
+      Dnnl.check(dnnl_reorder_primitive_desc_create(pd, from, Dnnl.engine(), to, Dnnl.engine(), attr), "reorder " + what);
+      dnnl_primitive_attr_destroy(attr);
       return primitive(pd, "reorder " + what);
     }
 
@@ -89,10 +106,49 @@ final class Prims {
     void destroy() {
       if (!destroyed) {
         destroyed = true;
+        primitives.forEach(p -> SCRATCHPADS.remove(p.address()));
         primitives.forEach(p -> dnnl_primitive_destroy(p));
         descs.forEach(d -> dnnl_primitive_desc_destroy(d));
       }
     }
+  }
+
+  /**
+   * {@link Dnnl#pd} with a user-managed scratchpad: {@link #run} passes the running thread's scratchpad, so the
+   * primitive may run on any thread. {@code attr} (may be null) gets the scratchpad mode set.
+   */
+  static dnnl_primitive_desc pd(org.bytedeco.javacpp.Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint,
+      String what) {
+    dnnl_primitive_attr a = userScratchpad(attr);
+    try {
+      return Dnnl.pd(opDesc, a, hint, what);
+    } finally {
+      if (attr == null) {
+        dnnl_primitive_attr_destroy(a);
+      }
+    }
+  }
+
+  /** {@code attr}, or new attributes when null, with the user-managed scratchpad mode. */
+  private static dnnl_primitive_attr userScratchpad(dnnl_primitive_attr attr) {
+    dnnl_primitive_attr a = attr;
+    if (a == null) {
+      a = new dnnl_primitive_attr();
+      Dnnl.check(dnnl_primitive_attr_create(a), "primitive attributes");
+    }
+    Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode");
+    return a;
+  }
+
+  /** This thread's scratchpad array, at least {@code bytes} long. */
+  private static INDArray scratchpad(long bytes) {
+    INDArray s = SCRATCHPAD.get();
+    if (s == null || s.length() * Float.BYTES < bytes) {
+      s = Nd4j.create(DataType.FLOAT, Math.max((bytes + Float.BYTES - 1) / Float.BYTES, 1));
+      NativeMemory.allocated(s);
+      SCRATCHPAD.set(s);
+    }
+    return s;
   }
 
   /** The entry for {@code key}, built by {@code build} when missing; {@link #release} it after use. */
@@ -259,8 +315,12 @@ final class Prims {
     return new Args();
   }
 
-  /** Runs {@code p} on this thread's stream and waits for it. */
+  /** Runs {@code p} on this thread's stream, with this thread's scratchpad, and waits for it. */
   static void run(dnnl_primitive p, Args a) {
+    dnnl_memory_desc_t scratchpadMd = SCRATCHPADS.get(p.address());
+    if (scratchpadMd != null) {
+      a.add(DNNL_ARG_SCRATCHPAD, scratchpadMd, scratchpad(dnnl_memory_desc_get_size(scratchpadMd)));
+    }
     dnnl_memory[] mems = new dnnl_memory[a.n];
     dnnl_exec_arg_t exec = new dnnl_exec_arg_t(a.n);
     try {
