@@ -3,9 +3,8 @@ package dlcourse.notebooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dlcourse.models.ViT;
-import dlcourse.models.ViTWeights;
-import dlcourse.nn.Init;
+import dlcourse.kernel.ItSupport;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -154,9 +153,15 @@ class RdfiaTransformersIT {
   /** The import path with a ViT-S/16 checkpoint in timm's layout (random weights, written by ViTWeights.save). */
   @Test
   void largeNotebookImportsAGivenTimmCheckpointAndProbesIt() throws Exception {
-    Init.manualSeed(7);
     Path file = tmp.resolve("vit_small_patch16_224.safetensors");
-    ViTWeights.save(new ViT(ViT.Config.vitSmall16(1000)), file);
+    // Written by the library the notebooks run on (kernel-ext's class path), not this JVM's copy of it.
+    Path script = Files.writeString(tmp.resolve("save.jsh"), "import dlcourse.models.*;\nInit.manualSeed(7);\n"
+        + "ViTWeights.save(new ViT(ViT.Config.vitSmall16(1000)), Path.of(\"" + file + "\"));\n/exit\n");
+    List<String> cmd = ItSupport.runnerJava();
+    cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "jshell", script.toString()));
+    ItSupport.Run saved = ItSupport.run(cmd, Map.of(), QuickRun.root(), 300);
+    assertEquals(0, saved.exit, saved.output);
+    assertEquals(88_216_576L, Files.size(file), "22,050,664 floats and the header:\n" + saved.output);
     // not in out/test: NbclientIT compares its own quick run (without a file) with the plain one there
     ExecutedNotebook nb = ExecutedNotebook.runQuick("rdfia-basics/ch3_vit_large.ipynb", tmp.resolve("out"),
         "pretrained=" + file);
