@@ -24,7 +24,7 @@ class DlcourseKernelTests(jupyter_kernel_test.KernelTests):
 
     complete_code_samples = ["1 + 1", "int x = 3;", "for (int i = 0; i < 3; i++) { }", "%time 1 + 1"]
     incomplete_code_samples = ["for (int i = 0; i < 3; i++) {", "int f(int a) {", "String s = \"a\" +"]
-    invalid_code_samples = ["}", "int x = 1;)"]
+    invalid_code_samples = ["}", "int x = 1;)", "1 +* 2", "1 2", "int x = ;", "x ==> 3"]
 
     code_generate_error = 'throw new IllegalStateException("boom");'
 
@@ -38,9 +38,12 @@ class DlcourseKernelTests(jupyter_kernel_test.KernelTests):
     ]
 
     code_display_data = [
-        {"code": 'dlcourse.plot.Display.display(tech.tablesaw.api.Table.create("t", '
+        # IJava's top-level display(obj), as IJava notebooks call it
+        {"code": 'display(tech.tablesaw.api.Table.create("t", tech.tablesaw.api.IntColumn.create("a", new int[]{2})));',
+         "mime": "text/html"},
+        {"code": 'dlcourse.display.Display.display(tech.tablesaw.api.Table.create("t", '
                  'tech.tablesaw.api.IntColumn.create("a", new int[]{1})));', "mime": "text/html"},
-        {"code": "dlcourse.plot.Display.display(new java.awt.image.BufferedImage(2, 2, "
+        {"code": "dlcourse.display.Display.display(new java.awt.image.BufferedImage(2, 2, "
                  "java.awt.image.BufferedImage.TYPE_INT_RGB));", "mime": "image/png"},
     ]
 
@@ -49,7 +52,7 @@ class DlcourseKernelTests(jupyter_kernel_test.KernelTests):
 
     code_inspect_sample = "Math.abs"
 
-    code_clear_output = "dlcourse.plot.Display.clearOutput();"
+    code_clear_output = "dlcourse.display.Display.clearOutput();"
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Interrupting the dlcourse-java kernel over the Jupyter protocol keeps its state.
 
 A training-style loop that calls Display.checkInterrupted() stops within 2 s of interrupt_request;
-a busy loop that never checks is stopped by JShell's stop; variables defined before survive.
+a busy loop that never checks is stopped by JShell's stop; variables defined before survive. Printed output is
+sent whole, in few messages.
 """
 import os
 import time
@@ -45,6 +46,18 @@ class InterruptTests(unittest.TestCase):
         self.kc.execute_interactive("kept + 1", timeout=60, output_hook=outputs.append)
         results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
         self.assertEqual(results, ["42"])
+
+    def test_large_output_printed_line_by_line_arrives_whole_in_few_messages(self):
+        # 200,000 println calls (~2.3 MB): one message per line overflowed ZeroMQ's queue and lost output silently
+        lines = 200_000
+        streams = []
+        reply = self.kc.execute_interactive(
+            'for (int i = 0; i < %d; i++) System.out.println("line " + i);' % lines, timeout=300,
+            output_hook=lambda m: streams.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+        self.assertEqual(reply["content"]["status"], "ok")
+        text = "".join(streams)
+        self.assertEqual(text, "".join("line %d\n" % i for i in range(lines)))
+        self.assertLess(len(streams), 1000, "messages: %d" % len(streams))
 
     def test_busy_loop_without_checks_is_stopped(self):
         reply, elapsed = self.interrupt_after("long spin = 0; while (true) { spin++; }", 2.0)

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
@@ -58,11 +58,21 @@ public final class DlKernel extends BaseKernel {
     private final History history = new History();
     private volatile ShellReplyEnvironment currentEnv;
 
+    private final CoalescingOutputStream outCoalescer;
+    private final CoalescingOutputStream errCoalescer;
+    private final java.io.PrintStream cellOut;
+    private final java.io.PrintStream cellErr;
+
     private DlKernel(JupyterIO io, CommManager comms, Renderer renderer, MagicsRegistry magics, StringStyler styler) {
         super(NAME, VERSION,
                 new LanguageInfo("java", Runtime.version().toString(), "text/x-java-source", ".jshell", "java", "java", "script"),
                 List.of(new HelpLink("Java API", "https://docs.oracle.com/en/java/javase/17/docs/api/index.html")),
                 null, io, comms, renderer, null, magics, true, styler);
+        this.outCoalescer = new CoalescingOutputStream(io.out, CoalescingOutputStream.DEFAULT_MAX_CELL_BYTES);
+        this.errCoalescer = new CoalescingOutputStream(io.err, CoalescingOutputStream.DEFAULT_MAX_CELL_BYTES);
+        // No autoflush: a println must not become a message of its own (the coalescer decides when to send).
+        this.cellOut = new java.io.PrintStream(outCoalescer, false, java.nio.charset.StandardCharsets.UTF_8);
+        this.cellErr = new java.io.PrintStream(errCoalescer, false, java.nio.charset.StandardCharsets.UTF_8);
         this.executor = CompletableFuture.supplyAsync(this::startExecutor);
     }
 
@@ -117,6 +127,8 @@ public final class DlKernel extends BaseKernel {
         env.setBusyDeferIdle();
         env.publish(new PublishExecuteInput(request.getCode(), count));
         replaceOutputStreams(env);
+        System.setOut(cellOut);
+        System.setErr(cellErr);
         ioEnv("setEnv", env);
         env.defer(() -> ioEnv("retractEnv", env));
         currentEnv = env;
@@ -124,7 +136,7 @@ public final class DlKernel extends BaseKernel {
         executing = true;
         try {
             CellExecutor.Outcome outcome = executor().execute(request.getCode());
-            flush();
+            endCellOutput();
             if (outcome.data() != null) {
                 env.publish(new PublishExecuteResult(count, outcome.data()));
                 Object text = Renderers.data(outcome.data()).get("text/plain");
@@ -222,7 +234,7 @@ public final class DlKernel extends BaseKernel {
     }
 
     private void replyError(ShellReplyEnvironment env, int count, String ename, String evalue, List<String> traceback) {
-        flush();
+        endCellOutput();
         env.publish(new PublishError(ename, evalue, traceback));
         ErrorReply reply = new ErrorReply(ename, evalue, traceback);
         reply.setExecutionCount(count);
@@ -230,6 +242,28 @@ public final class DlKernel extends BaseKernel {
     }
 
     private void flush() {
+        cellOut.flush();
+        cellErr.flush();
+        try {
+            outCoalescer.flush();
+            errCoalescer.flush();
+        } catch (java.io.IOException e) {
+            // the streams below report a lost client themselves
+        }
+        io.out.flush();
+        io.err.flush();
+    }
+
+    /** Sends the cell's last output and any note of output that was cut; called before the reply. */
+    private void endCellOutput() {
+        cellOut.flush();
+        cellErr.flush();
+        try {
+            outCoalescer.endCell();
+            errCoalescer.endCell();
+        } catch (java.io.IOException e) {
+            // as in flush()
+        }
         io.out.flush();
         io.err.flush();
     }

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
@@ -35,8 +35,11 @@ public final class JShellSession implements AutoCloseable {
     public static final List<String> STARTUP_IMPORTS = List.of(
             "java.util.*", "java.util.function.*", "java.util.stream.*", "java.io.*", "java.nio.file.*",
             "dlcourse.data.*", "dlcourse.tensor.*", "dlcourse.nn.*", "dlcourse.train.*", "dlcourse.plot.*",
+            "dlcourse.display.*",
             "org.nd4j.linalg.factory.Nd4j", "org.nd4j.linalg.api.ndarray.INDArray",
             "org.nd4j.linalg.api.buffer.DataType", "tech.tablesaw.api.*",
+            // IJava's top-level display(obj) and updateDisplay(id, obj)
+            "static dlcourse.display.Display.display", "static dlcourse.display.Display.updateDisplay",
             // java.lang.Module would otherwise shadow dlcourse.nn.Module in "class Net extends Module".
             "dlcourse.nn.Module");
 
@@ -163,13 +166,18 @@ public final class JShellSession implements AutoCloseable {
             }
             String src;
             String rest;
-            if (info.completeness().isComplete()) {
+            if (info.completeness().isComplete()
+                    && info.completeness() != SourceCodeAnalysis.Completeness.UNKNOWN) {
                 src = info.source();
                 rest = info.remaining();
             } else {
-                // Unfinished or unparsable: compile what is left so the user sees javac's message.
-                src = remaining;
-                rest = "";
+                // JShell cannot tell where the first snippet ends for some valid code (a switch expression with
+                // "default -> throw"), and given the rest of the cell it would run only the first snippet and drop
+                // the others without a word: find the end with javac's parser. Unfinished or unparsable code is
+                // compiled whole, so the user sees javac's message.
+                String first = JavaSyntax.firstSnippet(remaining);
+                src = first != null ? first : remaining;
+                rest = first != null ? remaining.substring(first.length()) : "";
             }
             int offset = consumed + leadingOffset(remaining, src);
             if (Display.interruptRequested()) {
@@ -372,6 +380,9 @@ public final class JShellSession implements AutoCloseable {
             switch (info.completeness()) {
                 case COMPLETE:
                 case COMPLETE_WITH_SEMI:
+                    if (!JavaSyntax.parses(info.source())) {
+                        return "invalid";
+                    }
                     rest = info.remaining();
                     break;
                 case DEFINITELY_INCOMPLETE:

@@ -59,6 +59,27 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     }
 
     @Override
+    public void load(ClassBytecodes[] classes)
+            throws ClassInstallException, NotImplementedException, EngineTerminationException {
+        super.load(withoutExits(classes));
+    }
+
+    @Override
+    public void redefine(ClassBytecodes[] classes)
+            throws ClassInstallException, NotImplementedException, EngineTerminationException {
+        super.redefine(withoutExits(classes));
+    }
+
+    /** The cells' classes with their exit calls refused ({@link CellExitGuard}). */
+    private static ClassBytecodes[] withoutExits(ClassBytecodes[] classes) {
+        ClassBytecodes[] out = new ClassBytecodes[classes.length];
+        for (int i = 0; i < classes.length; i++) {
+            out[i] = new ClassBytecodes(classes[i].name(), CellExitGuard.rewrite(classes[i].bytecodes()));
+        }
+        return out;
+    }
+
+    @Override
     protected String invoke(Method doitMethod) throws Exception {
         Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];

@@ -80,6 +80,14 @@ public final class Main {
         Files.writeString(startup, imports.toString());
         List<String> toolArgs = new ArrayList<>(List.of("--class-path", System.getProperty("java.class.path"),
                 "--startup", "DEFAULT", "--startup", startup.toString()));
+        // Snippets run in a second JVM that JShell starts; give it this JVM's heap and ND4J bounds (the launcher's
+        // DLCOURSE_JAVA_OPTS), not the default quarter of RAM.
+        for (String option : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (option.startsWith("-Xmx") || option.startsWith("-Xms") || option.startsWith("-Xmn")
+                    || option.startsWith("-Xss") || option.startsWith("-D")) {
+                toolArgs.add("-R" + option);
+            }
+        }
         toolArgs.addAll(List.of(args));
         JavaShellToolBuilder.builder().start(toolArgs.toArray(new String[0]));
         return 0;
@@ -88,6 +96,10 @@ public final class Main {
     /** Returns true if the import's package (for {@code p.*}) or class exists on the class path. */
     static boolean resolvable(String imp) {
         ClassLoader cl = Main.class.getClassLoader();
+        if (imp.startsWith("static ")) { // a static member: its class must exist
+            String member = imp.substring("static ".length());
+            return cl.getResource(member.substring(0, member.lastIndexOf('.')).replace('.', '/') + ".class") != null;
+        }
         if (imp.endsWith(".*")) {
             String pkg = imp.substring(0, imp.length() - 2);
             if (pkg.startsWith("java.")) {

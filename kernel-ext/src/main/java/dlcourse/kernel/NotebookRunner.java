@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import tech.tablesaw.api.Table;
 
@@ -448,6 +448,37 @@ public final class NotebookRunner {
         CellExecutor executor = null;
         System.setOut(out);
         System.setErr(err);
+        // Ctrl-C or a kill (SIGINT, SIGTERM) ends the JVM through its shutdown hooks: write every finished cell and
+        // mark the one that was running, as the periodic checkpoints would, before the process exits.
+        final boolean[] finished = {false};
+        final Path displayPath = path;
+        Thread saveOnSignal = new Thread(() -> {
+            synchronized (finished) {
+                if (finished[0]) {
+                    return;
+                }
+                CellOutputs running = current[0];
+                if (running != null) {
+                    running.drain();
+                    running.add(errorOutput("Interrupted", "the run was stopped (signal) while this cell ran",
+                            List.of("Interrupted: the run was stopped (signal) while this cell ran")));
+                }
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    try {
+                        String written = writeExecuted(nb, options, name);
+                        this.err.println("INTERRUPTED " + displayPath + ": stopped by a signal; finished cells written -> "
+                                + written);
+                        return;
+                    } catch (java.util.ConcurrentModificationException busy) {
+                        // the running cell added an output while we serialised: take another snapshot
+                    } catch (IOException | RuntimeException e) {
+                        this.err.println("INTERRUPTED " + displayPath + ": stopped by a signal; could not write outputs: " + e);
+                        return;
+                    }
+                }
+            }
+        }, "dlcourse-runner-save-on-signal");
+        Runtime.getRuntime().addShutdownHook(saveOnSignal);
         try {
             executor = new CellExecutor(JShellSession.start(), Renderers.create(), false);
             CellExecutor ex = executor;
@@ -565,6 +596,14 @@ public final class NotebookRunner {
         } catch (RuntimeException e) {
             failure = "the kernel failed: " + e;
         } finally {
+            synchronized (finished) {
+                finished[0] = true;
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(saveOnSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs or has run; it writes the outputs
+            }
             out.flush();
             err.flush();
             if (current[0] != null) {

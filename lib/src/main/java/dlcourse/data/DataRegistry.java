@@ -196,10 +196,74 @@ public final class DataRegistry {
     for (Path root : searchRoots()) {
       Path p = root.resolve(entry.path());
       if (Files.isRegularFile(p)) {
-        return Optional.of(p);
+        return Optional.of(verified(name, entry, p));
       }
     }
     return Optional.empty();
+  }
+
+  /** Files checked against the manifest, by absolute path: their size and modification time when checked. */
+  private static final Map<Path, String> VERIFIED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code file} after checking it against the manifest's SHA-256 on first use: a truncated, edited or wrong file
+   * fails here, naming itself, instead of loading wrong data. The check is remembered by size and modification
+   * time, in this JVM and in {@code <cache>/verified.tsv}, so later loads do not hash it again.
+   */
+  private Path verified(String name, FileEntry entry, Path file) {
+    if (entry.sha256() == null) {
+      return file;
+    }
+    Path abs = file.toAbsolutePath().normalize();
+    try {
+      String stamp = Files.size(abs) + " " + Files.getLastModifiedTime(abs).toMillis() + " " + entry.sha256();
+      if (stamp.equals(VERIFIED.get(abs)) || stamp.equals(recordedStamps().get(abs.toString()))) {
+        VERIFIED.put(abs, stamp);
+        return file;
+      }
+      String actual = sha256(abs);
+      if (!actual.equalsIgnoreCase(entry.sha256())) {
+        throw new IllegalStateException("data set '" + name + "': " + abs + " is not the file the manifest names ("
+            + Files.size(abs) + " bytes, SHA-256 " + actual + ", expected " + entry.sha256() + "): a truncated"
+            + " download or an edited copy. Delete it" + (entry.url() == null ? "" : " (it is downloaded again from "
+            + entry.url() + ")") + " or replace it with the original.");
+      }
+      VERIFIED.put(abs, stamp);
+      record(abs, stamp);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + abs + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Map<String, String> recordedStamps() {
+    Map<String, String> stamps = new LinkedHashMap<>();
+    Path log = cacheDir.resolve("verified.tsv");
+    try {
+      if (Files.isRegularFile(log)) {
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          int tab = line.indexOf('\t');
+          if (tab > 0) {
+            stamps.put(line.substring(tab + 1), line.substring(0, tab));
+          }
+        }
+      }
+    } catch (IOException e) {
+      // an unreadable record only means hashing again
+    }
+    return stamps;
+  }
+
+  private synchronized void record(Path abs, String stamp) {
+    Map<String, String> stamps = recordedStamps();
+    stamps.put(abs.toString(), stamp);
+    List<String> lines = new ArrayList<>();
+    stamps.forEach((path, st) -> lines.add(st + "\t" + path));
+    try {
+      AtomicFiles.writeLines(cacheDir.resolve("verified.tsv"), lines);
+    } catch (IOException e) {
+      // a read-only cache: the check is remembered in this JVM only
+    }
   }
 
   /** Whether the file is on disk (no download). */

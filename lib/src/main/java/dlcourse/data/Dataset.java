@@ -28,4 +28,21 @@ public interface Dataset {
 
   /** The first {@code n} examples (all of them when {@code n >= size()}). */
   Dataset take(long n);
+
+  /** Every example in an order drawn from {@code seed}: the same seed gives the same order. */
+  default Dataset shuffle(long seed) {
+    return subset(Splits.permutation(Math.toIntExact(size()), seed));
+  }
+
+  /**
+   * {@code n} examples drawn without replacement from {@code seed}, like PyTorch's
+   * {@code Subset(ds, torch.randperm(len(ds))[:n])}; all of them, shuffled, when {@code n >= size()}.
+   */
+  default Dataset randomSubset(long n, long seed) {
+    if (n < 0) {
+      throw new IllegalArgumentException("n must be >= 0, got " + n);
+    }
+    long[] p = Splits.permutation(Math.toIntExact(size()), seed);
+    return subset(java.util.Arrays.copyOf(p, (int) Math.min(n, p.length)));
+  }
 }

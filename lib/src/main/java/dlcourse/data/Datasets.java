@@ -175,8 +175,13 @@ public final class Datasets {
    *
    * <p>Reads the canonical binary format when found ({@code cifar-10-batches-bin/} or
    * {@code cifar-10-binary.tar.gz} under a root); otherwise the JPEG mirror {@code cifar10-jpg.tgz}, decoded once
-   * and cached in the binary format in the user cache ({@code cifar10-from-jpg/}); otherwise downloads the binary
-   * archive.
+   * and cached in the binary format in the user cache ({@code cifar10-jpg-interleaved/}); otherwise downloads the
+   * binary archive.
+   *
+   * <p>Order: the canonical files' order, in which the classes are interleaved, so {@code take(n)} has every class.
+   * The JPEG mirror stores images by class; decoded, they are put in a fixed class-interleaved order (a permutation
+   * drawn from seed 0, the same on every machine) before they are cached. For a random sample use
+   * {@link Dataset#randomSubset(long, long)}.
    */
   public static TensorDataset cifar10(Split split) {
     DataRegistry r = registry();
@@ -189,7 +194,8 @@ public final class Datasets {
     if (bin.isPresent()) {
       return Cifar10Binary.read(bin.get(), split);
     }
-    Path cached = r.cacheDir().resolve("cifar10-from-jpg").resolve(split.folder() + "_batch.bin");
+    // The folder name changed with the order: caches of the earlier class-sorted order are not read.
+    Path cached = r.cacheDir().resolve("cifar10-jpg-interleaved").resolve(split.folder() + "_batch.bin");
     if (Files.isRegularFile(cached)) {
       try {
         return Cifar10Binary.decode(List.of(Files.readAllBytes(cached)), List.of(cached.getFileName().toString()),
@@ -202,11 +208,13 @@ public final class Datasets {
     if (jpg.isEmpty()) {
       return Cifar10Binary.read(r.file("cifar10", "cifar-10-binary.tar.gz"), split);
     }
-    TensorDataset ds =
+    TensorDataset byClass =
         ImageFolder.reader().prefix("cifar10-jpg/" + split.folder()).channels(3).read(jpg.get()).single();
-    if (!ds.classes().equals(Cifar10Binary.CLASSES)) {
-      throw new IllegalStateException(jpg.get() + " has classes " + ds.classes() + ", expected " + Cifar10Binary.CLASSES);
+    if (!byClass.classes().equals(Cifar10Binary.CLASSES)) {
+      throw new IllegalStateException(jpg.get() + " has classes " + byClass.classes() + ", expected "
+          + Cifar10Binary.CLASSES);
     }
+    TensorDataset ds = byClass.shuffle(0);
     Cifar10Binary.write(ds, cached);
     return ds;
   }
@@ -227,6 +235,16 @@ public final class Datasets {
     DataRegistry r = registry();
     List<DataRegistry.FileEntry> files = r.files(name);
     return TextCorpus.read(r.file(name, files.get(0).fileName()));
+  }
+
+  /**
+   * A text corpus by name, keeping a leading BOM as a character when {@code keepBom} (as the UvA course template
+   * reads Grimms' tales: 540,241 characters, 87 distinct); see {@link #text(String)}.
+   */
+  public static TextCorpus text(String name, boolean keepBom) {
+    DataRegistry r = registry();
+    List<DataRegistry.FileEntry> files = r.files(name);
+    return TextCorpus.read(r.file(name, files.get(0).fileName()), keepBom);
   }
 
   /**

@@ -84,6 +84,16 @@ public final class TensorDataset implements Dataset {
   }
 
   @Override
+  public TensorDataset shuffle(long seed) {
+    return (TensorDataset) Dataset.super.shuffle(seed);
+  }
+
+  @Override
+  public TensorDataset randomSubset(long n, long seed) {
+    return (TensorDataset) Dataset.super.randomSubset(n, seed);
+  }
+
+  @Override
   public TensorDataset take(long n) {
     if (n < 0) {
       throw new IllegalArgumentException("n must be >= 0, got " + n);

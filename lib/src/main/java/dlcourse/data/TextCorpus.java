@@ -31,10 +31,19 @@ public final class TextCorpus {
   private final int[] codePoints;
   private final int[] vocab;
   private final Map<Integer, Integer> index = new HashMap<>();
+  private long[] ids; // the tokens, made on first use
 
   /** A corpus of {@code text} (a leading BOM is dropped). */
   public TextCorpus(String text) {
-    String t = text.startsWith("\uFEFF") ? text.substring(1) : text;
+    this(text, false);
+  }
+
+  /**
+   * A corpus of {@code text}, keeping a leading BOM (U+FEFF) as a character when {@code keepBom}: the UvA course
+   * template reads Grimms' tales that way, 540,241 characters and 87 distinct.
+   */
+  public TextCorpus(String text, boolean keepBom) {
+    String t = !keepBom && text.startsWith("\uFEFF") ? text.substring(1) : text;
     this.text = t;
     this.codePoints = t.codePoints().toArray();
     TreeSet<Integer> set = new TreeSet<>();
@@ -47,8 +56,13 @@ public final class TextCorpus {
     }
   }
 
-  /** Reads a UTF-8 file; malformed UTF-8 is an error naming the file. */
+  /** Reads a UTF-8 file; malformed UTF-8 is an error naming the file. A leading BOM is dropped. */
   public static TextCorpus read(Path file) {
+    return read(file, false);
+  }
+
+  /** Reads a UTF-8 file, keeping a leading BOM as a character when {@code keepBom}; see {@link #read(Path)}. */
+  public static TextCorpus read(Path file, boolean keepBom) {
     try {
       byte[] bytes = Files.readAllBytes(file);
       String s =
@@ -58,7 +72,7 @@ public final class TextCorpus {
               .onUnmappableCharacter(CodingErrorAction.REPORT)
               .decode(ByteBuffer.wrap(bytes))
               .toString();
-      return new TextCorpus(s);
+      return new TextCorpus(s, keepBom);
     } catch (CharacterCodingException e) {
       throw new IllegalArgumentException(file + " is not valid UTF-8: " + e.getMessage(), e);
     } catch (IOException e) {
@@ -121,11 +135,80 @@ public final class TextCorpus {
 
   /** The whole text as tokens, int64 {@code (length())}. */
   public INDArray tensor() {
-    long[] ids = new long[codePoints.length];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = index.get(codePoints[i]);
+    return Nd4j.createFromArray(ids().clone());
+  }
+
+  private long[] ids() {
+    if (ids == null) {
+      long[] out = new long[codePoints.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = index.get(codePoints[i]);
+      }
+      ids = out;
     }
-    return Nd4j.createFromArray(ids);
+    return ids;
+  }
+
+  /**
+   * The number of next-character samples of length {@code blockSize}: {@code length() - blockSize}, one per offset
+   * (the course template's {@code TextDataset.__len__}).
+   */
+  public long numBlocks(int blockSize) {
+    if (blockSize <= 0 || blockSize >= codePoints.length) {
+      throw new IllegalArgumentException("blockSize must be in [1, " + codePoints.length + "), got " + blockSize);
+    }
+    return codePoints.length - blockSize;
+  }
+
+  /**
+   * A batch of next-character samples, one per offset {@code i}: {@code x = tokens[i, i + blockSize)} and {@code
+   * y = tokens[i + 1, i + blockSize + 1)} (the course template's {@code TextDataset.__getitem__}, nanoGPT's {@code
+   * get_batch}).
+   *
+   * @param offsets sample indices in {@code [0, numBlocks(blockSize))}
+   * @return x and y, int64 {@code (offsets.length, blockSize)} each
+   */
+  public Batch blocks(long[] offsets, int blockSize) {
+    long n = numBlocks(blockSize);
+    long[] all = ids();
+    long[][] x = new long[offsets.length][];
+    long[][] y = new long[offsets.length][];
+    for (int r = 0; r < offsets.length; r++) {
+      long i = offsets[r];
+      if (i < 0 || i >= n) {
+        throw new IllegalArgumentException("offset " + i + " out of range [0, " + n + ")");
+      }
+      x[r] = java.util.Arrays.copyOfRange(all, (int) i, (int) i + blockSize);
+      y[r] = java.util.Arrays.copyOfRange(all, (int) i + 1, (int) i + blockSize + 1);
+    }
+    return Batch.of(Nd4j.createFromArray(x), Nd4j.createFromArray(y));
+  }
+
+  /**
+   * The longest substring of {@code s} that occurs verbatim in this text (the first such one in {@code s}; "" if no
+   * character does): how much of a generated sample was memorised.
+   */
+  public String longestSubstringIn(String s) {
+    int best = 0;
+    int bestFrom = 0;
+    int j = 0;
+    // s[i, j) occurring implies s[i + 1, j) occurs: one sweep of two pointers, O(|s|) searches
+    for (int i = 0; i < s.length(); i++) {
+      j = Math.max(j, i);
+      while (j < s.length() && text.contains(s.substring(i, j + 1))) {
+        j++;
+      }
+      if (j - i > best) {
+        best = j - i;
+        bestFrom = i;
+      }
+    }
+    return s.substring(bestFrom, bestFrom + best);
+  }
+
+  /** {@code s} with every run of whitespace (spaces, line breaks, tabs) replaced by one space. */
+  public static String collapseWhitespace(String s) {
+    return s.replaceAll("\\s+", " ");
   }
 
   @Override

@@ -201,6 +201,174 @@ public final class Transforms {
     }
   }
 
+  // ---------------------------------------------------------------- other normalisations
+
+  /** {@link #globalContrastNormalize(double, double, double)} with scale 1, sqrtBias 0, eps 1e-8. */
+  public static Transform globalContrastNormalize() {
+    return globalContrastNormalize(1, 0, 1e-8);
+  }
+
+  /**
+   * Global contrast normalisation of every sample on its own (Goodfellow et al. 2013, pylearn2's
+   * {@code global_contrast_normalize}): {@code scale * (x - mean(x)) / max(eps, sqrt(sqrtBias + var(x)))}, mean and
+   * (population) variance over all {@code C*H*W} values of the sample. With the defaults every sample has mean 0 and
+   * standard deviation 1. Nothing is fitted, so train and test are treated alike.
+   *
+   * @param scale the standard deviation of the result
+   * @param sqrtBias added to the variance, {@code >= 0}; damps the contrast of flat images
+   * @param eps lower bound of the divisor, {@code > 0}
+   */
+  public static Transform globalContrastNormalize(double scale, double sqrtBias, double eps) {
+    finite(scale, "scale");
+    if (!(sqrtBias >= 0) || !(eps > 0)) {
+      throw new IllegalArgumentException("sqrtBias must be >= 0 and eps > 0, got " + sqrtBias + " and " + eps);
+    }
+    return named("globalContrastNormalize(" + scale + ", " + sqrtBias + ", " + eps + ")", (batch, rng) -> {
+      INDArray x = perSample(batch, "globalContrastNormalize");
+      INDArray centred = x.sub(x.mean(1).reshape(-1, 1));
+      INDArray std = centred.mul(centred).mean(1).addi(sqrtBias);
+      org.nd4j.linalg.ops.transforms.Transforms.sqrt(std, false);
+      org.nd4j.linalg.ops.transforms.Transforms.max(std, eps, false);
+      return centred.divi(std.reshape(-1, 1)).muli(scale).reshape(batch.shape());
+    });
+  }
+
+  /**
+   * Divides every sample by its L<sub>p</sub> norm over all its values, {@code x / max(||x||_p, 1e-12)}, as
+   * {@code torch.nn.functional.normalize(x.flatten(1), p)} (and scikit-learn's {@code Normalizer}): {@code p = 1}
+   * makes the absolute values of a sample sum to 1, {@code p = 2} gives it unit Euclidean length.
+   *
+   * @param p the norm's exponent, {@code >= 1}
+   */
+  public static Transform lpNormalize(double p) {
+    if (!(p >= 1) || !Double.isFinite(p)) {
+      throw new IllegalArgumentException("p must be finite and >= 1, got " + p);
+    }
+    return named("lpNormalize(" + p + ")", (batch, rng) -> {
+      INDArray x = perSample(batch, "lpNormalize");
+      INDArray norm = p == 1 ? x.norm1(1) : p == 2 ? x.norm2(1)
+          : org.nd4j.linalg.ops.transforms.Transforms.pow(
+              org.nd4j.linalg.ops.transforms.Transforms.pow(org.nd4j.linalg.ops.transforms.Transforms.abs(x), p)
+                  .sum(1), 1 / p, false);
+      org.nd4j.linalg.ops.transforms.Transforms.max(norm, 1e-12, false);
+      return x.div(norm.reshape(-1, 1)).reshape(batch.shape());
+    });
+  }
+
+  /**
+   * Stretches every sample to [0, 1]: {@code (x - min(x)) / (max(x) - min(x))} over all its values (a constant sample
+   * becomes 0). Per sample, so nothing is fitted; on images that already span [0, 1] it changes nothing.
+   */
+  public static Transform minMax() {
+    return named("minMax()", (batch, rng) -> {
+      INDArray x = perSample(batch, "minMax");
+      INDArray min = x.min(1).reshape(-1, 1);
+      INDArray range = x.max(1).reshape(-1, 1).subi(min);
+      org.nd4j.linalg.ops.transforms.Transforms.max(range, 1e-12, false);
+      return x.sub(min).divi(range).reshape(batch.shape());
+    });
+  }
+
+  /**
+   * Flattens every sample to its {@code D = C*H*W} values, subtracts {@code mean} and multiplies by {@code matrix}:
+   * {@code (x - mean) matrix}, reshaped back to the sample's shape, as torchvision's {@code LinearTransformation}.
+   * {@link #zcaWhiteningFrom} and {@link #pcaWhiteningFrom} build one.
+   *
+   * @param matrix {@code (D, D)}
+   * @param mean {@code (D)}
+   */
+  public static Transform linearTransformation(INDArray matrix, INDArray mean) {
+    Objects.requireNonNull(matrix, "matrix");
+    Objects.requireNonNull(mean, "mean");
+    if (matrix.rank() != 2 || matrix.size(0) != matrix.size(1) || mean.length() != matrix.size(0)) {
+      throw new IllegalArgumentException("linearTransformation needs a square matrix (D, D) and a mean of D values, got "
+          + Arrays.toString(matrix.shape()) + " and " + Arrays.toString(mean.shape()));
+    }
+    INDArray m = matrix.castTo(DataType.FLOAT).dup('c');
+    INDArray mu = mean.castTo(DataType.FLOAT).reshape(1, mean.length()).dup('c');
+    return named("linearTransformation(D=" + m.size(0) + ")", (batch, rng) -> {
+      INDArray x = perSample(batch, "linearTransformation");
+      if (x.size(1) != m.size(0)) {
+        throw new IllegalArgumentException("linearTransformation is for samples of " + m.size(0) + " values, got shape "
+            + Arrays.toString(batch.shape()));
+      }
+      return x.sub(mu).mmul(m).reshape(batch.shape());
+    });
+  }
+
+  /**
+   * ZCA whitening fitted on {@code train}: with the covariance of the flattened training samples
+   * {@code Sigma = U diag(lambda) U^T}, the transform is {@code (x - mean) U diag(1/sqrt(lambda + eps)) U^T}. The
+   * training set then has (nearly, as eps allows) the identity covariance, and a whitened image still looks like an
+   * image (edges enhanced), since the rotation into the eigenbasis is undone. Fit on the training split only.
+   *
+   * @param eps added to every eigenvalue, {@code > 0}; larger values whiten the weak, noisy directions less
+   */
+  public static Transform zcaWhiteningFrom(Dataset train, double eps) {
+    return whitening(train, eps, true);
+  }
+
+  /**
+   * PCA whitening fitted on {@code train}: {@code (x - mean) U diag(1/sqrt(lambda + eps))} with {@code U} the
+   * eigenvectors of the training covariance by decreasing eigenvalue (see {@link #zcaWhiteningFrom}). The result has
+   * the sample's shape but holds principal components in order, not pixels: value {@code i} of the flattened sample
+   * is component {@code i}, so a convolution no longer sees neighbouring pixels side by side.
+   */
+  public static Transform pcaWhiteningFrom(Dataset train, double eps) {
+    return whitening(train, eps, false);
+  }
+
+  private static Transform whitening(Dataset train, double eps, boolean zca) {
+    Objects.requireNonNull(train, "train");
+    if (!(eps > 0) || !Double.isFinite(eps)) {
+      throw new IllegalArgumentException("eps must be positive and finite, got " + eps);
+    }
+    INDArray f = train.features();
+    long n = f.size(0);
+    long d = f.length() / n;
+    if (n < 2) {
+      throw new IllegalArgumentException("whitening needs at least 2 training samples, got " + n);
+    }
+    long perChunk = Math.max(1, (1L << 22) / d);
+    INDArray sum = Nd4j.zeros(DataType.DOUBLE, 1, d);
+    for (long from = 0; from < n; from += perChunk) {
+      sum.addi(chunk(f, from, Math.min(n, from + perChunk), null).reshape(-1, d).sum(true, 0));
+    }
+    INDArray mean = sum.divi(n);
+    INDArray cov = Nd4j.zeros(DataType.DOUBLE, d, d);
+    for (long from = 0; from < n; from += perChunk) {
+      INDArray x = chunk(f, from, Math.min(n, from + perChunk), null).reshape(-1, d).sub(mean);
+      cov.addi(x.transpose().mmul(x));
+    }
+    cov.divi(n);
+    // LAPACK syev: ascending eigenvalues; cov is overwritten with the eigenvectors as columns
+    INDArray lambda = org.nd4j.linalg.eigen.Eigen.symmetricGeneralizedEigenvalues(cov, true);
+    double[] ascending = lambda.toDoubleVector();
+    int[] order = new int[(int) d];
+    double[] scale = new double[(int) d];
+    for (int i = 0; i < d; i++) {
+      order[i] = (int) d - 1 - i;
+      // round-off can make the tiny eigenvalues of a rank-deficient covariance negative
+      scale[i] = 1 / Math.sqrt(Math.max(0, ascending[order[i]]) + eps);
+    }
+    INDArray u = cov.getColumns(order).dup('c'); // (D, D), columns by decreasing eigenvalue
+    INDArray m = u.mul(Nd4j.createFromArray(scale).reshape(1, d));
+    if (zca) {
+      m = m.mmul(u.transpose());
+    }
+    return named((zca ? "zca" : "pca") + "WhiteningFrom(n=" + n + ", eps=" + eps + ")",
+        linearTransformation(m, mean.reshape(d)));
+  }
+
+  /** The batch as float32 rows, one per sample: {@code (N, C*H*W)}. */
+  private static INDArray perSample(INDArray batch, String op) {
+    Objects.requireNonNull(batch, "batch");
+    if (batch.rank() < 2) {
+      throw new IllegalArgumentException(op + " expects a batch (N, ...), got shape " + Arrays.toString(batch.shape()));
+    }
+    return floats(batch).dup('c').reshape(batch.size(0), batch.length() / batch.size(0));
+  }
+
   /**
    * Pads every side with {@code padding} zeros and cuts a random {@code size x size} window per sample, like
    * torchvision's {@code RandomCrop(size, padding)}.

@@ -9,6 +9,7 @@ import dlcourse.nn.Linear;
 import dlcourse.nn.Module;
 import dlcourse.nn.Parameter;
 import dlcourse.nn.RMSNorm;
+import dlcourse.nn.Sampling;
 import dlcourse.nn.Sequential;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
@@ -58,6 +59,21 @@ public class GPT extends Module {
       return new Config(6, 6, 384, vocabSize, blockSize, 0.1, false);
     }
 
+    /**
+     * A configuration by its name in the course: {@code "gpt-nano"}, {@code "gpt-micro"} or {@code "gpt-mini"}.
+     *
+     * @throws IllegalArgumentException naming the known configurations for any other name
+     */
+    public static Config of(String name, int vocabSize, int blockSize) {
+      return switch (name) {
+        case "gpt-nano" -> nano(vocabSize, blockSize);
+        case "gpt-micro" -> micro(vocabSize, blockSize);
+        case "gpt-mini" -> mini(vocabSize, blockSize);
+        default -> throw new IllegalArgumentException("unknown GPT configuration '" + name
+            + "', expected gpt-nano, gpt-micro or gpt-mini");
+      };
+    }
+
     public Config withDropout(double p) {
       return new Config(nLayer, nHead, nEmbd, vocabSize, blockSize, p, absEmb);
     }
@@ -74,6 +90,37 @@ public class GPT extends Module {
     public int headSize() {
       return nEmbd / nHead;
     }
+
+    /** The fields by name, for a checkpoint's JSON metadata; {@link #fromMap} reads it back. */
+    public java.util.Map<String, Object> toMap() {
+      var m = new java.util.LinkedHashMap<String, Object>();
+      m.put("nLayer", nLayer);
+      m.put("nHead", nHead);
+      m.put("nEmbd", nEmbd);
+      m.put("vocabSize", vocabSize);
+      m.put("blockSize", blockSize);
+      m.put("dropout", dropout);
+      m.put("absEmb", absEmb);
+      return m;
+    }
+
+    /**
+     * The config written by {@link #toMap}, e.g. {@code Config.fromMap((Map<String, ?>) ck.extra().get("config"))}
+     * after a checkpoint's JSON turned the integers into doubles.
+     *
+     * @throws IllegalArgumentException naming a missing field
+     */
+    public static Config fromMap(java.util.Map<String, ?> m) {
+      for (String k : java.util.List.of("nLayer", "nHead", "nEmbd", "vocabSize", "blockSize", "dropout", "absEmb")) {
+        if (!m.containsKey(k)) {
+          throw new IllegalArgumentException("GPT config has no '" + k + "': " + m);
+        }
+      }
+      return new Config(((Number) m.get("nLayer")).intValue(), ((Number) m.get("nHead")).intValue(),
+          ((Number) m.get("nEmbd")).intValue(), ((Number) m.get("vocabSize")).intValue(),
+          ((Number) m.get("blockSize")).intValue(), ((Number) m.get("dropout")).doubleValue(),
+          (Boolean) m.get("absEmb"));
+    }
   }
 
   /**
@@ -86,6 +133,8 @@ public class GPT extends Module {
     private final Linear cAttn;
     private final Linear cProj;
     private final Dropout residDropout;
+    /** Always true in use; the tests switch it off to show that their causality check catches a leaking mask. */
+    boolean causal = true;
 
     public CausalSelfAttention(Config cfg) {
       this.cfg = cfg;
@@ -108,7 +157,7 @@ public class GPT extends Module {
         q = F.rope(q, 0); // (B, nh, T, hs), pairs rotated by position
         k = F.rope(k, 0); // (B, nh, T, hs)
       }
-      Tensor y = F.scaledDotProductAttention(q, k, v, null, true, cfg.dropout(), training()); // (B, nh, T, hs)
+      Tensor y = F.scaledDotProductAttention(q, k, v, null, causal, cfg.dropout(), training()); // (B, nh, T, hs)
       y = y.transpose(1, 2).reshape(b, t, c); // (B, T, C): heads side by side
       return residDropout.call(cProj.call(y)); // (B, T, C)
     }
@@ -245,24 +294,42 @@ public class GPT extends Module {
   }
 
   /**
-   * Extends each row of {@code idx} by {@code maxNewTokens} sampled tokens, feeding back each one, with the context
-   * cropped to the last {@code blockSize} tokens. Runs without recording and in evaluation mode (dropout off); the
-   * module's mode is restored afterwards.
+   * Extends each row of {@code idx} by {@code maxNewTokens} tokens, feeding back each one, with the context cropped
+   * to the last {@code blockSize} tokens; top-k filtering only (see {@link #generate(Tensor, int, double, int,
+   * double, long)}).
+   */
+  public Tensor generate(Tensor idx, int maxNewTokens, double temperature, int topK, long seed) {
+    return generate(idx, maxNewTokens, temperature, topK, 1.0, seed);
+  }
+
+  /**
+   * Extends each row of {@code idx} by {@code maxNewTokens} tokens, feeding back each one, with the context cropped
+   * to the last {@code blockSize} tokens (the course template's {@code generate}). Each next token comes from
+   * {@link Sampling#sample} on the logits of the last position: greedy at temperature 0 (the template's
+   * {@code do_sample=False}), else logits / temperature, then top-k or top-p, then a draw. Runs without recording
+   * and in evaluation mode (dropout off); the module's mode is restored afterwards.
    *
    * @param idx {@code (B, T)} int64 prompt ids
    * @param temperature logits are divided by it; 0 means greedy (argmax)
    * @param topK keep only the k most likely tokens before sampling (ties at the k-th kept); 0 keeps all
-   * @param seed seed of the sampling generator (a {@link java.util.Random})
+   * @param topP nucleus: keep the most likely tokens whose probabilities first reach p; 1 keeps all
+   * @param seed seed of the sampling generator (a {@link java.util.Random}, one draw per row and token)
    * @return {@code (B, T + maxNewTokens)} int64 ids, the prompt first
+   * @throws IllegalArgumentException if both topK and topP filter: the template asserts {@code not (top_k and
+   *     top_p)}
    */
-  public Tensor generate(Tensor idx, int maxNewTokens, double temperature, int topK, long seed) {
+  public Tensor generate(Tensor idx, int maxNewTokens, double temperature, int topK, double topP, long seed) {
     if (idx.dim() != 2 || idx.dtype().isFPType()) {
       throw new IllegalArgumentException("expected int64 token ids (B, T), got " + Shapes.str(idx.shape()) + " "
           + idx.dtype());
     }
-    if (temperature < 0 || topK < 0 || maxNewTokens < 0) {
-      throw new IllegalArgumentException("temperature, topK and maxNewTokens must be non-negative, got " + temperature
-          + ", " + topK + ", " + maxNewTokens);
+    if (temperature < 0 || topK < 0 || maxNewTokens < 0 || !(topP > 0 && topP <= 1)) {
+      throw new IllegalArgumentException("temperature, topK and maxNewTokens must be non-negative and topP in (0, 1],"
+          + " got " + temperature + ", " + topK + ", " + maxNewTokens + ", " + topP);
+    }
+    if (topK > 0 && topP < 1) {
+      throw new IllegalArgumentException("topK (" + topK + ") and topP (" + topP + ") are exclusive, as in the course"
+          + " template");
     }
     java.util.Random rng = new java.util.Random(seed);
     int b = (int) idx.size(0);
@@ -276,7 +343,7 @@ public class GPT extends Module {
     eval();
     try (var g = Tensor.noGrad()) {
       for (int n = t0; n < t0 + maxNewTokens; n++) {
-        int from = Math.max(0, n - cfg.blockSize());
+        int from = Math.max(0, n - cfg.blockSize()); // crop the context to the last blockSize tokens
         long[][] ctx = new long[b][];
         for (int i = 0; i < b; i++) {
           ctx[i] = java.util.Arrays.copyOfRange(seq[i], from, n);
@@ -284,48 +351,16 @@ public class GPT extends Module {
         Tensor logits = forward(Tensor.of(Nd4j.createFromArray(ctx))); // (B, n - from, V)
         INDArray last = logits.array().get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
             org.nd4j.linalg.indexing.NDArrayIndex.point(n - from - 1), org.nd4j.linalg.indexing.NDArrayIndex.all());
-        double[][] rows = last.castTo(DataType.DOUBLE).toDoubleMatrix(); // (B, V)
+        long[] next = Sampling.sample(Tensor.of(last), temperature, topK, topP, rng).array().reshape(b)
+            .toLongVector(); // (B)
         for (int i = 0; i < b; i++) {
-          seq[i][n] = sample(rows[i], temperature, topK, rng);
+          seq[i][n] = next[i];
         }
       }
     } finally {
       train(wasTraining);
     }
     return Tensor.of(Nd4j.createFromArray(seq));
-  }
-
-  /** One token id from logits: argmax at temperature 0, else a draw from softmax(logits / T) over the top k. */
-  private static int sample(double[] logits, double temperature, int topK, java.util.Random rng) {
-    int best = 0;
-    for (int j = 1; j < logits.length; j++) {
-      if (logits[j] > logits[best]) {
-        best = j;
-      }
-    }
-    if (temperature == 0) {
-      return best;
-    }
-    double threshold = Double.NEGATIVE_INFINITY;
-    if (topK > 0 && topK < logits.length) {
-      double[] sorted = logits.clone();
-      java.util.Arrays.sort(sorted);
-      threshold = sorted[sorted.length - topK];
-    }
-    double[] p = new double[logits.length];
-    double sum = 0;
-    for (int j = 0; j < p.length; j++) {
-      p[j] = logits[j] < threshold ? 0 : Math.exp((logits[j] - logits[best]) / temperature);
-      sum += p[j];
-    }
-    double u = rng.nextDouble() * sum;
-    for (int j = 0; j < p.length; j++) {
-      u -= p[j];
-      if (u < 0) {
-        return j;
-      }
-    }
-    return best;
   }
 
   /**
@@ -371,5 +406,12 @@ public class GPT extends Module {
       }
     });
     return out;
+  }
+
+  /** The other parameters, which AdamW must not decay: biases, RMSNorm weights, the embeddings. */
+  public java.util.List<Parameter> noDecayParameters() {
+    var decayed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Parameter, Boolean>());
+    decayed.addAll(decayedParameters());
+    return parameters().stream().filter(p -> !decayed.contains(p)).toList();
   }
 }

@@ -300,20 +300,29 @@ public abstract class Module {
    * without recording, on zeros of that shape and the parameters' type.
    */
   public Summary summary(long... inputShape) {
+    org.nd4j.linalg.api.buffer.DataType type = params().findFirst().map(p -> p.dtype())
+        .orElse(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    return summary(Tensor.of(org.nd4j.linalg.factory.Nd4j.zeros(type, inputShape)));
+  }
+
+  /**
+   * Like {@link #summary(long...)} on a given example input (batch dimension included), for models whose input is
+   * not a float tensor: token ids for a language model, {@code model.summary(Tensor.of(Nd4j.zeros(DataType.INT64, 1,
+   * 128)))}.
+   */
+  public Summary summary(Tensor example) {
     Map<Module, Boolean> modes = new java.util.IdentityHashMap<>();
     namedModules().values().forEach(m -> modes.put(m, m.training));
     List<Object[]> trace = new ArrayList<>();
-    org.nd4j.linalg.api.buffer.DataType type = params().findFirst().map(p -> p.dtype())
-        .orElse(org.nd4j.linalg.api.buffer.DataType.FLOAT);
     TRACE.set(trace);
     eval();
     try (var g = Tensor.noGrad()) {
-      call(Tensor.of(org.nd4j.linalg.factory.Nd4j.zeros(type, inputShape)));
+      call(example);
     } finally {
       TRACE.remove();
       modes.forEach((m, mode) -> m.training = mode);
     }
-    return new Summary(this, inputShape, trace);
+    return new Summary(this, example.shape(), trace);
   }
 
   private java.util.stream.Stream<Parameter> params() {

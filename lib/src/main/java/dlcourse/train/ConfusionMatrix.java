@@ -1,6 +1,6 @@
 package dlcourse.train;
 
-import dlcourse.plot.Rich;
+import dlcourse.display.Rich;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -34,6 +34,18 @@ import tech.tablesaw.columns.Column;
  * Table stats = Experiments.summary(grid, "lr", "batch");   // mean and std of every metric per setting
  * }</pre>
  *
+ * <p>Instead of a grid, runs can be named: each named run is a set of {@link #defaults} with a few of them changed,
+ * and {@link #only} keeps the runs whose names match, so a user (or one of several processes sharing a journal)
+ * trains a subset. {@link #histories} returns every run's training curves instead of a row of numbers:
+ *
+ * <pre>{@code
+ * var sweep = new Experiments().defaults(Map.of("lr", 0.01, "batch", 128, "optimizer", "sgd"))
+ *     .named("baseline").named("lr-0.1", Map.of("lr", 0.1)).named("adam", Map.of("optimizer", "adam", "lr", 1e-3))
+ *     .only("baseline,lr-*");                          // comma-separated names or globs; "" or "all": every run
+ * History curves = sweep.histories(r -> train(r.doubleParam("lr"), r.intParam("batch"), r.stringParam("optimizer")));
+ * Plot.curves(curves.ofRun("lr-0.1"), "accuracy");
+ * }</pre>
+ *
  * <p>Result table: one String column per grid parameter (values written with {@code String.valueOf}), an int
  * column {@code seed}, then one double column per metric, NaN where a run did not report it. With
  * {@code parallelism(n)} up to n runs execute at once on their own threads; each run must build everything it
@@ -41,8 +53,24 @@ import tech.tablesaw.columns.Column;
  * whatever the parallelism.
  */
 public final class Experiments {
-  /** One run's settings: its seed and one value per grid parameter. */
+  /**
+   * One run's settings: its seed and one value per grid parameter (for a named run: {@code run}, its name, then
+   * every default with the run's changes).
+   */
   public record Run(int seed, Map<String, Object> params) {
+    /**
+     * The run's name: the {@code run} parameter of a {@link Experiments#named named} run, else its grid values as
+     * {@code name=value} pairs separated by spaces ({@code "lr=0.1 batch=32"}; "" without grid parameters).
+     */
+    public String name() {
+      if (params.containsKey(RUN)) {
+        return String.valueOf(params.get(RUN));
+      }
+      StringBuilder b = new StringBuilder();
+      params.forEach((k, v) -> b.append(b.length() == 0 ? "" : " ").append(k).append('=').append(v));
+      return b.toString();
+    }
+
     /** A parameter value as given to {@link Experiments#param}. */
     public Object param(String name) {
       if (!params.containsKey(name)) {
@@ -67,7 +95,11 @@ public final class Experiments {
     }
   }
 
+  private static final String RUN = "run";
   private final Map<String, List<Object>> grid = new LinkedHashMap<>();
+  private final Map<String, Object> defaults = new LinkedHashMap<>();
+  private final Map<String, Map<String, Object>> named = new LinkedHashMap<>();
+  private List<String> only;
   private int[] seeds = {0};
   private int parallelism = 1;
   private Path journal;
@@ -92,7 +124,112 @@ public final class Experiments {
     if (name.equals("seed")) {
       throw new IllegalArgumentException("'seed' is reserved; use seeds(...)");
     }
+    if (!named.isEmpty()) {
+      throw new IllegalStateException("an experiment has either grid parameters or named runs; it has named runs "
+          + named.keySet());
+    }
     grid.put(name, List.of(values));
+    return this;
+  }
+
+  /**
+   * The parameters every {@link #named} run starts from; replaces earlier defaults. Values as for {@link #param}:
+   * numbers, strings, booleans. The result table and the journal keys list them in the map's order when it has one
+   * (a {@code LinkedHashMap} or a sorted map), else sorted by name, so that a {@code Map.of(...)}, whose order
+   * changes from one JVM to the next, still finds its runs in a journal.
+   */
+  public Experiments defaults(Map<String, ?> defaults) {
+    for (String k : defaults.keySet()) {
+      if (k.equals("seed") || k.equals(RUN)) {
+        throw new IllegalArgumentException("'" + k + "' is reserved and cannot be a default");
+      }
+    }
+    if (!named.isEmpty()) {
+      throw new IllegalStateException("set the defaults before the first named run; runs " + named.keySet()
+          + " already copied them");
+    }
+    this.defaults.clear();
+    this.defaults.putAll(defaults instanceof LinkedHashMap || defaults instanceof java.util.SortedMap
+        ? defaults : new java.util.TreeMap<>(defaults));
+    return this;
+  }
+
+  /** The defaults of the named runs (a copy). */
+  public Map<String, Object> defaults() {
+    return new LinkedHashMap<>(defaults);
+  }
+
+  /** Adds a run called {@code name} with every {@link #defaults default} unchanged. */
+  public Experiments named(String name) {
+    return named(name, Map.of());
+  }
+
+  /**
+   * Adds a run called {@code name} whose parameters are the {@link #defaults} with {@code changes} applied. Runs
+   * execute in the order they are added. Its journal key holds the name and every parameter, so a run whose
+   * settings change trains again.
+   *
+   * @param name a name without spaces, '=' or ',' (used in {@link #only} and in the journal)
+   * @param changes parameters that differ from the defaults; each must be a default (a misspelt name is an error)
+   * @throws IllegalArgumentException for a duplicate or malformed name or a change that is not a default
+   */
+  public Experiments named(String name, Map<String, ?> changes) {
+    if (name.isEmpty() || name.chars().anyMatch(c -> c == '=' || c == ',' || c == '*' || Character.isWhitespace(c))) {
+      throw new IllegalArgumentException("a run name is not empty and has no spaces, '=', ',' or '*', got '" + name + "'");
+    }
+    if (named.containsKey(name)) {
+      throw new IllegalArgumentException("run '" + name + "' is already defined");
+    }
+    if (!grid.isEmpty()) {
+      throw new IllegalStateException("an experiment has either grid parameters or named runs; it has grid parameters "
+          + grid.keySet());
+    }
+    for (String k : changes.keySet()) {
+      if (!defaults.containsKey(k)) {
+        throw new IllegalArgumentException("run '" + name + "' changes '" + k + "', which is not a default; defaults: "
+            + defaults.keySet());
+      }
+    }
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put(RUN, name);
+    defaults.forEach((k, v) -> p.put(k, changes.containsKey(k) ? changes.get(k) : v));
+    named.put(name, p);
+    return this;
+  }
+
+  /** The names of every named run, in order (whatever {@link #only} keeps). */
+  public List<String> names() {
+    return List.copyOf(named.keySet());
+  }
+
+  /**
+   * Keeps only the named runs whose names match {@code patterns}: names or globs ({@code *} matches any text)
+   * separated by commas, e.g. {@code "baseline,sched-*"}. An empty string or {@code "all"} keeps every run.
+   *
+   * @throws IllegalArgumentException naming the pattern and the known runs when a pattern matches no run
+   */
+  public Experiments only(String patterns) {
+    String spec = patterns.strip();
+    if (spec.isEmpty() || spec.equals("all")) {
+      only = null;
+      return this;
+    }
+    Set<String> keep = new LinkedHashSet<>();
+    for (String raw : spec.split(",")) {
+      String pattern = raw.strip();
+      if (pattern.isEmpty()) {
+        continue;
+      }
+      java.util.regex.Pattern glob = java.util.regex.Pattern.compile(
+          java.util.Arrays.stream(pattern.split("\\*", -1)).map(java.util.regex.Pattern::quote)
+              .collect(java.util.stream.Collectors.joining(".*")));
+      List<String> hits = named.keySet().stream().filter(n -> glob.matcher(n).matches()).toList();
+      if (hits.isEmpty()) {
+        throw new IllegalArgumentException("no run matches '" + pattern + "'; runs: " + String.join(",", named.keySet()));
+      }
+      keep.addAll(hits);
+    }
+    only = List.copyOf(keep);
     return this;
   }
 
@@ -205,6 +342,17 @@ public final class Experiments {
 
   /** Every run's settings in execution order: the grid (first parameter outermost), seeds innermost. */
   public List<Run> runs() {
+    if (!named.isEmpty()) {
+      List<Run> out = new ArrayList<>();
+      for (var e : named.entrySet()) {
+        if (only == null || only.contains(e.getKey())) {
+          for (int s : seeds) {
+            out.add(new Run(s, java.util.Collections.unmodifiableMap(e.getValue())));
+          }
+        }
+      }
+      return out;
+    }
     List<Map<String, Object>> points = new ArrayList<>();
     points.add(new LinkedHashMap<>());
     for (var e : grid.entrySet()) {
@@ -235,6 +383,34 @@ public final class Experiments {
    */
   public Table run(Function<Run, Map<String, Double>> experiment) {
     List<Run> runs = runs();
+    return table(runs, execute(runs, experiment));
+  }
+
+  /**
+   * Runs every setting, each returning its training {@link History}, and stacks their per-epoch rows into one
+   * history whose {@code run} column holds {@link Run#name()} (with {@code " seed=N"} appended when there are several
+   * seeds). The journal records a run's per-epoch rows (every phase but "step") as {@code phase:metric@epoch=value}
+   * pairs, so a resumed sweep gives the same curves; per-step rows are dropped whether or not a journal is used.
+   *
+   * @param experiment trains one run and returns its history (phases such as "train" and "val"; metric names
+   *     without ':', '@', '=' or spaces)
+   * @throws IllegalStateException naming the run if one fails
+   */
+  public History histories(Function<Run, History> experiment) {
+    List<Run> runs = runs();
+    List<Map<String, Double>> flat = execute(runs, r -> {
+      History h = experiment.apply(r);
+      return h == null ? null : h.epochMetrics();
+    });
+    List<History> out = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      Run r = runs.get(i);
+      out.add(History.fromEpochMetrics(flat.get(i)).withRun(r.name() + (seeds.length > 1 ? " seed=" + r.seed() : "")));
+    }
+    return History.concat(out);
+  }
+
+  private List<Map<String, Double>> execute(List<Run> runs, Function<Run, Map<String, Double>> experiment) {
     Map<String, Map<String, Double>> done = readJournal();
     Function<Run, Map<String, Double>> journaled = journal == null ? experiment : r -> {
       Map<String, Double> m = done.get(key(r));
@@ -274,7 +450,7 @@ public final class Experiments {
         pool.shutdownNow();
       }
     }
-    return table(runs, results);
+    return results;
   }
 
   private static Map<String, Double> call(Function<Run, Map<String, Double>> experiment, Run r) {
@@ -291,7 +467,12 @@ public final class Experiments {
 
   private Table table(List<Run> runs, List<Map<String, Double>> results) {
     Table t = Table.create("experiments");
-    for (String p : grid.keySet()) {
+    List<String> columns = new ArrayList<>(grid.keySet());
+    if (!named.isEmpty()) {
+      columns.add(RUN);
+      columns.addAll(defaults.keySet());
+    }
+    for (String p : columns) {
       StringColumn c = StringColumn.create(p);
       runs.forEach(r -> c.append(String.valueOf(r.params().get(p))));
       t.addColumns(c);
@@ -307,20 +488,6 @@ public final class Experiments {
       t.addColumns(c);
     }
     return t;
-  }
-
-  /**
-   * The metrics of one row of a {@link #run} table, by column name, NaN left out: the map that run returned (or its
-   * journaled copy), e.g. for {@link History#fromEpochMetrics}.
-   */
-  public static Map<String, Double> metrics(Table results, int row) {
-    Map<String, Double> out = new LinkedHashMap<>();
-    for (Column<?> c : results.columns()) {
-      if (c instanceof DoubleColumn d && !Double.isNaN(d.getDouble(row))) {
-        out.put(c.name(), d.getDouble(row));
-      }
-    }
-    return out;
   }
 
   /** Runs {@code experiment} once per seed, in order, one row per seed (columns {@code seed} and the metrics). */

@@ -1,6 +1,6 @@
 package dlcourse.train;
 
-import dlcourse.plot.Rich;
+import dlcourse.display.Rich;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -228,67 +228,91 @@ public final class History implements Rich {
   }
 
   /**
-   * The per-epoch values (every phase but "step") as one flat map with keys {@code <phase>_<metric>_<epoch>}, e.g.
-   * {@code val_loss_3}, NaN left out: what an {@link Experiments} run can return so that its journal keeps whole
-   * curves. {@link #fromEpochMetrics} turns it back into a history.
+   * A copy with phase {@code from} renamed {@code to}, e.g. {@code renamePhase("val", "test")} when the data the
+   * trainer validated on each epoch is the test set.
    */
-  public Map<String, Double> epochMetrics() {
+  public History renamePhase(String from, String to) {
+    if (to == null || to.isEmpty() || to.equals("step") || from.equals("step")) {
+      throw new IllegalArgumentException("phases other than \"step\" are renamed to a non-empty name other than "
+          + "\"step\", got " + from + " -> " + to);
+    }
+    Table copy = table.copy();
+    StringColumn ph = copy.stringColumn("phase");
+    for (int i = 0; i < ph.size(); i++) {
+      if (ph.get(i).equals(from)) {
+        ph.set(i, to);
+      }
+    }
+    return new History(copy, run);
+  }
+
+  /** A copy of the rows whose run label is {@code run} (every row when it is the only label), keeping that label. */
+  public History ofRun(String run) {
+    Table rows = table.where(table.stringColumn("run").isEqualTo(run));
+    return new History(rows, run);
+  }
+
+  /** The distinct run labels, in order of first appearance. */
+  public List<String> runs() {
+    return new ArrayList<>(new java.util.LinkedHashSet<>(table.stringColumn("run").asList()));
+  }
+
+  /**
+   * The per-epoch rows (every phase but "step") as one flat map, the form {@link Experiments} journals: keys
+   * {@code phase:metric@epoch} and {@code phase:step@epoch}, NaN values left out. {@link #fromEpochMetrics} reads
+   * it back.
+   */
+  Map<String, Double> epochMetrics() {
     Map<String, Double> out = new LinkedHashMap<>();
     StringColumn ph = table.stringColumn("phase");
-    IntColumn ep = table.intColumn("epoch");
     for (int r = 0; r < table.rowCount(); r++) {
-      if (ph.get(r).equals("step")) {
+      String phase = ph.get(r);
+      if (phase.equals("step")) {
         continue;
       }
-      for (String m : metricNames()) {
-        double v = table.doubleColumn(m).getDouble(r);
+      checkFlatName(phase, "phase");
+      int epoch = table.intColumn("epoch").getInt(r);
+      out.put(phase + ":step@" + epoch, (double) table.intColumn("step").getInt(r));
+      for (String name : metricNames()) {
+        checkFlatName(name, "metric");
+        double v = table.doubleColumn(name).getDouble(r);
         if (!Double.isNaN(v)) {
-          out.put(ph.get(r) + "_" + m + "_" + ep.getInt(r), v);
+          out.put(phase + ":" + name + "@" + epoch, v);
         }
       }
     }
     return out;
   }
 
-  /**
-   * The per-epoch history written as {@link #epochMetrics()}: every key {@code <phase>_<metric>_<epoch>} (phase
-   * without '_', epoch a positive integer) becomes a value of that row; other keys ({@code test_acc},
-   * {@code seconds}) are ignored. Rows are ordered by epoch, phases in the order first seen; steps are 0.
-   *
-   * @param run the run label of every row
-   */
-  public static History fromEpochMetrics(String run, Map<String, Double> metrics) {
-    Map<Integer, Map<String, Map<String, Double>>> rows = new java.util.TreeMap<>();
-    List<String> phases = new ArrayList<>();
-    for (var e : metrics.entrySet()) {
-      String k = e.getKey();
-      int first = k.indexOf('_');
-      int last = k.lastIndexOf('_');
-      if (first <= 0 || last <= first + 1 || last == k.length() - 1 || e.getValue() == null) {
-        continue;
-      }
-      int epoch;
-      try {
-        epoch = Integer.parseInt(k.substring(last + 1));
-      } catch (NumberFormatException ex) {
-        continue;
-      }
-      if (epoch < 1) {
-        continue;
-      }
-      String phase = k.substring(0, first);
-      if (!phases.contains(phase)) {
-        phases.add(phase);
-      }
-      rows.computeIfAbsent(epoch, x -> new LinkedHashMap<>()).computeIfAbsent(phase, x -> new LinkedHashMap<>())
-          .put(k.substring(first + 1, last), e.getValue());
+  private static void checkFlatName(String name, String what) {
+    if (name.isEmpty() || name.chars().anyMatch(c -> c == ':' || c == '@' || c == '=' || Character.isWhitespace(c))) {
+      throw new IllegalArgumentException("a journaled " + what + " name has no ':', '@', '=' or spaces, got '"
+          + name + "'");
     }
-    History h = new History().run(run);
-    rows.forEach((epoch, byPhase) -> phases.forEach(p -> {
-      if (byPhase.containsKey(p)) {
-        h.log(p, epoch, 0, byPhase.get(p));
+  }
+
+  /** The history that {@link #epochMetrics} flattened: one row per (phase, epoch), in the map's order. */
+  static History fromEpochMetrics(Map<String, Double> flat) {
+    Map<String, Map<String, Double>> rows = new LinkedHashMap<>(); // "phase@epoch" -> metrics, "step" included
+    for (var e : flat.entrySet()) {
+      String key = e.getKey();
+      int colon = key.indexOf(':');
+      int at = key.lastIndexOf('@');
+      if (colon <= 0 || at < colon + 2) {
+        throw new IllegalArgumentException("not a phase:metric@epoch key: '" + key + "'");
       }
-    }));
+      String phase = key.substring(0, colon);
+      rows.computeIfAbsent(phase + "@" + key.substring(at + 1), k -> new LinkedHashMap<>())
+          .put(key.substring(colon + 1, at), e.getValue());
+    }
+    History h = new History();
+    for (var e : rows.entrySet()) {
+      String phase = e.getKey().substring(0, e.getKey().lastIndexOf('@'));
+      int epoch = Integer.parseInt(e.getKey().substring(e.getKey().lastIndexOf('@') + 1));
+      Map<String, Double> m = new LinkedHashMap<>(e.getValue());
+      Double step = m.remove("step");
+      h.log(phase, epoch, step == null ? 0 : step.intValue(), m);
+    }
     return h;
   }
 

@@ -5,8 +5,8 @@ import dlcourse.nn.F;
 import dlcourse.nn.Module;
 import dlcourse.nn.dnnl.OneDnnNet;
 import dlcourse.nn.internal.Compiled;
-import dlcourse.plot.Display;
-import dlcourse.plot.ProgressBar;
+import dlcourse.display.Display;
+import dlcourse.display.ProgressBar;
 import dlcourse.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -132,7 +132,10 @@ public final class Trainer {
     }
   }
 
-  /** Whether outputs are class logits (N, C) and targets class indices (N): then accuracy is recorded. */
+  /**
+   * Whether outputs are class logits (N, C) and targets class indices (N), or per position (B, T, C) and (B, T) for a
+   * sequence model: then accuracy (the fraction of targets whose logit is the largest) is recorded.
+   */
   public Trainer classification(boolean classification) {
     this.classification = classification;
     return this;
@@ -200,7 +203,8 @@ public final class Trainer {
       throw new IllegalStateException("no optimizer: call optimizer(new Adam(model.parameters(), 1e-3)) first");
     }
     History history = new History().run(run);
-    long batchesPerEpoch = train instanceof dlcourse.data.DataLoader dl ? dl.size() : -1;
+    long batchesPerEpoch = train instanceof dlcourse.data.DataLoader dl ? dl.size()
+        : train instanceof dlcourse.data.RandomBlocks rb ? rb.size() : -1;
     ProgressBar bar = progress && batchesPerEpoch > 0
         ? ProgressBar.of(run.isEmpty() ? "train" : run, batchesPerEpoch * epochs) : null;
     try {
@@ -210,6 +214,7 @@ public final class Trainer {
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
+        long labelsSeen = 0; // targets counted by the accuracy: N, or B x T for a sequence model
         for (Batch b : train) {
           Display.checkInterrupted();
           Compiled.StepResult r = step(b);
@@ -223,8 +228,10 @@ public final class Trainer {
           stepMetrics.put("loss", r.loss());
           if (classification) {
             long c = correct(r.output(), b.y().array());
+            long labels = b.y().array().length();
             correct += c;
-            stepMetrics.put("accuracy", c / (double) n);
+            labelsSeen += labels;
+            stepMetrics.put("accuracy", c / (double) labels);
           }
           stepMetrics.put("lr", optimizer.lr());
           history.log("step", epoch, globalStep, stepMetrics);
@@ -238,7 +245,7 @@ public final class Trainer {
         Map<String, Double> trainMetrics = new LinkedHashMap<>();
         trainMetrics.put("loss", lossSum / seen);
         if (classification) {
-          trainMetrics.put("accuracy", correct / (double) seen);
+          trainMetrics.put("accuracy", correct / (double) labelsSeen);
         }
         trainMetrics.put("lr", optimizer.lr());
         history.log("train", epoch, globalStep, trainMetrics);
@@ -309,6 +316,7 @@ public final class Trainer {
       double lossSum = 0;
       long correct = 0;
       long seen = 0;
+      long labelsSeen = 0;
       for (Batch b : data) {
         Display.checkInterrupted();
         Compiled.StepResult out = run(b);
@@ -316,13 +324,14 @@ public final class Trainer {
         lossSum += out.loss() * n;
         if (classification) {
           correct += correct(out.output(), b.y().array());
+          labelsSeen += b.y().array().length();
         }
         seen += n;
       }
       if (seen == 0) {
         throw new IllegalArgumentException("evaluate: the data has no batches");
       }
-      return new Evaluation(lossSum / seen, classification ? correct / (double) seen : Double.NaN, seen);
+      return new Evaluation(lossSum / seen, classification ? correct / (double) labelsSeen : Double.NaN, seen);
     } finally {
       model.train(wasTraining);
     }
@@ -388,9 +397,12 @@ public final class Trainer {
     return c;
   }
 
-  /** Number of rows whose arg-max of {@code logits} (N, C) equals the class index in {@code labels} (N). */
+  /**
+   * Number of rows whose arg-max of {@code logits} (N, C) equals the class index in {@code labels} (N); for a
+   * sequence model, logits (B, T, C) and labels (B, T), the number of positions.
+   */
   static long correct(INDArray logits, INDArray labels) {
-    INDArray predicted = logits.argMax(1).castTo(org.nd4j.linalg.api.buffer.DataType.LONG);
+    INDArray predicted = logits.argMax(logits.rank() - 1).castTo(org.nd4j.linalg.api.buffer.DataType.LONG);
     return predicted.eq(labels.reshape(predicted.shape()).castTo(org.nd4j.linalg.api.buffer.DataType.LONG))
         .castTo(org.nd4j.linalg.api.buffer.DataType.INT).sumNumber().longValue();
   }

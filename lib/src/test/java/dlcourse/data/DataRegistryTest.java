@@ -103,7 +103,7 @@ class DataRegistryTest {
     for (String root : new String[] {"system", "cache", "root"}) {
       Path p = dir.resolve(root).resolve("toy/data.bin");
       Files.createDirectories(p.getParent());
-      Files.writeString(p, root);
+      Files.write(p, payload); // the true file (each copy is checked against the manifest)
       assertEquals(p, r.file("toy", "data.bin"), "the newest copy in " + root + " wins");
     }
   }
@@ -130,5 +130,23 @@ class DataRegistryTest {
     var r = new DataRegistry();
     assertTrue(r.names().containsAll(List.of("mnist", "fashion-mnist", "cifar10", "mnist-varres",
         "grimms_fairy_tales", "tiny_shakespeare", "circles")), r.names().toString());
+  }
+
+  @Test
+  void aFileOnDiskIsCheckedAgainstTheManifestOnFirstUseAndTheCheckIsRemembered() throws Exception {
+    var r = registry("/data.bin", sha(payload)).download(false);
+    Path onDisk = dir.resolve("root/toy/data.bin");
+    Files.createDirectories(onDisk.getParent());
+    Files.write(onDisk, java.util.Arrays.copyOf(payload, payload.length / 2)); // a truncated copy
+    var e = assertThrows(IllegalStateException.class, () -> r.find("toy", "data.bin"));
+    assertTrue(e.getMessage().contains(onDisk.toString()) && e.getMessage().contains("truncated download")
+        && e.getMessage().contains(sha(payload)), e.getMessage());
+    Files.write(onDisk, payload);
+    assertEquals(onDisk, r.find("toy", "data.bin").orElseThrow());
+    String record = Files.readString(dir.resolve("cache/verified.tsv"));
+    assertTrue(record.contains(onDisk.toString()) && record.contains(sha(payload)), record);
+    // edited afterwards (another size): checked again, and refused
+    Files.write(onDisk, "edited".getBytes(StandardCharsets.UTF_8));
+    assertThrows(IllegalStateException.class, () -> r.find("toy", "data.bin"));
   }
 }

@@ -79,9 +79,14 @@ class MirrorTest {
     assertEquals(0.494, mean.getDouble(0), 0.01);
     assertEquals(0.485, mean.getDouble(1), 0.01);
     assertEquals(0.450, mean.getDouble(2), 0.01);
+    // Interleaved like the canonical files: the first 500 images hold every class about 50 times, where the
+    // mirror's class folders would give 500 airplanes.
+    for (long n : counts(test.take(500).labels(), 10)) {
+      assertTrue(n >= 25 && n <= 75, "class count in the first 500: " + n);
+    }
     // Second call comes from the binary cache and gives the same tensors.
     var again = Datasets.cifar10(Split.TEST);
-    assertTrue(Files.isRegularFile(cache.resolve("cifar10-from-jpg/test_batch.bin")));
+    assertTrue(Files.isRegularFile(cache.resolve("cifar10-jpg-interleaved/test_batch.bin")));
     assertEquals(test.labels(), again.labels());
     assertEquals(0.0, test.features().sub(again.features()).amaxNumber().doubleValue(), 1e-6);
   }

@@ -44,4 +44,25 @@ class TensorDatasetTest {
     assertTrue(e2.getMessage().contains("5"), e2.getMessage());
     assertThrows(IllegalArgumentException.class, () -> fiveRows().take(-1));
   }
+
+  @Test
+  void shuffleAndRandomSubsetAreSeededPermutationsKeepingPairsTogether() {
+    TensorDataset ds = fiveRows();
+    TensorDataset a = ds.shuffle(7);
+    org.junit.jupiter.api.Assertions.assertEquals(a.labels(), ds.shuffle(7).labels(), "same seed, same order");
+    org.junit.jupiter.api.Assertions.assertNotEquals(a.labels(), ds.shuffle(8).labels());
+    long[] sorted = a.labels().toLongVector().clone();
+    java.util.Arrays.sort(sorted);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {10, 11, 12, 13, 14}, sorted, "every example once");
+    TensorDataset three = ds.randomSubset(3, 7);
+    org.junit.jupiter.api.Assertions.assertEquals(3, three.size());
+    for (int i = 0; i < 3; i++) {
+      long label = three.labels().getLong(i);
+      org.junit.jupiter.api.Assertions.assertEquals(label - 10, three.features().getDouble(i, 0, 1, 1), "row and label");
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(a.labels().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 3)),
+        three.labels(), "a subset is the start of the same seed's permutation");
+    org.junit.jupiter.api.Assertions.assertEquals(5, ds.randomSubset(99, 1).size());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ds.randomSubset(-1, 0));
+  }
 }

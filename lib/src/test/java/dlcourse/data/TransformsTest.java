@@ -380,4 +380,110 @@ class TransformsTest {
         () -> Transforms.randomCrop(40, 2).apply(Nd4j.zeros(DataType.FLOAT, 1, 1, 32, 32), new Random(0)));
     assertTrue(big.getMessage().contains("larger than the padded image 36x36"), big.getMessage());
   }
+
+  @Test
+  void globalContrastNormalizeGivesEverySampleMeanZeroStdOne() {
+    INDArray x = random(11, 4, 3, 5, 5).mul(Nd4j.createFromArray(0.1f, 1f, 3f, 10f).reshape(4, 1, 1, 1)).add(2);
+    INDArray y = Transforms.globalContrastNormalize().apply(x, new Random(0)).castTo(DataType.DOUBLE);
+    assertArrayEquals(x.shape(), y.shape());
+    for (int i = 0; i < 4; i++) {
+      INDArray s = y.get(NDArrayIndex.point(i));
+      assertEquals(0, s.meanNumber().doubleValue(), 1e-5, "sample " + i);
+      assertEquals(1, s.stdNumber(false).doubleValue(), 1e-4, "sample " + i);
+    }
+    // pylearn2's formula with scale 2 and sqrtBias 10 on one sample, by hand
+    INDArray one = x.get(NDArrayIndex.interval(0, 1)).castTo(DataType.DOUBLE);
+    double mu = one.meanNumber().doubleValue();
+    double var = one.sub(mu).mul(one.sub(mu)).meanNumber().doubleValue();
+    INDArray expected = one.sub(mu).mul(2 / Math.sqrt(10 + var));
+    INDArray got = Transforms.globalContrastNormalize(2, 10, 1e-8).apply(x, new Random(0)).get(NDArrayIndex.interval(0, 1));
+    assertTrue(expected.equalsWithEps(got.castTo(DataType.DOUBLE), 1e-5));
+    INDArray flat = Transforms.globalContrastNormalize().apply(Nd4j.ones(DataType.FLOAT, 1, 1, 2, 2), new Random(0));
+    assertEquals(0, flat.amaxNumber().doubleValue(), 0, "a constant sample becomes 0, not NaN");
+  }
+
+  @Test
+  void lpNormalizeGivesUnitNormsLikeTorchNormalize() {
+    INDArray x = random(12, 3, 2, 3, 3).sub(0.5);
+    for (double p : new double[] {1, 2, 3}) {
+      INDArray y = Transforms.lpNormalize(p).apply(x, new Random(0)).castTo(DataType.DOUBLE).reshape(3, 18);
+      INDArray xs = x.castTo(DataType.DOUBLE).reshape(3, 18);
+      for (int i = 0; i < 3; i++) {
+        double norm = 0;
+        for (int j = 0; j < 18; j++) {
+          norm += Math.pow(Math.abs(xs.getDouble(i, j)), p);
+        }
+        norm = Math.pow(norm, 1 / p);
+        for (int j = 0; j < 18; j++) {
+          assertEquals(xs.getDouble(i, j) / norm, y.getDouble(i, j), 1e-6, "p " + p);
+        }
+      }
+    }
+    assertEquals(0, Transforms.lpNormalize(2).apply(Nd4j.zeros(DataType.FLOAT, 1, 4), new Random(0))
+        .amaxNumber().doubleValue(), 0, "a zero sample stays 0");
+    assertThrows(IllegalArgumentException.class, () -> Transforms.lpNormalize(0.5));
+  }
+
+  @Test
+  void minMaxStretchesEverySampleToZeroOne() {
+    INDArray x = random(13, 3, 3, 4, 4).mul(0.5).add(Nd4j.createFromArray(0f, 0.2f, 7f).reshape(3, 1, 1, 1));
+    INDArray y = Transforms.minMax().apply(x, new Random(0));
+    for (int i = 0; i < 3; i++) {
+      INDArray s = y.get(NDArrayIndex.point(i));
+      assertEquals(0, s.minNumber().doubleValue(), 1e-6);
+      assertEquals(1, s.maxNumber().doubleValue(), 1e-6);
+    }
+    INDArray both = Nd4j.createFromArray(0f, 0.5f, 1f, 0.25f).reshape(1, 1, 2, 2);
+    assertEquals(both, Transforms.minMax().apply(both, new Random(0)), "an image spanning [0, 1] is unchanged");
+  }
+
+  @Test
+  void zcaWhiteningGivesTheTrainingSetIdentityCovarianceAndIsSymmetric() {
+    // 400 correlated samples of 2x2x2 = 8 values: a random mixing of independent sources
+    INDArray sources = random(14, 400, 8).sub(0.5);
+    INDArray mixing = random(15, 8, 8).add(Nd4j.eye(8).castTo(DataType.FLOAT));
+    INDArray f = sources.mmul(mixing).add(3).reshape(400, 2, 2, 2);
+    var train = new TensorDataset(f, Nd4j.zeros(DataType.LONG, 400));
+    for (boolean zca : new boolean[] {true, false}) {
+      Transform w = zca ? Transforms.zcaWhiteningFrom(train, 1e-9) : Transforms.pcaWhiteningFrom(train, 1e-9);
+      INDArray y = w.apply(f, new Random(0)).castTo(DataType.DOUBLE).reshape(400, 8);
+      assertArrayEquals(new double[8], y.mean(0).toDoubleVector(), 1e-5);
+      INDArray cov = y.transpose().mmul(y).div(400);
+      assertTrue(cov.equalsWithEps(Nd4j.eye(8).castTo(DataType.DOUBLE), 1e-4), (zca ? "zca" : "pca") + " cov " + cov);
+    }
+    // ZCA is the symmetric whitening: as a matrix applied to centred rows it equals its transpose; its output stays
+    // closer to the input than PCA's (it is the whitening that changes the data least)
+    INDArray basis = Nd4j.eye(8).castTo(DataType.FLOAT).reshape(8, 2, 2, 2);
+    INDArray zero = Nd4j.zeros(DataType.FLOAT, 1, 2, 2, 2);
+    Transform zcaT = Transforms.zcaWhiteningFrom(train, 1e-9);
+    INDArray m = zcaT.apply(basis, new Random(0)).sub(zcaT.apply(zero, new Random(0))).reshape(8, 8);
+    assertTrue(m.equalsWithEps(m.transpose(), 1e-3), "ZCA matrix symmetric: " + m);
+    Transform pcaT = Transforms.pcaWhiteningFrom(train, 1e-9);
+    INDArray p = pcaT.apply(basis, new Random(0)).sub(pcaT.apply(zero, new Random(0))).reshape(8, 8);
+    assertTrue(p.sub(p.transpose()).amaxNumber().doubleValue() > 1e-2, "PCA rotates: not symmetric");
+    var e = assertThrows(IllegalArgumentException.class, () -> zcaT.apply(Nd4j.zeros(DataType.FLOAT, 1, 3, 2, 2), new Random(0)));
+    assertTrue(e.getMessage().contains("8 values"), e.getMessage());
+  }
+
+  @Test
+  void pcaWhiteningOrdersComponentsByDecreasingVariance() {
+    // three independent coordinates with std 1, 5 and 2: PCA's first value is the std-5 coordinate, rescaled
+    INDArray f = random(16, 2000, 3).sub(0.5).mul(Nd4j.createFromArray(1f, 5f, 2f).reshape(1, 3));
+    var train = new TensorDataset(f, Nd4j.zeros(DataType.LONG, 2000));
+    INDArray y = Transforms.pcaWhiteningFrom(train, 1e-9).apply(f, new Random(0)).castTo(DataType.DOUBLE);
+    INDArray x = f.castTo(DataType.DOUBLE);
+    double corr = Math.abs(y.getColumn(0).mul(x.getColumn(1).sub(x.getColumn(1).meanNumber())).meanNumber().doubleValue()
+        / x.getColumn(1).stdNumber(false).doubleValue());
+    assertEquals(1, corr, 0.02, "component 0 is coordinate 1 (std 5)");
+  }
+
+  @Test
+  void linearTransformationSubtractsTheMeanThenMultiplies() {
+    INDArray m = Nd4j.createFromArray(new float[][] {{1, 2}, {3, 4}});
+    INDArray y = Transforms.linearTransformation(m, Nd4j.createFromArray(1f, 1f))
+        .apply(Nd4j.createFromArray(new float[][] {{2, 3}}), new Random(0));
+    assertArrayEquals(new float[] {7, 10}, y.toFloatVector(), 0f); // (1, 2) x m
+    assertThrows(IllegalArgumentException.class,
+        () -> Transforms.linearTransformation(Nd4j.zeros(DataType.FLOAT, 2, 3), Nd4j.zeros(DataType.FLOAT, 2)));
+  }
 }

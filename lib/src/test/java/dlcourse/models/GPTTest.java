@@ -27,6 +27,33 @@ class GPTTest {
     assertEquals(new GPT.ParameterCounts(94_896, 88_752, 4_176, 28_176), nano);
     var micro = new GPT(GPT.Config.micro(87, 128)).parameterCounts();
     assertEquals(new GPT.ParameterCounts(819_712, 803_328, 11_136, 198_016), micro);
+    var mini = new GPT(GPT.Config.mini(87, 128)).parameterCounts();
+    assertEquals(new GPT.ParameterCounts(10_725_120, 10_675_968, 33_408, 1_773_696), mini);
+  }
+
+  @Test
+  void summaryOfTokenIdsListsEveryLayerCalled() {
+    Init.manualSeed(0);
+    var model = new GPT(GPT.Config.nano(87, 128));
+    var summary = model.summary(Tensor.of(Nd4j.zeros(DataType.INT64, 1, 128)));
+    assertEquals(94_896 + 4_176, summary.totalParameters());
+    var table = summary.table();
+    // the position table is not called with RoPE: every parameter but its 128 x 48 is in a row
+    assertEquals(94_896 + 4_176 - 128 * 48, (long) table.longColumn("parameters").sum());
+    assertEquals("(1, 128, 87)", summary.outputShapes().get(summary.outputShapes().size() - 1));
+    assertTrue(table.stringColumn("layer").asList().contains("h.2.attn.cAttn"), table.print());
+  }
+
+  @Test
+  void configSurvivesAJsonRoundTrip() {
+    var cfg = GPT.Config.micro(87, 128).withAbsEmb(true).withDropout(0.2);
+    var json = new com.google.gson.Gson().toJson(cfg.toMap());
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Object> back = new com.google.gson.Gson().fromJson(json, java.util.Map.class);
+    assertEquals(cfg, GPT.Config.fromMap(back));
+    back.remove("nHead");
+    var e = assertThrows(IllegalArgumentException.class, () -> GPT.Config.fromMap(back));
+    assertTrue(e.getMessage().contains("nHead"), e.getMessage());
   }
 
   @Test
@@ -42,6 +69,12 @@ class GPTTest {
     assertEquals(1, p.get("lnF.weight").array().minNumber().doubleValue());
     assertFalse(p.containsKey("lmHead.bias"));
     assertEquals(8 * 4 + 1, model.decayedParameters().size());
+    // the rest: 8 x (2 norms + 4 biases) + lnF + wte + wpe, each parameter in exactly one group
+    assertEquals(8 * 6 + 3, model.noDecayParameters().size());
+    assertEquals(model.parameters().size(), model.decayedParameters().size() + model.noDecayParameters().size());
+    assertEquals(GPT.Config.micro(87, 128), GPT.Config.of("gpt-micro", 87, 128));
+    var e = assertThrows(IllegalArgumentException.class, () -> GPT.Config.of("gpt-huge", 87, 128));
+    assertTrue(e.getMessage().contains("gpt-huge") && e.getMessage().contains("gpt-mini"), e.getMessage());
   }
 
   private static double std(INDArray a) {
@@ -98,6 +131,73 @@ class GPTTest {
     Function<Tensor, Tensor> unmasked = x -> F.scaledDotProductAttention(x, x, x, null, false, 0, false);
     assertFalse(leaks(masked, a, b, 3));
     assertTrue(leaks(unmasked, a, b, 3), "attention without the causal mask must be caught leaking");
+  }
+
+  @Test
+  void theLeakCheckCatchesAGptWithoutTheCausalMask() {
+    Init.manualSeed(2);
+    var model = new GPT(new GPT.Config(2, 2, 16, 11, 16, 0.0, false));
+    model.eval();
+    long[][] x = {{1, 2, 3, 4, 5, 6, 7, 8}};
+    long[][] y = {{1, 2, 3, 4, 9, 9, 9, 9}};
+    assertFalse(leaks(model::forward, ids(x), ids(y), 3));
+    int switched = 0;
+    for (var m : model.namedModules().values()) {
+      if (m instanceof GPT.CausalSelfAttention a) {
+        a.causal = false; // the bug: attention over every position, later ones included
+        switched++;
+      }
+    }
+    assertEquals(2, switched);
+    for (int t = 0; t < 4; t++) {
+      assertTrue(leaks(model::forward, ids(x), ids(y), t), "the unmasked GPT must be caught at t=" + t);
+    }
+  }
+
+  @Test
+  void ropeScoresOfTheModelsOwnQueriesAndKeysDependOnlyOnDistance() {
+    Init.manualSeed(6);
+    var cfg = new GPT.Config(1, 2, 16, 11, 32, 0.0, false);
+    var model = new GPT(cfg);
+    var cAttn = (Linear) model.blocks().get(0).namedModules().get("attn.cAttn");
+    try (var g = Tensor.noGrad()) {
+      Tensor x = Tensor.randn(6, 8, 16).to(DataType.DOUBLE); // seed 6: (T, C)
+      Tensor w = Tensor.of(cAttn.weight().data().castTo(DataType.DOUBLE)); // (3C, C)
+      Tensor[] qkv = F.linear(x, w, null).chunk(3, 1); // 3 x (T, C)
+      Tensor q = qkv[0].reshape(1, 8, 2, 8).transpose(1, 2); // (1, nh, T, hs)
+      Tensor k = qkv[1].reshape(1, 8, 2, 8).transpose(1, 2); // (1, nh, T, hs)
+      INDArray s0 = F.rope(q, 0).matmul(F.rope(k, 0).transpose(2, 3)).array(); // (1, nh, T, T)
+      double scale = s0.amaxNumber().doubleValue();
+      for (long shift : new long[] {1, 17, 500}) {
+        INDArray s = F.rope(q, shift).matmul(F.rope(k, shift).transpose(2, 3)).array();
+        assertEquals(0, s.sub(s0).amaxNumber().doubleValue(), 1e-6 * scale, "shift " + shift);
+      }
+      // moving only the keys by 3 positions changes the scores
+      INDArray moved = F.rope(q, 0).matmul(F.rope(k, 3).transpose(2, 3)).array();
+      assertTrue(moved.sub(s0).amaxNumber().doubleValue() > 0.05 * scale);
+    }
+  }
+
+  @Test
+  void untrainedLossOnGrimmsTalesIsLnOfTheVocabulary() {
+    var registry = new dlcourse.data.DataRegistry().download(false);
+    if (registry.dataRoot() == null) { // unset: the mirror beside the checkout, as MirrorTest finds it
+      registry.dataRoot(java.nio.file.Path.of("../../shared/data").toAbsolutePath().normalize());
+    }
+    var text = dlcourse.data.TextCorpus.read(registry.file("grimms_fairy_tales", "grimms_fairy_tales.txt"), true);
+    assertEquals(87, text.vocabSize(), "the course template keeps the BOM: 87 characters");
+    assertEquals(540_241, text.length());
+    assertEquals(540_113, text.numBlocks(128));
+    Init.manualSeed(7);
+    var model = new GPT(GPT.Config.nano(87, 128));
+    model.eval();
+    java.util.Random rng = new java.util.Random(0);
+    long[] offsets = rng.longs(16, 0, text.numBlocks(128)).toArray();
+    var batch = text.blocks(offsets, 128);
+    try (var g = Tensor.noGrad()) {
+      double loss = F.crossEntropy(model.forward(batch.x()).reshape(16 * 128, 87), batch.y().reshape(16 * 128)).item();
+      assertEquals(Math.log(87), loss, 0.05, "N(0, 0.02) weights give near-uniform logits");
+    }
   }
 
   @Test
@@ -164,6 +264,12 @@ class GPTTest {
     assertEquals(a.array(), b.array());
     assertArrayEquals(new long[] {1, 2, 3}, a.array().getRow(0).get(NDArrayIndex.interval(0, 3)).toLongVector());
     assertTrue(model.training(), "generate restores training mode");
+    // top-p draws are seeded too, top-k and top-p together are refused as in the template
+    assertEquals(model.generate(prompt, 6, 0.8, 0, 0.9, 7).array(), model.generate(prompt, 6, 0.8, 0, 0.9, 7).array());
+    var e = assertThrows(IllegalArgumentException.class, () -> model.generate(prompt, 6, 1.0, 3, 0.9, 7));
+    assertTrue(e.getMessage().contains("exclusive"), e.getMessage());
+    // greedy decoding is the argmax chain: with top-p 1e-9 only the best token survives, whatever the seed
+    assertEquals(model.generate(prompt, 6, 0, 0, 1.0, 1).array(), model.generate(prompt, 6, 1.0, 0, 1e-9, 2).array());
     assertTrue(model.blocks().get(0).namedModules().values().stream().anyMatch(m -> m instanceof Linear));
   }
 }

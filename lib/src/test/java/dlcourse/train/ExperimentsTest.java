@@ -130,4 +130,95 @@ class ExperimentsTest {
     var e = assertThrows(IllegalArgumentException.class, () -> grid(journal).run(r -> Map.of("acc", 0.0)));
     assertTrue(e.getMessage().contains(journal + " line 1"), e.getMessage());
   }
+
+  private static Experiments namedRuns() {
+    Map<String, Object> defaults = new java.util.LinkedHashMap<>();
+    defaults.put("lr", 0.01);
+    defaults.put("batch", 128);
+    return new Experiments().defaults(defaults)
+        .named("baseline").named("lr-0.1", Map.of("lr", 0.1)).named("lr-1", Map.of("lr", 1.0))
+        .named("big-batch", Map.of("batch", 512));
+  }
+
+  @Test
+  void namedRunsChangeTheirDefaultsAndTableShowsEverySetting() {
+    Table t = namedRuns().run(r -> Map.of("score", r.doubleParam("lr") * r.intParam("batch")));
+    assertEquals(List.of("run", "lr", "batch", "seed", "score"), t.columnNames());
+    assertEquals(List.of("baseline", "lr-0.1", "lr-1", "big-batch"), t.stringColumn("run").asList());
+    assertArrayEquals(new double[] {1.28, 12.8, 128, 5.12}, t.doubleColumn("score").asDoubleArray(), 1e-12);
+    assertEquals("lr-0.1", namedRuns().runs().get(1).name());
+    assertEquals("lr=0.1 opt=sgd", new Experiments().param("lr", 0.1).param("opt", "sgd").runs().get(0).name());
+  }
+
+  @Test
+  void defaultsWithoutAnOrderAreSortedByName() {
+    var e = new Experiments().defaults(Map.of("lr", 0.01, "batch", 128, "optimizer", "sgd")).named("a");
+    assertEquals(List.of("run", "batch", "lr", "optimizer"), List.copyOf(e.runs().get(0).params().keySet()));
+  }
+
+  @Test
+  void onlyKeepsRunsMatchingNamesAndGlobsInDefinitionOrder() {
+    assertEquals(List.of("lr-0.1", "lr-1", "big-batch"),
+        namedRuns().only("big-batch, lr-*").runs().stream().map(Experiments.Run::name).toList());
+    assertEquals(4, namedRuns().only("all").runs().size());
+    assertEquals(4, namedRuns().only(" ").runs().size());
+    assertEquals(List.of("baseline", "lr-0.1", "lr-1", "big-batch"), namedRuns().only("lr-1").names());
+    var e = assertThrows(IllegalArgumentException.class, () -> namedRuns().only("baseline,sched-*"));
+    assertTrue(e.getMessage().contains("'sched-*'") && e.getMessage().contains("baseline,lr-0.1,lr-1,big-batch"),
+        e.getMessage());
+  }
+
+  @Test
+  void namedRunsRejectUnknownChangesDuplicatesAndGridParameters() {
+    var typo = assertThrows(IllegalArgumentException.class,
+        () -> new Experiments().defaults(Map.of("lr", 0.01)).named("a", Map.of("lrr", 0.1)));
+    assertTrue(typo.getMessage().contains("'lrr'") && typo.getMessage().contains("[lr]"), typo.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> namedRuns().named("baseline"));
+    assertThrows(IllegalArgumentException.class, () -> namedRuns().named("a b"));
+    assertThrows(IllegalStateException.class, () -> namedRuns().param("lr", 0.1));
+    assertThrows(IllegalStateException.class, () -> new Experiments().param("lr", 0.1).named("a"));
+    assertThrows(IllegalStateException.class, () -> namedRuns().defaults(Map.of("lr", 0.1)));
+    assertThrows(IllegalArgumentException.class, () -> new Experiments().defaults(Map.of("run", "x")));
+  }
+
+  /** A fake training run: two epochs of train and val rows (and per-step rows, which histories drop). */
+  private static History curve(Experiments.Run r, AtomicInteger calls) {
+    calls.incrementAndGet();
+    double lr = r.doubleParam("lr");
+    History h = new History();
+    for (int epoch = 1; epoch <= 2; epoch++) {
+      h.log("step", epoch, epoch * 10, Map.of("loss", 9.0));
+      h.log("train", epoch, epoch * 10, Map.of("loss", lr / epoch, "accuracy", 0.5 + lr * epoch, "lr", lr));
+      h.log("val", epoch, epoch * 10, Map.of("loss", 2 * lr / epoch, "accuracy", 0.25 + r.seed()));
+    }
+    return h;
+  }
+
+  @Test
+  void historiesAreJournaledAndComeBackTheSame(@TempDir Path dir) throws Exception {
+    Path journal = dir.resolve("curves.tsv");
+    AtomicInteger calls = new AtomicInteger();
+    History first = namedRuns().only("lr-*").seeds(0, 1).journal(journal).parallelism(2).histories(r -> curve(r, calls));
+    assertEquals(4, calls.get());
+    assertEquals(List.of("lr-0.1 seed=0", "lr-0.1 seed=1", "lr-1 seed=0", "lr-1 seed=1"), first.runs());
+    assertEquals(16, first.size(), "4 runs x 2 epochs x (train, val); no step rows");
+    History again = namedRuns().only("lr-*").seeds(0, 1).journal(journal).histories(r -> curve(r, calls));
+    assertEquals(4, calls.get(), "every run comes from the journal");
+    assertEquals(first.table().print(), again.table().print());
+    History run = again.ofRun("lr-1 seed=1");
+    assertArrayEquals(new double[] {1.5, 2.5}, run.series("train", "accuracy"), 1e-15);
+    assertArrayEquals(new double[] {1.25, 1.25}, run.series("val", "accuracy"), 1e-15);
+    assertArrayEquals(new int[] {10, 20}, run.steps("val"));
+    assertTrue(Double.isNaN(run.table().doubleColumn("lr").getDouble(1)), "val rows have no lr");
+    // the baseline is not in the journal yet: only it trains
+    namedRuns().journal(journal).only("baseline,lr-*").histories(r -> curve(r, calls));
+    assertEquals(5, calls.get());
+  }
+
+  @Test
+  void historyMetricNamesThatCannotBeJournaledAreRejected() {
+    var e = assertThrows(IllegalStateException.class, () -> namedRuns().only("baseline")
+        .histories(r -> new History().log("train", 1, 1, Map.of("top:1", 0.5))));
+    assertTrue(e.getMessage().contains("'top:1'"), e.getMessage());
+  }
 }

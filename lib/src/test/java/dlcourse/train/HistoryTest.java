@@ -93,30 +93,17 @@ class HistoryTest {
   }
 
   @Test
-  void epochMetricsRoundTripThroughAFlatMapAndAnExperimentsJournal(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
-    var h = new History().log("step", 1, 1, m("loss", 9.0))
-        .log("train", 1, 2, m("loss", 2.0, "accuracy", 0.5))
-        .log("val", 1, 2, m("loss", 2.5, "accuracy", 0.4))
-        .log("train", 2, 4, m("loss", 1.0, "accuracy", 0.75))
-        .log("val", 2, 4, m("loss", 1.5));
-    Map<String, Double> flat = h.epochMetrics();
-    assertEquals(List.of("train_loss_1", "train_accuracy_1", "val_loss_1", "val_accuracy_1", "train_loss_2",
-        "train_accuracy_2", "val_loss_2"), List.copyOf(flat.keySet()));
-    var journal = dir.resolve("runs.tsv");
-    for (int pass = 0; pass < 2; pass++) { // the second pass reads the journal
-      var runs = new Experiments().journal(journal).run(r -> {
-        var out = new java.util.LinkedHashMap<>(flat);
-        out.put("seconds", 3.0);
-        return out;
-      });
-      History back = History.fromEpochMetrics("r", Experiments.metrics(runs, 0));
-      assertEquals(4, back.size());
-      assertEquals("r", back.table().stringColumn("run").get(0));
-      assertArrayEquals(new double[] {2.5, 1.5}, back.series("val", "loss"));
-      assertArrayEquals(new double[] {0.5, 0.75}, back.series("train", "accuracy"));
-      assertTrue(Double.isNaN(back.series("val", "accuracy")[1]));
-      assertArrayEquals(new int[] {1, 2}, back.epochs("train"));
-      assertEquals(List.of("train", "val", "train", "val"), back.table().stringColumn("phase").asList());
-    }
+  void renamePhaseCopiesWithTheNewNameAndOfRunSelectsOneRun() {
+    History h = new History().run("a").log("train", 1, 5, Map.of("loss", 1.0)).log("val", 1, 5, Map.of("loss", 2.0));
+    History b = new History().run("b").log("val", 1, 3, Map.of("loss", 3.0));
+    History both = History.concat(List.of(h, b));
+    History renamed = both.renamePhase("val", "test");
+    assertArrayEquals(new double[] {2.0, 3.0}, renamed.series("test", "loss"), 0.0);
+    assertEquals(0, renamed.series("val", "loss").length);
+    assertEquals(2, both.series("val", "loss").length, "the original is unchanged");
+    assertEquals(List.of("a", "b"), renamed.runs());
+    assertArrayEquals(new double[] {3.0}, renamed.ofRun("b").series("test", "loss"), 0.0);
+    assertEquals(2, renamed.ofRun("a").size());
+    assertThrows(IllegalArgumentException.class, () -> both.renamePhase("val", "step"));
   }
 }

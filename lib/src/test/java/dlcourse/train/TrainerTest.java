@@ -14,6 +14,7 @@ import dlcourse.nn.ReLU;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class TrainerTest {
   private static Sequential mlp() {
@@ -73,11 +74,46 @@ class TrainerTest {
   void interruptStopsTheLoop() {
     var model = mlp();
     var trainer = Trainer.of(model).optimizer(new SGD(model.parameters(), 0.1)).epochs(5).progress(false).verbose(false);
-    dlcourse.plot.Display.requestInterrupt();
+    dlcourse.display.Display.requestInterrupt();
     try {
       assertThrows(CancellationException.class, () -> trainer.fit(DataLoader.of(Circles.make(50, 0.1, 0.5, 1)).batchSize(10)));
     } finally {
-      dlcourse.plot.Display.clearInterrupt();
+      dlcourse.display.Display.clearInterrupt();
     }
+  }
+
+  @Test
+  void sequenceOutputsCountAccuracyPerPosition() {
+    // a "model" that predicts the input token at every position: logits (B, T, C) one-hot of x
+    var text = new dlcourse.data.TextCorpus("abababababababababab");
+    var blocks = dlcourse.data.RandomBlocks.of(text, 4).batchSize(3).stepsPerEpoch(5).seed(0);
+    var copy = new dlcourse.nn.Module() {
+      final dlcourse.nn.Parameter bias = addParameter("bias", Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2));
+
+      @Override
+      public dlcourse.tensor.Tensor forward(dlcourse.tensor.Tensor x) {
+        long[] ids = x.array().dup('c').data().asLong();
+        float[] v = new float[ids.length * 2];
+        for (int i = 0; i < ids.length; i++) {
+          v[2 * i + (int) ids[i]] = 1;
+        }
+        INDArray oneHot = Nd4j.createFromArray(v).reshape(x.size(0), x.size(1), 2); // (B, T, 2)
+        return dlcourse.tensor.Tensor.of(oneHot).add(bias);
+      }
+    };
+    var trainer = Trainer.of(copy).optimizer(new SGD(copy.parameters(), 0.0)).progress(false).verbose(false)
+        .loss((logits, y) -> dlcourse.nn.F.crossEntropy(logits.reshape(-1, 2), y.reshape(-1)));
+    History h = trainer.fit(blocks);
+    // on "abab..." the next token is never the current one: accuracy 0 per position, not 0 of B
+    assertEquals(0.0, h.last("train", "accuracy"), 0.0);
+    // predicting the other token is right at all 3 x 4 positions of every batch
+    var flipped = Trainer.of(new dlcourse.nn.Module() {
+      @Override
+      public dlcourse.tensor.Tensor forward(dlcourse.tensor.Tensor x) {
+        return copy.forward(x).neg();
+      }
+    }).loss((logits, y) -> dlcourse.nn.F.crossEntropy(logits.reshape(-1, 2), y.reshape(-1)));
+    assertEquals(1.0, flipped.evaluate(blocks).accuracy(), 0.0);
+    assertEquals(15, flipped.evaluate(blocks.stepsPerEpoch(5)).count());
   }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import dlcourse.plot.Display;
+import dlcourse.display.Display;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -202,6 +202,15 @@ class CellExecutorTest {
         JShellSession s = executor.session();
         assertEquals("complete", s.isComplete("int x = 1;"));
         assertEquals("invalid", s.isComplete("}"));
+        // JShell's own analysis calls these complete; they do not parse as any snippet form
+        for (String bad : List.of("1 +* 2", "1 2", "int x = ;", "a b c")) {
+            assertEquals("invalid", s.isComplete(bad), bad);
+        }
+        // parses even though nothing named x exists yet: names are for evaluation to judge
+        for (String good : List.of("display(x)", "int f() { return 1; }", "class A {}", "import java.util.*",
+                "x ++", "var y = 2; y + 1", "1 + 1")) {
+            assertEquals("complete", s.isComplete(good), good);
+        }
         assertTrue(s.isComplete("for (int i = 0; i < 3; i++) {").isBlank());
         JShellSession.Completion c = s.complete("Math.absE", 9);
         assertEquals(List.of("absExact("), c.matches());
@@ -209,6 +218,35 @@ class CellExecutorTest {
         String doc = s.inspect("Math.abs", 8);
         assertNotNull(doc);
         assertTrue(doc.contains("abs(int"), doc);
+    }
+
+    @Test
+    void declarationsAfterASwitchExpressionThatThrowsAreNotLost() throws Exception {
+        // JShell's completeness analysis gives up on "default -> throw"; the cell's later declarations must still run
+        executor.execute("int f(String n) { return switch (n) { case \"a\" -> 1; default -> throw new "
+                + "IllegalArgumentException(n); }; }\nint g() { return 2; }\nint h = g() + f(\"a\");");
+        assertEquals(3, executor.execute("h").value());
+        assertEquals(2, executor.execute("g()").value());
+    }
+
+    @Test
+    void systemExitInACellFailsTheCellAndTheSessionGoesOn() throws Exception {
+        executor.execute("int kept = 41;");
+        for (String exit : List.of("System.exit(3);", "Runtime.getRuntime().halt(4);", "Runtime.getRuntime().exit(6);",
+                "Runnable r = () -> System.exit(5); r.run();",
+                "java.util.function.IntConsumer q = System::exit; q.accept(7);")) {
+            CellError e = assertThrows(CellError.class, () -> executor.execute(exit), exit);
+            assertTrue(e.evalue().contains("was refused") && e.evalue().contains("lose every variable"), e.evalue());
+        }
+        assertEquals(42, executor.execute("kept + 1").value());
+    }
+
+    @Test
+    void ijavasTopLevelDisplayAndUpdateDisplayAreDefined() throws Exception {
+        // without a kernel backend the library's Display falls back to printing; the call must compile and run
+        Object id = executor.execute("String id = display(\"first\"); id").value();
+        assertNotNull(id);
+        executor.execute("updateDisplay(id, \"second\");");
     }
 
     @Test

@@ -42,4 +42,43 @@ class JShellScriptIT {
     double accuracy = Double.parseDouble(line.substring("accuracy ".length()));
     assertTrue(accuracy > 0.9, "the loop should separate two blobs: " + run.output);
   }
+
+  @Test
+  void readmeQuickstartRunsAsAScript(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(ItSupport.root().resolve("README.md"));
+    int marker = readme.indexOf("<!-- quickstart");
+    assertTrue(marker >= 0, "the README's quickstart block is marked");
+    int start = readme.indexOf("```java\n", marker) + "```java\n".length();
+    String code = readme.substring(start, readme.indexOf("```", start));
+    Path script = dir.resolve("quickstart.jsh");
+    Files.writeString(script, code + "/exit\n");
+    ItSupport.Run run = ItSupport.main(dir, 300, "jshell", script.toString());
+    assertEquals(0, run.exit, run.output);
+    assertTrue(!run.output.contains("Error:") && !run.output.contains("Exception"), run.output);
+    String line = run.output.lines().filter(l -> l.startsWith("test accuracy ")).findFirst().orElse(null);
+    assertTrue(line != null, "no accuracy printed: " + run.output);
+    double accuracy = Double.parseDouble(line.substring("test accuracy ".length()));
+    assertTrue(accuracy > 0.6 && accuracy <= 1, "3 epochs on 2,000 Fashion-MNIST images: " + run.output);
+    assertTrue(Files.size(dir.resolve("loss.png")) > 1000, "the chart was saved");
+  }
+
+  @Test
+  void snippetsRunWithTheLaunchersHeapAndHaveTheStartupImports(@TempDir Path dir) throws Exception {
+    Path script = dir.resolve("heap.jsh");
+    Files.writeString(script, """
+        System.out.println("heap MB " + Runtime.getRuntime().maxMemory() / (1 << 20));
+        System.out.println("display " + (display("x") != null));
+        /exit
+        """);
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx700m", "-Djava.awt.headless=true",
+        "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "jshell", script.toString()));
+    ItSupport.Run run = ItSupport.run(cmd, java.util.Map.of(), dir, 300);
+    assertEquals(0, run.exit, run.output);
+    String heap = run.output.lines().filter(l -> l.startsWith("heap MB ")).findFirst().orElse("heap MB -1");
+    long mb = Long.parseLong(heap.substring("heap MB ".length()).strip());
+    // -Xmx700m reaches the snippets' JVM (without it JShell's remote JVM takes a quarter of RAM)
+    assertTrue(mb > 300 && mb <= 700, run.output);
+    assertTrue(run.output.contains("display true"), run.output);
+  }
 }

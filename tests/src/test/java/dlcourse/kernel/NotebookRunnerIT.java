@@ -97,6 +97,36 @@ class NotebookRunnerIT {
     }
 
     @Test
+    void terminatedRunWritesEveryFinishedCellAndMarksTheRunningOne(@TempDir Path out) throws Exception {
+        // SIGTERM (what Ctrl-C's SIGINT does too): shutdown hooks run; the periodic checkpoint (60 s) never came.
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("signal.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(out.resolve("running"))) {
+            assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
+            assertTrue(System.nanoTime() < deadline, "cell 3 did not start within 120 s");
+            Thread.sleep(100);
+        }
+        assertTrue(Files.notExists(out.resolve("signal.ipynb")), "no checkpoint yet: the hook must write it");
+        p.destroy();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the runner did not end after SIGTERM");
+        String log = Files.readString(out.resolve("log.txt"));
+        assertEquals(143, p.exitValue(), log);
+        assertTrue(log.contains("INTERRUPTED ") && log.contains("finished cells written"), log);
+        JsonObject nb = read(out.resolve("signal.ipynb"));
+        // cell 1 is the one -p injects after the parameters cell
+        assertEquals("one\n", outputs(nb, 2).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("two\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray running = outputs(nb, 4);
+        assertEquals("three started\n", running.get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("Interrupted", running.get(1).getAsJsonObject().get("ename").getAsString());
+        assertEquals(0, outputs(nb, 5).size());
+        assertTrue(Files.exists(out.resolve("signal.html")));
+    }
+
+    @Test
     void compileErrorReportsLineAndColumn(@TempDir Path out) throws Exception {
         ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run",
                 ItSupport.notebooks().resolve("compile-error.ipynb").toString(), "--out", out.toString());

@@ -11,7 +11,7 @@ import java.util.Map;
 
 import javax.imageio.ImageIO;
 
-import dlcourse.plot.Rich;
+import dlcourse.display.Rich;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.junit.jupiter.api.Test;
 import org.knowm.xchart.XYChart;

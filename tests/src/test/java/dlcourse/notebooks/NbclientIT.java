@@ -54,6 +54,8 @@ class NbclientIT {
   @ParameterizedTest
   @ValueSource(strings = {"vu-dl-a3/q1_6_conv_unfold.ipynb", "vu-dl-a3/q7_9_mnist.ipynb", "vu-dl-a3/q12_17_varres.ipynb",
       "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb",
+      "uva-dl1-hw2/q2_7_char_gpt.ipynb", "uva-dl1-hw2/q2_8_generation.ipynb",
+      "rdfia-basics/ch2_cnn_theory.ipynb", "rdfia-basics/ch2_cifar_improvements.ipynb",
       "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb"})
   void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
     ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");

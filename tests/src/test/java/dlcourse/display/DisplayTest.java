@@ -1,4 +1,4 @@
-package dlcourse.plot;
+package dlcourse.display;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dlcourse.plot;
+package dlcourse.display;
 
 import java.util.Map;
 import java.util.Objects;
