@@ -8,7 +8,8 @@ import tech.tablesaw.api.Table;
 
 /**
  * The result of {@link Module#summary}: one row per layer call with its output shape and the parameters that layer
- * holds beyond its listed sub-layers (so the column adds up to the total; a row {@code (own)} holds the model's own).
+ * holds beyond its listed sub-layers, so the column adds up to the total; a last row {@code (own)} holds what no
+ * layer row shows: the model's own tensors (a class token) and those of children it never called (an unused table).
  */
 public final class Summary {
   private final Table table;
