@@ -73,14 +73,14 @@ final class Prims {
       return pd;
     }
 
-    /** The primitive of {@code pd}, whose implementation name is recorded. */
+    /** The primitive of {@code pd} (made by {@link Prims#pd}), whose implementation name is recorded. */
     dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
       keep(pd);
       implementations.add(what + " " + Dnnl.implementation(pd));
       dnnl_primitive p = Dnnl.primitive(pd, what);
       primitives.add(p);
       dnnl_memory_desc_t scratchpad = Dnnl.query(pd, dnnl_query_scratchpad_md);
-      if (scratchpad != null && dnnl_memory_desc_get_size(scratchpad) > 0) {
+      if (scratchpad != null && !scratchpad.isNull() && dnnl_memory_desc_get_size(scratchpad) > 0) {
         SCRATCHPAD.put(p.address(), scratchpad);
       }
       return p;
@@ -316,7 +316,7 @@ final class Prims {
     return new Args();
   }
 
-  /** Runs {@code p} on this thread's stream and waits for it. */
+  /** Runs {@code p} on this thread's stream, with this thread's scratchpad, and waits for it. */
   static void run(dnnl_primitive p, Args a) {
     dnnl_memory_desc_t scratchpadMd = SCRATCHPAD.get(p.address());
     if (scratchpadMd != null) {

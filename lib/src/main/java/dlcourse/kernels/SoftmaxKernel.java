@@ -1,5 +1,6 @@
 package dlcourse.kernels;
 
+import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -43,7 +44,8 @@ public final class SoftmaxKernel {
       }
       return Nd4j.createFromArray(v).reshape('c', shape);
     }
-    FloatBuffer v = floats(x);
+    INDArray xc = plainFloat(x);
+    FloatBuffer v = xc.data().asNioFloat();
     INDArray y = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
     FloatBuffer out = y.data().asNioFloat();
     int len = (int) y.length();
@@ -69,14 +71,17 @@ public final class SoftmaxKernel {
         out.put(i, out.get(i) * inv);
       }
     }
+    Reference.reachabilityFence(xc); // an NIO view does not keep its array's memory alive
     return x.dataType() == DataType.FLOAT ? y : y.castTo(x.dataType());
   }
 
-  /** The float data of {@code x} in 'c' order, without a copy where x is a plain float 'c' array. */
-  private static FloatBuffer floats(INDArray x) {
-    INDArray c = x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c' && x.offset() == 0
+  /**
+   * {@code x} as a float 'c' array, itself where it is one, else a copy. Keep it reachable while reading its
+   * {@code data().asNioFloat()}: the NIO view does not keep the memory alive, and a collected copy frees it.
+   */
+  private static INDArray plainFloat(INDArray x) {
+    return x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c' && x.offset() == 0
         ? x : x.castTo(DataType.FLOAT).dup('c');
-    return c.data().asNioFloat();
   }
 
   /** The gradient of the input: {@code y (g - sum(g y))} over the last dimension, for the output {@code y}. */
@@ -97,8 +102,10 @@ public final class SoftmaxKernel {
       }
       return Nd4j.createFromArray(gv).reshape('c', shape);
     }
-    FloatBuffer yv = floats(y);
-    FloatBuffer gv = floats(g);
+    INDArray yc = plainFloat(y);
+    INDArray gc = plainFloat(g);
+    FloatBuffer yv = yc.data().asNioFloat();
+    FloatBuffer gv = gc.data().asNioFloat();
     INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
     FloatBuffer ov = out.data().asNioFloat();
     int len = (int) out.length();
@@ -112,6 +119,8 @@ public final class SoftmaxKernel {
         ov.put(i, yv.get(i) * (gv.get(i) - d));
       }
     }
+    Reference.reachabilityFence(yc);
+    Reference.reachabilityFence(gc);
     return y.dataType() == DataType.FLOAT ? out : out.castTo(y.dataType());
   }
 }

@@ -3,6 +3,7 @@ package dlcourse.models;
 import dlcourse.nn.Conv2d;
 import dlcourse.nn.F;
 import dlcourse.nn.GELU;
+import dlcourse.nn.Init;
 import dlcourse.nn.LayerNorm;
 import dlcourse.nn.Linear;
 import dlcourse.nn.Module;
@@ -20,7 +21,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * with kernel = stride = patch, a learnable class token (zero init, ours) prepended, a fixed sinusoidal position
  * table added, pre-norm blocks {@code x + MHSA(LN(x))}, {@code x + MLP(LN(x))} with GELU, a final LayerNorm and a
  * linear head on the class token. The parts follow in the order data flows: {@link Config}, {@link Mlp},
- * {@link Block}, then the model.
+ * {@link Block}, then the model. With {@link Config#learnedPositions()} the position table is trained instead, as in
+ * the original ViT and timm ({@link Config#vitSmall16}, {@link Config#vitBase16}; their published weights load with
+ * {@link ViTWeights}).
  *
  * <pre>{@code
  * var model = new ViT(ViT.Config.base());  // 27,434 parameters
@@ -40,32 +43,79 @@ public class ViT extends Module {
    * @param channels image channels
    * @param imageSize side of the square input image, in pixels
    * @param classes number of classes (the head's outputs)
+   * @param learnedPositions false: the fixed sinusoidal table (the course's choice, a buffer); true: a trained
+   *     {@code (tokens, C)} parameter drawn from N(0, 0.02^2), as in the original ViT and timm
+   * @param normEps the eps of every LayerNorm (1e-5 as PyTorch's default; timm's ViTs use 1e-6)
    */
   public record Config(int embed, int patch, int blocks, int heads, int mlpHidden, int channels, int imageSize,
-      int classes) {
+      int classes, boolean learnedPositions, double normEps) {
+    /** A configuration with fixed sinusoidal positions and LayerNorm eps 1e-5. */
+    public Config(int embed, int patch, int blocks, int heads, int mlpHidden, int channels, int imageSize,
+        int classes) {
+      this(embed, patch, blocks, heads, mlpHidden, channels, imageSize, classes, false, 1e-5);
+    }
+
     /** The course's base configuration (HOMEWORK sec. 4 ch. 3): 27,434 parameters. */
     public static Config base() {
       return new Config(32, 7, 2, 4, 128, 1, 28, 10);
     }
 
+    /**
+     * ViT-S/16 as timm's {@code vit_small_patch16_224} (Touvron et al. 2021, DeiT-S sizes): 224x224 RGB, patch 16,
+     * C 384, 12 blocks of 6 heads, MLP 1536, learned positions, LayerNorm eps 1e-6; 22,050,664 parameters with
+     * 1000 classes.
+     */
+    public static Config vitSmall16(int classes) {
+      return new Config(384, 16, 12, 6, 1536, 3, 224, classes, true, 1e-6);
+    }
+
+    /**
+     * ViT-B/16 as timm's {@code vit_base_patch16_224} (Dosovitskiy et al. 2020): 224x224 RGB, patch 16, C 768,
+     * 12 blocks of 12 heads, MLP 3072, learned positions, LayerNorm eps 1e-6; 86,567,656 parameters with 1000
+     * classes.
+     */
+    public static Config vitBase16(int classes) {
+      return new Config(768, 16, 12, 12, 3072, 3, 224, classes, true, 1e-6);
+    }
+
     public Config withEmbed(int v) {
-      return new Config(v, patch, blocks, heads, mlpHidden, channels, imageSize, classes);
+      return new Config(v, patch, blocks, heads, mlpHidden, channels, imageSize, classes, learnedPositions, normEps);
     }
 
     public Config withPatch(int v) {
-      return new Config(embed, v, blocks, heads, mlpHidden, channels, imageSize, classes);
+      return new Config(embed, v, blocks, heads, mlpHidden, channels, imageSize, classes, learnedPositions, normEps);
     }
 
     public Config withBlocks(int v) {
-      return new Config(embed, patch, v, heads, mlpHidden, channels, imageSize, classes);
+      return new Config(embed, patch, v, heads, mlpHidden, channels, imageSize, classes, learnedPositions, normEps);
     }
 
     public Config withHeads(int v) {
-      return new Config(embed, patch, blocks, v, mlpHidden, channels, imageSize, classes);
+      return new Config(embed, patch, blocks, v, mlpHidden, channels, imageSize, classes, learnedPositions, normEps);
     }
 
     public Config withMlpHidden(int v) {
-      return new Config(embed, patch, blocks, heads, v, channels, imageSize, classes);
+      return new Config(embed, patch, blocks, heads, v, channels, imageSize, classes, learnedPositions, normEps);
+    }
+
+    public Config withChannels(int v) {
+      return new Config(embed, patch, blocks, heads, mlpHidden, v, imageSize, classes, learnedPositions, normEps);
+    }
+
+    public Config withImageSize(int v) {
+      return new Config(embed, patch, blocks, heads, mlpHidden, channels, v, classes, learnedPositions, normEps);
+    }
+
+    public Config withClasses(int v) {
+      return new Config(embed, patch, blocks, heads, mlpHidden, channels, imageSize, v, learnedPositions, normEps);
+    }
+
+    public Config withLearnedPositions(boolean v) {
+      return new Config(embed, patch, blocks, heads, mlpHidden, channels, imageSize, classes, v, normEps);
+    }
+
+    public Config withNormEps(double v) {
+      return new Config(embed, patch, blocks, heads, mlpHidden, channels, imageSize, classes, learnedPositions, v);
     }
 
     /** Patches per image, {@code (imageSize / patch)^2}. */
@@ -96,6 +146,14 @@ public class ViT extends Module {
     public Tensor forward(Tensor x) {
       return fc2.call(gelu.call(fc1.call(x))); // (B, T, mlpHidden) inside, (B, T, C) out
     }
+
+    public Linear fc1() {
+      return fc1;
+    }
+
+    public Linear fc2() {
+      return fc2;
+    }
   }
 
   /** A pre-norm transformer block: {@code x + MHSA(LN(x))}, then {@code x + MLP(LN(x))}. */
@@ -106,9 +164,9 @@ public class ViT extends Module {
     private final Mlp mlp;
 
     public Block(Config cfg) {
-      norm1 = addModule("norm1", new LayerNorm(cfg.embed()));
+      norm1 = addModule("norm1", new LayerNorm(cfg.embed()).eps(cfg.normEps()));
       attn = addModule("attn", new MultiheadAttention(cfg.embed(), cfg.heads()));
-      norm2 = addModule("norm2", new LayerNorm(cfg.embed()));
+      norm2 = addModule("norm2", new LayerNorm(cfg.embed()).eps(cfg.normEps()));
       mlp = addModule("mlp", new Mlp(cfg));
     }
 
@@ -116,6 +174,22 @@ public class ViT extends Module {
     public Tensor forward(Tensor x) {
       x = x.add(attn.call(norm1.call(x))); // (B, T, C)
       return x.add(mlp.call(norm2.call(x))); // (B, T, C)
+    }
+
+    public LayerNorm norm1() {
+      return norm1;
+    }
+
+    public MultiheadAttention attn() {
+      return attn;
+    }
+
+    public LayerNorm norm2() {
+      return norm2;
+    }
+
+    public Mlp mlp() {
+      return mlp;
     }
   }
 
@@ -132,6 +206,9 @@ public class ViT extends Module {
         || cfg.channels() <= 0 || cfg.imageSize() <= 0 || cfg.classes() <= 0) {
       throw new IllegalArgumentException("every size in the config must be positive, got " + cfg);
     }
+    if (!(cfg.normEps() >= 0)) {
+      throw new IllegalArgumentException("normEps must be non-negative, got " + cfg.normEps());
+    }
     if (cfg.imageSize() % cfg.patch() != 0) {
       throw new IllegalArgumentException(
           "imageSize (" + cfg.imageSize() + ") must be divisible by patch (" + cfg.patch() + ")");
@@ -139,14 +216,20 @@ public class ViT extends Module {
     this.cfg = cfg;
     patchEmbed = addModule("patchEmbed", new Conv2d(cfg.channels(), cfg.embed(), cfg.patch()).stride(cfg.patch()));
     clsToken = addParameter("clsToken", Nd4j.zeros(DataType.FLOAT, 1, 1, cfg.embed())); // zero init (ours)
-    // Fixed, not trained: a buffer, saved with the model (position 0 is the class token's).
-    posEmbed = addBuffer("posEmbed", F.sinusoidalPositionalEncoding(cfg.tokens(), cfg.embed()).array());
+    if (cfg.learnedPositions()) { // trained, N(0, 0.02^2) as timm (which truncates at +-2)
+      posEmbed = addParameter("posEmbed", Nd4j.create(DataType.FLOAT, cfg.tokens(), cfg.embed()));
+    } else { // fixed, not trained: a buffer, saved with the model (position 0 is the class token's)
+      posEmbed = addBuffer("posEmbed", F.sinusoidalPositionalEncoding(cfg.tokens(), cfg.embed()).array());
+    }
     blocks = addModule("blocks", new Sequential());
     for (int i = 0; i < cfg.blocks(); i++) {
       blocks.add(new Block(cfg));
     }
-    norm = addModule("norm", new LayerNorm(cfg.embed()));
+    norm = addModule("norm", new LayerNorm(cfg.embed()).eps(cfg.normEps()));
     head = addModule("head", new Linear(cfg.embed(), cfg.classes()));
+    if (cfg.learnedPositions()) {
+      Init.normal(posEmbed.data(), 0, 0.02);
+    }
   }
 
   @Override
@@ -157,16 +240,30 @@ public class ViT extends Module {
       }
     });
     clsToken.data().assign(0);
+    if (cfg.learnedPositions()) {
+      Init.normal(posEmbed.data(), 0, 0.02);
+    }
   }
 
   /**
-   * Class scores.
+   * Class scores: the {@link #head()} on the {@link #features} of the class token.
    *
    * @param x images {@code (B, channels, imageSize, imageSize)}
    * @return logits {@code (B, classes)}
    */
   @Override
   public Tensor forward(Tensor x) {
+    return head.call(features(x)); // (B, C) -> (B, classes)
+  }
+
+  /**
+   * The class token after the last block and the final LayerNorm, what the head sees: the image's representation
+   * (for a linear probe or a new head).
+   *
+   * @param x images {@code (B, channels, imageSize, imageSize)}
+   * @return {@code (B, C)}
+   */
+  public Tensor features(Tensor x) {
     if (x.dim() != 4 || x.size(1) != cfg.channels() || x.size(2) != cfg.imageSize() || x.size(3) != cfg.imageSize()) {
       throw new IllegalArgumentException("expected images (B, " + cfg.channels() + ", " + cfg.imageSize() + ", "
           + cfg.imageSize() + "), got " + Shapes.str(x.shape()));
@@ -178,11 +275,41 @@ public class ViT extends Module {
     Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
     Tensor h = Tensor.cat(1, cls, p).add(posEmbed); // (B, N + 1, C) + (N + 1, C)
     h = norm.call(blocks.call(h)); // (B, N + 1, C)
-    return head.call(h.narrow(1, 0, 1).reshape(b, c)); // class token (B, C) -> (B, classes)
+    return h.narrow(1, 0, 1).reshape(b, c); // the class token (B, C)
   }
 
   public Config config() {
     return cfg;
+  }
+
+  /** The patch embedding: {@code Conv2d(channels, C, patch).stride(patch)}. */
+  public Conv2d patchEmbed() {
+    return patchEmbed;
+  }
+
+  /** The class token {@code (1, 1, C)}, trained, zero at initialisation. */
+  public Parameter clsToken() {
+    return clsToken;
+  }
+
+  /** The position table {@code (tokens, C)}: a fixed buffer, or a trained parameter with learnedPositions. */
+  public Parameter posEmbed() {
+    return posEmbed;
+  }
+
+  /** The transformer blocks, each a {@link Block}. */
+  public Sequential blocks() {
+    return blocks;
+  }
+
+  /** The final LayerNorm. */
+  public LayerNorm norm() {
+    return norm;
+  }
+
+  /** The classification head on the class token. */
+  public Linear head() {
+    return head;
   }
 
   @Override

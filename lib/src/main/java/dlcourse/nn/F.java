@@ -136,7 +136,8 @@ public final class F {
     if (x.dtype() == DataType.FLOAT) {
       // The same draws and numbers as below, without the double mask, its cast and two ND4J products.
       long[] shape = x.shape();
-      java.nio.FloatBuffer a = buf(plainFloat(x.array()));
+      INDArray xp = plainFloat(x.array());
+      java.nio.FloatBuffer a = buf(xp);
       INDArray mask = Nd4j.createUninitialized(DataType.FLOAT, shape);
       INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
       java.nio.FloatBuffer fm = buf(mask);
@@ -148,6 +149,7 @@ public final class F {
         fm.put(i, mi);
         o.put(i, a.get(i) * mi);
       }
+      java.lang.ref.Reference.reachabilityFence(xp); // an NIO view does not keep its array's memory alive
       return Tensor.record("dropout", out, new Tensor[] {x}, g -> {
         INDArray gp = plainFloat(g);
         java.nio.FloatBuffer gv = buf(gp);
@@ -157,6 +159,7 @@ public final class F {
         for (int i = 0; i < n; i++) {
           gx.put(i, gv.get(i) * m.get(i));
         }
+        java.lang.ref.Reference.reachabilityFence(gp);
         return new INDArray[] {gxa};
       });
     }
@@ -692,7 +695,8 @@ public final class F {
     }
     Tensor[] inputs = weight == null ? new Tensor[] {x} : new Tensor[] {x, weight};
     return Tensor.record("rmsNorm", out, inputs, g -> {
-      java.nio.FloatBuffer gv = buf(plainFloat(g));
+      INDArray gp = plainFloat(g);
+      java.nio.FloatBuffer gv = buf(gp);
       java.nio.FloatBuffer xb = buf(xa); // through the array: it stays alive while the graph does
       INDArray gxa = Nd4j.createUninitialized(DataType.FLOAT, shape);
       java.nio.FloatBuffer gx = buf(gxa);
@@ -715,6 +719,8 @@ public final class F {
           gx.put(off + j, (float) (ri * gj - xb.get(off + j) * k));
         }
       }
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(xa);
       if (w == null) {
         return new INDArray[] {gxa};
       }
@@ -748,7 +754,8 @@ public final class F {
     return Tensor.record("embedding", rows.reshape(out), new Tensor[] {weight}, g -> {
       if (weight.dtype() == DataType.FLOAT) {
         // Float weights: sum the rows straight into a zeroed native array (no Java arrays, no casts).
-        java.nio.FloatBuffer gb = buf(plainFloat(g));
+        INDArray gp = plainFloat(g);
+        java.nio.FloatBuffer gb = buf(gp);
         INDArray gwa = Nd4j.zeros(DataType.FLOAT, v, d);
         java.nio.FloatBuffer gwb = buf(gwa);
         int di = (int) d;
@@ -759,6 +766,7 @@ public final class F {
             gwb.put(dst + k, gwb.get(dst + k) + gb.get(src + k));
           }
         }
+        java.lang.ref.Reference.reachabilityFence(gp);
         return new INDArray[] {gwa};
       }
       double[] gv = contiguous(g).castTo(DataType.DOUBLE).data().asDouble();
@@ -898,8 +906,10 @@ public final class F {
         }
       }
     }
+    java.lang.ref.Reference.reachabilityFence(xv); // an NIO view does not keep its array's memory alive
     return Tensor.record("attnSoftmax", out, new Tensor[] {x}, g -> {
-      java.nio.FloatBuffer gv = buf(plainFloat(g));
+      INDArray gp = plainFloat(g);
+      java.nio.FloatBuffer gv = buf(gp);
       java.nio.FloatBuffer y2 = buf(out); // through the array: it stays alive while the graph does
       INDArray gxa = Nd4j.zeros(DataType.FLOAT, shape);
       java.nio.FloatBuffer gx = buf(gxa);
@@ -916,6 +926,8 @@ public final class F {
           }
         }
       }
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(out);
       return new INDArray[] {gxa};
     });
   }
@@ -1166,6 +1178,8 @@ public final class F {
           y.put(off + 2 * i + 1, x1 * c + x0 * s);
         }
       }
+      java.lang.ref.Reference.reachabilityFence(src); // an NIO view does not keep its array's memory alive
+      java.lang.ref.Reference.reachabilityFence(dst);
       return;
     }
     double[] a = src.data().asDouble(); // Java arrays: double is not the hot path

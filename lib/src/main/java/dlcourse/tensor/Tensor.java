@@ -601,6 +601,7 @@ public class Tensor {
           }
         }
       }
+      java.lang.ref.Reference.reachabilityFence(gc); // an NIO view does not keep its array's memory alive
       return new INDArray[] {gx, gw};
     }, this, o);
   }

@@ -157,6 +157,11 @@ public class Adam extends Optimizer {
       vb.put(i, vi);
       pb.put(i, pb.get(i) + step * (mi / ((float) Math.sqrt(vi) / sbc2 + e)));
     }
+    // NIO views do not keep their arrays' memory alive: the arrays must stay reachable until the loop is done.
+    java.lang.ref.Reference.reachabilityFence(p);
+    java.lang.ref.Reference.reachabilityFence(g);
+    java.lang.ref.Reference.reachabilityFence(m);
+    java.lang.ref.Reference.reachabilityFence(v);
   }
 
   @Override

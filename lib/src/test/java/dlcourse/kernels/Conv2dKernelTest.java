@@ -272,4 +272,44 @@ class Conv2dKernelTest {
       assertTrue(Prims.size() <= Prims.CAPACITY, "cache size " + Prims.size());
     }
   }
+
+  /**
+   * A ViT's patch embedding of the whole image (kernel = stride = 28) gets oneDNN's GEMM convolution for its weight
+   * gradient, whose im2col needs a scratchpad.
+   * In oneDNN's default library-managed mode that scratchpad belongs to the thread that created the primitive, and
+   * another thread running the cached primitive crashed the JVM (SIGSEGV in im2col: two ViTs trained in parallel by
+   * Experiments). The kernels hand oneDNN a scratchpad of the running thread instead.
+   */
+  @Test
+  void aPrimitiveCreatedOnOneThreadRunsOnOthers() throws Exception {
+    Random r = new Random(5);
+    INDArray x = f(random(r, 16, 1, 28, 28));
+    INDArray w = f(random(r, 32, 1, 28, 28));
+    INDArray gy = f(random(r, 16, 32, 1, 1));
+    int[] s = {28, 28};
+    int[] p = {0, 0};
+    int[] d = {1, 1};
+    INDArray y = Conv2dKernel.forward(x, w, null, s, p, d, false);
+    INDArray[] g = Conv2dKernel.backward(gy, x, w, true, true, true, s, p, d);
+    assertTrue(Prims.implementations().stream().anyMatch(i -> i.contains("gemm")), Prims.implementations().toString());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<INDArray[]>> results = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        results.add(pool.submit(() -> {
+          INDArray[] gi = Conv2dKernel.backward(gy, x, w, true, true, true, s, p, d);
+          return new INDArray[] {Conv2dKernel.forward(x, w, null, s, p, d, false), gi[0], gi[1], gi[2]};
+        }));
+      }
+      for (Future<INDArray[]> f : results) {
+        INDArray[] o = f.get();
+        assertEquals(y, o[0]);
+        assertEquals(g[0], o[1]);
+        assertEquals(g[1], o[2]);
+        assertEquals(g[2], o[3]);
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
 }

@@ -50,4 +50,16 @@ class SummaryTest {
         new Conv2d(64, 64, 5).padding(2), new ReLU(), new MaxPool2d(2).ceilMode(true), new Flatten());
     assertEquals("(1, 1024)", features.summary(1, 3, 28, 28).outputShapes().get(9));
   }
+
+  @Test
+  void theParameterColumnAddsUpToTheTotalWithOwnTensorsAndUncalledChildren() {
+    var vit = new dlcourse.models.ViT(dlcourse.models.ViT.Config.base());
+    var t = vit.summary(1, 1, 28, 28).table();
+    assertEquals(27_434, t.longColumn("parameters").sum(), 0);
+    var attn = t.where(t.stringColumn("layer").isEqualTo("blocks.0.attn"));
+    assertEquals(4 * 32 * 32 + 4 * 32, attn.longColumn("parameters").getLong(0)); // in-projection + uncalled outProj
+    var own = t.where(t.stringColumn("layer").isEqualTo("(own)"));
+    assertEquals(32, own.longColumn("parameters").getLong(0)); // the class token
+    assertEquals("(1, 10)", own.stringColumn("output shape").get(0));
+  }
 }

@@ -60,7 +60,8 @@ class NbclientIT {
       "ist-dl-hw2/q1_counts_attention.ipynb", "ist-dl-hw2/q2_1_equivariance.ipynb", "ist-dl-hw2/q2_2_fashion_cnn.ipynb",
       "uva-dl1-hw2/q2_1_attention_theory.ipynb", "uva-dl1-hw2/q2_3_4_mlp_positions.ipynb",
       "uva-dl1-hw2/q2_9_flash_attention.ipynb", "uva-dl1-hw2/q3_graphs.ipynb",
-      "rdfia-basics/ch1_theory.ipynb", "rdfia-basics/ch1_backprop.ipynb", "rdfia-basics/ch1_mlp.ipynb", "rdfia-basics/ch1_svm.ipynb"})
+      "rdfia-basics/ch1_theory.ipynb", "rdfia-basics/ch1_backprop.ipynb", "rdfia-basics/ch1_mlp.ipynb", "rdfia-basics/ch1_svm.ipynb",
+      "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb"})
   void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
     ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
     Path notebook = QuickRun.root().resolve("notebooks").resolve(relative);
