@@ -51,16 +51,21 @@ public final class F {
       y.addi(bias.array().reshape(1, out));
     }
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-    return Tensor.record("linear", y.reshape('c', outShape), inputs, g -> {
+    return Tensor.record("linear", y.reshape('c', outShape), inputs, (g, into) -> {
       INDArray g2 = contiguous(g).reshape('c', x2.size(0), out);
-      INDArray gx = x.requiresGrad() ? Nd4j.gemm(g2, w, false, false).reshape('c', xShape) : null;
-      INDArray gw = weight.requiresGrad() ? Nd4j.gemm(g2, x2, true, false) : null;
+      // A weight used again (an LSTM's over the time steps) has its .grad already: its GEMM adds into it (beta 1).
+      INDArray gx = x.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, w, false, false, into[0]) : null;
+      INDArray gw = weight.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, x2, true, false, into[1]) : null;
+      if (gx != null && gx != into[0]) {
+        gx = gx.reshape('c', xShape);
+      }
       if (bias == null) {
         return new INDArray[] {gx, gw};
       }
       return new INDArray[] {gx, gw, bias.requiresGrad() ? g2.sum(0) : null};
     }, x, weight);
   }
+
 
   public static Tensor relu(Tensor x) {
     return x.relu();
