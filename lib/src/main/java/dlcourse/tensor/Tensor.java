@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.kernels.MatmulKernel;
 import dlcourse.kernels.NativeMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -623,6 +624,13 @@ public class Tensor {
     }
     if (a.length == 3 && a[1] == 1 && x.dataType() == DataType.FLOAT) {
       return rowBatchMatmul(o);
+    }
+    if (MatmulKernel.supports(x, w)) {
+      // oneDNN reads the views (heads, transposes) in place; a reused operand's gradient is added into its sum
+      INDArray y = MatmulKernel.matmul(x, false, w, false, null);
+      return record("matmul", y, new Tensor[] {this, o}, (g, into) -> new INDArray[] {
+          requiresGrad() ? MatmulKernel.matmul(g, false, w, true, into[0]) : null,
+          o.requiresGrad() ? MatmulKernel.matmul(x, true, g, false, into[1]) : null}, this, o);
     }
     INDArray y = Nd4j.matmul(x, w);
     return record("matmul", y, new Tensor[] {this, o}, g -> new INDArray[] {
