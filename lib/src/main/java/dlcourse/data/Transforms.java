@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -219,10 +220,9 @@ public final class Transforms {
    * @param eps lower bound of the divisor, {@code > 0}
    */
   public static Transform globalContrastNormalize(double scale, double sqrtBias, double eps) {
-    finite(scale, "scale");
-    if (!(sqrtBias >= 0) || !(eps > 0)) {
-      throw new IllegalArgumentException("sqrtBias must be >= 0 and eps > 0, got " + sqrtBias + " and " + eps);
-    }
+    Check.finite(scale, "scale");
+    Check.nonNegative(sqrtBias, "sqrtBias");
+    Check.positive(eps, "eps");
     return named("globalContrastNormalize(" + scale + ", " + sqrtBias + ", " + eps + ")", (batch, rng) -> {
       INDArray x = perSample(batch, "globalContrastNormalize");
       INDArray centred = x.sub(x.mean(1).reshape(-1, 1));
@@ -320,9 +320,7 @@ public final class Transforms {
 
   private static Transform whitening(Dataset train, double eps, boolean zca) {
     Objects.requireNonNull(train, "train");
-    if (!(eps > 0) || !Double.isFinite(eps)) {
-      throw new IllegalArgumentException("eps must be positive and finite, got " + eps);
-    }
+    Check.positive(Check.finite(eps, "eps"), "eps");
     INDArray f = train.features();
     long n = f.size(0);
     long d = f.length() / n;
@@ -379,11 +377,9 @@ public final class Transforms {
 
   /** Pads with {@code padding} zeros and cuts a random {@code height x width} window per sample. */
   public static Transform randomCrop(int height, int width, int padding) {
-    positive(height, "height");
-    positive(width, "width");
-    if (padding < 0) {
-      throw new IllegalArgumentException("padding must be >= 0, got " + padding);
-    }
+    Check.positive(height, "height");
+    Check.positive(width, "width");
+    Check.nonNegative(padding, "padding");
     return named("randomCrop(" + height + "x" + width + ", padding=" + padding + ")", (batch, rng) -> {
       Images im = Images.of(batch, "randomCrop");
       if (im.h + 2 * padding < height || im.w + 2 * padding < width) {
@@ -411,8 +407,8 @@ public final class Transforms {
    * window larger than the image is padded with zeros.
    */
   public static Transform centerCrop(int height, int width) {
-    positive(height, "height");
-    positive(width, "width");
+    Check.positive(height, "height");
+    Check.positive(width, "width");
     return named("centerCrop(" + height + "x" + width + ")", (batch, rng) -> {
       Images im = Images.of(batch, "centerCrop");
       int[] top = new int[im.n];
@@ -429,7 +425,7 @@ public final class Transforms {
 
   /** Mirrors each sample left-right with probability {@code p}; {@code hflip(1)} always flips. */
   public static Transform hflip(double p) {
-    probability(p, "p");
+    Check.probability(p, "p");
     return named("hflip(" + p + ")", (batch, rng) -> {
       Images im = Images.of(batch, "hflip");
       float[] out = im.d.clone();
@@ -461,7 +457,7 @@ public final class Transforms {
    * coverage mask, which darkens the one-pixel rim along the rotated edges slightly more.
    */
   public static Transform rotate(double degrees) {
-    finite(degrees, "degrees");
+    Check.finite(degrees, "degrees");
     return named("rotate(" + degrees + ")", (batch, rng) -> {
       Images im = Images.of(batch, "rotate");
       double[][] m = new double[im.n][];
@@ -472,10 +468,8 @@ public final class Transforms {
 
   /** Rotates every sample by its own angle drawn uniformly from {@code [-degrees, degrees]}. */
   public static Transform randomRotation(double degrees) {
-    finite(degrees, "degrees");
-    if (degrees < 0) {
-      throw new IllegalArgumentException("degrees must be >= 0, got " + degrees);
-    }
+    Check.finite(degrees, "degrees");
+    Check.nonNegative(degrees, "degrees");
     return randomRotation(-degrees, degrees);
   }
 
@@ -484,8 +478,8 @@ public final class Transforms {
    * with bilinear sampling and black corners; {@code randomRotation(0, 360)} for any orientation.
    */
   public static Transform randomRotation(double minDegrees, double maxDegrees) {
-    finite(minDegrees, "minDegrees");
-    finite(maxDegrees, "maxDegrees");
+    Check.finite(minDegrees, "minDegrees");
+    Check.finite(maxDegrees, "maxDegrees");
     if (minDegrees > maxDegrees) {
       throw new IllegalArgumentException(
           "minDegrees must be <= maxDegrees, got " + minDegrees + " and " + maxDegrees);
@@ -506,12 +500,10 @@ public final class Transforms {
    * fill. Note that torchvision's {@code F.affine} counts its angle clockwise.
    */
   public static Transform affine(double degrees, double translateX, double translateY, double scale) {
-    finite(degrees, "degrees");
-    finite(translateX, "translateX");
-    finite(translateY, "translateY");
-    if (!(scale > 0) || !Double.isFinite(scale)) {
-      throw new IllegalArgumentException("scale must be positive, got " + scale);
-    }
+    Check.finite(degrees, "degrees");
+    Check.finite(translateX, "translateX");
+    Check.finite(translateY, "translateY");
+    Check.positive(Check.finite(scale, "scale"), "scale");
     return named("affine(" + degrees + ", " + translateX + ", " + translateY + ", " + scale + ")", (batch, rng) -> {
       Images im = Images.of(batch, "affine");
       double[][] m = new double[im.n][];
@@ -535,12 +527,10 @@ public final class Transforms {
    */
   public static Transform randomAffine(
       double degrees, double translateX, double translateY, double scaleMin, double scaleMax) {
-    finite(degrees, "degrees");
-    if (degrees < 0) {
-      throw new IllegalArgumentException("degrees must be >= 0, got " + degrees);
-    }
-    probability(translateX, "translateX");
-    probability(translateY, "translateY");
+    Check.finite(degrees, "degrees");
+    Check.nonNegative(degrees, "degrees");
+    Check.probability(translateX, "translateX");
+    Check.probability(translateY, "translateY");
     if (!(scaleMin > 0) || !(scaleMin <= scaleMax) || !Double.isFinite(scaleMax)) {
       throw new IllegalArgumentException(
           "scale range must satisfy 0 < scaleMin <= scaleMax, got [" + scaleMin + ", " + scaleMax + "]");
@@ -595,7 +585,7 @@ public final class Transforms {
    */
   public static Transform randomErasing(
       double p, double scaleMin, double scaleMax, double ratioMin, double ratioMax, double value) {
-    probability(p, "p");
+    Check.probability(p, "p");
     if (!(scaleMin >= 0 && scaleMin <= scaleMax && scaleMax <= 1)) {
       throw new IllegalArgumentException(
           "scale range must satisfy 0 <= scaleMin <= scaleMax <= 1, got [" + scaleMin + ", " + scaleMax + "]");
@@ -604,7 +594,7 @@ public final class Transforms {
       throw new IllegalArgumentException(
           "ratio range must satisfy 0 < ratioMin <= ratioMax, got [" + ratioMin + ", " + ratioMax + "]");
     }
-    finite(value, "value");
+    Check.finite(value, "value");
     double logMin = Math.log(ratioMin);
     double logMax = Math.log(ratioMax);
     String name = "randomErasing(p=" + p + ", scale=(" + scaleMin + ", " + scaleMax + "), ratio=(" + ratioMin
@@ -651,8 +641,8 @@ public final class Transforms {
    * Unlike torchvision's {@code Resize(int)}, both sides are given.
    */
   public static Transform resize(int height, int width) {
-    positive(height, "height");
-    positive(width, "width");
+    Check.positive(height, "height");
+    Check.positive(width, "width");
     return named("resize(" + height + "x" + width + ")", (batch, rng) -> {
       Images im = Images.of(batch, "resize");
       int[] y0 = new int[height];
@@ -873,23 +863,5 @@ public final class Transforms {
         return name;
       }
     };
-  }
-
-  private static void positive(int v, String name) {
-    if (v <= 0) {
-      throw new IllegalArgumentException(name + " must be positive, got " + v);
-    }
-  }
-
-  private static void probability(double v, String name) {
-    if (!(v >= 0 && v <= 1)) {
-      throw new IllegalArgumentException(name + " must be in [0, 1], got " + v);
-    }
-  }
-
-  private static void finite(double v, String name) {
-    if (!Double.isFinite(v)) {
-      throw new IllegalArgumentException(name + " must be finite, got " + v);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dlcourse.display;
 
+import dlcourse.util.Check;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -39,9 +40,7 @@ public final class ProgressBar implements AutoCloseable {
     private boolean closed;
 
     ProgressBar(String description, long total, LongSupplier clock) {
-        if (total < 0) {
-            throw new IllegalArgumentException("total must be >= 0, got " + total);
-        }
+        Check.nonNegative(total, "total");
         this.description = description == null ? "" : description;
         this.total = total;
         this.clock = clock;

@@ -12,6 +12,7 @@ import dlcourse.nn.Parameter;
 import dlcourse.nn.Sequential;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
+import dlcourse.util.Check;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -206,9 +207,7 @@ public class ViT extends Module {
         || cfg.channels() <= 0 || cfg.imageSize() <= 0 || cfg.classes() <= 0) {
       throw new IllegalArgumentException("every size in the config must be positive, got " + cfg);
     }
-    if (!(cfg.normEps() >= 0)) {
-      throw new IllegalArgumentException("normEps must be non-negative, got " + cfg.normEps());
-    }
+    Check.nonNegative(cfg.normEps(), "normEps");
     if (cfg.imageSize() % cfg.patch() != 0) {
       throw new IllegalArgumentException(
           "imageSize (" + cfg.imageSize() + ") must be divisible by patch (" + cfg.patch() + ")");

@@ -5,7 +5,7 @@ import dlcourse.kernels.Conv2dKernel;
 import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.nn.internal.LstmKernel;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;

@@ -1,5 +1,6 @@
 package dlcourse.plot;
 
+import dlcourse.util.Check;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -181,9 +182,7 @@ public final class Plot {
    *     smoothing is outside [0, 1)
    */
   public static XYChart stepCurves(Table history, String metric, double smoothing) {
-    if (!(smoothing >= 0 && smoothing < 1)) {
-      throw new IllegalArgumentException("smoothing must be in [0, 1), got " + smoothing);
-    }
+    Check.inRangeExclusive(smoothing, 0, 1, "smoothing");
     requireColumns(history, "history", "run", "phase", "step", metric);
     Column<?> run = history.column("run");
     Column<?> phase = history.column("phase");
@@ -238,9 +237,7 @@ public final class Plot {
    * @param weight EMA weight in [0, 1); 0 returns a copy of y
    */
   public static double[] ema(double[] y, double weight) {
-    if (!(weight >= 0 && weight < 1)) {
-      throw new IllegalArgumentException("weight must be in [0, 1), got " + weight);
-    }
+    Check.inRangeExclusive(weight, 0, 1, "weight");
     double[] out = new double[y.length];
     double s = 0;
     double w = 1;
@@ -405,9 +402,7 @@ public final class Plot {
    * @throws IllegalArgumentException if steps is not positive
    */
   public static XYChart lr(IntToDoubleFunction lrAtStep, int steps) {
-    if (steps <= 0) {
-      throw new IllegalArgumentException("steps must be positive, got " + steps);
-    }
+    Check.positive(steps, "steps");
     double[] v = new double[steps];
     for (int i = 0; i < steps; i++) {
       v[i] = lrAtStep.applyAsDouble(i);

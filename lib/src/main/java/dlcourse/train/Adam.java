@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
@@ -42,8 +43,8 @@ public class Adam extends Optimizer {
 
   /** Sets the decay rates of the first and second moment estimates, each in [0, 1). */
   public Adam betas(double beta1, double beta2) {
-    Check.beta(beta1, "beta1");
-    Check.beta(beta2, "beta2");
+    Check.inRangeExclusive(beta1, 0, 1, "beta1");
+    Check.inRangeExclusive(beta2, 0, 1, "beta2");
     this.beta1 = beta1;
     this.beta2 = beta2;
     return this;

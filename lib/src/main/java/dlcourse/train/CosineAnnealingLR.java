@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Cosine annealing from the base rate down to {@code etaMin} over {@code tMax} steps, as
  * {@code torch.optim.lr_scheduler.CosineAnnealingLR}:

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * A learning-rate schedule, like {@code torch.optim.lr_scheduler}: {@link #lr(int)} is a pure function of the
  * number of {@link #step()} calls so far, and each {@code step()} writes the next rate into the optimizer.
@@ -106,9 +108,7 @@ public abstract class LRScheduler {
   }
 
   static void checkT(int t) {
-    if (t < 0) {
-      throw new IllegalArgumentException("t must be >= 0, got " + t);
-    }
+    Check.nonNegative(t, "t");
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Changes the rate linearly from {@code startFactor * base} to {@code endFactor * base} over {@code totalIters}
  * steps, then holds it, as {@code torch.optim.lr_scheduler.LinearLR}. Defaults as PyTorch: startFactor 1/3,

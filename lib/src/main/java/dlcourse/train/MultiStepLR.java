@@ -1,5 +1,6 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
 import java.util.Arrays;
 
 /** Multiplies the rate by {@code gamma} at each milestone, as {@code torch.optim.lr_scheduler.MultiStepLR}. */

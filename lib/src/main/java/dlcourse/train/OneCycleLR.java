@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * The one-cycle policy of {@code torch.optim.lr_scheduler.OneCycleLR}: the rate rises from
  * {@code maxLr / divFactor} to {@code maxLr} over the first {@code pctStart} of {@code totalSteps}, then anneals to

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Polynomial decay to zero over {@code totalIters} steps, as {@code torch.optim.lr_scheduler.PolynomialLR}:
  * {@code base * (1 - min(t, totalIters) / totalIters)^power}.

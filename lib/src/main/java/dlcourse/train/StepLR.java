@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /** Multiplies the rate by {@code gamma} every {@code stepSize} steps: {@code base * gamma^(t / stepSize)}, as {@code torch.optim.lr_scheduler.StepLR}. */
 public class StepLR extends LRScheduler {
   private final int stepSize;

@@ -8,6 +8,7 @@ import dlcourse.nn.internal.Compiled;
 import dlcourse.display.Display;
 import dlcourse.display.ProgressBar;
 import dlcourse.tensor.Tensor;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -143,7 +144,7 @@ public final class Trainer {
 
   /** Maximum number of epochs of {@link #fit}; default 1. */
   public Trainer epochs(int epochs) {
-    this.epochs = (int) dlcourse.nn.internal.Check.positive(epochs, "epochs");
+    this.epochs = Check.positive(epochs, "epochs");
     return this;
   }
 

@@ -315,7 +315,7 @@ class OptimizerTest {
     var e = assertThrows(IllegalArgumentException.class, () -> new Adam(List.of(p), 0.1).betas(0.9, 1.0));
     assertEquals("beta2 must be in [0, 1), got 1.0", e.getMessage());
     var e2 = assertThrows(IllegalArgumentException.class, () -> new SGD(List.of(p), -1));
-    assertEquals("lr must be >= 0, got -1.0", e2.getMessage());
+    assertEquals("lr must be non-negative, got -1.0", e2.getMessage());
   }
 
   @Test
