@@ -11,7 +11,7 @@ public class ConstantLR extends LRScheduler {
   private double factor = 1.0 / 3;
   private int totalIters = 5;
 
-  public ConstantLR(Optimizer optimizer) {
+  public ConstantLR(Optimizer<?> optimizer) {
     super(optimizer);
     apply();
   }

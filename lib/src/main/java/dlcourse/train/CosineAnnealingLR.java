@@ -14,7 +14,7 @@ public class CosineAnnealingLR extends LRScheduler {
   private final int tMax;
   private double etaMin;
 
-  public CosineAnnealingLR(Optimizer optimizer, int tMax) {
+  public CosineAnnealingLR(Optimizer<?> optimizer, int tMax) {
     super(optimizer);
     Check.positive(tMax, "tMax");
     this.tMax = tMax;

@@ -6,7 +6,7 @@ import dlcourse.util.Check;
 public class ExponentialLR extends LRScheduler {
   private final double gamma;
 
-  public ExponentialLR(Optimizer optimizer, double gamma) {
+  public ExponentialLR(Optimizer<?> optimizer, double gamma) {
     super(optimizer);
     Check.nonNegative(gamma, "gamma");
     this.gamma = gamma;

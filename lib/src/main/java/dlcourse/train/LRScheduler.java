@@ -28,12 +28,12 @@ public abstract class LRScheduler {
   }
 
   private final double baseLr;
-  private final Optimizer optimizer;
+  private final Optimizer<?> optimizer;
   private int t;
   private Interval interval = Interval.EPOCH;
 
   /** A schedule that drives {@code optimizer}. */
-  protected LRScheduler(Optimizer optimizer) {
+  protected LRScheduler(Optimizer<?> optimizer) {
     if (optimizer == null) {
       throw new IllegalArgumentException("optimizer must not be null");
     }
@@ -86,7 +86,7 @@ public abstract class LRScheduler {
   }
 
   /** The optimizer driven, or null for a schedule built from a base rate. */
-  public Optimizer optimizer() {
+  public Optimizer<?> optimizer() {
     return optimizer;
   }
 

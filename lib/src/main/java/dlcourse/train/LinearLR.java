@@ -12,7 +12,7 @@ public class LinearLR extends LRScheduler {
   private double endFactor = 1.0;
   private int totalIters = 5;
 
-  public LinearLR(Optimizer optimizer) {
+  public LinearLR(Optimizer<?> optimizer) {
     super(optimizer);
     apply();
   }

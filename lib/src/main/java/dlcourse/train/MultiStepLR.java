@@ -8,7 +8,7 @@ public class MultiStepLR extends LRScheduler {
   private final int[] milestones;
   private double gamma = 0.1;
 
-  public MultiStepLR(Optimizer optimizer, int... milestones) {
+  public MultiStepLR(Optimizer<?> optimizer, int... milestones) {
     super(optimizer);
     this.milestones = checked(milestones);
     apply();

@@ -33,7 +33,7 @@ public class OneCycleLR extends LRScheduler {
   private boolean threePhase;
 
   /** A schedule that drives {@code optimizer}, whose own rate it replaces (PyTorch's {@code max_lr / div_factor}). */
-  public OneCycleLR(Optimizer optimizer, double maxLr, int totalSteps) {
+  public OneCycleLR(Optimizer<?> optimizer, double maxLr, int totalSteps) {
     super(optimizer);
     this.maxLr = checkMax(maxLr);
     this.totalSteps = checkTotal(totalSteps);

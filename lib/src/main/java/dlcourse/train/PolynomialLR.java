@@ -10,7 +10,7 @@ public class PolynomialLR extends LRScheduler {
   private final int totalIters;
   private double power = 1.0;
 
-  public PolynomialLR(Optimizer optimizer, int totalIters) {
+  public PolynomialLR(Optimizer<?> optimizer, int totalIters) {
     super(optimizer);
     Check.positive(totalIters, "totalIters");
     this.totalIters = totalIters;

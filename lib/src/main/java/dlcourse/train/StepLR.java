@@ -7,7 +7,7 @@ public class StepLR extends LRScheduler {
   private final int stepSize;
   private double gamma = 0.1;
 
-  public StepLR(Optimizer optimizer, int stepSize) {
+  public StepLR(Optimizer<?> optimizer, int stepSize) {
     super(optimizer);
     Check.positive(stepSize, "stepSize");
     this.stepSize = stepSize;

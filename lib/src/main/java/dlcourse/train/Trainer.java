@@ -59,7 +59,7 @@ public final class Trainer {
   public enum Engine { AUTO, EAGER, ONEDNN }
 
   private final Module model;
-  private Optimizer optimizer;
+  private Optimizer<?> optimizer;
   private BiFunction<Tensor, Tensor, Tensor> loss = F::crossEntropy;
   private boolean defaultLoss = true;
   private Engine engine = defaultEngine();
@@ -90,12 +90,12 @@ public final class Trainer {
     return model;
   }
 
-  public Trainer optimizer(Optimizer optimizer) {
+  public Trainer optimizer(Optimizer<?> optimizer) {
     this.optimizer = optimizer;
     return this;
   }
 
-  public Optimizer optimizer() {
+  public Optimizer<?> optimizer() {
     return optimizer;
   }
 

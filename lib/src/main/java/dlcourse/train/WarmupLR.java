@@ -15,7 +15,7 @@ public class WarmupLR extends LRScheduler {
   private final int warmup;
   private final LRScheduler after;
 
-  public WarmupLR(Optimizer optimizer, int warmup, LRScheduler after) {
+  public WarmupLR(Optimizer<?> optimizer, int warmup, LRScheduler after) {
     super(optimizer);
     this.warmup = checkWarmup(warmup);
     this.after = checkAfter(after);

@@ -74,7 +74,7 @@ class OptimizerTest {
             .nesterov(c.has("nesterov") && c.get("nesterov").getAsBoolean()).weightDecay(wd);
       case "Adam":
       case "AdamW": {
-        Adam a = cls.equals("Adam") ? new Adam(ps, lr) : new AdamW(ps, lr);
+        AbstractAdam<?> a = cls.equals("Adam") ? new Adam(ps, lr) : new AdamW(ps, lr);
         if (c.has("betas")) {
           JsonArray bs = c.getAsJsonArray("betas");
           a.betas(bs.get(0).getAsDouble(), bs.get(1).getAsDouble());
