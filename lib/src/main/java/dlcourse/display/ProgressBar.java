@@ -1,6 +1,5 @@
 package dlcourse.display;
 
-import dlcourse.util.Check;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -40,7 +39,9 @@ public final class ProgressBar implements AutoCloseable {
     private boolean closed;
 
     ProgressBar(String description, long total, LongSupplier clock) {
-        Check.nonNegative(total, "total");
+        if (total < 0) {
+            throw new IllegalArgumentException("total must be non-negative, got " + total);
+        }
         this.description = description == null ? "" : description;
         this.total = total;
         this.clock = clock;

@@ -128,9 +128,7 @@ public class LSTM extends Module {
   }
 
   private Parameter param(String prefix, int k) {
-    if (k < 0 || k >= numLayers) {
-      throw new IllegalArgumentException("layer must be in [0, " + numLayers + "), got " + k);
-    }
+    Check.index(k, numLayers, "layer");
     return namedParameters().get(prefix + k);
   }
 

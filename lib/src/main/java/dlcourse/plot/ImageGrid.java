@@ -99,7 +99,7 @@ public final class ImageGrid {
       throw new IllegalArgumentException("images is empty: shape " + Arrays.toString(s));
     }
     return new ImageGrid(
-        Plot.toFloats(images), (int) nchw[0], (int) nchw[1], (int) nchw[2], (int) nchw[3]);
+        ChartStyle.toFloats(images), (int) nchw[0], (int) nchw[1], (int) nchw[2], (int) nchw[3]);
   }
 
   /** Creates a grid from raw NCHW values, for callers that already hold a float array. */
@@ -169,7 +169,7 @@ public final class ImageGrid {
     }
     overlayH = s.length == 3 ? (int) s[1] : side;
     overlayW = s.length == 3 ? (int) s[2] : side;
-    overlay = Plot.toFloats(maps.castTo(DataType.FLOAT));
+    overlay = ChartStyle.toFloats(maps.castTo(DataType.FLOAT));
     return this;
   }
 
@@ -406,7 +406,7 @@ public final class ImageGrid {
     int groups = mode == Normalize.ALL ? 1 : n;
     int len = mode == Normalize.ALL ? data.length : per;
     for (int gi = 0; gi < groups; gi++) {
-      Plot.stretch(out, gi * len, len);
+      ChartStyle.stretch(out, gi * len, len);
     }
     return out;
   }
