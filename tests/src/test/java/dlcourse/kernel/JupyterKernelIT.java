@@ -61,6 +61,13 @@ class JupyterKernelIT {
     }
 
     @Test
+    void liveChartOfAFitUpdatesOneDisplayInPlace() throws Exception {
+        ItSupport.requirePython("kernel-tests", "jupyter_client", "jupyter-client");
+        ItSupport.Run r = python("-m", "unittest", "-v", "test_live_chart");
+        assertEquals(0, r.exit, r.toString());
+    }
+
+    @Test
     void nbclientAndTheRunnerGiveTheSameOutputs(@TempDir Path out) throws Exception {
         ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
         Path smoke = ItSupport.notebooks().resolve("smoke.ipynb");
