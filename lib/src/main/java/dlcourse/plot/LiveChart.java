@@ -25,7 +25,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * A chart of training metrics that updates in place while the model trains: one panel per metric, x = step.
  *
  * <p>In a notebook the chart is one output, redrawn at most every {@link #every(double) 0.5 s} and once more at
- * {@link #close()}. Headless (the runner, JShell, plain Java) nothing is shown while it trains; {@link #close()}
+ * {@link #close()}; when a redraw is slow (long series, ~50 ms for two panels of 500 points) the next one waits 20
+ * times as long, so drawing costs at most about 5% of the training time. Headless (the runner, JShell, plain Java) nothing is shown while it trains; {@link #close()}
  * shows the final chart once. {@link dlcourse.train.Trainer#monitor Trainer.monitor} feeds it from {@code fit}; a hand-written loop calls
  * {@link #add(long, double...)} once per step:
  *
@@ -49,12 +50,14 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
 
   /** Most points drawn per series; longer series are thinned evenly (the last point is always drawn). */
-  public static final int MAX_POINTS = 1000;
+  public static final int MAX_POINTS = 500;
 
   /** The series {@link #add(long, double...)} adds to. */
   public static final String TRAIN = "train";
 
   private static final double DEFAULT_INTERVAL_SECONDS = 0.5;
+  /** Redraws wait at least this many times the last redraw's duration: drawing takes at most ~1/20 of training. */
+  private static final long RENDER_SHARE = 20;
 
   private final List<String> metrics;
   private final LongSupplier clock;
@@ -63,6 +66,7 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
   private long intervalNanos = (long) (DEFAULT_INTERVAL_SECONDS * 1e9);
   private String displayId;
   private long lastShownNanos;
+  private long lastRenderNanos;
   private boolean changed;
   private long points;
 
@@ -92,7 +96,8 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
   }
 
   /**
-   * Redraws the notebook output at most every {@code seconds} (default 0.5; 0 redraws after every step).
+   * Redraws the notebook output at most every {@code seconds} (default 0.5), or 20 times the last redraw's
+   * duration if that is longer; 0 redraws after every step.
    *
    * @throws IllegalArgumentException if {@code seconds} is negative or NaN
    */
@@ -208,12 +213,13 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
     if (displayId == null || !interactive) {
       String id = Display.display(snapshot());
       displayId = interactive ? id : null;
-    } else if (last || now - lastShownNanos >= intervalNanos) {
+    } else if (last || now - lastShownNanos >= (intervalNanos == 0 ? 0 : Math.max(intervalNanos, RENDER_SHARE * lastRenderNanos))) {
       Display.updateDisplay(displayId, snapshot());
     } else {
       return;
     }
     lastShownNanos = now;
+    lastRenderNanos = clock.getAsLong() - now;
     changed = false;
   }
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class LiveChartTest {
 
   /** A backend that records what it was asked to show: "display ID" or "update ID", and the last object. */
-  static final class Recorder implements Display.Backend {
+  static class Recorder implements Display.Backend {
     final boolean interactive;
     final List<String> calls = new ArrayList<>();
     Object last;
@@ -92,6 +92,33 @@ class LiveChartTest {
     assertEquals(Plot.HEIGHT, img.getHeight());
     chart.close(); // nothing new: nothing shown
     assertEquals(21, r.calls.size());
+  }
+
+  @Test
+  void aSlowRedrawMakesTheNextOneWaitTwentyTimesAsLong() {
+    long[] now = {0};
+    Recorder r = new Recorder(true) {
+      @Override
+      public String display(Object value) {
+        now[0] += 100_000_000L; // each redraw takes 100 ms: the next waits 2 s, not 0.5 s
+        return super.display(value);
+      }
+
+      @Override
+      public void updateDisplay(String id, Object value) {
+        now[0] += 100_000_000L;
+        super.updateDisplay(id, value);
+      }
+    };
+    Display.backend(r);
+    LiveChart chart = new LiveChart(List.of("loss"), () -> now[0]);
+    for (int step = 1; step <= 1000; step++) {
+      now[0] += 10_000_000L;
+      chart.add(step, 1.0 / step);
+    }
+    chart.close();
+    // shown at step 1 (t = 10 ms), then at steps 191, 381, 571, 761, 951 (2 s after each redraw began), and at close
+    assertEquals(7, r.calls.size(), r.calls.toString());
   }
 
   @Test
