@@ -3,6 +3,7 @@ package dlcourse.plot;
 import dlcourse.display.Display;
 import dlcourse.display.Rich;
 import dlcourse.train.TrainingMonitor;
+import dlcourse.util.Check;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -102,10 +103,7 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
    * @throws IllegalArgumentException if {@code seconds} is negative or NaN
    */
   public LiveChart every(double seconds) {
-    if (!(seconds >= 0)) {
-      throw new IllegalArgumentException("every(seconds): seconds must be >= 0, got " + seconds);
-    }
-    intervalNanos = (long) (seconds * 1e9);
+    intervalNanos = (long) (Check.nonNegative(seconds, "seconds") * 1e9);
     return this;
   }
 
@@ -213,7 +211,7 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
     if (displayId == null || !interactive) {
       String id = Display.display(snapshot());
       displayId = interactive ? id : null;
-    } else if (last || now - lastShownNanos >= (intervalNanos == 0 ? 0 : Math.max(intervalNanos, RENDER_SHARE * lastRenderNanos))) {
+    } else if (last || now - lastShownNanos >= wait()) {
       Display.updateDisplay(displayId, snapshot());
     } else {
       return;
@@ -221,6 +219,11 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
     lastShownNanos = now;
     lastRenderNanos = clock.getAsLong() - now;
     changed = false;
+  }
+
+  /** How long after the last redraw began the next may start: the interval, or 20 redraws if longer; 0 for every(0). */
+  private long wait() {
+    return intervalNanos == 0 ? 0 : Math.max(intervalNanos, RENDER_SHARE * lastRenderNanos);
   }
 
   /** Returns the chart as it is now: an image with one panel per metric that has values, side by side. */
@@ -262,7 +265,7 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
     int i = 0;
     for (Map.Entry<String, Points> e : series.entrySet()) {
       double[][] xy = e.getValue().thinned(MAX_POINTS);
-      Color color = Plot.PALETTE[i++ % Plot.PALETTE.length];
+      Color color = ChartStyle.PALETTE[i++ % ChartStyle.PALETTE.length];
       XYSeries s;
       if (chart == null) {
         chart = Plot.lines(xy[0], Map.of(e.getKey(), xy[1]), "step", metric);
