@@ -211,7 +211,7 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
     if (displayId == null || !interactive) {
       String id = Display.display(snapshot());
       displayId = interactive ? id : null;
-    } else if (last || now - lastShownNanos >= wait()) {
+    } else if (last || now - lastShownNanos >= redrawWait()) {
       Display.updateDisplay(displayId, snapshot());
     } else {
       return;
@@ -222,7 +222,7 @@ public final class LiveChart implements TrainingMonitor, Rich, AutoCloseable {
   }
 
   /** How long after the last redraw began the next may start: the interval, or 20 redraws if longer; 0 for every(0). */
-  private long wait() {
+  private long redrawWait() {
     return intervalNanos == 0 ? 0 : Math.max(intervalNanos, RENDER_SHARE * lastRenderNanos);
   }
 
