@@ -1,6 +1,7 @@
 package dlcourse.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -35,6 +36,8 @@ class JupyterKernelIT {
         assertEquals("message", spec.get("interrupt_mode").getAsString());
         assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmx768m"), spec.toString());
         assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmn8m"), spec.toString());
+        // both JITs unless DLCOURSE_KERNEL_JIT=c1: C1 alone slows the library's Java loops (README, kernel section)
+        assertFalse(spec.getAsJsonArray("argv").toString().contains("TieredStopAtLevel"), spec.toString());
     }
 
     private static ItSupport.Run python(String... args) throws Exception {
@@ -57,6 +60,13 @@ class JupyterKernelIT {
     void interruptStopsLoopsAndKeepsState() throws Exception {
         ItSupport.requirePython("kernel-tests", "jupyter_client", "jupyter-client");
         ItSupport.Run r = python("-m", "unittest", "-v", "test_interrupt");
+        assertEquals(0, r.exit, r.toString());
+    }
+
+    @Test
+    void liveChartOfAFitUpdatesOneDisplayInPlace() throws Exception {
+        ItSupport.requirePython("kernel-tests", "jupyter_client", "jupyter-client");
+        ItSupport.Run r = python("-m", "unittest", "-v", "test_live_chart");
         assertEquals(0, r.exit, r.toString());
     }
 
