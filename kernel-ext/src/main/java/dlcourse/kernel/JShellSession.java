@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import dlcourse.display.Display;
+import dlcourse.tensor.OffHeapLimit;
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
@@ -107,6 +108,17 @@ public final class JShellSession implements AutoCloseable {
 
     /** Starts a session with this JVM's class path and the {@link #STARTUP_IMPORTS}. */
     public static JShellSession start() {
+        // ND4J's native backend loads beside JShell: the off-heap cap must bind before the first array.
+        Thread cap = new Thread(() -> {
+            try {
+                OffHeapLimit.install();
+            } catch (Throwable t) {
+                System.err.println("dlcourse: warning: the off-heap cap (" + OffHeapLimit.PROPERTY + ") could not be"
+                        + " applied to ND4J: " + t);
+            }
+        }, "dlcourse-offheap-cap");
+        cap.setDaemon(true);
+        cap.start();
         KeepingExecutionControl.Provider provider = new KeepingExecutionControl.Provider();
         JShell shell = JShell.builder()
                 .executionEngine(provider, Map.of())
@@ -126,6 +138,12 @@ public final class JShellSession implements AutoCloseable {
                 events.forEach(e -> shell.drop(e.snippet()));
             }
         }
+        try {
+            cap.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        HeapReserve.acquire();
         return session;
     }
 
@@ -145,6 +163,8 @@ public final class JShellSession implements AutoCloseable {
      * @throws CellError on the first compile error, exception, unresolved reference or interrupt
      */
     public Result eval(String code) throws CellError {
+        // dropped by a cell that ran out of heap: taken again once the user has freed memory
+        HeapReserve.acquire();
         cellGeneration++;
         evaluating = true;
         try {
@@ -291,6 +311,14 @@ public final class JShellSession implements AutoCloseable {
         String evalue = real != null ? String.valueOf(real.getMessage()) : String.valueOf(ex.getMessage());
         if (real != null && real.getMessage() == null) {
             evalue = "";
+        }
+        // Out of memory: say which memory, what is still held and how to go on.
+        String offHeap = real == null ? null : OffHeapLimit.explain(real);
+        if (offHeap != null) {
+            ename = "OffHeapLimitExceeded";
+            evalue = offHeap;
+        } else if (real instanceof OutOfMemoryError) {
+            evalue = HeapReserve.explain((OutOfMemoryError) real);
         }
         List<String> lines = new ArrayList<>();
         lines.add(ename + (evalue.isEmpty() ? "" : ": " + evalue));

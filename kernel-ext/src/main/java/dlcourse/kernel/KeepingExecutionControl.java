@@ -89,6 +89,10 @@ final class KeepingExecutionControl extends LocalExecutionControl {
             try {
                 result[0] = doitMethod.invoke(null);
             } catch (Throwable t) {
+                if (outOfMemory(t)) {
+                    // first, before anything else allocates: the compiler and the protocol threads need the room
+                    HeapReserve.release();
+                }
                 failure[0] = t;
             }
         }, "dlcourse-cell");
@@ -121,6 +125,15 @@ final class KeepingExecutionControl extends LocalExecutionControl {
             results.put(key, result[0]);
         }
         return key;
+    }
+
+    private static boolean outOfMemory(Throwable t) {
+        for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -202,4 +202,30 @@ class NotebookRunnerIT {
         assertTrue(stderr.contains("FAILED ") && stderr.contains("fails.ipynb"), "stderr: " + stderr);
         assertFalse(stdout.contains("FAILED"), "stdout: " + stdout);
     }
+
+    @Test
+    void arraysPastTheOffHeapCapFailAtOnceWithTheCapAndKeepEarlierOutputs(@TempDir Path out) throws Exception {
+        // The launcher's options with a 300 MB cap; the cell keeps 100 MB arrays. Before the cap bound ND4J, a 1 GB
+        // cap let the runner grow to 3 GB and then fail on a 16-byte LongPointer with a message about JavaCPP.
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-Xmx512m", "-Xmn8m", "-Dorg.bytedeco.javacpp.maxbytes=300m",
+                "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("offheap.ipynb").toString(), "--out", out.toString());
+        long t0 = System.nanoTime();
+        ItSupport.Run r = ItSupport.run(cmd, Map.of(), out, 300);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(1, r.exit, r.toString()); // a failing cell: exit 1, as for any exception (README)
+        assertTrue(r.output.contains("offheap.ipynb: cell 2: OffHeapLimitExceeded: ND4J's off-heap memory cap"
+                + " (-Dorg.bytedeco.javacpp.maxbytes) of 300.0 MiB is reached: an array of 95.4 MiB was requested"), r.output);
+        assertTrue(r.output.contains("DLCOURSE_JAVA_OPTS=") && r.output.contains("DLCOURSE_KERNEL_HEAP="), r.output);
+        assertTrue(seconds < 120, "took " + seconds + " s");
+        JsonObject nb = read(out.resolve("offheap.ipynb"));
+        assertEquals("before 10.0\n", outputs(nb, 1).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray failing = outputs(nb, 2);
+        // three 100 MB arrays fit under 300 MiB; the fourth is refused at once
+        assertEquals("allocated 100 MB\nallocated 200 MB\nallocated 300 MB\n",
+                failing.get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("OffHeapLimitExceeded", failing.get(1).getAsJsonObject().get("ename").getAsString());
+        assertEquals(0, outputs(nb, 3).size(), "cells after the failure do not run");
+    }
 }
