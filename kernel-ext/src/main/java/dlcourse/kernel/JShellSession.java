@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import dlcourse.display.Display;
-import dlcourse.tensor.OffHeapLimit;
+import dlcourse.kernels.OffHeapLimit;
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;

@@ -78,7 +78,7 @@ public final class Main {
             }
         }
         // The snippets' JVM gets the off-heap cap of DLCOURSE_JAVA_OPTS (below); ND4J's arrays must respect it.
-        imports.append("dlcourse.tensor.OffHeapLimit.install();\n");
+        imports.append("dlcourse.kernels.OffHeapLimit.install();\n");
         Files.writeString(startup, imports.toString());
         List<String> toolArgs = new ArrayList<>(List.of("--class-path", System.getProperty("java.class.path"),
                 "--startup", "DEFAULT", "--startup", startup.toString()));

@@ -1,4 +1,4 @@
-package dlcourse.tensor;
+package dlcourse.kernels;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,4 +1,4 @@
-package dlcourse.tensor;
+package dlcourse.kernels;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -14,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * on an unrelated 16-byte {@code LongPointer}. {@link #install()} hands the cap to ND4J's own allocation counter:
  * an array past it fails at once (after ND4J has let the garbage collector free unreachable arrays), and
  * {@link #explain(Throwable)} turns that failure into a message with the cap, the request and how to raise it. The
- * launcher ({@code ./dlcourse run}, {@code jshell}), the kernel and the headless runner install it at start-up.
+ * kernel, the headless runner and {@code ./dlcourse jshell} install it at start-up, and {@link NativeMemory} (every
+ * tensor operation) when it is first used.
  *
  * <pre>{@code
  * java -Dorg.bytedeco.javacpp.maxbytes=1g ...   then   OffHeapLimit.install();   // ND4J arrays: at most 1 GiB
