@@ -14,8 +14,8 @@ import java.util.Locale;
  */
 final class HeapReserve {
 
-    /** A tenth of the heap, between 16 and 64 MiB: javac compiles a cell in a few MB. */
-    static final int SIZE = (int) Math.max(16L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 10));
+    /** A sixteenth of the heap, between 24 and 48 MiB: javac compiles a cell in a few MB. */
+    static final int SIZE = (int) Math.min(48L << 20, Math.max(24L << 20, Runtime.getRuntime().maxMemory() / 16));
 
     private static volatile byte[] reserve;
 

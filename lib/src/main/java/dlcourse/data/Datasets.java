@@ -102,7 +102,8 @@ public final class Datasets {
     Path dir = r.cacheDir().resolve("mnist-recovered");
     Path images = dir.resolve("train-images-idx3-ubyte");
     Path labels = dir.resolve("train-labels-idx1-ubyte");
-    if (DerivedCache.intact(images, "mnist-varres.tgz") && DerivedCache.intact(labels, "mnist-varres.tgz")) {
+    if (DerivedCache.intact(images, "mnist-varres.tgz", DerivedCache::idxLayout)
+        && DerivedCache.intact(labels, "mnist-varres.tgz", DerivedCache::idxLayout)) {
       return Idx.readDataset(images, labels, DIGITS);
     }
     Path tgz = r.file("mnist-varres", "mnist-varres.tgz");
@@ -198,7 +199,7 @@ public final class Datasets {
     }
     // The folder name changed with the order: caches of the earlier class-sorted order are not read.
     Path cached = r.cacheDir().resolve("cifar10-jpg-interleaved").resolve(split.folder() + "_batch.bin");
-    Optional<byte[]> intact = DerivedCache.read(cached, "cifar10-jpg.tgz");
+    Optional<byte[]> intact = DerivedCache.read(cached, "cifar10-jpg.tgz", Cifar10Binary::wholeRecords);
     if (intact.isPresent()) {
       return Cifar10Binary.decode(List.of(intact.get()), List.of(cached.getFileName().toString()), cached.getParent());
     }

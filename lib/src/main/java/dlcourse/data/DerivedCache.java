@@ -10,13 +10,16 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * Files the library derives from a data set and keeps in the user cache (CIFAR-10 decoded from the JPEG mirror,
  * MNIST recovered from mnist-varres). Each is written atomically with its SHA-256 beside it ({@code NAME.sha256}, in
- * {@code sha256sum}'s format) and checked on every load: a truncated, edited or half-written cache is reported on
- * standard error and rebuilt from its source, never loaded. The data sets' own files are checked against the
- * manifest instead ({@link DataRegistry}).
+ * {@code sha256sum}'s format) and checked on every load: a truncated or edited cache is reported on standard error and
+ * rebuilt from its source, never loaded. A cache without a checksum file (one an older version wrote, or a crash
+ * between the two atomic writes: the file itself is whole either way) is adopted when its layout checks out (its
+ * length matches its header or record size), and gets its checksum then; otherwise it is rebuilt. The data sets' own
+ * files are checked against the manifest instead ({@link DataRegistry}).
  */
 final class DerivedCache {
   private DerivedCache() {}
@@ -42,19 +45,27 @@ final class DerivedCache {
 
   /**
    * The bytes of {@code file} if it exists and matches its checksum; empty if it does not exist, or (reported on
-   * standard error, naming {@code source}) if it does not match, in which case the caller rebuilds it.
+   * standard error, naming {@code source}) if it does not match, in which case the caller rebuilds it. A file without
+   * a checksum file is adopted when {@code layoutOk} accepts its bytes.
    */
-  static Optional<byte[]> read(Path file, String source) {
+  static Optional<byte[]> read(Path file, String source, Predicate<byte[]> layoutOk) {
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
     String problem;
     byte[] bytes = null;
+    Path sum = checksumFile(file);
     try {
       bytes = Files.readAllBytes(file);
-      Path sum = checksumFile(file);
       if (!Files.isRegularFile(sum)) {
-        problem = "it has no checksum file " + sum.getFileName() + " (an interrupted write, or an older version's cache)";
+        if (layoutOk.test(bytes)) {
+          AtomicFiles.writeString(sum, sha256(bytes) + "  " + file.getFileName() + "\n");
+          System.err.println("dlcourse: the cached " + file + " had no checksum file (an older version's cache);"
+              + " its layout checks out, so it is kept and its SHA-256 recorded in " + sum.getFileName());
+          return Optional.of(bytes);
+        }
+        problem = "it has no checksum file " + sum.getFileName() + " and its " + bytes.length
+            + " bytes do not fit its layout (truncated or edited)";
       } else {
         String expected = Files.readString(sum, StandardCharsets.UTF_8).strip().split("\\s+")[0];
         String actual = sha256(bytes);
@@ -63,7 +74,7 @@ final class DerivedCache {
                 + " bytes: truncated or edited)";
       }
     } catch (IOException e) {
-      problem = "it cannot be read (" + e.getMessage() + ")";
+      problem = "it cannot be read or its checksum cannot be written (" + e.getMessage() + ")";
     }
     if (problem == null) {
       return Optional.of(bytes);
@@ -72,9 +83,26 @@ final class DerivedCache {
     return Optional.empty();
   }
 
-  /** Whether {@code file} exists and matches its checksum (a mismatch is reported as by {@link #read}). */
-  static boolean intact(Path file, String source) {
-    return read(file, source).isPresent();
+  /** Whether {@code file} exists and matches its checksum (see {@link #read}). */
+  static boolean intact(Path file, String source, Predicate<byte[]> layoutOk) {
+    return read(file, source, layoutOk).isPresent();
+  }
+
+  /** The layout of an uncompressed IDX file: its header's dimensions times one byte equal its length. */
+  static boolean idxLayout(byte[] b) {
+    if (b.length < 4 || b[0] != 0 || b[1] != 0 || b[2] != 0x08 || b[3] < 1 || b[3] > 4) {
+      return false;
+    }
+    int dims = b[3];
+    long n = 1;
+    java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b);
+    if (b.length < 4 + 4 * dims) {
+      return false;
+    }
+    for (int i = 0; i < dims; i++) {
+      n *= bb.getInt(4 + 4 * i);
+    }
+    return b.length == 4 + 4L * dims + n;
   }
 
   static String sha256(byte[] bytes) {

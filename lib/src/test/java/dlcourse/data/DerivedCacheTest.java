@@ -113,10 +113,16 @@ class DerivedCacheTest {
     err = stderrOf(() -> assertEquals(20, Datasets.cifar10(Split.TEST).size()));
     assertTrue(err.contains("truncated or edited"), err);
 
-    // a cache without its checksum file (an interrupted write, or a cache of an older version) is rebuilt too
+    // a cache without its checksum file (an older version's, or a crash between the two atomic writes) is kept when
+    // its layout checks out, and gets its checksum; cut short as well, it is rebuilt
     Files.delete(sum);
     err = stderrOf(() -> assertEquals(first.features(), Datasets.cifar10(Split.TEST).features()));
-    assertTrue(err.contains("it has no checksum file test_batch.bin.sha256"), err);
+    assertTrue(err.contains("had no checksum file") && err.contains("its layout checks out"), err);
+    assertEquals(recorded, Files.readString(sum));
+    Files.delete(sum);
+    Files.write(cache, java.util.Arrays.copyOf(Files.readAllBytes(cache), 19 * 3073 + 100));
+    err = stderrOf(() -> assertEquals(first.features(), Datasets.cifar10(Split.TEST).features()));
+    assertTrue(err.contains("has no checksum file test_batch.bin.sha256 and its 58487 bytes do not fit its layout"), err);
     assertEquals(recorded, Files.readString(sum));
   }
 
@@ -130,13 +136,23 @@ class DerivedCacheTest {
         throw new java.io.UncheckedIOException(e);
       }
     });
-    assertArrayEquals(new byte[] {1, 2, 3}, DerivedCache.read(f, "src").orElseThrow());
-    assertEquals("", stderrOf(() -> assertTrue(DerivedCache.read(dir.resolve("c/none.bin"), "src").isEmpty())));
+    assertArrayEquals(new byte[] {1, 2, 3}, DerivedCache.read(f, "src", b -> false).orElseThrow());
+    assertEquals("", stderrOf(() -> assertTrue(DerivedCache.read(dir.resolve("c/none.bin"), "src", b -> true).isEmpty())));
     // a writer that fails leaves no checksum: the next load rebuilds
     assertThrows(IllegalStateException.class, () -> DerivedCache.write(f, () -> {
       throw new IllegalStateException("disk full");
     }));
     assertFalse(Files.exists(DerivedCache.checksumFile(f)));
-    assertTrue(stderrOf(() -> assertFalse(DerivedCache.intact(f, "src"))).contains("has no checksum file"));
+    assertTrue(stderrOf(() -> assertFalse(DerivedCache.intact(f, "src", b -> false))).contains("has no checksum file"));
+  }
+
+  @Test
+  void idxLayoutMatchesTheHeadersDimensions() throws Exception {
+    Path f = dir.resolve("i.idx");
+    Idx.write(f, new long[] {2, 3}, new byte[6]);
+    byte[] b = Files.readAllBytes(f);
+    assertTrue(DerivedCache.idxLayout(b));
+    assertFalse(DerivedCache.idxLayout(java.util.Arrays.copyOf(b, b.length - 1)));
+    assertFalse(DerivedCache.idxLayout(java.util.Arrays.copyOf(b, b.length + 1)));
   }
 }

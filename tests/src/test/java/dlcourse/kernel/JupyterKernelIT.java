@@ -73,4 +73,23 @@ class JupyterKernelIT {
         assertTrue(expected.size() >= 6, expected.toString());
         assertEquals(expected, actual);
     }
+
+    @Test
+    void cellThatFillsTheHeapOrPassesTheOffHeapCapFailsAloneAndTheKernelGoesOn(@TempDir Path small) throws Exception {
+        ItSupport.requirePython("kernel-tests", "jupyter_client", "jupyter-client");
+        // heap 384 MiB, off-heap cap 512 MiB: the cells fill them in seconds
+        ItSupport.installKernel(small, Map.of("DLCOURSE_KERNEL_HEAP", "384m"));
+        ItSupport.Run r = ItSupport.run(List.of("/usr/bin/python3", "-m", "unittest", "-v", "test_memory"),
+                Map.of("JUPYTER_DATA_DIR", small.toString()), ItSupport.root().resolve("tests/src/test/python"), 600);
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.output.contains("Ran 2 tests") && r.output.contains("\nOK"), r.output);
+    }
+
+    @Test
+    void defaultKernelspecFitsATwoGibBinderMachineWithBothMemoriesFull() throws Exception {
+        ItSupport.requirePython("kernel-tests", "jupyter_client", "jupyter-client");
+        ItSupport.Run r = python("-m", "unittest", "-v", "test_binder_fit");
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.output.contains("kernel peak resident memory: "), r.output);
+    }
 }
