@@ -1,8 +1,9 @@
-"""The README's claim: the default kernelspec fits a 2 GB Binder machine.
+"""The README's claim: the kernel as Binder installs it fits a 2 GiB Binder machine.
 
-Against the kernelspec installed with the defaults (heap 768 MiB, ND4J's off-heap cap 4/3 of it): ND4J arrays are
-allocated until the cap refuses one, then the heap is filled until it is full, both kept by variables; the kernel's
-peak resident memory (VmHWM) must stay under 2 GiB, and the kernel must still answer.
+Against a kernelspec (JupyterKernelIT installs it with binder/postBuild's heap; ND4J's off-heap cap is 4/3 of it):
+ND4J arrays are allocated until the cap refuses one, then the heap is filled until it is full, both kept by
+variables; the kernel prints its peak resident memory (VmHWM), which must stay under 2 GiB (the Java test asks for
+256 MiB less, for the Jupyter server), and must still answer.
 """
 import os
 import unittest
