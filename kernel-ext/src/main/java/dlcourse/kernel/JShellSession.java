@@ -217,6 +217,11 @@ public final class JShellSession implements AutoCloseable {
                 }
                 if (control.wasStopped()) {
                     control.clearResults();
+                    if (control.wasAbandoned()) {
+                        throw CellError.of("Interrupted", "the cell caught every stop (it catches Throwable or"
+                                + " ThreadDeath) and still runs in the background, using a core; the kernel keeps its"
+                                + " state and runs the next cells; restart the kernel to end that code");
+                    }
                     throw interrupted();
                 }
                 if (event.exception() != null) {

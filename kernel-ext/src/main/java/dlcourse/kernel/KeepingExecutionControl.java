@@ -27,6 +27,10 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     private volatile Thread running;
     private volatile boolean stopped;
     private volatile Throwable lastUserThrowable;
+    private volatile long stopRequestedAt;
+    private volatile boolean abandoned;
+    /** How long a cell may go on catching stops before its thread is left behind. */
+    private static final long ABANDON_AFTER_NANOS = 5_000_000_000L;
 
     /** Returns and forgets the object kept under {@code key}; {@code key} may be any JShell value string. */
     Object take(String key) {
@@ -99,11 +103,30 @@ final class KeepingExecutionControl extends LocalExecutionControl {
         thread.setContextClassLoader(doitMethod.getDeclaringClass().getClassLoader());
         thread.setDaemon(true);
         running = thread;
+        stopRequestedAt = 0;
+        abandoned = false;
         try {
             thread.start();
-            thread.join();
+            while (thread.isAlive()) {
+                thread.join(100);
+                long at = stopRequestedAt;
+                if (thread.isAlive() && at != 0) {
+                    if (System.nanoTime() - at > ABANDON_AFTER_NANOS) {
+                        // The cell catches the stop (catch Throwable around everything): leave its thread behind so
+                        // the kernel answers and runs the next cells.
+                        abandoned = true;
+                        break;
+                    }
+                    // again: a stop the cell caught may land outside its try block the next time
+                    stopThread(thread);
+                }
+            }
         } finally {
             running = null;
+        }
+        if (abandoned) {
+            stopped = true;
+            throw new ExecutionControl.StoppedException();
         }
         Throwable t = failure[0];
         if (t instanceof InvocationTargetException && t.getCause() instanceof ThreadDeath || t instanceof ThreadDeath) {
@@ -136,18 +159,28 @@ final class KeepingExecutionControl extends LocalExecutionControl {
         return false;
     }
 
+    /** Returns true if the last invocation ignored every stop for 5 s and was left running in the background. */
+    boolean wasAbandoned() {
+        return abandoned;
+    }
+
     @Override
-    @SuppressWarnings({"deprecation", "removal"})
     public void stop() {
         Thread t = running;
         if (t != null) {
-            try {
-                // Thread.stop is the only way to end code that never checks for interrupts; it works up to
-                // JDK 19 and throws UnsupportedOperationException from JDK 20 on.
-                t.stop();
-            } catch (UnsupportedOperationException e) {
-                t.interrupt();
-            }
+            stopRequestedAt = System.nanoTime();
+            stopThread(t);
+        }
+    }
+
+    @SuppressWarnings({"deprecation", "removal"})
+    private static void stopThread(Thread t) {
+        try {
+            // Thread.stop is the only way to end code that never checks for interrupts; it works up to
+            // JDK 19 and throws UnsupportedOperationException from JDK 20 on.
+            t.stop();
+        } catch (UnsupportedOperationException e) {
+            t.interrupt();
         }
     }
 
