@@ -228,4 +228,31 @@ class NotebookRunnerIT {
         assertEquals("OffHeapLimitExceeded", failing.get(1).getAsJsonObject().get("ename").getAsString());
         assertEquals(0, outputs(nb, 3).size(), "cells after the failure do not run");
     }
+
+    @Test
+    void interruptedRunExits130AndWritesEveryFinishedCell(@TempDir Path out) throws Exception {
+        // Ctrl-C sends SIGINT. A process started in the background may inherit SIGINT as ignored (and the JVM then
+        // keeps it ignored): python resets it to the default before it becomes the runner, as a terminal would have it.
+        List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/python3", "-c",
+                "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("signal.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(out.resolve("running"))) {
+            assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
+            assertTrue(System.nanoTime() < deadline, "cell 3 did not start within 120 s");
+            Thread.sleep(100);
+        }
+        assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor());
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the runner did not end after SIGINT");
+        String log = Files.readString(out.resolve("log.txt"));
+        assertEquals(130, p.exitValue(), log);
+        assertTrue(log.contains("INTERRUPTED ") && log.contains("finished cells written"), log);
+        JsonObject nb = read(out.resolve("signal.ipynb"));
+        assertEquals("one\n", outputs(nb, 2).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("two\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("Interrupted", outputs(nb, 4).get(1).getAsJsonObject().get("ename").getAsString());
+    }
 }
