@@ -108,17 +108,7 @@ public final class JShellSession implements AutoCloseable {
 
     /** Starts a session with this JVM's class path and the {@link #STARTUP_IMPORTS}. */
     public static JShellSession start() {
-        // ND4J's native backend loads beside JShell: the off-heap cap must bind before the first array.
-        Thread cap = new Thread(() -> {
-            try {
-                OffHeapLimit.install();
-            } catch (Throwable t) {
-                System.err.println("dlcourse: warning: the off-heap cap (" + OffHeapLimit.PROPERTY + ") could not be"
-                        + " applied to ND4J: " + t);
-            }
-        }, "dlcourse-offheap-cap");
-        cap.setDaemon(true);
-        cap.start();
+        prepareNativeMemory();
         KeepingExecutionControl.Provider provider = new KeepingExecutionControl.Provider();
         JShell shell = JShell.builder()
                 .executionEngine(provider, Map.of())
@@ -138,13 +128,48 @@ public final class JShellSession implements AutoCloseable {
                 events.forEach(e -> shell.drop(e.snippet()));
             }
         }
-        try {
-            cap.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         HeapReserve.acquire();
         return session;
+    }
+
+    private static java.util.concurrent.CompletableFuture<Void> nativeMemory;
+
+    /**
+     * Starts loading ND4J's native backend in the background and binds the off-heap cap to it ({@link OffHeapLimit}),
+     * once per JVM; the first cell waits for it. The kernel calls this first thing, so the load overlaps its start-up.
+     */
+    static synchronized java.util.concurrent.CompletableFuture<Void> prepareNativeMemory() {
+        if (nativeMemory == null) {
+            nativeMemory = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    OffHeapLimit.install();
+                } catch (Throwable t) {
+                    System.err.println("dlcourse: warning: the off-heap cap (" + OffHeapLimit.PROPERTY + ") could not"
+                            + " be applied to ND4J: " + t);
+                }
+            });
+        }
+        return nativeMemory;
+    }
+
+    /** Waits until the cap binds ND4J (only the first cell waits), or until the user interrupts. */
+    private static void awaitNativeMemory() throws CellError {
+        java.util.concurrent.CompletableFuture<Void> f = prepareNativeMemory();
+        while (!f.isDone()) {
+            if (Display.interruptRequested()) {
+                throw interrupted();
+            }
+            try {
+                f.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // poll the interrupt flag again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw interrupted();
+            } catch (java.util.concurrent.ExecutionException e) {
+                return; // reported by prepareNativeMemory
+            }
+        }
     }
 
     /** Returns the start-up imports that resolved. */
@@ -168,6 +193,7 @@ public final class JShellSession implements AutoCloseable {
         cellGeneration++;
         evaluating = true;
         try {
+            awaitNativeMemory();
             return evalSnippets(code);
         } finally {
             evaluating = false;

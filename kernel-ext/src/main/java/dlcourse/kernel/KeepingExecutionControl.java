@@ -86,12 +86,14 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     @Override
     protected String invoke(Method doitMethod) throws Exception {
         Object[] result = new Object[1];
+        boolean[] returned = new boolean[1];
         Throwable[] failure = new Throwable[1];
         stopped = false;
         lastUserThrowable = null;
         Thread thread = new Thread(() -> {
             try {
                 result[0] = doitMethod.invoke(null);
+                returned[0] = true;
             } catch (Throwable t) {
                 if (outOfMemory(t)) {
                     // first, before anything else allocates: the compiler and the protocol threads need the room
@@ -107,18 +109,24 @@ final class KeepingExecutionControl extends LocalExecutionControl {
         abandoned = false;
         try {
             thread.start();
+            long lastStop = 0;
             while (thread.isAlive()) {
                 thread.join(100);
                 long at = stopRequestedAt;
+                long now = System.nanoTime();
                 if (thread.isAlive() && at != 0) {
-                    if (System.nanoTime() - at > ABANDON_AFTER_NANOS) {
+                    if (now - at > ABANDON_AFTER_NANOS) {
                         // The cell catches the stop (catch Throwable around everything): leave its thread behind so
                         // the kernel answers and runs the next cells.
                         abandoned = true;
                         break;
                     }
-                    // again: a stop the cell caught may land outside its try block the next time
-                    stopThread(thread);
+                    // again, every 100 ms: a stop may not land in a compiled loop, and one the cell caught may land
+                    // outside its try block the next time
+                    if (now - Math.max(at, lastStop) > 100_000_000L) {
+                        lastStop = now;
+                        stopThread(thread);
+                    }
                 }
             }
         } finally {
@@ -129,7 +137,10 @@ final class KeepingExecutionControl extends LocalExecutionControl {
             throw new ExecutionControl.StoppedException();
         }
         Throwable t = failure[0];
-        if (t instanceof InvocationTargetException && t.getCause() instanceof ThreadDeath || t instanceof ThreadDeath) {
+        // a second stop may land in the handler of the first: the thread then ends with neither result nor failure
+        boolean stoppedSilently = t == null && !returned[0] && stopRequestedAt != 0;
+        if (stoppedSilently || t instanceof InvocationTargetException && t.getCause() instanceof ThreadDeath
+                || t instanceof ThreadDeath) {
             stopped = true;
             throw new ExecutionControl.StoppedException();
         }

@@ -56,6 +56,7 @@ public final class Main {
             System.err.println("usage: dlcourse kernel CONNECTION_FILE");
             System.exit(2);
         }
+        JShellSession.prepareNativeMemory(); // ND4J loads while the kernel starts
         String json = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
         KernelConnectionProperties props = KernelConnectionProperties.parse(json);
         JupyterConnection connection = new JupyterConnection(props);
