@@ -22,7 +22,10 @@ public final class KernelSpec {
 
     /** The name shown in Jupyter's kernel list. */
     public static final String DISPLAY_NAME = "Java (dlcourse)";
-    /** The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset: fits a 2 GB Binder machine next to ND4J's off-heap memory. */
+    /**
+     * The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset; with the off-heap cap (4/3 of it) both full, the kernel
+     * peaks at 1.9 GiB. Binder installs 640m (binder/postBuild) to leave its 2 GiB room for the Jupyter server.
+     */
     public static final String DEFAULT_HEAP = "768m";
 
     private KernelSpec() {
