@@ -310,6 +310,21 @@ final class Prims {
       n++;
       return this;
     }
+
+    /**
+     * Like {@link #add}, for a float array read with its own strides ({@code md} made from the view's shape and
+     * strides): its storage starts at the view's first element and may be longer than its element count.
+     */
+    Args addView(int kind, dnnl_memory_desc_t md, INDArray a) {
+      if (a.dataType() != DataType.FLOAT) {
+        throw new IllegalArgumentException("oneDNN argument needs float, got " + a.dataType());
+      }
+      kinds[n] = kind;
+      mds[n] = md;
+      arrays[n] = a;
+      n++;
+      return this;
+    }
   }
 
   static Args args() {

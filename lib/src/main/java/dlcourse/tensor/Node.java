@@ -14,16 +14,35 @@ final class Node {
     INDArray[] apply(INDArray gradOutput);
   }
 
+  /**
+   * A backward pass that may add an input's gradient into an array the engine already holds ({@code into[i]}, null
+   * where there is none); see {@link Tensor.AccumulatingBackward}.
+   */
+  @FunctionalInterface
+  interface Accumulating {
+    INDArray[] apply(INDArray gradOutput, INDArray[] into);
+  }
+
   final String name;
   final Tensor[] inputs;
-  private Backward backward;
+  private Accumulating backward;
+  /** Whether the backward pass uses {@code into} (else the engine need not look for accumulators). */
+  final boolean accumulates;
   private Tensor[] saved = new Tensor[0];
   private int[] savedVersions = new int[0];
 
   Node(String name, Tensor[] inputs, Backward backward) {
     this.name = name;
     this.inputs = inputs;
+    this.backward = (g, into) -> backward.apply(g);
+    this.accumulates = false;
+  }
+
+  Node(String name, Tensor[] inputs, Accumulating backward) {
+    this.name = name;
+    this.inputs = inputs;
     this.backward = backward;
+    this.accumulates = true;
   }
 
   /** Remembers the versions of tensors whose values the backward pass reads, to detect later in-place changes. */
@@ -33,6 +52,11 @@ final class Node {
   }
 
   INDArray[] run(INDArray gradOutput) {
+    return run(gradOutput, new INDArray[inputs.length]);
+  }
+
+  /** Runs the backward pass; {@code into[i]}, where not null, may receive input i's gradient added in place. */
+  INDArray[] run(INDArray gradOutput, INDArray[] into) {
     if (backward == null) {
       throw new IllegalStateException("backward through the graph a second time: the tape of '" + name
           + "' was freed by the first backward(); call backward(gradient, true) the first time to keep it");
@@ -44,7 +68,7 @@ final class Node {
             + saved[i].version() + ", expected " + savedVersions[i] + "); use an out-of-place operation or clone()");
       }
     }
-    INDArray[] grads = backward.apply(gradOutput);
+    INDArray[] grads = backward.apply(gradOutput, into);
     if (grads.length != inputs.length) {
       throw new IllegalStateException(name + ": backward returned " + grads.length + " gradients for "
           + inputs.length + " inputs");

@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.kernels.MatmulKernel;
 import dlcourse.kernels.NativeMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -262,6 +263,9 @@ public class Tensor {
       return;
     }
     Map<Node, INDArray> pending = new IdentityHashMap<>();
+    // Sums this pass made of several gradients of one non-leaf, each held by that one pending entry only: they may
+    // be added to in place (an entry taken by its node leaves the set, as the node may pass it on to several inputs).
+    Set<INDArray> ownedSums = Collections.newSetFromMap(new IdentityHashMap<>());
     pending.put(gradFn, gradient.data);
     try (var g = noGrad()) {
       for (Node node : tape(gradFn)) {
@@ -269,16 +273,23 @@ public class Tensor {
         if (gy == null) {
           continue;
         }
+        ownedSums.remove(gy);
+        INDArray[] into = node.accumulates ? accumulators(node, pending, ownedSums) : null;
         long started = Profiler.backwardStart();
-        INDArray[] grads = node.run(gy);
+        INDArray[] grads = into == null ? node.run(gy) : node.run(gy, into);
         Profiler.backward(node.name, started);
-        for (INDArray made : grads) {
-          NativeMemory.allocated(made);
+        for (int i = 0; i < grads.length; i++) {
+          if (grads[i] != null && (into == null || grads[i] != into[i])) {
+            NativeMemory.allocated(grads[i]);
+          }
         }
         for (int i = 0; i < grads.length; i++) {
           Tensor in = node.inputs[i];
           if (grads[i] == null || !in.requiresGrad) {
             continue;
+          }
+          if (into != null && into[i] != null && grads[i] == into[i]) {
+            continue; // the backward pass added this gradient into the array the engine offered
           }
           if (!Arrays.equals(grads[i].shape(), in.shape())) {
             throw new IllegalStateException(node.name + ": the gradient of input " + i + " has shape "
@@ -287,7 +298,16 @@ public class Tensor {
           if (in.gradFn == null) {
             in.accumulate(grads[i], handedOut);
           } else {
-            pending.merge(in.gradFn, grads[i], INDArray::add);
+            INDArray before = pending.get(in.gradFn);
+            if (before == null) {
+              pending.put(in.gradFn, grads[i]);
+            } else if (ownedSums.contains(before) && before.dataType() == grads[i].dataType()) {
+              before.addi(grads[i]);
+            } else {
+              INDArray sum = before.add(grads[i]);
+              ownedSums.add(sum);
+              pending.put(in.gradFn, sum);
+            }
           }
         }
         if (!retainGraph) {
@@ -295,6 +315,32 @@ public class Tensor {
         }
       }
     }
+  }
+
+  /**
+   * For a node whose backward pass can accumulate ({@link AccumulatingBackward}): per input, the array its gradient
+   * may be added into in place, where the engine holds one that nothing else references: a leaf's gradient that an
+   * earlier accumulation allocated, or a sum of gradients of a non-leaf made in this pass; null elsewhere.
+   */
+  private static INDArray[] accumulators(Node node, Map<Node, INDArray> pending, Set<INDArray> ownedSums) {
+    INDArray[] into = new INDArray[node.inputs.length];
+    for (int i = 0; i < into.length; i++) {
+      Tensor in = node.inputs[i];
+      if (!in.requiresGrad) {
+        continue;
+      }
+      INDArray acc;
+      if (in.gradFn == null) {
+        acc = in.grad != null && in.gradOwned ? in.grad.data : null;
+      } else {
+        acc = pending.get(in.gradFn);
+        acc = acc != null && ownedSums.contains(acc) ? acc : null;
+      }
+      if (acc != null && acc.dataType() == in.data.dataType() && Arrays.equals(acc.shape(), in.shape())) {
+        into[i] = acc;
+      }
+    }
+    return into;
   }
 
   private void accumulate(INDArray g, Set<INDArray> handedOut) {
@@ -357,6 +403,11 @@ public class Tensor {
    * @param saved the inputs whose values the backward pass reads (in-place changes to them are then an error)
    */
   public static Tensor record(String name, INDArray value, Tensor[] inputs, Backward backward, Tensor... saved) {
+    return record(name, value, inputs, saved, () -> new Node(name, inputs, backward::apply));
+  }
+
+  private static Tensor record(String name, INDArray value, Tensor[] inputs, Tensor[] saved,
+      java.util.function.Supplier<Node> node) {
     NativeMemory.allocated(value);
     Profiler.forward(name);
     boolean any = false;
@@ -366,15 +417,55 @@ public class Tensor {
     if (!any || !GradMode.isEnabled()) {
       return new Tensor(value, false);
     }
-    Node node = new Node(name, inputs, backward::apply);
-    node.save(saved);
-    return new Tensor(value, node, new int[1]);
+    Node n = node.get();
+    n.save(saved);
+    return new Tensor(value, n, new int[1]);
   }
 
   /** The backward pass of a recorded operation: gradient of the output in, one gradient per input out. */
   @FunctionalInterface
   public interface Backward {
     INDArray[] apply(INDArray gradOutput);
+  }
+
+  /**
+   * A backward pass that can add an input's gradient straight into the array it accumulates in (a GEMM with
+   * beta = 1 instead of a temporary and an add). {@code into[i]}, where not null, is an array shaped and typed like
+   * input {@code i} that the engine would add this input's gradient to (a parameter's {@code .grad} from an
+   * earlier use of it in the same or an earlier pass, or the running sum of a tensor used several times); nothing
+   * else references it. To use it, add the gradient into {@code into[i]} in place and return that same array for
+   * input {@code i}; to decline, return a new array as a plain {@link Backward} would (the engine adds it).
+   */
+  @FunctionalInterface
+  public interface AccumulatingBackward {
+    INDArray[] apply(INDArray gradOutput, INDArray[] into);
+
+    /**
+     * The matrix product {@code op(a) op(b)} ({@code op} transposes where asked) as a new array when {@code into} is
+     * null, else added into {@code into} (any shape with as many elements, seen as the product's matrix) by one
+     * GEMM with beta = 1, and {@code into} returned. An {@code into} that is a view, not 'c' ordered or of another
+     * type is declined (a new array).
+     */
+    static INDArray gemm(INDArray a, INDArray b, boolean transA, boolean transB, INDArray into) {
+      long rows = transA ? a.size(1) : a.size(0);
+      long cols = transB ? b.size(0) : b.size(1);
+      if (into != null && into.dataType() == a.dataType() && into.dataType() == b.dataType()
+          && into.ordering() == 'c' && !into.isView() && into.length() == rows * cols) {
+        Nd4j.gemm(a, b, into.rank() == 2 && into.size(0) == rows ? into : into.reshape('c', rows, cols), transA,
+            transB, 1.0, 1.0);
+        return into;
+      }
+      return Nd4j.gemm(a, b, transA, transB);
+    }
+  }
+
+  /**
+   * {@link #record(String, INDArray, Tensor[], Backward, Tensor...)} with a backward pass that may accumulate its
+   * input gradients in place ({@link AccumulatingBackward}).
+   */
+  public static Tensor record(String name, INDArray value, Tensor[] inputs, AccumulatingBackward backward,
+      Tensor... saved) {
+    return record(name, value, inputs, saved, () -> new Node(name, inputs, backward::apply));
   }
 
   private Tensor unary(String name, INDArray value, Backward backward, Tensor... saved) {
@@ -511,9 +602,12 @@ public class Tensor {
       long[] out = a.clone();
       out[out.length - 1] = b[1];
       INDArray y = x2.mmul(w).reshape(out);
-      return record("matmul", y, new Tensor[] {this, o}, g -> {
+      return record("matmul", y, new Tensor[] {this, o}, (g, into) -> {
         INDArray g2 = g.reshape(rows, b[1]);
-        return new INDArray[] {g2.mmul(w.transpose()).reshape(a), x2.transpose().mmul(g2)};
+        // A right side used again already has its .grad: its GEMM adds into it (beta 1)
+        INDArray gw = into[1] == null ? x2.transpose().mmul(g2)
+            : AccumulatingBackward.gemm(x2, g2, true, false, into[1]);
+        return new INDArray[] {g2.mmul(w.transpose()).reshape(a), gw};
       }, this, o);
     }
     if (a.length != b.length || !Arrays.equals(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2))) {
@@ -522,11 +616,21 @@ public class Tensor {
     }
     if (a.length == 2) {
       INDArray y = x.mmul(w);
-      return record("matmul", y, new Tensor[] {this, o},
-          g -> new INDArray[] {g.mmul(w.transpose()), x.transpose().mmul(g)}, this, o);
+      return record("matmul", y, new Tensor[] {this, o}, (g, into) -> {
+        INDArray gx = into[0] == null ? g.mmul(w.transpose()) : AccumulatingBackward.gemm(g, w, false, true, into[0]);
+        INDArray gw = into[1] == null ? x.transpose().mmul(g) : AccumulatingBackward.gemm(x, g, true, false, into[1]);
+        return new INDArray[] {gx, gw};
+      }, this, o);
     }
     if (a.length == 3 && a[1] == 1 && x.dataType() == DataType.FLOAT) {
       return rowBatchMatmul(o);
+    }
+    if (MatmulKernel.supports(x, w)) {
+      // oneDNN reads the views (heads, transposes) in place; a reused operand's gradient is added into its sum
+      INDArray y = MatmulKernel.matmul(x, false, w, false, null);
+      return record("matmul", y, new Tensor[] {this, o}, (g, into) -> new INDArray[] {
+          requiresGrad() ? MatmulKernel.matmul(g, false, w, true, into[0]) : null,
+          o.requiresGrad() ? MatmulKernel.matmul(x, true, g, false, into[1]) : null}, this, o);
     }
     INDArray y = Nd4j.matmul(x, w);
     return record("matmul", y, new Tensor[] {this, o}, g -> new INDArray[] {

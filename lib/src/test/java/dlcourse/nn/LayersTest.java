@@ -241,4 +241,25 @@ class LayersTest {
     net.namedParameters().forEach((k, p) -> assertEquals(DataType.DOUBLE, p.data().dataType(), k));
     assertArrayEquals(new long[] {1, 2}, net.forward(Nd4j.rand(DataType.DOUBLE, 1, 1, 4, 4)).shape());
   }
+
+  @Test
+  void dropoutMasksHaveRateP_independentNeighboursAndTheSameDrawsInFloatAndDouble() {
+    for (double p : new double[] {0.05, 0.1, 0.5, 0.9}) {
+      Init.manualSeed(11);
+      INDArray y = F.dropout(Tensor.of(Nd4j.ones(DataType.FLOAT, 200, 500)), p, true).array();
+      float[] v = y.data().asFloat();
+      int zeros = 0;
+      int pairs = 0;
+      for (int i = 0; i < v.length; i++) {
+        zeros += v[i] == 0 ? 1 : 0;
+        pairs += i % 2 == 0 && v[i] == 0 && v[i + 1] == 0 ? 1 : 0;
+      }
+      // 100,000 draws: the standard error of the rate is below 0.0016
+      assertEquals(p, zeros / (double) v.length, 0.008, "rate, p = " + p);
+      assertEquals(p * p, pairs / (v.length / 2.0), 0.012, "both of a pair (one 64-bit word), p = " + p);
+      Init.manualSeed(11);
+      INDArray yd = F.dropout(Tensor.of(Nd4j.ones(DataType.DOUBLE, 200, 500)), p, true).array();
+      assertEquals(y.eq(0), yd.eq(0), "same seed: the same mask in float and double");
+    }
+  }
 }

@@ -225,4 +225,76 @@ class TensorTest {
     y.sum().backward();
     assertEquals(1, x.grad().item(), 1e-6);
   }
+
+  @Test
+  void aWeightUsedManyTimesGetsItsProductsAddedIntoItsGradient() {
+    // The third and later uses find an owned .grad and add their GEMM into it (beta 1): same gradients as the
+    // finite differences, on the 2-D, the folded (B, n, k) x (k, m) and a transposed-view left side.
+    assertGrad(t -> t[1].matmul(t[0]).add(t[1].matmul(t[0].tanh())).add(t[1].matmul(t[0]).mul(2))
+        .add(t[2].matmul(t[0])).tanh(), leaf(3, 4), leaf(2, 3), leaf(2, 3));
+    assertGrad(t -> t[1].matmul(t[0]).add(t[1].mul(t[1]).matmul(t[0])).add(t[1].tanh().matmul(t[0]))
+        .add(t[1].matmul(t[0]).mul(-1.5)).tanh(), leaf(3, 4), leaf(2, 5, 3));
+    assertGrad(t -> t[1].transpose(0, 1).matmul(t[0]).add(t[1].transpose(0, 1).matmul(t[0].mul(t[0])))
+        .add(t[1].transpose(0, 1).tanh().matmul(t[0])).add(t[1].transpose(0, 1).matmul(t[0])).tanh(),
+        leaf(3, 4), leaf(3, 2));
+  }
+
+  @Test
+  void aWeightAccumulatesInFloatAsIfEachUseHadItsOwnCopy() {
+    Tensor w = Tensor.randn(7, 16, 8).requiresGrad(true);
+    Tensor[] copies = new Tensor[6];
+    Tensor total = null;
+    Tensor totalRef = null;
+    for (int i = 0; i < copies.length; i++) {
+      Tensor x = Tensor.randn(100 + i, 5, 16);
+      copies[i] = w.detach().clone().requiresGrad(true);
+      Tensor y = x.matmul(w).tanh().sum();
+      Tensor yRef = x.matmul(copies[i]).tanh().sum();
+      total = total == null ? y : total.add(y);
+      totalRef = totalRef == null ? yRef : totalRef.add(yRef);
+    }
+    total.backward();
+    totalRef.backward();
+    INDArray expected = copies[0].grad().array().dup();
+    for (int i = 1; i < copies.length; i++) {
+      expected.addi(copies[i].grad().array());
+    }
+    assertTrue(GradCheck.maxAbsDiff(expected, w.grad().array()) < 1e-5);
+    // a second backward pass without zeroGrad keeps accumulating into the same gradient
+    INDArray before = w.grad().array().dup();
+    Tensor.randn(99, 5, 16).matmul(w).sum().backward();
+    INDArray ones = Tensor.randn(99, 5, 16).array().sum(0).reshape(16, 1).broadcast(16, 8);
+    assertTrue(GradCheck.maxAbsDiff(before.add(ones), w.grad().array()) < 1e-5);
+  }
+
+  @Test
+  void theEngineOffersAnAccumulatorOnlyWhereItOwnsOne() {
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    Function<Tensor, Tensor> op = in -> Tensor.record("probe", in.array().dup(), new Tensor[] {in}, (g, into) -> {
+      seen.add(into[0] == null ? "-" : "into");
+      if (into[0] != null) {
+        into[0].addi(g);
+        return new INDArray[] {into[0]};
+      }
+      return new INDArray[] {g.dup()};
+    });
+    Tensor w = Tensor.of(Nd4j.createFromArray(1.0, 2.0)).requiresGrad(true);
+    op.apply(w).add(op.apply(w)).add(op.apply(w)).add(op.apply(w)).sum().backward();
+    // 1st: adopted as .grad (not owned); 2nd: the engine's sum (owned); 3rd and 4th: added into it
+    assertEquals(java.util.List.of("-", "-", "into", "into"), seen);
+    assertEquals(Nd4j.createFromArray(4.0, 4.0), w.grad().array());
+    seen.clear();
+    Tensor h = w.mul(3); // a non-leaf used four times: its running sum is offered from the third use on
+    op.apply(h).add(op.apply(h)).add(op.apply(h)).add(op.apply(h)).sum().backward();
+    assertEquals(java.util.List.of("-", "-", "into", "into"), seen);
+    assertEquals(Nd4j.createFromArray(16.0, 16.0), w.grad().array());
+    // a sum passed on by add to both of its inputs must not be offered to either afterwards
+    seen.clear();
+    Tensor v = Tensor.of(Nd4j.createFromArray(1.0, 1.0)).requiresGrad(true);
+    Tensor a = v.mul(1);
+    Tensor b = v.mul(1);
+    Tensor s = a.add(b);
+    op.apply(s).add(op.apply(s)).add(op.apply(a)).add(op.apply(b)).sum().backward();
+    assertEquals(Nd4j.createFromArray(6.0, 6.0), v.grad().array());
+  }
 }
