@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 
 def mnist_cnn():
-    # HOMEWORK.md section 2, Q7: 29,066 parameters.
+    # vu-dl-a3, Q7: 29,066 parameters.
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -37,7 +37,7 @@ def mnist_cnn():
 
 
 def cifar_cnn():
-    # HOMEWORK.md section 4, chapter 2.
+    # rdfia-basics, chapter 2.
     return nn.Sequential(
         nn.Conv2d(3, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -46,7 +46,7 @@ def cifar_cnn():
 
 
 def cifar_bn_dropout():
-    # HOMEWORK.md section 4, chapter 2, Q29-Q34: BN after each conv, dropout after fc4 (before fc5).
+    # rdfia-basics, chapter 2, Q29-Q34: BN after each conv, dropout after fc4 (before fc5).
     return nn.Sequential(
         nn.Conv2d(3, 32, 5, padding=2), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 5, padding=2), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
@@ -55,7 +55,7 @@ def cifar_bn_dropout():
 
 
 def padding_net1(mode):
-    # HOMEWORK.md section 1, Q1.1, Net1 with pad 2 ("fconv" for zeros).
+    # uva-dl1-hw2, Q1.1, Net1 with pad 2 ("fconv" for zeros).
     def conv(i, o, s):
         return nn.Conv2d(i, o, 3, stride=s, padding=2, padding_mode=mode, bias=False)
     return nn.Sequential(
@@ -75,7 +75,7 @@ MODELS = {
 }
 
 
-# ---------------------------------------------------------------- char-GPT (HOMEWORK sec. 1 part 2)
+# ---------------------------------------------------------------- char-GPT (uva-dl1-hw2 part 2)
 # The same model as dlcourse.models.GPT (nanoGPT-like, UvA DL1 template): pre-norm blocks with RMSNorm (eps 1e-6),
 # one fused qkv Linear with bias, RoPE on q and k per head, causal softmax attention with dropout on the weights,
 # output projection + residual dropout, tanh-GELU MLP 4x + dropout, final RMSNorm, LM head without bias. The learned
@@ -241,7 +241,7 @@ class VitBlock(nn.Module):
 
 
 class ViT(nn.Module):
-    # HOMEWORK.md section 4, chapter 3; dlcourse.models.ViT.
+    # rdfia-basics, chapter 3; dlcourse.models.ViT.
     def __init__(self, embed=32, patch=7, blocks=2, heads=4, mlp_hidden=128, channels=1, image=28, classes=10):
         super().__init__()
         self.patch_embed = nn.Conv2d(channels, embed, patch, stride=patch)
@@ -258,7 +258,7 @@ class ViT(nn.Module):
 
 
 class Captioner(nn.Module):
-    # HOMEWORK.md section 3, Q3 (course template); dlcourse.models.Captioner.
+    # ist-dl-hw2, Q3 (course template); dlcourse.models.Captioner.
     def __init__(self, enc=512, embed=100, hidden=256, att=100, vocab=190, dropout=0.5):
         super().__init__()
         self.embedding = nn.Embedding(vocab, embed)

@@ -72,6 +72,7 @@ class PackageCyclesTest {
     assertTrue(g.size() > 8, "read the library's packages: " + g.keySet());
     assertEquals(List.of(), cycles(g), "package cycles; the graph: " + g);
     assertEquals(Set.of(), g.get("dlcourse.display"), "display is at the bottom of the graph");
+    assertEquals(Set.of(), g.get("dlcourse.util"), "util (argument checks) is at the bottom of the graph");
   }
 
   @Test

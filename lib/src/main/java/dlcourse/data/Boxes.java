@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.List;
 import java.util.Random;
 import org.nd4j.linalg.factory.Nd4j;
@@ -64,9 +65,7 @@ public final class Boxes {
    * {@code generate(n, s)} equal {@code generate(m, s)}.
    */
   public static TensorDataset generate(int n, long seed) {
-    if (n < 0) {
-      throw new IllegalArgumentException("n must be >= 0, got " + n);
-    }
+    Check.nonNegative(n, "n");
     return render(positions(n, seed), 0);
   }
 

@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.List;
 import java.util.Random;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,12 +28,8 @@ public final class Circles {
     if (n < 2) {
       throw new IllegalArgumentException("n must be at least 2, got " + n);
     }
-    if (!(noise >= 0) || !Double.isFinite(noise)) {
-      throw new IllegalArgumentException("noise must be >= 0, got " + noise);
-    }
-    if (!(factor >= 0 && factor < 1)) {
-      throw new IllegalArgumentException("factor must be in [0, 1), got " + factor);
-    }
+    Check.nonNegative(Check.finite(noise, "noise"), "noise");
+    Check.inRangeExclusive(factor, 0, 1, "factor");
     int nOut = n / 2;
     int nIn = n - nOut;
     double[][] pts = new double[n][2];

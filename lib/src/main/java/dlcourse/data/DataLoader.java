@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -54,9 +55,7 @@ public final class DataLoader implements Iterable<Batch> {
 
   /** Sets the number of examples per batch (the last batch may be smaller unless {@link #dropLast(boolean)}). */
   public DataLoader batchSize(int batchSize) {
-    if (batchSize <= 0) {
-      throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
-    }
+    Check.positive(batchSize, "batchSize");
     this.batchSize = batchSize;
     return this;
   }
@@ -112,9 +111,7 @@ public final class DataLoader implements Iterable<Batch> {
 
   /** Sets the epoch number the next {@link #iterator()} call will use, e.g. to resume training. */
   public DataLoader epoch(long epoch) {
-    if (epoch < 0) {
-      throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
-    }
+    Check.nonNegative(epoch, "epoch");
     this.epoch = epoch;
     return this;
   }

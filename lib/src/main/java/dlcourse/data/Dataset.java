@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -39,9 +40,7 @@ public interface Dataset {
    * {@code Subset(ds, torch.randperm(len(ds))[:n])}; all of them, shuffled, when {@code n >= size()}.
    */
   default Dataset randomSubset(long n, long seed) {
-    if (n < 0) {
-      throw new IllegalArgumentException("n must be >= 0, got " + n);
-    }
+    Check.nonNegative(n, "n");
     long[] p = Splits.permutation(Math.toIntExact(size()), seed);
     return subset(java.util.Arrays.copyOf(p, (int) Math.min(n, p.length)));
   }

@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
@@ -152,9 +153,7 @@ public final class ImageFolder {
 
     /** Reads at most {@code n} images per class (the first by file name), for quick experiments and tests. */
     public Reader maxPerClass(int n) {
-      if (n <= 0) {
-        throw new IllegalArgumentException("maxPerClass must be > 0, got " + n);
-      }
+      Check.positive(n, "maxPerClass");
       this.maxPerClass = n;
       return this;
     }

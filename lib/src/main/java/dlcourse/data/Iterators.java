@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -32,9 +33,7 @@ public final class Iterators {
    */
   public static DataSetIterator dataSetIterator(DataLoader loader, int numClasses) {
     Objects.requireNonNull(loader, "loader");
-    if (numClasses <= 0) {
-      throw new IllegalArgumentException("numClasses must be positive, got " + numClasses);
-    }
+    Check.positive(numClasses, "numClasses");
     return new Dl4jIterator(loader, numClasses);
   }
 
@@ -50,9 +49,7 @@ public final class Iterators {
   /** Like {@link #multiDataSetIterator(DataLoader)}, with class indices turned into one-hot float rows. */
   public static MultiDataSetIterator multiDataSetIterator(DataLoader loader, int numClasses) {
     Objects.requireNonNull(loader, "loader");
-    if (numClasses <= 0) {
-      throw new IllegalArgumentException("numClasses must be positive, got " + numClasses);
-    }
+    Check.positive(numClasses, "numClasses");
     return new SameDiffIterator(loader, numClasses);
   }
 

@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -65,9 +66,7 @@ public final class RandomBlocks implements Iterable<Batch> {
 
   /** Sets the number of samples per batch; default 1. */
   public RandomBlocks batchSize(int batchSize) {
-    if (batchSize <= 0) {
-      throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
-    }
+    Check.positive(batchSize, "batchSize");
     this.batchSize = batchSize;
     return this;
   }
@@ -79,9 +78,7 @@ public final class RandomBlocks implements Iterable<Batch> {
 
   /** Sets the number of batches per epoch, e.g. a shorter epoch than the template's for a CPU run. */
   public RandomBlocks stepsPerEpoch(long steps) {
-    if (steps <= 0) {
-      throw new IllegalArgumentException("stepsPerEpoch must be positive, got " + steps);
-    }
+    Check.positive(steps, "stepsPerEpoch");
     this.stepsPerEpoch = steps;
     return this;
   }
@@ -108,9 +105,7 @@ public final class RandomBlocks implements Iterable<Batch> {
 
   /** Sets the epoch number the next {@link #iterator()} call will use, e.g. to resume training. */
   public RandomBlocks epoch(long epoch) {
-    if (epoch < 0) {
-      throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
-    }
+    Check.nonNegative(epoch, "epoch");
     this.epoch = epoch;
     return this;
   }

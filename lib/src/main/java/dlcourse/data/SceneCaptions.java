@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,9 +101,7 @@ public final class SceneCaptions {
     if (objects.classes().isEmpty()) {
       throw new IllegalArgumentException("objects must have class names (they become the captions' nouns)");
     }
-    if (n <= 0) {
-      throw new IllegalArgumentException("n must be positive, got " + n);
-    }
+    Check.positive(n, "n");
     int m = (int) x.size(0);
     int s = (int) x.size(2);
     int side = GRID * s;

@@ -30,7 +30,7 @@ public final class Splits {
     long total = 0;
     for (long s : sizes) {
       if (s < 0) {
-        throw new IllegalArgumentException("sizes must be >= 0, got " + Arrays.toString(sizes));
+        throw new IllegalArgumentException("sizes must be non-negative, got " + Arrays.toString(sizes));
       }
       total += s;
     }

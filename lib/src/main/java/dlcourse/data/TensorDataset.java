@@ -1,5 +1,6 @@
 package dlcourse.data;
 
+import dlcourse.util.Check;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -95,9 +96,7 @@ public final class TensorDataset implements Dataset {
 
   @Override
   public TensorDataset take(long n) {
-    if (n < 0) {
-      throw new IllegalArgumentException("n must be >= 0, got " + n);
-    }
+    Check.nonNegative(n, "n");
     long m = Math.min(n, size());
     if (m == size()) {
       return this;

@@ -40,7 +40,7 @@ public final class ProgressBar implements AutoCloseable {
 
     ProgressBar(String description, long total, LongSupplier clock) {
         if (total < 0) {
-            throw new IllegalArgumentException("total must be >= 0, got " + total);
+            throw new IllegalArgumentException("total must be non-negative, got " + total);
         }
         this.description = description == null ? "" : description;
         this.total = total;

@@ -2,7 +2,7 @@ package dlcourse.graph;
 
 import dlcourse.nn.Init;
 import dlcourse.nn.Parameter;
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
@@ -71,9 +71,7 @@ public class GATLayer extends GraphModule {
 
   /** The slope of the LeakyReLU on the scores for negative inputs (default 0.2, as the paper). */
   public GATLayer negativeSlope(double slope) {
-    if (!(slope >= 0)) {
-      throw new IllegalArgumentException("negativeSlope must be non-negative, got " + slope);
-    }
+    Check.nonNegative(slope, "negativeSlope");
     this.negativeSlope = slope;
     return this;
   }

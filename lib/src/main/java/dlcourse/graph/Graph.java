@@ -1,6 +1,7 @@
 package dlcourse.graph;
 
 import dlcourse.tensor.Tensor;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -79,9 +80,7 @@ public final class Graph {
   }
 
   private static Graph build(int numNodes, int[][] edges, int firstNode, boolean directed) {
-    if (numNodes < 0) {
-      throw new IllegalArgumentException("numNodes must be non-negative, got " + numNodes);
-    }
+    Check.nonNegative(numNodes, "numNodes");
     Set<Long> seen = new LinkedHashSet<>();
     for (int i = 0; i < edges.length; i++) {
       int[] e = edges[i];
@@ -153,9 +152,7 @@ public final class Graph {
    * {@code p}, drawn from a generator seeded with {@code seed}.
    */
   public static Graph random(int numNodes, double p, long seed) {
-    if (p < 0 || p > 1) {
-      throw new IllegalArgumentException("p must be in [0, 1], got " + p);
-    }
+    Check.probability(p, "p");
     Random rng = new Random(seed);
     List<int[]> edges = new ArrayList<>();
     for (int u = 0; u < numNodes; u++) {

@@ -2,7 +2,7 @@ package dlcourse.graph;
 
 import dlcourse.nn.Init;
 import dlcourse.nn.Parameter;
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;

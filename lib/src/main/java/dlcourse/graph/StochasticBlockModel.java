@@ -1,6 +1,6 @@
 package dlcourse.graph;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;

@@ -15,8 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * An image captioner: an LSTM decoder with additive attention over precomputed region features, after "Show,
- * attend and tell" (Xu et al., 2015) as in the course template of IST Deep Learning homework 2, Q3 (HOMEWORK.md
- * section 3): the initial state {@code h0, c0} from Linear(mean region feature); at every step the word embedding
+ * attend and tell" (Xu et al., 2015) as in the course template of IST Deep Learning homework 2, Q3: the initial
+ * state {@code h0, c0} from Linear(mean region feature); at every step the word embedding
  * concatenated with the attention context goes into an LSTMCell, then dropout and a Linear to vocabulary scores.
  * Trained with teacher forcing ({@link #loss}); {@link #greedy} decodes. The parts follow in the order data flows:
  * {@link Config}, {@link AdditiveAttention}, then the decoder.

@@ -204,7 +204,7 @@ public class GPT extends Module {
     }
   }
 
-  /** The parameter counts of the course's table (HOMEWORK Q2.2). */
+  /** The parameter counts of the course's table (uva-dl1-hw2 Q2.2). */
   public record ParameterCounts(long templatePrint, long withoutPositionTable, long lmHead, long perBlock) {}
 
   private final Config cfg;

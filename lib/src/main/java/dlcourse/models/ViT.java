@@ -12,12 +12,13 @@ import dlcourse.nn.Parameter;
 import dlcourse.nn.Sequential;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
+import dlcourse.util.Check;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A small vision transformer (Dosovitskiy et al., "An image is worth 16x16 words", 2020) as in the RDFIA practical
- * "Basics on deep learning for vision", chapter 3 (HOMEWORK.md section 4): the image cut into patches by a conv
+ * "Basics on deep learning for vision", chapter 3: the image cut into patches by a conv
  * with kernel = stride = patch, a learnable class token (zero init, ours) prepended, a fixed sinusoidal position
  * table added, pre-norm blocks {@code x + MHSA(LN(x))}, {@code x + MLP(LN(x))} with GELU, a final LayerNorm and a
  * linear head on the class token. The parts follow in the order data flows: {@link Config}, {@link Mlp},
@@ -55,7 +56,7 @@ public class ViT extends Module {
       this(embed, patch, blocks, heads, mlpHidden, channels, imageSize, classes, false, 1e-5);
     }
 
-    /** The course's base configuration (HOMEWORK sec. 4 ch. 3): 27,434 parameters. */
+    /** The course's base configuration (rdfia-basics ch. 3): 27,434 parameters. */
     public static Config base() {
       return new Config(32, 7, 2, 4, 128, 1, 28, 10);
     }
@@ -206,9 +207,7 @@ public class ViT extends Module {
         || cfg.channels() <= 0 || cfg.imageSize() <= 0 || cfg.classes() <= 0) {
       throw new IllegalArgumentException("every size in the config must be positive, got " + cfg);
     }
-    if (!(cfg.normEps() >= 0)) {
-      throw new IllegalArgumentException("normEps must be non-negative, got " + cfg.normEps());
-    }
+    Check.nonNegative(cfg.normEps(), "normEps");
     if (cfg.imageSize() % cfg.patch() != 0) {
       throw new IllegalArgumentException(
           "imageSize (" + cfg.imageSize() + ") must be divisible by patch (" + cfg.patch() + ")");

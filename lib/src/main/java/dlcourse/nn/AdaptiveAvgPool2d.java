@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 
 /**
  * Pools to a fixed output size whatever the input size: output cell i takes the mean over rows

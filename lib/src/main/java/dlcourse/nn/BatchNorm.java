@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Shapes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
@@ -38,9 +38,7 @@ public abstract class BatchNorm extends Module {
 
   /** Added to the variance for stability; default 1e-5. */
   public BatchNorm eps(double eps) {
-    if (!(eps >= 0)) {
-      throw new IllegalArgumentException("eps must be non-negative, got " + eps);
-    }
+    Check.nonNegative(eps, "eps");
     this.eps = eps;
     return this;
   }

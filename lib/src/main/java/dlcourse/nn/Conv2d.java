@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 
 /**
  * Cross-entropy of logits against class indices: {@code -log softmax(logits)[target]}, reduced.

@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 
 /**
  * During training, zeroes each element with probability {@code p} and scales the others by 1 / (1 - p), so the

@@ -5,7 +5,7 @@ import dlcourse.kernels.Conv2dKernel;
 import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.nn.internal.LstmKernel;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
@@ -389,7 +389,7 @@ public final class F {
   /**
    * Pads the last two dimensions of {@code x} (N, C, H, W) by {@code pad = {left, right, top, bottom}}, like
    * {@code torch.nn.functional.pad}, with exact gradients for every mode (ND4J's own pad op gets the mirror modes'
-   * gradients wrong, ENGINE-NOTES).
+   * gradients wrong).
    */
   public static Tensor pad(Tensor x, int[] pad, PaddingMode mode) {
     if (pad.length != 4) {

@@ -1,6 +1,6 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.AutogradFunction;
 import dlcourse.tensor.Context;
 import dlcourse.tensor.Shapes;

@@ -1,6 +1,6 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,9 +128,7 @@ public class LSTM extends Module {
   }
 
   private Parameter param(String prefix, int k) {
-    if (k < 0 || k >= numLayers) {
-      throw new IllegalArgumentException("layer must be in [0, " + numLayers + "), got " + k);
-    }
+    Check.index(k, numLayers, "layer");
     return namedParameters().get(prefix + k);
   }
 

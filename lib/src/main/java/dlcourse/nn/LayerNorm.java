@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Shapes;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,9 +40,7 @@ public class LayerNorm extends Module {
   }
 
   public LayerNorm eps(double eps) {
-    if (!(eps >= 0)) {
-      throw new IllegalArgumentException("eps must be non-negative, got " + eps);
-    }
+    Check.nonNegative(eps, "eps");
     this.eps = eps;
     return this;
   }

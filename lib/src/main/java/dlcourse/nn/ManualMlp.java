@@ -1,6 +1,6 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -71,9 +71,7 @@ public final class ManualMlp {
     Check.positive(nx, "nx");
     Check.positive(nh, "nh");
     Check.positive(ny, "ny");
-    if (!(std >= 0) || Double.isInfinite(std)) {
-      throw new IllegalArgumentException("std must be >= 0, got " + std);
-    }
+    Check.nonNegative(Check.finite(std, "std"), "std");
     wh = Init.normal(Nd4j.create(DataType.DOUBLE, nh, nx), 0, std);
     bh = Init.normal(Nd4j.create(DataType.DOUBLE, nh), 0, std);
     wy = Init.normal(Nd4j.create(DataType.DOUBLE, ny, nh), 0, std);

@@ -1,6 +1,6 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 
 /**
  * Window settings shared by {@link MaxPool2d} and {@link AvgPool2d}: kernel, stride (defaults to the kernel),

@@ -2,7 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Shapes;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -39,9 +39,7 @@ public class RMSNorm extends Module {
   }
 
   public RMSNorm eps(double eps) {
-    if (!(eps >= 0)) {
-      throw new IllegalArgumentException("eps must be non-negative, got " + eps);
-    }
+    Check.nonNegative(eps, "eps");
     this.eps = eps;
     return this;
   }

@@ -2,6 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
+import dlcourse.util.Check;
 import java.util.Arrays;
 import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -127,12 +128,8 @@ public final class Sampling {
    * @param rng the random source, seeded for reproducible samples
    */
   public static Tensor sample(Tensor logits, double temperature, int topK, double topP, Random rng) {
-    if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-      throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
-    }
-    if (topK < 0) {
-      throw new IllegalArgumentException("topK must be >= 0 (0: off), got " + topK);
-    }
+    Check.nonNegative(Check.finite(temperature, "temperature"), "temperature");
+    Check.nonNegative(topK, "topK");
     if (temperature == 0) {
       return argmax(logits);
     }

@@ -1,6 +1,6 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import dlcourse.tensor.Tensor;
 import java.util.Arrays;
 
@@ -35,9 +35,7 @@ public class SinusoidalPositionalEmbedding extends Module {
     }
     long[] p = positions.array().dup('c').reshape(positions.numel()).toLongVector();
     for (long v : p) {
-      if (v < 0) {
-        throw new IllegalArgumentException("positions must be non-negative, got " + v);
-      }
+      Check.nonNegative(v, "positions");
     }
     long[] out = Arrays.copyOf(positions.shape(), positions.dim() + 1);
     out[positions.dim()] = embeddingDim;

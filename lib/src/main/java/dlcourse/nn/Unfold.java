@@ -1,6 +1,6 @@
 package dlcourse.nn;
 
-import dlcourse.nn.internal.Check;
+import dlcourse.util.Check;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.convolution.Convolution;
 import org.nd4j.linalg.factory.Nd4j;

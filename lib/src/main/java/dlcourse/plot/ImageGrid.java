@@ -1,5 +1,6 @@
 package dlcourse.plot;
 
+import dlcourse.util.Check;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -98,7 +99,7 @@ public final class ImageGrid {
       throw new IllegalArgumentException("images is empty: shape " + Arrays.toString(s));
     }
     return new ImageGrid(
-        Plot.toFloats(images), (int) nchw[0], (int) nchw[1], (int) nchw[2], (int) nchw[3]);
+        ChartStyle.toFloats(images), (int) nchw[0], (int) nchw[1], (int) nchw[2], (int) nchw[3]);
   }
 
   /** Creates a grid from raw NCHW values, for callers that already hold a float array. */
@@ -108,9 +109,7 @@ public final class ImageGrid {
 
   /** Sets the number of tiles per row; default min(N, 8). */
   public ImageGrid columns(int columns) {
-    if (columns <= 0) {
-      throw new IllegalArgumentException("columns must be positive, got " + columns);
-    }
+    Check.positive(columns, "columns");
     this.columns = columns;
     return this;
   }
@@ -122,9 +121,7 @@ public final class ImageGrid {
 
   /** Sets the integer upscaling factor; 0 (default) picks the smallest giving tiles at least 84 px high. */
   public ImageGrid scale(int scale) {
-    if (scale < 0) {
-      throw new IllegalArgumentException("scale must be >= 0 (0 = automatic), got " + scale);
-    }
+    Check.nonNegative(scale, "scale");
     this.scale = scale;
     return this;
   }
@@ -136,9 +133,7 @@ public final class ImageGrid {
 
   /** Sets the gap between tiles, in pixels; default 4. */
   public ImageGrid gap(int gap) {
-    if (gap < 0) {
-      throw new IllegalArgumentException("gap must be >= 0, got " + gap);
-    }
+    Check.nonNegative(gap, "gap");
     this.gap = gap;
     return this;
   }
@@ -174,7 +169,7 @@ public final class ImageGrid {
     }
     overlayH = s.length == 3 ? (int) s[1] : side;
     overlayW = s.length == 3 ? (int) s[2] : side;
-    overlay = Plot.toFloats(maps.castTo(DataType.FLOAT));
+    overlay = ChartStyle.toFloats(maps.castTo(DataType.FLOAT));
     return this;
   }
 
@@ -411,7 +406,7 @@ public final class ImageGrid {
     int groups = mode == Normalize.ALL ? 1 : n;
     int len = mode == Normalize.ALL ? data.length : per;
     for (int gi = 0; gi < groups; gi++) {
-      Plot.stretch(out, gi * len, len);
+      ChartStyle.stretch(out, gi * len, len);
     }
     return out;
   }

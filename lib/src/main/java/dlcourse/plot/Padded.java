@@ -34,7 +34,7 @@ final class Padded {
 
     @Override
     public String toString() {
-      return Plot.describe(this);
+      return ChartFiles.describe(this);
     }
 
     @Override
@@ -75,7 +75,7 @@ final class Padded {
 
     @Override
     public String toString() {
-      return Plot.describe(this);
+      return ChartFiles.describe(this);
     }
 
     @Override

@@ -159,12 +159,12 @@ public final class RasterChart extends XYChart {
       double v = colorBarMin + f * (colorBarMax - colorBarMin);
       int y = (int) Math.round(bottom - f * h);
       g.drawLine(barX + barW, y, barX + barW + 3, y);
-      g.drawString(Plot.formatTick(v), barX + barW + 6, y + fm.getAscent() / 2 - 1);
+      g.drawString(ChartStyle.formatTick(v), barX + barW + 6, y + fm.getAscent() / 2 - 1);
     }
   }
 
   @Override
   public String toString() {
-    return Plot.describe(this);
+    return ChartFiles.describe(this);
   }
 }

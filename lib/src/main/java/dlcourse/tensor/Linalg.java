@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.util.Check;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -81,9 +82,7 @@ public final class Linalg {
    * @param rtol relative tolerance, e.g. {@code 1e-6}
    */
   public static int matrixRank(Tensor a, double rtol) {
-    if (rtol < 0) {
-      throw new IllegalArgumentException("rtol must be non-negative, got " + rtol);
-    }
+    Check.nonNegative(rtol, "rtol");
     double[] sv = svdvals(a);
     int rank = 0;
     for (double s : sv) {

@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.util.Check;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.function.LongSupplier;
@@ -44,9 +45,7 @@ public final class Timing {
   }
 
   private static double best(Runnable task, int runs, LongSupplier clock) {
-    if (runs < 1) {
-      throw new IllegalArgumentException("runs must be positive, got " + runs);
-    }
+    Check.positive(runs, "runs");
     task.run();
     long fastest = Long.MAX_VALUE;
     for (int r = 0; r < runs; r++) {

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
@@ -19,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Defaults as PyTorch: lr 1.0, rho 0.9, eps 1e-6, weight decay 0.
  */
-public class Adadelta extends Optimizer {
+public class Adadelta extends Optimizer<Adadelta> {
   private double rho = 0.9;
   private double eps = 1e-6;
 
@@ -51,30 +52,6 @@ public class Adadelta extends Optimizer {
   public Adadelta eps(double eps) {
     Check.nonNegative(eps, "eps");
     this.eps = eps;
-    return this;
-  }
-
-  @Override
-  public Adadelta lr(double lr) {
-    super.lr(lr);
-    return this;
-  }
-
-  @Override
-  public Adadelta weightDecay(double weightDecay) {
-    super.weightDecay(weightDecay);
-    return this;
-  }
-
-  @Override
-  public Adadelta maximize(boolean maximize) {
-    super.maximize(maximize);
-    return this;
-  }
-
-  @Override
-  public Adadelta paramGroup(List<Parameter> params, double weightDecay) {
-    super.paramGroup(params, weightDecay);
     return this;
   }
 

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
@@ -18,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Defaults as PyTorch: lr 0.01, lrDecay 0, weight decay 0, initialAccumulatorValue 0, eps 1e-10.
  */
-public class Adagrad extends Optimizer {
+public class Adagrad extends Optimizer<Adagrad> {
   private double lrDecay;
   private double initialAccumulatorValue;
   private double eps = 1e-10;
@@ -62,30 +63,6 @@ public class Adagrad extends Optimizer {
   public Adagrad eps(double eps) {
     Check.nonNegative(eps, "eps");
     this.eps = eps;
-    return this;
-  }
-
-  @Override
-  public Adagrad lr(double lr) {
-    super.lr(lr);
-    return this;
-  }
-
-  @Override
-  public Adagrad weightDecay(double weightDecay) {
-    super.weightDecay(weightDecay);
-    return this;
-  }
-
-  @Override
-  public Adagrad maximize(boolean maximize) {
-    super.maximize(maximize);
-    return this;
-  }
-
-  @Override
-  public Adagrad paramGroup(List<Parameter> params, double weightDecay) {
-    super.paramGroup(params, weightDecay);
     return this;
   }
 

@@ -2,10 +2,6 @@ package dlcourse.train;
 
 import dlcourse.nn.Parameter;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Adam with bias correction, optional AMSGrad and coupled L2 weight decay, exactly as {@code torch.optim.Adam}:
@@ -20,153 +16,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>Defaults as PyTorch: betas (0.9, 0.999), eps 1e-8, weight decay 0. Example:
  * {@code new Adam(model.parameters(), 1e-3).betas(0.9, 0.95)}.
  */
-public class Adam extends Optimizer {
-  private double beta1 = 0.9;
-  private double beta2 = 0.999;
-  private double eps = 1e-8;
-  private boolean amsgrad;
-
+public class Adam extends AbstractAdam<Adam> {
   /** Adam with PyTorch's defaults. */
   public Adam(List<Parameter> params, double lr) {
-    this(params, lr, 0.0);
+    super(params, lr, 0.0);
   }
 
   /** Adam with PyTorch's default learning rate 1e-3. */
   public Adam(List<Parameter> params) {
     this(params, 1e-3);
-  }
-
-  Adam(List<Parameter> params, double lr, double weightDecay) {
-    super(params, lr, weightDecay);
-  }
-
-  /** Sets the decay rates of the first and second moment estimates, each in [0, 1). */
-  public Adam betas(double beta1, double beta2) {
-    Check.beta(beta1, "beta1");
-    Check.beta(beta2, "beta2");
-    this.beta1 = beta1;
-    this.beta2 = beta2;
-    return this;
-  }
-
-  /** The decay rates {beta1, beta2}. */
-  public double[] betas() {
-    return new double[] {beta1, beta2};
-  }
-
-  public double eps() {
-    return eps;
-  }
-
-  /** Term added to the denominator for numerical stability; default 1e-8. */
-  public Adam eps(double eps) {
-    Check.nonNegative(eps, "eps");
-    this.eps = eps;
-    return this;
-  }
-
-  public boolean amsgrad() {
-    return amsgrad;
-  }
-
-  /** Uses the maximum of past second-moment estimates (AMSGrad); default false. */
-  public Adam amsgrad(boolean amsgrad) {
-    this.amsgrad = amsgrad;
-    return this;
-  }
-
-  @Override
-  public Adam lr(double lr) {
-    super.lr(lr);
-    return this;
-  }
-
-  @Override
-  public Adam weightDecay(double weightDecay) {
-    super.weightDecay(weightDecay);
-    return this;
-  }
-
-  @Override
-  public Adam maximize(boolean maximize) {
-    super.maximize(maximize);
-    return this;
-  }
-
-  @Override
-  public Adam paramGroup(List<Parameter> params, double weightDecay) {
-    super.paramGroup(params, weightDecay);
-    return this;
-  }
-
-  @Override
-  protected void update(INDArray p, INDArray grad, double weightDecay, State s) {
-    adamUpdate(p, effectiveGrad(p, grad, weightDecay, s), s);
-  }
-
-  /** The Adam step proper, on a gradient that already includes any coupled weight decay. */
-  final void adamUpdate(INDArray p, INDArray g, State s) {
-    INDArray m = s.buffer("exp_avg", p);
-    INDArray v = s.buffer("exp_avg_sq", p);
-    if (!amsgrad && plainFloat(p) && plainFloat(g) && plainFloat(m) && plainFloat(v)) {
-      fusedFloat(p, g, m, v, s.step());
-      return;
-    }
-    INDArray tmp = s.scratch("tmp", p);
-    m.muli(beta1);
-    axpy(1 - beta1, g, m);
-    g.mul(g, tmp);
-    v.muli(beta2);
-    axpy(1 - beta2, tmp, v);
-    int t = s.step();
-    double bc1 = 1 - Math.pow(beta1, t);
-    double bc2 = 1 - Math.pow(beta2, t);
-    INDArray second = v;
-    if (amsgrad) {
-      second = s.buffer("max_exp_avg_sq", p);
-      Transforms.max(second, v, false);
-    }
-    Nd4j.exec(new Sqrt(second, tmp));
-    tmp.divi(Math.sqrt(bc2)).addi(eps);
-    m.div(tmp, tmp);
-    axpy(-lr() / bc1, tmp, p);
-  }
-
-  private static boolean plainFloat(INDArray a) {
-    return a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && !a.isView() && a.ordering() == 'c'
-        && a.offset() == 0 && a.data().length() == a.length();
-  }
-
-  /**
-   * The same update in one pass over the native buffers (float arithmetic, the order of the ND4J ops above)
-   * instead of ~9 ND4J calls per parameter: the captioner's 17 small parameters paid the per-call cost each.
-   */
-  private void fusedFloat(INDArray p, INDArray g, INDArray m, INDArray v, int t) {
-    java.nio.FloatBuffer pb = p.data().asNioFloat(), gb = g.data().asNioFloat();
-    java.nio.FloatBuffer mb = m.data().asNioFloat(), vb = v.data().asNioFloat();
-    float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
-    float sbc2 = (float) Math.sqrt(1 - Math.pow(beta2, t));
-    float e = (float) eps;
-    float step = (float) (-lr() / (1 - Math.pow(beta1, t)));
-    int n = Math.toIntExact(p.length());
-    for (int i = 0; i < n; i++) {
-      float gi = gb.get(i);
-      float mi = mb.get(i) * b1 + c1 * gi;
-      float vi = vb.get(i) * b2 + c2 * (gi * gi);
-      mb.put(i, mi);
-      vb.put(i, vi);
-      pb.put(i, pb.get(i) + step * (mi / ((float) Math.sqrt(vi) / sbc2 + e)));
-    }
-    // NIO views do not keep their arrays' memory alive: the arrays must stay reachable until the loop is done.
-    java.lang.ref.Reference.reachabilityFence(p);
-    java.lang.ref.Reference.reachabilityFence(g);
-    java.lang.ref.Reference.reachabilityFence(m);
-    java.lang.ref.Reference.reachabilityFence(v);
-  }
-
-  @Override
-  public String toString() {
-    return getClass().getSimpleName() + "(lr=" + lr() + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
-        + ", weightDecay=" + weightDecay() + (amsgrad ? ", amsgrad=true" : "") + ")";
   }
 }

@@ -1,5 +1,6 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.display.Rich;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Scales the rate by {@code factor} for the first {@code totalIters} steps, then uses the base rate, as
  * {@code torch.optim.lr_scheduler.ConstantLR}. Defaults as PyTorch: factor 1/3, totalIters 5. With factor 1 it
@@ -9,7 +11,7 @@ public class ConstantLR extends LRScheduler {
   private double factor = 1.0 / 3;
   private int totalIters = 5;
 
-  public ConstantLR(Optimizer optimizer) {
+  public ConstantLR(Optimizer<?> optimizer) {
     super(optimizer);
     apply();
   }
@@ -27,9 +29,7 @@ public class ConstantLR extends LRScheduler {
   }
 
   public ConstantLR totalIters(int n) {
-    if (n < 0) {
-      throw new IllegalArgumentException("totalIters must be >= 0, got " + n);
-    }
+    Check.nonNegative(n, "totalIters");
     totalIters = n;
     apply();
     return this;

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Cosine annealing from the base rate down to {@code etaMin} over {@code tMax} steps, as
  * {@code torch.optim.lr_scheduler.CosineAnnealingLR}:
@@ -12,7 +14,7 @@ public class CosineAnnealingLR extends LRScheduler {
   private final int tMax;
   private double etaMin;
 
-  public CosineAnnealingLR(Optimizer optimizer, int tMax) {
+  public CosineAnnealingLR(Optimizer<?> optimizer, int tMax) {
     super(optimizer);
     Check.positive(tMax, "tMax");
     this.tMax = tMax;

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.io.AtomicFiles;
+import dlcourse.util.Check;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

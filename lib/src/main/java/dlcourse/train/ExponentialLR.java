@@ -1,10 +1,12 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /** Multiplies the rate by {@code gamma} every step: {@code base * gamma^t}, as {@code torch.optim.lr_scheduler.ExponentialLR}. */
 public class ExponentialLR extends LRScheduler {
   private final double gamma;
 
-  public ExponentialLR(Optimizer optimizer, double gamma) {
+  public ExponentialLR(Optimizer<?> optimizer, double gamma) {
     super(optimizer);
     Check.nonNegative(gamma, "gamma");
     this.gamma = gamma;

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.display.Rich;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,9 +54,8 @@ public final class History implements Rich {
     if (phase == null || phase.isEmpty()) {
       throw new IllegalArgumentException("phase must not be empty");
     }
-    if (epoch < 0 || step < 0) {
-      throw new IllegalArgumentException("epoch and step must be >= 0, got epoch " + epoch + " and step " + step);
-    }
+    Check.nonNegative(epoch, "epoch");
+    Check.nonNegative(step, "step");
     for (String name : metrics.keySet()) {
       if (KEYS.contains(name)) {
         throw new IllegalArgumentException("metric name '" + name + "' is reserved for a key column");

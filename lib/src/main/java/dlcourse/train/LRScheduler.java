@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * A learning-rate schedule, like {@code torch.optim.lr_scheduler}: {@link #lr(int)} is a pure function of the
  * number of {@link #step()} calls so far, and each {@code step()} writes the next rate into the optimizer.
@@ -26,12 +28,12 @@ public abstract class LRScheduler {
   }
 
   private final double baseLr;
-  private final Optimizer optimizer;
+  private final Optimizer<?> optimizer;
   private int t;
   private Interval interval = Interval.EPOCH;
 
   /** A schedule that drives {@code optimizer}. */
-  protected LRScheduler(Optimizer optimizer) {
+  protected LRScheduler(Optimizer<?> optimizer) {
     if (optimizer == null) {
       throw new IllegalArgumentException("optimizer must not be null");
     }
@@ -84,7 +86,7 @@ public abstract class LRScheduler {
   }
 
   /** The optimizer driven, or null for a schedule built from a base rate. */
-  public Optimizer optimizer() {
+  public Optimizer<?> optimizer() {
     return optimizer;
   }
 
@@ -106,9 +108,7 @@ public abstract class LRScheduler {
   }
 
   static void checkT(int t) {
-    if (t < 0) {
-      throw new IllegalArgumentException("t must be >= 0, got " + t);
-    }
+    Check.nonNegative(t, "t");
   }
 
   @Override

@@ -6,7 +6,7 @@ import java.util.function.IntToDoubleFunction;
 public class LambdaLR extends LRScheduler {
   private final IntToDoubleFunction factor;
 
-  public LambdaLR(Optimizer optimizer, IntToDoubleFunction factor) {
+  public LambdaLR(Optimizer<?> optimizer, IntToDoubleFunction factor) {
     super(optimizer);
     this.factor = factor;
     apply();

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Changes the rate linearly from {@code startFactor * base} to {@code endFactor * base} over {@code totalIters}
  * steps, then holds it, as {@code torch.optim.lr_scheduler.LinearLR}. Defaults as PyTorch: startFactor 1/3,
@@ -10,7 +12,7 @@ public class LinearLR extends LRScheduler {
   private double endFactor = 1.0;
   private int totalIters = 5;
 
-  public LinearLR(Optimizer optimizer) {
+  public LinearLR(Optimizer<?> optimizer) {
     super(optimizer);
     apply();
   }

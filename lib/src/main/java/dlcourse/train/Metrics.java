@@ -1,5 +1,6 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
 import java.util.Arrays;
 import dlcourse.tensor.Tensor;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -94,9 +95,7 @@ public final class Metrics {
     }
     int n = (int) logits.size(0);
     int c = (int) logits.size(1);
-    if (k < 1 || k > c) {
-      throw new IllegalArgumentException("k must be in [1, " + c + "], got " + k);
-    }
+    Check.inRange(k, 1, c, "k");
     double[] v = logits.castTo(DataType.DOUBLE).dup('c').data().asDouble();
     long[] y = labels.castTo(DataType.LONG).dup('c').data().asLong();
     long hits = 0;

@@ -1,5 +1,6 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
 import java.util.Arrays;
 
 /** Multiplies the rate by {@code gamma} at each milestone, as {@code torch.optim.lr_scheduler.MultiStepLR}. */
@@ -7,7 +8,7 @@ public class MultiStepLR extends LRScheduler {
   private final int[] milestones;
   private double gamma = 0.1;
 
-  public MultiStepLR(Optimizer optimizer, int... milestones) {
+  public MultiStepLR(Optimizer<?> optimizer, int... milestones) {
     super(optimizer);
     this.milestones = checked(milestones);
     apply();

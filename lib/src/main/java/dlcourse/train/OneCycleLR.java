@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * The one-cycle policy of {@code torch.optim.lr_scheduler.OneCycleLR}: the rate rises from
  * {@code maxLr / divFactor} to {@code maxLr} over the first {@code pctStart} of {@code totalSteps}, then anneals to
@@ -31,7 +33,7 @@ public class OneCycleLR extends LRScheduler {
   private boolean threePhase;
 
   /** A schedule that drives {@code optimizer}, whose own rate it replaces (PyTorch's {@code max_lr / div_factor}). */
-  public OneCycleLR(Optimizer optimizer, double maxLr, int totalSteps) {
+  public OneCycleLR(Optimizer<?> optimizer, double maxLr, int totalSteps) {
     super(optimizer);
     this.maxLr = checkMax(maxLr);
     this.totalSteps = checkTotal(totalSteps);

@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -28,8 +29,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * }</pre>
  *
  * <p>The learning rate is shared by all groups; a {@link LRScheduler} sets it through {@link #lr(double)}.
+ *
+ * <p>The type parameter is the optimizer's own class, so that the setters declared here ({@code lr},
+ * {@code weightDecay}, {@code maximize}, {@code paramGroup}) return it and chain with its own setters:
+ * {@code new SGD(params, 0.1).weightDecay(5e-4).momentum(0.9)}. Code that holds any optimizer writes
+ * {@code Optimizer<?>}.
+ *
+ * @param <O> the concrete optimizer class, e.g. {@code SGD extends Optimizer<SGD>}
  */
-public abstract class Optimizer {
+public abstract class Optimizer<O extends Optimizer<O>> {
   private final List<Parameter> params = new ArrayList<>();
   private final List<Double> groupDecay = new ArrayList<>(); // per parameter; null = optimizer's weightDecay
   private final List<State> states = new ArrayList<>();
@@ -61,10 +69,10 @@ public abstract class Optimizer {
    * @return this optimizer
    * @throws IllegalArgumentException if a parameter is already in the optimizer
    */
-  public Optimizer paramGroup(List<Parameter> params, double weightDecay) {
+  public O paramGroup(List<Parameter> params, double weightDecay) {
     Check.nonNegative(weightDecay, "weightDecay");
     addGroup(params, weightDecay);
-    return this;
+    return self();
   }
 
   private void addGroup(List<Parameter> group, Double wd) {
@@ -91,10 +99,10 @@ public abstract class Optimizer {
   }
 
   /** Sets the learning rate (schedules call this). */
-  public Optimizer lr(double lr) {
+  public O lr(double lr) {
     Check.nonNegative(lr, "lr");
     this.lr = lr;
-    return this;
+    return self();
   }
 
   /** The learning rate a schedule starts from: the rate when the first schedule was attached. */
@@ -111,10 +119,10 @@ public abstract class Optimizer {
   }
 
   /** Sets the weight decay of the first parameter group (groups added by {@link #paramGroup} keep theirs). */
-  public Optimizer weightDecay(double weightDecay) {
+  public O weightDecay(double weightDecay) {
     Check.nonNegative(weightDecay, "weightDecay");
     this.weightDecay = weightDecay;
-    return this;
+    return self();
   }
 
   /** Whether the optimizer maximizes the objective instead of minimizing it. */
@@ -123,9 +131,15 @@ public abstract class Optimizer {
   }
 
   /** Maximizes the objective (gradient ascent) when true; default false. */
-  public Optimizer maximize(boolean maximize) {
+  public O maximize(boolean maximize) {
     this.maximize = maximize;
-    return this;
+    return self();
+  }
+
+  /** This optimizer as its own class, for the setters' return values. */
+  @SuppressWarnings("unchecked")
+  protected final O self() {
+    return (O) this;
   }
 
   /** All parameters, in group order. */

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Polynomial decay to zero over {@code totalIters} steps, as {@code torch.optim.lr_scheduler.PolynomialLR}:
  * {@code base * (1 - min(t, totalIters) / totalIters)^power}.
@@ -8,7 +10,7 @@ public class PolynomialLR extends LRScheduler {
   private final int totalIters;
   private double power = 1.0;
 
-  public PolynomialLR(Optimizer optimizer, int totalIters) {
+  public PolynomialLR(Optimizer<?> optimizer, int totalIters) {
     super(optimizer);
     Check.positive(totalIters, "totalIters");
     this.totalIters = totalIters;

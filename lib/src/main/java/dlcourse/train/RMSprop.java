@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
@@ -20,7 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Defaults as PyTorch: lr 0.01, alpha 0.99, eps 1e-8, weight decay 0, momentum 0, not centered.
  */
-public class RMSprop extends Optimizer {
+public class RMSprop extends Optimizer<RMSprop> {
   private double alpha = 0.99;
   private double eps = 1e-8;
   private double momentum;
@@ -75,30 +76,6 @@ public class RMSprop extends Optimizer {
   /** Normalizes by an estimate of the gradient's variance instead of its second moment; default false. */
   public RMSprop centered(boolean centered) {
     this.centered = centered;
-    return this;
-  }
-
-  @Override
-  public RMSprop lr(double lr) {
-    super.lr(lr);
-    return this;
-  }
-
-  @Override
-  public RMSprop weightDecay(double weightDecay) {
-    super.weightDecay(weightDecay);
-    return this;
-  }
-
-  @Override
-  public RMSprop maximize(boolean maximize) {
-    super.maximize(maximize);
-    return this;
-  }
-
-  @Override
-  public RMSprop paramGroup(List<Parameter> params, double weightDecay) {
-    super.paramGroup(params, weightDecay);
     return this;
   }
 

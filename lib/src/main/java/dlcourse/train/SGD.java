@@ -1,6 +1,7 @@
 package dlcourse.train;
 
 import dlcourse.nn.Parameter;
+import dlcourse.util.Check;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Example: {@code var opt = new SGD(model.parameters(), 0.1).momentum(0.9).weightDecay(5e-4);}
  */
-public class SGD extends Optimizer {
+public class SGD extends Optimizer<SGD> {
   private double momentum;
   private double dampening;
   private boolean nesterov;
@@ -55,30 +56,6 @@ public class SGD extends Optimizer {
   /** Nesterov momentum; needs momentum > 0 and dampening 0 (checked at the first step). */
   public SGD nesterov(boolean nesterov) {
     this.nesterov = nesterov;
-    return this;
-  }
-
-  @Override
-  public SGD lr(double lr) {
-    super.lr(lr);
-    return this;
-  }
-
-  @Override
-  public SGD weightDecay(double weightDecay) {
-    super.weightDecay(weightDecay);
-    return this;
-  }
-
-  @Override
-  public SGD maximize(boolean maximize) {
-    super.maximize(maximize);
-    return this;
-  }
-
-  @Override
-  public SGD paramGroup(List<Parameter> params, double weightDecay) {
-    super.paramGroup(params, weightDecay);
     return this;
   }
 

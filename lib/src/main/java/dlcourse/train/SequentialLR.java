@@ -15,7 +15,7 @@ public class SequentialLR extends LRScheduler {
   private final List<LRScheduler> schedules;
   private final int[] milestones;
 
-  public SequentialLR(Optimizer optimizer, List<LRScheduler> schedules, int... milestones) {
+  public SequentialLR(Optimizer<?> optimizer, List<LRScheduler> schedules, int... milestones) {
     super(optimizer);
     this.schedules = List.copyOf(schedules);
     this.milestones = milestones.clone();

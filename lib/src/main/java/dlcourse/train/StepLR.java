@@ -1,11 +1,13 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /** Multiplies the rate by {@code gamma} every {@code stepSize} steps: {@code base * gamma^(t / stepSize)}, as {@code torch.optim.lr_scheduler.StepLR}. */
 public class StepLR extends LRScheduler {
   private final int stepSize;
   private double gamma = 0.1;
 
-  public StepLR(Optimizer optimizer, int stepSize) {
+  public StepLR(Optimizer<?> optimizer, int stepSize) {
     super(optimizer);
     Check.positive(stepSize, "stepSize");
     this.stepSize = stepSize;

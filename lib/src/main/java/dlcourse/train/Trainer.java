@@ -8,6 +8,7 @@ import dlcourse.nn.internal.Compiled;
 import dlcourse.display.Display;
 import dlcourse.display.ProgressBar;
 import dlcourse.tensor.Tensor;
+import dlcourse.util.Check;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -58,7 +59,7 @@ public final class Trainer {
   public enum Engine { AUTO, EAGER, ONEDNN }
 
   private final Module model;
-  private Optimizer optimizer;
+  private Optimizer<?> optimizer;
   private BiFunction<Tensor, Tensor, Tensor> loss = F::crossEntropy;
   private boolean defaultLoss = true;
   private Engine engine = defaultEngine();
@@ -89,12 +90,12 @@ public final class Trainer {
     return model;
   }
 
-  public Trainer optimizer(Optimizer optimizer) {
+  public Trainer optimizer(Optimizer<?> optimizer) {
     this.optimizer = optimizer;
     return this;
   }
 
-  public Optimizer optimizer() {
+  public Optimizer<?> optimizer() {
     return optimizer;
   }
 
@@ -143,7 +144,7 @@ public final class Trainer {
 
   /** Maximum number of epochs of {@link #fit}; default 1. */
   public Trainer epochs(int epochs) {
-    this.epochs = (int) dlcourse.nn.internal.Check.positive(epochs, "epochs");
+    this.epochs = Check.positive(epochs, "epochs");
     return this;
   }
 

@@ -1,5 +1,7 @@
 package dlcourse.train;
 
+import dlcourse.util.Check;
+
 /**
  * Linear warm-up, then another schedule, as in nanoGPT's {@code get_lr}: for {@code t < warmup} the rate is
  * {@code base * (t + 1) / (warmup + 1)} (never zero, so the first step trains), then {@code after.lr(t - warmup)}.
@@ -13,7 +15,7 @@ public class WarmupLR extends LRScheduler {
   private final int warmup;
   private final LRScheduler after;
 
-  public WarmupLR(Optimizer optimizer, int warmup, LRScheduler after) {
+  public WarmupLR(Optimizer<?> optimizer, int warmup, LRScheduler after) {
     super(optimizer);
     this.warmup = checkWarmup(warmup);
     this.after = checkAfter(after);
@@ -27,9 +29,7 @@ public class WarmupLR extends LRScheduler {
   }
 
   private static int checkWarmup(int warmup) {
-    if (warmup < 0) {
-      throw new IllegalArgumentException("warmup must be >= 0, got " + warmup);
-    }
+    Check.nonNegative(warmup, "warmup");
     return warmup;
   }
 

@@ -134,6 +134,6 @@ class BoxesTest {
     assertEquals(train.features(), Boxes.train(0).features());
     assertNotEquals(train.features(), Boxes.train(1).features());
     var e = assertThrows(IllegalArgumentException.class, () -> Boxes.generate(-1, 0));
-    assertEquals("n must be >= 0, got -1", e.getMessage());
+    assertEquals("n must be non-negative, got -1", e.getMessage());
   }
 }

@@ -61,7 +61,7 @@ class SplitsTest {
     var e = assertThrows(IllegalArgumentException.class, () -> Splits.randomSplit(data, new long[] {5, 4}, 0));
     assertEquals("sizes [5, 4] sum to 9, but the data set has 10 examples", e.getMessage());
     var neg = assertThrows(IllegalArgumentException.class, () -> Splits.randomSplit(data, new long[] {11, -1}, 0));
-    assertTrue(neg.getMessage().contains("must be >= 0"), neg.getMessage());
+    assertTrue(neg.getMessage().contains("must be non-negative"), neg.getMessage());
     var frac = assertThrows(IllegalArgumentException.class,
         () -> Splits.randomSplit(data, new double[] {0.5, 0.4}, 0));
     assertTrue(frac.getMessage().contains("must sum to 1"), frac.getMessage());

@@ -7,7 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class SummaryTest {
-  /** HOMEWORK section 2 Q15: two blocks of the MNIST CNN, conv3 32->N, ReLU, maxpool, global pool, Linear(N->10). */
+  /** vu-dl-a3 Q15: two blocks of the MNIST CNN, conv3 32->N, ReLU, maxpool, global pool, Linear(N->10). */
   static Module variableResolutionNet(int n) {
     return new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 32, 3).padding(1), new ReLU(), new MaxPool2d(2),

@@ -368,11 +368,11 @@ class PlotTest {
 
   @Test
   void ticksPrintIntegersPlainlyAndOthersWithThreeDigits() {
-    assertEquals("0", Plot.formatTick(-0.0));
-    assertEquals("12", Plot.formatTick(12.0));
-    assertEquals("-3", Plot.formatTick(-3.0));
-    assertEquals("0.25", Plot.formatTick(0.25));
-    assertEquals("0.333", Plot.formatTick(1.0 / 3));
-    assertEquals("1.00e-05", Plot.formatTick(1e-5));
+    assertEquals("0", ChartStyle.formatTick(-0.0));
+    assertEquals("12", ChartStyle.formatTick(12.0));
+    assertEquals("-3", ChartStyle.formatTick(-3.0));
+    assertEquals("0.25", ChartStyle.formatTick(0.25));
+    assertEquals("0.333", ChartStyle.formatTick(1.0 / 3));
+    assertEquals("1.00e-05", ChartStyle.formatTick(1e-5));
   }
 }

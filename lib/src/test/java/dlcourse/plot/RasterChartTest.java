@@ -94,8 +94,8 @@ class RasterChartTest {
     assertEquals(1.2, chart.yMax(), 1e-9);
 
     BufferedImage raster = chart.raster();
-    int c0 = Plot.backgroundColor(0).getRGB() & 0xFFFFFF;
-    int c1 = Plot.backgroundColor(1).getRGB() & 0xFFFFFF;
+    int c0 = ChartStyle.backgroundColor(0).getRGB() & 0xFFFFFF;
+    int c1 = ChartStyle.backgroundColor(1).getRGB() & 0xFFFFFF;
     for (int i = 0; i < 40; i++) {
       for (int j = 0; j < 40; j++) {
         int want = j < 20 ? c0 : c1; // x > 0 exactly for the right half of the columns
@@ -107,7 +107,7 @@ class RasterChartTest {
     assertEquals(c1, px(img, chart.getScreenXFromChart(0.5), chart.getScreenYFromChart(0)));
     // Points are drawn on top in their class colour.
     assertEquals(
-        Plot.classColor(1).getRGB() & 0xFFFFFF,
+        ChartStyle.classColor(1).getRGB() & 0xFFFFFF,
         px(img, chart.getScreenXFromChart(1), chart.getScreenYFromChart(1)));
   }
 
@@ -126,8 +126,8 @@ class RasterChartTest {
     assertEquals(XYSeries.XYSeriesRenderStyle.Scatter, class1.getXYSeriesRenderStyle().orElse(null));
     int top = chart.raster().getRGB(0, 0) & 0xFFFFFF;
     int bottom = chart.raster().getRGB(0, 9) & 0xFFFFFF;
-    assertEquals(Plot.backgroundColor(1).getRGB() & 0xFFFFFF, top);
-    assertEquals(Plot.backgroundColor(0).getRGB() & 0xFFFFFF, bottom);
+    assertEquals(ChartStyle.backgroundColor(1).getRGB() & 0xFFFFFF, top);
+    assertEquals(ChartStyle.backgroundColor(0).getRGB() & 0xFFFFFF, bottom);
   }
 
   @Test

@@ -62,6 +62,6 @@ class GradClipTest {
   @Test
   void rejectsNegativeMaxNorm() {
     var e = assertThrows(IllegalArgumentException.class, () -> GradClip.clipGradNorm(params(), -1));
-    assertEquals("maxNorm must be >= 0, got -1.0", e.getMessage());
+    assertEquals("maxNorm must be non-negative, got -1.0", e.getMessage());
   }
 }

@@ -97,7 +97,7 @@ class LRSchedulerTest {
         () -> new SequentialLR(0.1, List.of(new StepLR(0.1, 1)), 3));
     assertTrue(e2.getMessage().contains("one more schedule than milestones"), e2.getMessage());
     var e3 = assertThrows(IllegalArgumentException.class, () -> new ExponentialLR(0.1, 0.9).lr(-1));
-    assertEquals("t must be >= 0, got -1", e3.getMessage());
+    assertEquals("t must be non-negative, got -1", e3.getMessage());
   }
 
   @Test

@@ -74,7 +74,7 @@ class OptimizerTest {
             .nesterov(c.has("nesterov") && c.get("nesterov").getAsBoolean()).weightDecay(wd);
       case "Adam":
       case "AdamW": {
-        Adam a = cls.equals("Adam") ? new Adam(ps, lr) : new AdamW(ps, lr);
+        AbstractAdam<?> a = cls.equals("Adam") ? new Adam(ps, lr) : new AdamW(ps, lr);
         if (c.has("betas")) {
           JsonArray bs = c.getAsJsonArray("betas");
           a.betas(bs.get(0).getAsDouble(), bs.get(1).getAsDouble());
@@ -315,7 +315,7 @@ class OptimizerTest {
     var e = assertThrows(IllegalArgumentException.class, () -> new Adam(List.of(p), 0.1).betas(0.9, 1.0));
     assertEquals("beta2 must be in [0, 1), got 1.0", e.getMessage());
     var e2 = assertThrows(IllegalArgumentException.class, () -> new SGD(List.of(p), -1));
-    assertEquals("lr must be >= 0, got -1.0", e2.getMessage());
+    assertEquals("lr must be non-negative, got -1.0", e2.getMessage());
   }
 
   @Test
@@ -389,5 +389,30 @@ class OptimizerTest {
     opt.step();
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, stale::backward);
     org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("modified in place"), e.getMessage());
+  }
+
+  @Test
+  void inheritedSettersChainAndReturnTheConcreteClass() {
+    List<Parameter> ps = List.of(param("p", Nd4j.createFromArray(1.0)));
+    // Each line compiles only if lr/weightDecay/maximize/paramGroup return the optimizer's own class.
+    SGD sgd = new SGD(ps, 0.1).lr(0.2).weightDecay(1e-4).maximize(true).momentum(0.9).nesterov(true);
+    AdamW adamW = new AdamW(ps).weightDecay(0.1).lr(3e-4).betas(0.9, 0.95).eps(1e-6).amsgrad(true);
+    Adam adam = new Adam(ps).lr(1e-2).amsgrad(true).weightDecay(0.5);
+    RMSprop rms = new RMSprop(ps).lr(0.1).alpha(0.9);
+    Adagrad adagrad = new Adagrad(ps).weightDecay(0.1).lrDecay(0.01);
+    Adadelta adadelta = new Adadelta(ps).maximize(true).rho(0.8);
+    assertEquals(0.2, sgd.lr());
+    assertEquals(0.9, sgd.momentum());
+    assertEquals(1e-4, sgd.weightDecay());
+    assertEquals(true, sgd.maximize());
+    assertEquals(3e-4, adamW.lr());
+    assertEquals(0.95, adamW.betas()[1]);
+    assertEquals(0.1, adamW.weightDecay());
+    assertEquals(0.5, adam.weightDecay());
+    assertEquals(0.9, rms.alpha());
+    assertEquals(0.1, adagrad.weightDecay());
+    assertEquals(0.8, adadelta.rho());
+    Optimizer<?> any = adamW;
+    assertEquals(0.5, any.lr(0.5).lr());
   }
 }

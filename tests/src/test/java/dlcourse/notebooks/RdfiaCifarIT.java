@@ -37,9 +37,7 @@ class RdfiaCifarIT {
     Path log = Files.createTempFile("rdfia-cifar-it", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
         .directory(QuickRun.root().toFile());
-    if (System.getenv("DLCOURSE_DATA") == null && Files.isDirectory(Path.of("/work/shared/data"))) {
-      pb.environment().put("DLCOURSE_DATA", "/work/shared/data"); // the offline mirror of the dev machines
-    }
+    pb.environment().putAll(QuickRun.dataEnv());
     Process p = pb.start();
     if (!p.waitFor(900, TimeUnit.SECONDS)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -76,7 +76,7 @@ class RdfiaTransformersIT {
     assertEquals(5, nb.images()); // receptive fields, two position tables, loss and accuracy curves
   }
 
-  /** Parameters of every sweep value, as HOMEWORK.md derives them (heads: the base count for every h). */
+  /** Parameters of every sweep value, as the homework derives them (heads: the base count for every h). */
   static final Map<String, Long> COUNTS = Map.ofEntries(Map.entry("embed16", 7_578L), Map.entry("embed32", 27_434L),
       Map.entry("embed64", 104_010L), Map.entry("embed128", 404_618L), Map.entry("patch2", 25_994L),
       Map.entry("patch4", 26_378L), Map.entry("patch7", 27_434L), Map.entry("patch14", 32_138L),

@@ -36,8 +36,12 @@ class UvaCharGptIT {
       // the summary counts every parameter: the template's print plus the LM head
       assertEquals(expected[m][0] + expected[m][2], (long) number(row, counts, "summary: all parameters"));
     }
-    assertEquals(1 + 2 + 3 * 12 + 3, nb.rows("GPT_summary.csv").size(),
-        "header, wte, drop, 3 blocks of 12 calls, h, lnF, lmHead");
+    List<String[]> summary = nb.rows("GPT_summary.csv");
+    assertEquals(1 + 2 + 3 * 12 + 3 + 1, summary.size(),
+        "header, wte, drop, 3 blocks of 12 calls, h, lnF, lmHead, (own)");
+    // the GPT's own row holds what no call reached: the learned position table, unused under RoPE (128 x 48)
+    assertEquals(List.of("(own)", "GPT", "6144"), List.of(summary.get(summary.size() - 1)[0],
+        summary.get(summary.size() - 1)[1], summary.get(summary.size() - 1)[3]));
     // the checks of Q2.2-Q2.6
     assertTrue(text.contains("causality (untrained): max |change| of the logits at positions <= 63: 0.0e+00"), text);
     assertTrue(text.contains("causality (trained): max |change| of the logits at positions <= 63: 0.0e+00"), text);

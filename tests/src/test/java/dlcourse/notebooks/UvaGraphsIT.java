@@ -32,7 +32,7 @@ class UvaGraphsIT {
     ExecutedNotebook nb = ExecutedNotebook.runQuick("uva-dl1-hw2/q3_graphs.ipynb");
     String text = nb.stdout();
 
-    // Q3.1 (a), (b): the adjacency matrices, degrees and powers of HOMEWORK.md
+    // Q3.1 (a), (b): the adjacency matrices, degrees and powers the homework asks for
     assertTrue(text.contains("A_left  = [[0, 1, 1, 0, 1], [1, 0, 1, 0, 0], [1, 1, 0, 1, 0], [0, 0, 1, 0, 0], [1, 0, 0, 0, 0]]"), text);
     assertTrue(text.contains("A_right = [[0, 1, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 0], [0, 0, 1, 0, 1, 1], "
         + "[0, 1, 0, 1, 0, 1], [0, 0, 0, 1, 1, 0]]"), text);

@@ -36,7 +36,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * A sequential CNN with cross-entropy loss, its training step captured once per input shape as oneDNN primitives
  * bound to reused buffers: what {@code Trainer} runs instead of the eager step for the homework's convolutional
- * classifiers ({@code ../shared/ENGINE-NOTES.md}, lever 7), checked against the eager step in {@code OneDnnNetTest}.
+ * classifiers (the timings are in {@code bench/library/README.md}), checked against the eager step in {@code OneDnnNetTest}.
  *
  * <p>Supported: a (nested) {@link Sequential} of {@link Conv2d} (any stride and padding, padding modes zeros,
  * reflect, replicate and circular, bias or not, no dilation), {@link ReLU}, {@link MaxPool2d},

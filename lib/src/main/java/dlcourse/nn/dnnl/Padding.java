@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Reflect, replicate and circular padding as region copies between oneDNN buffers of the same layout, and its
- * exact backward pass (ND4J's {@code pad} op gets the mirror modes' gradient wrong: ENGINE-NOTES).
+ * exact backward pass (ND4J's {@code pad} op gets the mirror modes' gradient wrong).
  *
  * <p>Forward, for an input of {@code (N, C, H, W)} and padding {@code (pH, pW)}: the input goes to the middle
  * of the padded buffer; each border row (middle columns only) is copied from the input row the mode names;

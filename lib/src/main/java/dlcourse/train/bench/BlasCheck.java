@@ -22,7 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Debian's {@code python3-torch} is built with {@code BLAS_INFO=generic}: its {@code Linear}/{@code matmul}
  * call {@code sgemm_} of whatever {@code libblas.so.3} the system alternative points to. With only the reference
- * (netlib) BLAS, its linear layers are ~2x slower (ENGINE-NOTES, last section), which would flatter every
+ * (netlib) BLAS, its linear layers are ~2x slower (see {@code bench/library/README.md}), which would flatter every
  * ours/PyTorch ratio; the benchmark refuses to print ratios then ({@link #refusal}).
  */
 final class BlasCheck {

@@ -64,7 +64,7 @@ public final class ReferenceModels {
   }
 
   /**
-   * The same network with the improvements of HOMEWORK sec. 4 ch. 2 Q29-Q34: batch normalisation after each conv
+   * The same network with the improvements of rdfia-basics ch. 2 Q29-Q34: batch normalisation after each conv
    * (conv -> BN -> ReLU -> pool) and dropout after fc4, before fc5 (p = 0.5, PyTorch's default; the homework
    * sweeps p).
    */

@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The sequence models the benchmark times: the char-GPT of HOMEWORK sec. 1 part 2 ({@link GPT}), trained as a
+ * The sequence models the benchmark times: the char-GPT of uva-dl1-hw2 part 2 ({@link GPT}), trained as a
  * notebook trains it. One step: forward, cross-entropy over all {@code B * T} next-token predictions,
  * {@code zeroGrad}, backward, gradient-norm clipping at 1.0, AdamW (PyTorch's defaults, lr 1e-3, weight decay 0.01
  * on every parameter). {@code bench/library/torch_models.py} builds the same model in PyTorch under the same names

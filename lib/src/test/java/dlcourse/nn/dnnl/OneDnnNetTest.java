@@ -41,7 +41,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * mode it runs.
  */
 class OneDnnNetTest {
-  /** The padding experiment's feature extractor (HOMEWORK sec. 1 Q1.1). */
+  /** The padding experiment's feature extractor (uva-dl1-hw2 Q1.1). */
   private static Sequential features(int pad, PaddingMode mode) {
     int[][] layers = {{3, 32, 1}, {32, 32, 2}, {32, 64, 2}, {64, 64, 2}};
     var f = new Sequential();
@@ -146,7 +146,7 @@ class OneDnnNetTest {
 
   @Test
   void channelCountsOutsideTheEightBlocksMatchTheEagerStep() {
-    // the variable-resolution net of HOMEWORK sec. 2 with N = 81 channels
+    // the variable-resolution net of vu-dl-a3 with N = 81 channels
     assertSameStep(() -> new Sequential(
         new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 81, 3).padding(1), new ReLU(), new MaxPool2d(2),
