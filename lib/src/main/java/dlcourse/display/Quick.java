@@ -21,37 +21,37 @@ package dlcourse.display;
  */
 public final class Quick {
 
-    private static volatile boolean on;
+  private static volatile boolean on;
 
-    private Quick() {}
+  private Quick() {}
 
-    /** True in a quick run: after {@code Quick.set(true)} (which {@code dlcourse run --quick} injects). */
-    public static boolean on() {
-        return on;
-    }
+  /** True in a quick run: after {@code Quick.set(true)} (which {@code dlcourse run --quick} injects). */
+  public static boolean on() {
+    return on;
+  }
 
-    /** Turns quick mode on or off for the cells that follow. */
-    public static void set(boolean quick) {
-        on = quick;
-    }
+  /** Turns quick mode on or off for the cells that follow. */
+  public static void set(boolean quick) {
+    on = quick;
+  }
 
-    /** {@code quick} in a quick run, else {@code full}. */
-    public static int pick(int full, int quick) {
-        return on ? quick : full;
-    }
+  /** {@code quick} in a quick run, else {@code full}. */
+  public static int pick(int full, int quick) {
+    return on ? quick : full;
+  }
 
-    /** {@code quick} in a quick run, else {@code full}. */
-    public static long pick(long full, long quick) {
-        return on ? quick : full;
-    }
+  /** {@code quick} in a quick run, else {@code full}. */
+  public static long pick(long full, long quick) {
+    return on ? quick : full;
+  }
 
-    /** {@code quick} in a quick run, else {@code full}. */
-    public static double pick(double full, double quick) {
-        return on ? quick : full;
-    }
+  /** {@code quick} in a quick run, else {@code full}. */
+  public static double pick(double full, double quick) {
+    return on ? quick : full;
+  }
 
-    /** {@code quick} in a quick run, else {@code full}: strings, arrays, lists. */
-    public static <T> T pick(T full, T quick) {
-        return on ? quick : full;
-    }
+  /** {@code quick} in a quick run, else {@code full}: strings, arrays, lists. */
+  public static <T> T pick(T full, T quick) {
+    return on ? quick : full;
+  }
 }
