@@ -156,11 +156,18 @@ public final class DlKernel extends BaseKernel {
         }
     }
 
+    /** JupyterIO's protected setEnv/retractEnv, looked up once. */
+    private static final java.util.Map<String, java.lang.reflect.Method> IO_ENV = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Calls JupyterIO's protected setEnv/retractEnv, which BaseKernel's own execute handler uses. */
     private void ioEnv(String method, ShellReplyEnvironment env) {
         try {
-            java.lang.reflect.Method m = JupyterIO.class.getDeclaredMethod(method, ShellReplyEnvironment.class);
-            m.setAccessible(true);
+            java.lang.reflect.Method m = IO_ENV.get(method);
+            if (m == null) {
+                m = JupyterIO.class.getDeclaredMethod(method, ShellReplyEnvironment.class);
+                m.setAccessible(true);
+                IO_ENV.put(method, m);
+            }
             m.invoke(io, env);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("jjava's JupyterIO." + method + " is not available", e);

@@ -27,6 +27,7 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     private volatile Thread running;
     private volatile boolean stopped;
     private volatile Throwable lastUserThrowable;
+    private volatile boolean keepVarValue;
 
     /** Returns and forgets the object kept under {@code key}; {@code key} may be any JShell value string. */
     Object take(String key) {
@@ -56,6 +57,39 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     /** Returns true while user code runs. */
     boolean busy() {
         return running != null;
+    }
+
+    /**
+     * Runs {@code call} (a {@code JShell.varValue}) so that the variable's object is kept: the call returns its key
+     * for {@link #take}, not JShell's display string.
+     */
+    String keepingVarValue(java.util.function.Supplier<String> call) {
+        keepVarValue = true;
+        try {
+            return call.get();
+        } finally {
+            keepVarValue = false;
+        }
+    }
+
+    @Override
+    public String varValue(String className, String varName)
+            throws RunException, EngineTerminationException, InternalException {
+        if (!keepVarValue) {
+            return super.varValue(className, varName);
+        }
+        try {
+            java.lang.reflect.Field field = findClass(className).getDeclaredField(varName);
+            field.setAccessible(true);
+            Object value = field.get(null);
+            String key = KEY_PREFIX + counter.incrementAndGet();
+            if (value != null) {
+                results.put(key, value);
+            }
+            return key;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new InternalException("cannot read " + className + "." + varName + ": " + e);
+        }
     }
 
     @Override

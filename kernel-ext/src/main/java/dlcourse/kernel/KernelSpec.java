@@ -40,6 +40,13 @@ public final class KernelSpec {
         // ND4J keeps arrays off-heap; cap them so heap + arrays stay inside a small machine's memory.
         argv.add("-Dorg.bytedeco.javacpp.maxbytes=" + offHeap(heap));
         argv.add("-XX:+UseSerialGC");
+        // Only the C1 JIT unless DLCOURSE_KERNEL_JIT=full: each cell compiles through javac (a large body of code run
+        // a few times per cell), and C2 spent more CPU compiling it than the cell itself (trivial cell: 86 -> 48 ms of
+        // CPU, over the first 200 cells). Training in the kernel was as fast or faster with C1 alone (ND4J's work is
+        // native); a pure-Java loop is ~1.45x slower once C2 has warmed up (README, Benchmarks).
+        if (!"full".equals(System.getenv("DLCOURSE_KERNEL_JIT"))) {
+            argv.add("-XX:TieredStopAtLevel=1");
+        }
         argv.add("-Xshare:auto");
         argv.add("-Djava.awt.headless=true");
         argv.add("-cp");

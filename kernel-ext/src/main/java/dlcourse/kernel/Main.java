@@ -59,6 +59,7 @@ public final class Main {
         String json = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
         KernelConnectionProperties props = KernelConnectionProperties.parse(json);
         JupyterConnection connection = new JupyterConnection(props);
+        PromptShellChannel.install(connection);
         DlKernel kernel = DlKernel.create();
         kernel.onStartup();
         kernel.becomeHandlerForConnection(connection);

@@ -76,6 +76,7 @@ public final class Trainer {
   private final Map<String, Compiled> trainGraphs = new HashMap<>();
   private final Map<String, Compiled> evalGraphs = new HashMap<>();
   private int globalStep;
+  private TrainingMonitor monitor;
 
   private Trainer(Module model) {
     this.model = model;
@@ -190,6 +191,15 @@ public final class Trainer {
     return this;
   }
 
+  /**
+   * Reports every step and epoch of {@link #fit} to {@code monitor} (null: none), e.g. {@code
+   * monitor(LiveChart.of("loss", "accuracy"))} for a chart that updates while the model trains.
+   */
+  public Trainer monitor(TrainingMonitor monitor) {
+    this.monitor = monitor;
+    return this;
+  }
+
   /** Steps taken so far by this trainer. */
   public int globalStep() {
     return globalStep;
@@ -236,6 +246,9 @@ public final class Trainer {
           }
           stepMetrics.put("lr", optimizer.lr());
           history.log("step", epoch, globalStep, stepMetrics);
+          if (monitor != null) {
+            monitor.step(globalStep, stepMetrics);
+          }
           if (scheduler != null && scheduler.interval() == LRScheduler.Interval.STEP) {
             scheduler.step();
           }
@@ -253,6 +266,9 @@ public final class Trainer {
         Evaluation v = val == null ? null : evaluate(val);
         if (v != null) {
           history.log("val", epoch, globalStep, v.metrics());
+        }
+        if (monitor != null) {
+          monitor.epoch(epoch, globalStep, trainMetrics, v == null ? null : v.metrics());
         }
         if (scheduler != null && scheduler.interval() == LRScheduler.Interval.EPOCH) {
           scheduler.step();
@@ -273,6 +289,9 @@ public final class Trainer {
     } finally {
       if (bar != null) {
         bar.close();
+      }
+      if (monitor != null) {
+        monitor.end();
       }
     }
     if (earlyStopping != null && earlyStopping.bestEpoch() > 0) {

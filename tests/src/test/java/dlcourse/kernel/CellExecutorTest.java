@@ -255,4 +255,21 @@ class CellExecutorTest {
         assertTrue(imports.contains("tech.tablesaw.api.*"), imports.toString());
         assertTrue(imports.contains("dlcourse.plot.*"), imports.toString());
     }
+
+    @Test
+    void aCellThatNamesAVariableShowsItsObjectWithoutCompiling() throws Exception {
+        executor.execute("var named = new StringBuilder(\"x\");\nint count = 7;");
+        Object sb = executor.execute("named.append(\"y\")").value();
+        int snippets = executor.session().sources().size();
+        assertSame(sb, executor.execute("named").value());
+        assertSame(sb, executor.execute("  named\n").value());
+        assertEquals(7, executor.execute("count").value());
+        assertEquals("7", Renderers.data(executor.execute("count").data()).get("text/plain"));
+        assertEquals(snippets, executor.session().sources().size(), "a variable's name is read, not compiled");
+        executor.execute("String named = \"redeclared\";");
+        assertEquals("redeclared", executor.execute("named").value());
+        // not a variable: compiled as before, with javac's errors
+        assertThrows(CellError.class, () -> executor.execute("noSuchVariable"));
+        assertEquals(List.class, executor.execute("List.class").value());
+    }
 }

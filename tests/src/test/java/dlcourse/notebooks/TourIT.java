@@ -101,7 +101,13 @@ class TourIT {
             double std = col(summary, i, "val_acc_std");
             assertTrue(std >= 0 && std < 0.5, "std " + std);
         }
-        // CIFAR and Boxes grids, transforms, padding modes, two curves, schedules, bars, heatmap, boundary, filters
-        assertEquals(11, r.count("image/png"), "charts and images");
+        // headless, the CNN's live chart is shown once, at the end of fit: 1,600 images in batches of 128 = 13 steps
+        assertEquals(1, r.outputs().stream().filter(o -> o.has("data") && o.getAsJsonObject("data").has("text/plain")
+                && o.getAsJsonObject("data").get("text/plain").getAsString()
+                        .startsWith("LiveChart [loss, accuracy]: 13 steps, last train loss ")).count(),
+                "one final live chart of the CNN's 13 steps");
+        // CIFAR and Boxes grids, transforms, padding modes, live chart, two curves, schedules, bars, heatmap, boundary,
+        // filters
+        assertEquals(12, r.count("image/png"), "charts and images");
     }
 }
