@@ -66,6 +66,20 @@ class InterruptTests(unittest.TestCase):
         self.assertLess(elapsed, 5.0)
         self.assertEqual(self.run_cell("int after = 1;")["content"]["status"], "ok")
 
+    def test_x_loop_that_catches_every_throwable_is_left_behind_and_the_kernel_goes_on(self):
+        # Thread.stop lands inside the try and is swallowed: before, the cell never ended and the kernel stayed busy.
+        self.assertEqual(self.run_cell("int kept3 = 9;")["content"]["status"], "ok")
+        reply, elapsed = self.interrupt_after(
+            "for (;;) { try { Thread.sleep(5); Display.checkInterrupted(); } catch (Throwable t) { } }", 2.0)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        self.assertIn("catches Throwable", reply["content"]["evalue"])
+        self.assertLess(elapsed, 15.0)
+        outputs = []
+        self.kc.execute_interactive("kept3 + 1", timeout=60, output_hook=outputs.append)
+        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results, ["10"])
+
 
 if __name__ == "__main__":
     unittest.main()

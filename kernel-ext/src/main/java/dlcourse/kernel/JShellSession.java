@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import dlcourse.display.Display;
+import dlcourse.kernels.OffHeapLimit;
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
@@ -107,6 +108,7 @@ public final class JShellSession implements AutoCloseable {
 
     /** Starts a session with this JVM's class path and the {@link #STARTUP_IMPORTS}. */
     public static JShellSession start() {
+        prepareNativeMemory();
         KeepingExecutionControl.Provider provider = new KeepingExecutionControl.Provider();
         JShell shell = JShell.builder()
                 .executionEngine(provider, Map.of())
@@ -126,7 +128,48 @@ public final class JShellSession implements AutoCloseable {
                 events.forEach(e -> shell.drop(e.snippet()));
             }
         }
+        HeapReserve.acquire();
         return session;
+    }
+
+    private static java.util.concurrent.CompletableFuture<Void> nativeMemory;
+
+    /**
+     * Starts loading ND4J's native backend in the background and binds the off-heap cap to it ({@link OffHeapLimit}),
+     * once per JVM; the first cell waits for it. The kernel calls this first thing, so the load overlaps its start-up.
+     */
+    static synchronized java.util.concurrent.CompletableFuture<Void> prepareNativeMemory() {
+        if (nativeMemory == null) {
+            nativeMemory = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    OffHeapLimit.install();
+                } catch (Throwable t) {
+                    System.err.println("dlcourse: warning: the off-heap cap (" + OffHeapLimit.PROPERTY + ") could not"
+                            + " be applied to ND4J: " + t);
+                }
+            });
+        }
+        return nativeMemory;
+    }
+
+    /** Waits until the cap binds ND4J (only the first cell waits), or until the user interrupts. */
+    private static void awaitNativeMemory() throws CellError {
+        java.util.concurrent.CompletableFuture<Void> f = prepareNativeMemory();
+        while (!f.isDone()) {
+            if (Display.interruptRequested()) {
+                throw interrupted();
+            }
+            try {
+                f.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // poll the interrupt flag again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw interrupted();
+            } catch (java.util.concurrent.ExecutionException e) {
+                return; // reported by prepareNativeMemory
+            }
+        }
     }
 
     /** Returns the start-up imports that resolved. */
@@ -145,6 +188,8 @@ public final class JShellSession implements AutoCloseable {
      * @throws CellError on the first compile error, exception, unresolved reference or interrupt
      */
     public Result eval(String code) throws CellError {
+        // dropped by a cell that ran out of heap: taken again once the user has freed memory
+        HeapReserve.acquire();
         Result variable = variableValue(code);
         if (variable != null) {
             return variable;
@@ -152,6 +197,7 @@ public final class JShellSession implements AutoCloseable {
         cellGeneration++;
         evaluating = true;
         try {
+            awaitNativeMemory();
             return evalSnippets(code);
         } finally {
             evaluating = false;
@@ -225,6 +271,11 @@ public final class JShellSession implements AutoCloseable {
                 }
                 if (control.wasStopped()) {
                     control.clearResults();
+                    if (control.wasAbandoned()) {
+                        throw CellError.of("Interrupted", "the cell caught every stop (it catches Throwable or"
+                                + " ThreadDeath) and still runs in the background, using a core; the kernel keeps its"
+                                + " state and runs the next cells; restart the kernel to end that code");
+                    }
                     throw interrupted();
                 }
                 if (event.exception() != null) {
@@ -319,6 +370,14 @@ public final class JShellSession implements AutoCloseable {
         String evalue = real != null ? String.valueOf(real.getMessage()) : String.valueOf(ex.getMessage());
         if (real != null && real.getMessage() == null) {
             evalue = "";
+        }
+        // Out of memory: say which memory, what is still held and how to go on.
+        String offHeap = real == null ? null : OffHeapLimit.explain(real);
+        if (offHeap != null) {
+            ename = "OffHeapLimitExceeded";
+            evalue = offHeap;
+        } else if (real instanceof OutOfMemoryError) {
+            evalue = HeapReserve.explain((OutOfMemoryError) real);
         }
         List<String> lines = new ArrayList<>();
         lines.add(ename + (evalue.isEmpty() ? "" : ": " + evalue));

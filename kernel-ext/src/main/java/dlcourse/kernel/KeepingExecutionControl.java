@@ -27,6 +27,10 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     private volatile Thread running;
     private volatile boolean stopped;
     private volatile Throwable lastUserThrowable;
+    private volatile long stopRequestedAt;
+    private volatile boolean abandoned;
+    /** How long a cell may go on catching stops before its thread is left behind. */
+    private static final long ABANDON_AFTER_NANOS = 5_000_000_000L;
     private volatile boolean keepVarValue;
 
     /** Returns and forgets the object kept under {@code key}; {@code key} may be any JShell value string. */
@@ -116,27 +120,61 @@ final class KeepingExecutionControl extends LocalExecutionControl {
     @Override
     protected String invoke(Method doitMethod) throws Exception {
         Object[] result = new Object[1];
+        boolean[] returned = new boolean[1];
         Throwable[] failure = new Throwable[1];
         stopped = false;
         lastUserThrowable = null;
         Thread thread = new Thread(() -> {
             try {
                 result[0] = doitMethod.invoke(null);
+                returned[0] = true;
             } catch (Throwable t) {
+                if (outOfMemory(t)) {
+                    // first, before anything else allocates: the compiler and the protocol threads need the room
+                    HeapReserve.release();
+                }
                 failure[0] = t;
             }
         }, "dlcourse-cell");
         thread.setContextClassLoader(doitMethod.getDeclaringClass().getClassLoader());
         thread.setDaemon(true);
         running = thread;
+        stopRequestedAt = 0;
+        abandoned = false;
         try {
             thread.start();
-            thread.join();
+            long lastStop = 0;
+            while (thread.isAlive()) {
+                thread.join(100);
+                long at = stopRequestedAt;
+                long now = System.nanoTime();
+                if (thread.isAlive() && at != 0) {
+                    if (now - at > ABANDON_AFTER_NANOS) {
+                        // The cell catches the stop (catch Throwable around everything): leave its thread behind so
+                        // the kernel answers and runs the next cells.
+                        abandoned = true;
+                        break;
+                    }
+                    // again, every 100 ms: a stop may not land in a compiled loop, and one the cell caught may land
+                    // outside its try block the next time
+                    if (now - Math.max(at, lastStop) > 100_000_000L) {
+                        lastStop = now;
+                        stopThread(thread);
+                    }
+                }
+            }
         } finally {
             running = null;
         }
+        if (abandoned) {
+            stopped = true;
+            throw new ExecutionControl.StoppedException();
+        }
         Throwable t = failure[0];
-        if (t instanceof InvocationTargetException && t.getCause() instanceof ThreadDeath || t instanceof ThreadDeath) {
+        // a second stop may land in the handler of the first: the thread then ends with neither result nor failure
+        boolean stoppedSilently = t == null && !returned[0] && stopRequestedAt != 0;
+        if (stoppedSilently || t instanceof InvocationTargetException && t.getCause() instanceof ThreadDeath
+                || t instanceof ThreadDeath) {
             stopped = true;
             throw new ExecutionControl.StoppedException();
         }
@@ -157,18 +195,37 @@ final class KeepingExecutionControl extends LocalExecutionControl {
         return key;
     }
 
+    private static boolean outOfMemory(Throwable t) {
+        for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Returns true if the last invocation ignored every stop for 5 s and was left running in the background. */
+    boolean wasAbandoned() {
+        return abandoned;
+    }
+
     @Override
-    @SuppressWarnings({"deprecation", "removal"})
     public void stop() {
         Thread t = running;
         if (t != null) {
-            try {
-                // Thread.stop is the only way to end code that never checks for interrupts; it works up to
-                // JDK 19 and throws UnsupportedOperationException from JDK 20 on.
-                t.stop();
-            } catch (UnsupportedOperationException e) {
-                t.interrupt();
-            }
+            stopRequestedAt = System.nanoTime();
+            stopThread(t);
+        }
+    }
+
+    @SuppressWarnings({"deprecation", "removal"})
+    private static void stopThread(Thread t) {
+        try {
+            // Thread.stop is the only way to end code that never checks for interrupts; it works up to
+            // JDK 19 and throws UnsupportedOperationException from JDK 20 on.
+            t.stop();
+        } catch (UnsupportedOperationException e) {
+            t.interrupt();
         }
     }
 

@@ -22,7 +22,10 @@ public final class KernelSpec {
 
     /** The name shown in Jupyter's kernel list. */
     public static final String DISPLAY_NAME = "Java (dlcourse)";
-    /** The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset: fits a 2 GB Binder machine next to ND4J's off-heap memory. */
+    /**
+     * The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset; with the off-heap cap (4/3 of it) both full, the kernel
+     * peaks at 1.9 GiB. Binder installs 640m (binder/postBuild) to leave its 2 GiB room for the Jupyter server.
+     */
     public static final String DEFAULT_HEAP = "768m";
 
     private KernelSpec() {
@@ -40,11 +43,11 @@ public final class KernelSpec {
         // ND4J keeps arrays off-heap; cap them so heap + arrays stay inside a small machine's memory.
         argv.add("-Dorg.bytedeco.javacpp.maxbytes=" + offHeap(heap));
         argv.add("-XX:+UseSerialGC");
-        // Only the C1 JIT unless DLCOURSE_KERNEL_JIT=full: each cell compiles through javac (a large body of code run
-        // a few times per cell), and C2 spent more CPU compiling it than the cell itself (trivial cell: 86 -> 48 ms of
-        // CPU, over the first 200 cells). Training in the kernel was as fast or faster with C1 alone (ND4J's work is
-        // native); a pure-Java loop is ~1.45x slower once C2 has warmed up (README, Benchmarks).
-        if (!"full".equals(System.getenv("DLCOURSE_KERNEL_JIT"))) {
+        // Both JITs by default. C1 alone (DLCOURSE_KERNEL_JIT=c1) makes trivial cells cheaper (javac runs for each cell
+        // and C2 compiling it cost ~37 ms of CPU per cell early on) but the library's Java loops (fused softmax,
+        // dropout, RMSNorm, Adam, the autograd tape) run without C2's loop optimisations: the char-GPT step measured
+        // 1.90-2.60x PyTorch with C1 alone against 1.30-1.43x with C2 (bench/library/run --models gpt-nano, same hour).
+        if ("c1".equals(System.getenv("DLCOURSE_KERNEL_JIT"))) {
             argv.add("-XX:TieredStopAtLevel=1");
         }
         argv.add("-Xshare:auto");

@@ -56,6 +56,7 @@ public final class Main {
             System.err.println("usage: dlcourse kernel CONNECTION_FILE");
             System.exit(2);
         }
+        JShellSession.prepareNativeMemory(); // ND4J loads while the kernel starts
         String json = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
         KernelConnectionProperties props = KernelConnectionProperties.parse(json);
         JupyterConnection connection = new JupyterConnection(props);
@@ -78,6 +79,8 @@ public final class Main {
                 imports.append("import ").append(imp).append(";\n");
             }
         }
+        // The snippets' JVM gets the off-heap cap of DLCOURSE_JAVA_OPTS (below); ND4J's arrays must respect it.
+        imports.append("dlcourse.kernels.OffHeapLimit.install();\n");
         Files.writeString(startup, imports.toString());
         List<String> toolArgs = new ArrayList<>(List.of("--class-path", System.getProperty("java.class.path"),
                 "--startup", "DEFAULT", "--startup", startup.toString()));

@@ -86,6 +86,19 @@ public final class Cifar10Binary {
     return new TensorDataset(x, org.nd4j.linalg.factory.Nd4j.createFromArray(labels), CLASSES);
   }
 
+  /** Whether {@code b} is whole records (label byte, 3,072 pixel bytes) with labels 0-9: a batch file's layout. */
+  static boolean wholeRecords(byte[] b) {
+    if (b.length == 0 || b.length % RECORD != 0) {
+      return false;
+    }
+    for (int i = 0; i < b.length; i += RECORD) {
+      if ((b[i] & 0xff) >= CLASSES.size()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Writes {@code ds} (features {@code (N, 3, 32, 32)} in [0, 1], labels int64) as one binary batch file,
    * atomically.

@@ -94,14 +94,16 @@ public final class Datasets {
    * of mass is at the centre, as in MNIST, and moved the least needed to contain all the ink. Labels are the
    * folder names; the {@code k}-th image of digit {@code d} takes the position of the {@code k}-th {@code d} in
    * the real training-label file when that is present, so the class order looks like MNIST's. The result is
-   * cached as IDX files in the user cache ({@code mnist-recovered/}) after the first call.
+   * cached as IDX files in the user cache ({@code mnist-recovered/}, each with its SHA-256, checked on load: a
+   * damaged cache is rebuilt) after the first call.
    */
   public static TensorDataset recoveredMnistTrain() {
     DataRegistry r = registry();
     Path dir = r.cacheDir().resolve("mnist-recovered");
     Path images = dir.resolve("train-images-idx3-ubyte");
     Path labels = dir.resolve("train-labels-idx1-ubyte");
-    if (Files.isRegularFile(images) && Files.isRegularFile(labels)) {
+    if (DerivedCache.intact(images, "mnist-varres.tgz", DerivedCache::idxLayout)
+        && DerivedCache.intact(labels, "mnist-varres.tgz", DerivedCache::idxLayout)) {
       return Idx.readDataset(images, labels, DIGITS);
     }
     Path tgz = r.file("mnist-varres", "mnist-varres.tgz");
@@ -118,8 +120,8 @@ public final class Datasets {
       System.arraycopy(crop, 0, x, order[i] * 784, 784);
       y[order[i]] = (byte) Integer.parseInt(img.cls());
     }
-    Idx.write(images, new long[] {n, 28, 28}, x);
-    Idx.write(labels, new long[] {n}, y);
+    DerivedCache.write(images, () -> Idx.write(images, new long[] {n, 28, 28}, x));
+    DerivedCache.write(labels, () -> Idx.write(labels, new long[] {n}, y));
     return new TensorDataset(Idx.toImages(x, n, 1, 28, 28), Idx.toLabels(y), DIGITS);
   }
 
@@ -175,7 +177,8 @@ public final class Datasets {
    *
    * <p>Reads the canonical binary format when found ({@code cifar-10-batches-bin/} or
    * {@code cifar-10-binary.tar.gz} under a root); otherwise the JPEG mirror {@code cifar10-jpg.tgz}, decoded once
-   * and cached in the binary format in the user cache ({@code cifar10-jpg-interleaved/}); otherwise downloads the
+   * and cached in the binary format in the user cache ({@code cifar10-jpg-interleaved/}, with its SHA-256, checked on
+   * load: a damaged cache is reported and rebuilt); otherwise downloads the
    * binary archive.
    *
    * <p>Order: the canonical files' order, in which the classes are interleaved, so {@code take(n)} has every class.
@@ -196,13 +199,9 @@ public final class Datasets {
     }
     // The folder name changed with the order: caches of the earlier class-sorted order are not read.
     Path cached = r.cacheDir().resolve("cifar10-jpg-interleaved").resolve(split.folder() + "_batch.bin");
-    if (Files.isRegularFile(cached)) {
-      try {
-        return Cifar10Binary.decode(List.of(Files.readAllBytes(cached)), List.of(cached.getFileName().toString()),
-            cached.getParent());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + cached, e);
-      }
+    Optional<byte[]> intact = DerivedCache.read(cached, "cifar10-jpg.tgz", Cifar10Binary::wholeRecords);
+    if (intact.isPresent()) {
+      return Cifar10Binary.decode(List.of(intact.get()), List.of(cached.getFileName().toString()), cached.getParent());
     }
     Optional<Path> jpg = r.find("cifar10-jpg", "cifar10-jpg.tgz");
     if (jpg.isEmpty()) {
@@ -215,7 +214,7 @@ public final class Datasets {
           + Cifar10Binary.CLASSES);
     }
     TensorDataset ds = byClass.shuffle(0);
-    Cifar10Binary.write(ds, cached);
+    DerivedCache.write(cached, () -> Cifar10Binary.write(ds, cached));
     return ds;
   }
 

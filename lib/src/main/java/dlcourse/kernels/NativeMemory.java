@@ -9,11 +9,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>ND4J frees an array's native buffer only when the garbage collector collects the array object, and a training
  * step allocates far more native memory (activations, gradients: megabytes) than Java heap (small objects), so the
  * collector may not run for hundreds of steps while the resident set grows by gigabytes (measured: 60 small
- * trainings in a JVM with the kernel's settings reached 3.3 GB, 0.65-0.97 GB with a collection after each). ND4J's
- * own cap is not enforced on its CPU buffers. So every operation reports the bytes it allocates here, and after
- * {@link #budget()} bytes a collection runs, which frees the buffers of every tensor no longer referenced.
+ * trainings in a JVM with the kernel's settings reached 3.3 GB, 0.65-0.97 GB with a collection after each). The cap
+ * ({@link OffHeapLimit}) refuses an array only when the live ones fill it; it does not keep garbage from piling up
+ * below it. So every operation reports the bytes it allocates here, and after {@link #budget()} bytes a collection
+ * runs, which frees the buffers of every tensor no longer referenced.
  */
 public final class NativeMemory {
+  static {
+    // The library's own entry to ND4J: the off-heap cap binds ND4J's arrays also outside the kernel and the runner.
+    try {
+      OffHeapLimit.install();
+    } catch (RuntimeException | LinkageError e) {
+      System.err.println("dlcourse: warning: the off-heap cap could not be applied to ND4J: " + e);
+    }
+  }
+
   private static final long BUDGET = budgetFromSettings();
   private static long sinceCollection;
   private static long collections;

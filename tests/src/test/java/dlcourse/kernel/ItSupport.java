@@ -93,9 +93,16 @@ public final class ItSupport {
 
     /** Installs the kernelspec into {@code dataDir}/kernels (JUPYTER_DATA_DIR), as ./dlcourse install-kernel does. */
     public static void installKernel(Path dataDir) throws Exception {
+        installKernel(dataDir, Map.of());
+    }
+
+    /** As {@link #installKernel(Path)}, with more environment, e.g. {@code DLCOURSE_KERNEL_HEAP}. */
+    public static void installKernel(Path dataDir, Map<String, String> env) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 kernelClasspath(), Main.class.getName(), "install-kernel", "--user");
-        Run r = run(cmd, Map.of("JUPYTER_DATA_DIR", dataDir.toString()), root(), 120);
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("JUPYTER_DATA_DIR", dataDir.toString());
+        Run r = run(cmd, all, root(), 120);
         if (r.exit != 0) {
             throw new AssertionError("install-kernel failed: " + r);
         }

@@ -226,4 +226,57 @@ class NotebookRunnerIT {
         assertTrue(stderr.contains("FAILED ") && stderr.contains("fails.ipynb"), "stderr: " + stderr);
         assertFalse(stdout.contains("FAILED"), "stdout: " + stdout);
     }
+
+    @Test
+    void arraysPastTheOffHeapCapFailAtOnceWithTheCapAndKeepEarlierOutputs(@TempDir Path out) throws Exception {
+        // The launcher's options with a 300 MB cap; the cell keeps 100 MB arrays. Before the cap bound ND4J, a 1 GB
+        // cap let the runner grow to 3 GB and then fail on a 16-byte LongPointer with a message about JavaCPP.
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-Xmx512m", "-Xmn8m", "-Dorg.bytedeco.javacpp.maxbytes=300m",
+                "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("offheap.ipynb").toString(), "--out", out.toString());
+        long t0 = System.nanoTime();
+        ItSupport.Run r = ItSupport.run(cmd, Map.of(), out, 300);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(1, r.exit, r.toString()); // a failing cell: exit 1, as for any exception (README)
+        assertTrue(r.output.contains("offheap.ipynb: cell 2: OffHeapLimitExceeded: ND4J's off-heap memory cap"
+                + " (-Dorg.bytedeco.javacpp.maxbytes) of 300.0 MiB is reached: an array of 95.4 MiB was requested"), r.output);
+        assertTrue(r.output.contains("DLCOURSE_JAVA_OPTS=") && r.output.contains("DLCOURSE_KERNEL_HEAP="), r.output);
+        assertTrue(seconds < 120, "took " + seconds + " s");
+        JsonObject nb = read(out.resolve("offheap.ipynb"));
+        assertEquals("before 10.0\n", outputs(nb, 1).get(0).getAsJsonObject().get("text").getAsString());
+        JsonArray failing = outputs(nb, 2);
+        // three 100 MB arrays fit under 300 MiB; the fourth is refused at once
+        assertEquals("allocated 100 MB\nallocated 200 MB\nallocated 300 MB\n",
+                failing.get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("OffHeapLimitExceeded", failing.get(1).getAsJsonObject().get("ename").getAsString());
+        assertEquals(0, outputs(nb, 3).size(), "cells after the failure do not run");
+    }
+
+    @Test
+    void interruptedRunExits130AndWritesEveryFinishedCell(@TempDir Path out) throws Exception {
+        // Ctrl-C sends SIGINT. A process started in the background may inherit SIGINT as ignored (and the JVM then
+        // keeps it ignored): python resets it to the default before it becomes the runner, as a terminal would have it.
+        List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/python3", "-c",
+                "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
+                ItSupport.notebooks().resolve("signal.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(out.resolve("running"))) {
+            assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
+            assertTrue(System.nanoTime() < deadline, "cell 3 did not start within 120 s");
+            Thread.sleep(100);
+        }
+        assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor());
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the runner did not end after SIGINT");
+        String log = Files.readString(out.resolve("log.txt"));
+        assertEquals(130, p.exitValue(), log);
+        assertTrue(log.contains("INTERRUPTED ") && log.contains("finished cells written"), log);
+        JsonObject nb = read(out.resolve("signal.ipynb"));
+        assertEquals("one\n", outputs(nb, 2).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("two\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
+        assertEquals("Interrupted", outputs(nb, 4).get(1).getAsJsonObject().get("ename").getAsString());
+    }
 }
