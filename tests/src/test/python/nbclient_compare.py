@@ -1,8 +1,8 @@
 """Executes a notebook with nbclient and the dlcourse-java kernelspec; writes the executed notebook.
 
 usage: python3 nbclient_compare.py IN.ipynb OUT.ipynb [--quick] [--timeout S] [name=value ...]
---quick and the parameters become a cell after the `parameters` cell, declared as `dlcourse run -p` declares
-them (int, long, double, boolean, else String), so both executions see the same program. The executed notebook
+--quick becomes the cell `Quick.set(true);` before the `parameters` cell and the parameters a cell after it, declared
+as `dlcourse run -p` declares them (int, long, double, boolean, else String), so both executions see the same program. The executed notebook
 is written even when a cell fails, so the caller can see every output up to the failure.
 """
 import re
@@ -29,11 +29,22 @@ def declaration(name, value):
     return f'String {name} = "{escaped}";'
 
 
+QUICK_CELL = "Quick.set(true);   // injected by --quick: each Quick.pick(full, quick) below takes its quick value"
+
+
 def inject(nb, quick, params):
     if not quick and not params:
         return
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    declares_quick = bool(tagged) and re.search(r"^\s*boolean\s+QUICK\s*=", nb.cells[tagged[0]].source, re.M)
+    if quick:  # before the parameters cell, so its Quick.pick sizes are the quick ones (NotebookRunner.QUICK_CELL)
+        cell = nbformat.v4.new_code_cell(QUICK_CELL)
+        cell.metadata["tags"] = ["injected-quick"]
+        nb.cells.insert(tagged[0] if tagged else 0, cell)
+        if not params and not declares_quick:
+            return
     lines = ["// Parameters injected by dlcourse run"]
-    if quick:
+    if quick and declares_quick:
         lines.append("boolean QUICK = true;")
     lines += [declaration(k, v) for k, v in params]
     cell = nbformat.v4.new_code_cell("\n".join(lines))

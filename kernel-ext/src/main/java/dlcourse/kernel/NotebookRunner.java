@@ -321,16 +321,47 @@ public final class NotebookRunner {
         return "String " + name + " = \"" + s + "\";";
     }
 
-    /** Inserts the injected-parameters cell after the cell tagged {@code parameters} (or first). */
+    /** The cell {@code --quick} injects before the cell tagged {@code parameters}: see {@link dlcourse.display.Quick}. */
+    static final String QUICK_CELL = "Quick.set(true);   // injected by --quick: each Quick.pick(full, quick) below takes its quick value";
+
+    /**
+     * Inserts the injected-parameters cell after the cell tagged {@code parameters} (or first), and with
+     * {@code --quick} the {@link #QUICK_CELL} before it, so that the parameters cell's {@code Quick.pick} sizes are the
+     * quick ones and every {@code -p} still wins. A parameters cell that declares {@code QUICK} itself (the older
+     * convention) gets {@code boolean QUICK = true;} in the injected-parameters cell.
+     */
     static void injectParameters(JsonObject nb, Options options) {
         if (options.parameters.isEmpty() && !options.quick) {
             return;
         }
-        StringBuilder src = new StringBuilder("// Parameters injected by dlcourse run\n");
+        Map<String, String> declared = declaredParameters(nb);
+        boolean ids = nb.has("nbformat_minor") && nb.get("nbformat_minor").getAsInt() >= 5;
         if (options.quick) {
+            JsonArray cells = nb.getAsJsonArray("cells");
+            JsonArray copy = new JsonArray();
+            boolean placed = false;
+            for (JsonElement c : cells) {
+                if (!placed && Notebook.hasTag(c.getAsJsonObject(), "parameters")) {
+                    copy.add(Notebook.codeCell(QUICK_CELL, "injected-quick", ids));
+                    placed = true;
+                }
+                copy.add(c);
+            }
+            if (!placed) {
+                copy = new JsonArray();
+                copy.add(Notebook.codeCell(QUICK_CELL, "injected-quick", ids));
+                copy.addAll(cells);
+            }
+            nb.add("cells", copy);
+            boolean declaresQuick = declared != null && declared.containsKey("QUICK");
+            if (options.parameters.isEmpty() && !declaresQuick) {
+                return;
+            }
+        }
+        StringBuilder src = new StringBuilder("// Parameters injected by dlcourse run\n");
+        if (options.quick && declared != null && declared.containsKey("QUICK")) {
             src.append("boolean QUICK = true;\n");
         }
-        Map<String, String> declared = declaredParameters(nb);
         options.parameters.forEach((k, v) -> {
             String type = declared == null ? null : declared.get(k);
             try {
@@ -347,7 +378,6 @@ public final class NotebookRunner {
                 break;
             }
         }
-        boolean ids = nb.has("nbformat_minor") && nb.get("nbformat_minor").getAsInt() >= 5;
         JsonArray copy = new JsonArray();
         for (int i = 0; i < cells.size(); i++) {
             if (i == at) {

@@ -33,15 +33,19 @@ class NotebookRunnerIT {
         assertEquals(0, r.exit, r.toString());
         assertTrue(r.output.lines().anyMatch(l -> l.startsWith("ok ") && l.contains("smoke.ipynb")), r.output);
         JsonObject nb = read(out.resolve("smoke.ipynb"));
-        // the injected cell follows the parameters cell (index 1)
-        JsonObject injected = nb.getAsJsonArray("cells").get(2).getAsJsonObject();
+        // --quick's cell precedes the parameters cell (index 1 in the file), the injected parameters follow it; this
+        // parameters cell declares QUICK itself (the older convention), so the injected cell sets it too
+        JsonObject quickCell = nb.getAsJsonArray("cells").get(1).getAsJsonObject();
+        assertTrue(Notebook.hasTag(quickCell, "injected-quick"), quickCell.toString());
+        assertTrue(Notebook.hasTag(nb.getAsJsonArray("cells").get(2).getAsJsonObject(), "parameters"));
+        JsonObject injected = nb.getAsJsonArray("cells").get(3).getAsJsonObject();
         assertTrue(Notebook.hasTag(injected, "injected-parameters"), injected.toString());
         assertEquals("epochs=3 quick=true name=hello world\n",
-                outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
-        JsonObject table = outputs(nb, 4).get(0).getAsJsonObject();
+                outputs(nb, 4).get(0).getAsJsonObject().get("text").getAsString());
+        JsonObject table = outputs(nb, 5).get(0).getAsJsonObject();
         assertEquals("execute_result", table.get("output_type").getAsString());
         assertTrue(table.getAsJsonObject("data").has("text/html"));
-        assertTrue(outputs(nb, 5).get(0).getAsJsonObject().getAsJsonObject("data").has("image/png"));
+        assertTrue(outputs(nb, 6).get(0).getAsJsonObject().getAsJsonObject("data").has("image/png"));
         assertEquals("epoch,loss\n1,0.9\n2,0.5\n3,0.25\n", Files.readString(out.resolve("smoke/scores.csv")));
         assertTrue(Files.exists(out.resolve("smoke/shown.csv")));
         String html = Files.readString(out.resolve("smoke.html"));
@@ -52,6 +56,26 @@ class NotebookRunnerIT {
                 "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')",
                 out.resolve("smoke.ipynb").toString()), Map.of(), out, 60);
         assertEquals(0, v.exit, v.toString());
+    }
+
+    /** The text the last code cell of {@code quick.ipynb} printed. */
+    private static String quickLine(Path out, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("run", ItSupport.notebooks().resolve("quick.ipynb").toString(),
+                "--out", out.toString()));
+        cmd.addAll(List.of(args));
+        ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, cmd.toArray(String[]::new));
+        assertEquals(0, r.exit, r.toString());
+        JsonArray cells = read(out.resolve("quick.ipynb")).getAsJsonArray("cells");
+        return cells.get(cells.size() - 1).getAsJsonObject().getAsJsonArray("outputs").get(0).getAsJsonObject()
+                .get("text").getAsString().strip();
+    }
+
+    @Test
+    void quickPicksTheQuickSizesAndAnExplicitParameterStillWins(@TempDir Path out) throws Exception {
+        assertEquals("quick=false epochs=15 lrs=[0.001, 0.01, 0.1]", quickLine(out.resolve("full")));
+        assertEquals("quick=true epochs=2 lrs=[0.1]", quickLine(out.resolve("quick"), "--quick"));
+        assertEquals("quick=true epochs=5 lrs=[0.1]", quickLine(out.resolve("both"), "--quick", "-p", "epochs=5"));
+        assertEquals("quick=false epochs=5 lrs=[0.001, 0.01, 0.1]", quickLine(out.resolve("p"), "-p", "epochs=5"));
     }
 
     @Test

@@ -66,4 +66,36 @@ class NotebookRunnerTest {
                 () -> NotebookRunner.checkParameters(java.nio.file.Path.of("missing.ipynb"), java.util.Map.of()));
         assertTrue(e.getMessage().contains("missing.ipynb: no such file"), e.getMessage());
     }
+
+    /** Tags of each cell, "-" for none, and the injected-parameters cell's source. */
+    private static String injected(String notebook, boolean quick, String... params) throws Exception {
+        com.google.gson.JsonObject nb = Notebook.read(java.nio.file.Path.of("src/test/resources/notebooks/" + notebook));
+        NotebookRunner.Options o = new NotebookRunner.Options();
+        o.quick = quick;
+        for (int i = 0; i < params.length; i += 2) {
+            o.parameters.put(params[i], params[i + 1]);
+        }
+        NotebookRunner.injectParameters(nb, o);
+        StringBuilder s = new StringBuilder();
+        for (com.google.gson.JsonElement e : nb.getAsJsonArray("cells")) {
+            com.google.gson.JsonObject c = e.getAsJsonObject();
+            String tag = Notebook.hasTag(c, "injected-quick") ? "quick" : Notebook.hasTag(c, "parameters") ? "parameters"
+                    : Notebook.hasTag(c, "injected-parameters") ? "injected[" + Notebook.source(c).replace("\n", " ") + "]" : "-";
+            s.append(tag).append(' ');
+        }
+        return s.toString().strip();
+    }
+
+    @Test
+    void quickRunsQuickSetBeforeTheParametersCellAndParametersAfterIt() throws Exception {
+        assertEquals("- quick parameters -", injected("quick.ipynb", true));
+        assertEquals("- quick parameters injected[// Parameters injected by dlcourse run int epochs = 5;] -",
+                injected("quick.ipynb", true, "epochs", "5"));
+        assertEquals("- parameters injected[// Parameters injected by dlcourse run int epochs = 5;] -",
+                injected("quick.ipynb", false, "epochs", "5"));
+        assertEquals("- parameters -", injected("quick.ipynb", false));
+        // a parameters cell that declares QUICK itself (the older convention) also gets QUICK = true
+        assertEquals("- quick parameters injected[// Parameters injected by dlcourse run boolean QUICK = true;] - - - -",
+                injected("smoke.ipynb", true));
+    }
 }
