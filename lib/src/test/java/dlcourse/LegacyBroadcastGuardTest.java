@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class LegacyBroadcastGuardTest {
   private static final Pattern LEGACY_BROADCAST =
-      Pattern.compile("\\.\\w+(RowVector|ColumnVector)\\s*\\(|new\\s+Broadcast\\w*Op\\s*\\(|\\bBroadcast\\.\\w+\\s*\\(");
+      Pattern.compile(
+          "\\.\\w+(RowVector|ColumnVector)\\s*\\(|new\\s+Broadcast\\w*Op\\s*\\(|\\bBroadcast\\.\\w+\\s*\\(");
 
   /** The library, its tests, the kernel and the notebooks (whose cells run in a kernel started with -Xmn8m). */
   @Test

@@ -77,6 +77,7 @@ class PackageCyclesTest {
 
   @Test
   void theCheckFindsACycle() {
-    assertEquals(List.of("a <-> b", "b <-> a"), cycles(Map.of("a", Set.of("b"), "b", Set.of("a"))).stream().sorted().toList());
+    assertEquals(List.of("a <-> b", "b <-> a"), cycles(Map.of("a", Set.of("b"), "b", Set.of("a"))).stream().sorted()
+        .toList());
   }
 }

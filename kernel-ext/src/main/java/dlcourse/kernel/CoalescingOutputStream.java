@@ -115,7 +115,7 @@ final class CoalescingOutputStream extends OutputStream {
     while (end > 0 && end < count && (buf[end] & 0xC0) == 0x80) {
       end--; // buf[end] continues a UTF-8 character: cut before the character starts
     }
-    for (int from = 0; from < end; ) {
+    for (int from = 0; from < end;) {
       int to = Math.min(from + CHUNK_BYTES, end);
       while (to < end && to > from + 1 && (buf[to] & 0xC0) == 0x80) {
         to--; // one message per chunk, each a whole number of characters

@@ -14,56 +14,55 @@ import java.util.Locale;
  */
 final class HeapReserve {
 
-    /** A sixteenth of the heap, between 24 and 48 MiB: javac compiles a cell in a few MB. */
-    static final int SIZE = (int) Math.min(48L << 20, Math.max(24L << 20, Runtime.getRuntime().maxMemory() / 16));
+  /** A sixteenth of the heap, between 24 and 48 MiB: javac compiles a cell in a few MB. */
+  static final int SIZE = (int) Math.min(48L << 20, Math.max(24L << 20, Runtime.getRuntime().maxMemory() / 16));
 
-    private static volatile byte[] reserve;
+  private static volatile byte[] reserve;
 
-    private HeapReserve() {
+  private HeapReserve() {}
+
+  /** Takes the reserve if it is not held and the heap has room for it (twice its size free after a collection). */
+  static synchronized boolean acquire() {
+    if (reserve != null) {
+      return true;
     }
-
-    /** Takes the reserve if it is not held and the heap has room for it (twice its size free after a collection). */
-    static synchronized boolean acquire() {
-        if (reserve != null) {
-            return true;
-        }
-        Runtime rt = Runtime.getRuntime();
-        if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 2L * SIZE) {
-            System.gc();
-            if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 2L * SIZE) {
-                return false;
-            }
-        }
-        try {
-            reserve = new byte[SIZE];
-            return true;
-        } catch (OutOfMemoryError e) {
-            return false;
-        }
+    Runtime rt = Runtime.getRuntime();
+    if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 2L * SIZE) {
+      System.gc();
+      if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 2L * SIZE) {
+        return false;
+      }
     }
-
-    /** Drops the reserve (no allocation: safe to call while the heap is full). */
-    static void release() {
-        reserve = null;
+    try {
+      reserve = new byte[SIZE];
+      return true;
+    } catch (OutOfMemoryError e) {
+      return false;
     }
+  }
 
-    /** Returns true while the reserve is held. */
-    static boolean held() {
-        return reserve != null;
-    }
+  /** Drops the reserve (no allocation: safe to call while the heap is full). */
+  static void release() {
+    reserve = null;
+  }
 
-    /** The message for a cell that ran out of heap: what happened, what is still in use, how to go on. */
-    static String explain(OutOfMemoryError e) {
-        release();
-        System.gc();
-        Runtime rt = Runtime.getRuntime();
-        long used = rt.totalMemory() - rt.freeMemory();
-        return String.format(Locale.ROOT,
-                "%s: the cell filled the JVM heap (-Xmx %d MiB; %d MiB still in use after the cell). The kernel keeps"
-                        + " its state, and what your variables still refer to stays in memory: set the large ones to"
-                        + " null (for example big = null;) and go on, or give the JVM a larger heap: reinstall the"
-                        + " kernel with DLCOURSE_KERNEL_HEAP=2g ./dlcourse install-kernel, or set -Xmx in"
-                        + " DLCOURSE_JAVA_OPTS for ./dlcourse run and jshell.",
-                e.getMessage() == null ? "out of memory" : e.getMessage(), rt.maxMemory() >> 20, used >> 20);
-    }
+  /** Returns true while the reserve is held. */
+  static boolean held() {
+    return reserve != null;
+  }
+
+  /** The message for a cell that ran out of heap: what happened, what is still in use, how to go on. */
+  static String explain(OutOfMemoryError e) {
+    release();
+    System.gc();
+    Runtime rt = Runtime.getRuntime();
+    long used = rt.totalMemory() - rt.freeMemory();
+    return String.format(Locale.ROOT,
+        "%s: the cell filled the JVM heap (-Xmx %d MiB; %d MiB still in use after the cell). The kernel keeps"
+            + " its state, and what your variables still refer to stays in memory: set the large ones to"
+            + " null (for example big = null;) and go on, or give the JVM a larger heap: reinstall the"
+            + " kernel with DLCOURSE_KERNEL_HEAP=2g ./dlcourse install-kernel, or set -Xmx in"
+            + " DLCOURSE_JAVA_OPTS for ./dlcourse run and jshell.",
+        e.getMessage() == null ? "out of memory" : e.getMessage(), rt.maxMemory() >> 20, used >> 20);
+  }
 }

@@ -20,129 +20,130 @@ import com.google.gson.JsonObject;
  */
 public final class KernelSpec {
 
-    /** The name shown in Jupyter's kernel list. */
-    public static final String DISPLAY_NAME = "Java (dlcourse)";
-    /**
-     * The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset; with the off-heap cap (4/3 of it) both full, the kernel
-     * peaks at 1.9 GiB. Binder installs 640m (binder/postBuild) to leave its 2 GiB room for the Jupyter server.
-     */
-    public static final String DEFAULT_HEAP = "768m";
+  /** The name shown in Jupyter's kernel list. */
+  public static final String DISPLAY_NAME = "Java (dlcourse)";
+  /**
+   * The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset; with the off-heap cap (4/3 of it) both full, the kernel
+   * peaks at 1.9 GiB. Binder installs 640m (binder/postBuild) to leave its 2 GiB room for the Jupyter server.
+   */
+  public static final String DEFAULT_HEAP = "768m";
 
-    private KernelSpec() {
-    }
+  private KernelSpec() {}
 
-    /** Returns kernel.json for a kernel started with {@code classpath}; the heap comes from {@code DLCOURSE_KERNEL_HEAP}. */
-    static JsonObject kernelJson(String classpath, String heap) {
-        JsonObject spec = new JsonObject();
-        JsonArray argv = new JsonArray();
-        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.add("-Xmx" + heap);
-        // Native buffers are freed when the GC collects their arrays: a small young generation collects often,
-        // so freed buffers are reused instead of fresh pages (the launcher's DEFAULT_JAVA_OPTS explain the gain).
-        argv.add("-Xmn8m");
-        // ND4J keeps arrays off-heap; cap them so heap + arrays stay inside a small machine's memory.
-        argv.add("-Dorg.bytedeco.javacpp.maxbytes=" + offHeap(heap));
-        argv.add("-XX:+UseSerialGC");
-        // Both JITs by default. C1 alone (DLCOURSE_KERNEL_JIT=c1) makes trivial cells cheaper (javac runs for each cell
-        // and C2 compiling it cost ~37 ms of CPU per cell early on) but the library's Java loops (fused softmax,
-        // dropout, RMSNorm, Adam, the autograd tape) run without C2's loop optimisations: the char-GPT step measured
-        // 1.90-2.60x PyTorch with C1 alone against 1.30-1.43x with C2 (bench/library/run --models gpt-nano, same hour).
-        if ("c1".equals(System.getenv("DLCOURSE_KERNEL_JIT"))) {
-            argv.add("-XX:TieredStopAtLevel=1");
-        }
-        argv.add("-Xshare:auto");
-        argv.add("-Djava.awt.headless=true");
-        argv.add("-cp");
-        argv.add(classpath);
-        argv.add(Main.class.getName());
-        argv.add("kernel");
-        argv.add("{connection_file}");
-        spec.add("argv", argv);
-        spec.addProperty("display_name", DISPLAY_NAME);
-        spec.addProperty("language", "java");
-        spec.addProperty("interrupt_mode", "message");
-        // As the launcher does: ND4J on one OpenMP thread unless the user's environment says otherwise at install.
-        com.google.gson.JsonObject env = new com.google.gson.JsonObject();
-        env.addProperty("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
-        spec.add("env", env);
-        JsonObject meta = new JsonObject();
-        meta.addProperty("debugger", false);
-        spec.add("metadata", meta);
-        return spec;
+  /** Returns kernel.json for a kernel started with {@code classpath}; the heap comes from {@code DLCOURSE_KERNEL_HEAP}. */
+  static JsonObject kernelJson(String classpath, String heap) {
+    JsonObject spec = new JsonObject();
+    JsonArray argv = new JsonArray();
+    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    argv.add("-Xmx" + heap);
+    // Native buffers are freed when the GC collects their arrays: a small young generation collects often,
+    // so freed buffers are reused instead of fresh pages (the launcher's DEFAULT_JAVA_OPTS explain the gain).
+    argv.add("-Xmn8m");
+    // ND4J keeps arrays off-heap; cap them so heap + arrays stay inside a small machine's memory.
+    argv.add("-Dorg.bytedeco.javacpp.maxbytes=" + offHeap(heap));
+    argv.add("-XX:+UseSerialGC");
+    // Both JITs by default. C1 alone (DLCOURSE_KERNEL_JIT=c1) makes trivial cells cheaper (javac runs for each cell
+    // and C2 compiling it cost ~37 ms of CPU per cell early on) but the library's Java loops (fused softmax,
+    // dropout, RMSNorm, Adam, the autograd tape) run without C2's loop optimisations: the char-GPT step measured
+    // 1.90-2.60x PyTorch with C1 alone against 1.30-1.43x with C2 (bench/library/run --models gpt-nano, same hour).
+    if ("c1".equals(System.getenv("DLCOURSE_KERNEL_JIT"))) {
+      argv.add("-XX:TieredStopAtLevel=1");
     }
+    argv.add("-Xshare:auto");
+    argv.add("-Djava.awt.headless=true");
+    argv.add("-cp");
+    argv.add(classpath);
+    argv.add(Main.class.getName());
+    argv.add("kernel");
+    argv.add("{connection_file}");
+    spec.add("argv", argv);
+    spec.addProperty("display_name", DISPLAY_NAME);
+    spec.addProperty("language", "java");
+    spec.addProperty("interrupt_mode", "message");
+    // As the launcher does: ND4J on one OpenMP thread unless the user's environment says otherwise at install.
+    com.google.gson.JsonObject env = new com.google.gson.JsonObject();
+    env.addProperty("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
+    spec.add("env", env);
+    JsonObject meta = new JsonObject();
+    meta.addProperty("debugger", false);
+    spec.add("metadata", meta);
+    return spec;
+  }
 
-    private static String offHeap(String heap) {
-        String h = heap.toLowerCase();
-        long mb;
-        try {
-            if (h.endsWith("g")) {
-                mb = Long.parseLong(h.substring(0, h.length() - 1)) * 1024;
-            } else if (h.endsWith("m")) {
-                mb = Long.parseLong(h.substring(0, h.length() - 1));
-            } else {
-                mb = Long.parseLong(h) / (1024 * 1024);
-            }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("DLCOURSE_KERNEL_HEAP must look like 768m or 4g, got '" + heap + "'");
-        }
-        return Math.max(512, mb * 4 / 3) + "m";
+  private static String offHeap(String heap) {
+    String h = heap.toLowerCase();
+    long mb;
+    try {
+      if (h.endsWith("g")) {
+        mb = Long.parseLong(h.substring(0, h.length() - 1)) * 1024;
+      } else if (h.endsWith("m")) {
+        mb = Long.parseLong(h.substring(0, h.length() - 1));
+      } else {
+        mb = Long.parseLong(h) / (1024 * 1024);
+      }
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("DLCOURSE_KERNEL_HEAP must look like 768m or 4g, got '" + heap + "'");
     }
+    return Math.max(512, mb * 4 / 3) + "m";
+  }
 
-    /** Returns the kernels directory for {@code mode} ("--user" or "--sys-prefix"). */
-    static Path kernelsDir(String mode) {
-        if (mode.equals("--sys-prefix")) {
-            String prefix = firstNonBlank(System.getenv("CONDA_PREFIX"), System.getenv("VIRTUAL_ENV"));
-            if (prefix == null) {
-                prefix = Files.exists(Path.of("/usr/local/share/jupyter")) ? "/usr/local" : "/usr";
-            }
-            return Path.of(prefix, "share", "jupyter", "kernels");
-        }
-        String data = System.getenv("JUPYTER_DATA_DIR");
-        if (data != null && !data.isBlank()) {
-            return Path.of(data, "kernels");
-        }
-        String home = System.getProperty("user.home");
-        if (System.getProperty("os.name", "").toLowerCase().contains("mac")) {
-            return Path.of(home, "Library", "Jupyter", "kernels");
-        }
-        String xdg = System.getenv("XDG_DATA_HOME");
-        return xdg != null && !xdg.isBlank() ? Path.of(xdg, "jupyter", "kernels") : Path.of(home, ".local", "share", "jupyter", "kernels");
+  /** Returns the kernels directory for {@code mode} ("--user" or "--sys-prefix"). */
+  static Path kernelsDir(String mode) {
+    if (mode.equals("--sys-prefix")) {
+      String prefix = firstNonBlank(System.getenv("CONDA_PREFIX"), System.getenv("VIRTUAL_ENV"));
+      if (prefix == null) {
+        prefix = Files.exists(Path.of("/usr/local/share/jupyter")) ? "/usr/local" : "/usr";
+      }
+      return Path.of(prefix, "share", "jupyter", "kernels");
     }
+    String data = System.getenv("JUPYTER_DATA_DIR");
+    if (data != null && !data.isBlank()) {
+      return Path.of(data, "kernels");
+    }
+    String home = System.getProperty("user.home");
+    if (System.getProperty("os.name", "").toLowerCase().contains("mac")) {
+      return Path.of(home, "Library", "Jupyter", "kernels");
+    }
+    String xdg = System.getenv("XDG_DATA_HOME");
+    return xdg != null && !xdg.isBlank() ? Path.of(xdg, "jupyter", "kernels") : Path.of(home, ".local", "share",
+        "jupyter", "kernels");
+  }
 
-    private static String firstNonBlank(String... values) {
-        for (String v : values) {
-            if (v != null && !v.isBlank()) {
-                return v;
-            }
-        }
-        return null;
+  private static String firstNonBlank(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
     }
+    return null;
+  }
 
-    /** Installs the kernelspec; {@code args} may hold --user or --sys-prefix. Returns the exit status. */
-    static int install(String[] args) throws IOException {
-        String mode = "--user";
-        List<String> rest = new ArrayList<>(List.of(args));
-        for (String a : rest) {
-            if (a.equals("--user") || a.equals("--sys-prefix")) {
-                mode = a;
-            } else {
-                System.err.println("error: unknown option '" + a + "'\nusage: dlcourse install-kernel [--user|--sys-prefix]");
-                return 2;
-            }
-        }
-        String heap = System.getenv().getOrDefault("DLCOURSE_KERNEL_HEAP", DEFAULT_HEAP);
-        Path dir = kernelsDir(mode).resolve(DlKernel.NAME);
-        Files.createDirectories(dir);
-        String cp = System.getProperty("java.class.path");
-        List<String> absolute = new ArrayList<>();
-        for (String entry : cp.split(File.pathSeparator)) {
-            if (!entry.isBlank()) {
-                absolute.add(Path.of(entry).toAbsolutePath().toString());
-            }
-        }
-        AtomicFiles.writeString(dir.resolve("kernel.json"),
-                Notebook.GSON.toJson(kernelJson(String.join(File.pathSeparator, absolute), heap)) + "\n");
-        System.out.println("Installed kernelspec " + DlKernel.NAME + " (\"" + DISPLAY_NAME + "\", heap " + heap + ") in " + dir);
-        return 0;
+  /** Installs the kernelspec; {@code args} may hold --user or --sys-prefix. Returns the exit status. */
+  static int install(String[] args) throws IOException {
+    String mode = "--user";
+    List<String> rest = new ArrayList<>(List.of(args));
+    for (String a : rest) {
+      if (a.equals("--user") || a.equals("--sys-prefix")) {
+        mode = a;
+      } else {
+        System.err.println("error: unknown option '" + a + "'\nusage: dlcourse install-kernel [--user|--sys-prefix]");
+        return 2;
+      }
     }
+    String heap = System.getenv().getOrDefault("DLCOURSE_KERNEL_HEAP", DEFAULT_HEAP);
+    Path dir = kernelsDir(mode).resolve(DlKernel.NAME);
+    Files.createDirectories(dir);
+    String cp = System.getProperty("java.class.path");
+    List<String> absolute = new ArrayList<>();
+    for (String entry : cp.split(File.pathSeparator)) {
+      if (!entry.isBlank()) {
+        absolute.add(Path.of(entry).toAbsolutePath().toString());
+      }
+    }
+    AtomicFiles.writeString(dir.resolve("kernel.json"),
+        Notebook.GSON.toJson(kernelJson(String.join(File.pathSeparator, absolute), heap)) + "\n");
+    System.out.println("Installed kernelspec " + DlKernel.NAME + " (\"" + DISPLAY_NAME + "\", heap " + heap + ") in "
+        + dir);
+    return 0;
+  }
 }

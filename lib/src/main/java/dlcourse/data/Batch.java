@@ -36,6 +36,7 @@ public record Batch(Tensor x, Tensor y) {
 
   @Override
   public String toString() {
-    return "Batch(x=" + Shapes.str(x.shape()) + " " + x.dtype() + ", y=" + Shapes.str(y.shape()) + " " + y.dtype() + ")";
+    return "Batch(x=" + Shapes.str(x.shape()) + " " + x.dtype() + ", y=" + Shapes.str(y.shape()) + " " + y.dtype()
+        + ")";
   }
 }

@@ -147,7 +147,7 @@ public final class Cifar10Binary {
     Map<String, byte[]> out = new TreeMap<>();
     try (InputStream raw = Idx.open(archive);
         TarArchiveInputStream tar = new TarArchiveInputStream(raw)) {
-      for (TarArchiveEntry e; (e = tar.getNextTarEntry()) != null; ) {
+      for (TarArchiveEntry e; (e = tar.getNextTarEntry()) != null;) {
         String n = e.getName();
         String base = n.substring(n.lastIndexOf('/') + 1);
         if (e.isFile() && wanted.contains(base)) {

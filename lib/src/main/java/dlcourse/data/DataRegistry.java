@@ -226,7 +226,7 @@ public final class DataRegistry {
         throw new IllegalStateException("data set '" + name + "': " + abs + " is not the file the manifest names ("
             + Files.size(abs) + " bytes, SHA-256 " + actual + ", expected " + entry.sha256() + "): a truncated"
             + " download or an edited copy. Delete it" + (entry.url() == null ? "" : " (it is downloaded again from "
-            + entry.url() + ")") + " or replace it with the original.");
+                + entry.url() + ")") + " or replace it with the original.");
       }
       VERIFIED.put(abs, stamp);
       record(abs, stamp);
@@ -388,7 +388,7 @@ public final class DataRegistry {
 
   private static void extractZipMember(Path zip, String member, Path out, String url) throws IOException {
     try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(zip))) {
-      for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
+      for (ZipEntry e; (e = zin.getNextEntry()) != null;) {
         String n = e.getName();
         if (!e.isDirectory() && (n.equals(member) || n.endsWith("/" + member))) {
           Files.copy(zin, out, StandardCopyOption.REPLACE_EXISTING);

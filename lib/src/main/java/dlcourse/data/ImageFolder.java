@@ -234,7 +234,7 @@ public final class ImageFolder {
       List<Encoded> out = new ArrayList<>();
       try (InputStream raw = Idx.open(archive);
           TarArchiveInputStream tar = new TarArchiveInputStream(raw)) {
-        for (TarArchiveEntry e; (e = tar.getNextTarEntry()) != null; ) {
+        for (TarArchiveEntry e; (e = tar.getNextTarEntry()) != null;) {
           String n = e.getName();
           while (n.startsWith("./")) {
             n = n.substring(2);

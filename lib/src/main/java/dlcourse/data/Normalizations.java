@@ -136,8 +136,9 @@ final class Normalizations {
     Objects.requireNonNull(matrix, "matrix");
     Objects.requireNonNull(mean, "mean");
     if (matrix.rank() != 2 || matrix.size(0) != matrix.size(1) || mean.length() != matrix.size(0)) {
-      throw new IllegalArgumentException("linearTransformation needs a square matrix (D, D) and a mean of D values, got "
-          + Arrays.toString(matrix.shape()) + " and " + Arrays.toString(mean.shape()));
+      throw new IllegalArgumentException(
+          "linearTransformation needs a square matrix (D, D) and a mean of D values, got "
+              + Arrays.toString(matrix.shape()) + " and " + Arrays.toString(mean.shape()));
     }
     INDArray m = matrix.castTo(DataType.FLOAT).dup('c');
     INDArray mu = mean.castTo(DataType.FLOAT).reshape(1, mean.length()).dup('c');

@@ -167,7 +167,7 @@ public final class SceneCaptions {
     int k = objCells.length;
     StringBuilder b = new StringBuilder();
     switch (t) {
-      case 0 -> { }
+      case 0 -> {}
       case 1 -> b.append("there is ");
       case 2 -> b.append("a ").append(bg).append(rnd.nextBoolean() ? " background" : " canvas").append(" with ");
       case 3 -> b.append("we can see ");
@@ -288,7 +288,7 @@ public final class SceneCaptions {
           case "bottom", "lower" -> row = 2;
           case "left" -> col = 0;
           case "right" -> col = 2;
-          default -> { }
+          default -> {}
         }
       }
       out.add(new Mention(c, row * GRID + col));

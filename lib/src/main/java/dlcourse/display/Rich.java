@@ -11,6 +11,6 @@ import java.util.Map;
  */
 public interface Rich {
 
-    /** Returns the representations of this object, keyed by MIME type; include "text/plain" as a fallback. */
-    Map<String, Object> mimeBundle();
+  /** Returns the representations of this object, keyed by MIME type; include "text/plain" as a fallback. */
+  Map<String, Object> mimeBundle();
 }

@@ -150,7 +150,8 @@ public class GATLayer extends GraphModule {
   @Override
   protected String extraRepr() {
     return inFeatures + ", " + outFeatures + (heads != 1 ? ", heads=" + heads : "") + (concat ? "" : ", concat=false")
-        + (negativeSlope != 0.2 ? ", negativeSlope=" + negativeSlope : "") + (dropout != 0 ? ", dropout=" + dropout : "")
+        + (negativeSlope != 0.2 ? ", negativeSlope=" + negativeSlope : "") + (dropout != 0 ? ", dropout=" + dropout
+            : "")
         + (relu ? "" : ", relu=false");
   }
 }

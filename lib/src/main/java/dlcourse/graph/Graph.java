@@ -219,7 +219,8 @@ public final class Graph {
 
   static void checkPermutation(int[] perm, int n) {
     if (perm.length != n) {
-      throw new IllegalArgumentException("a permutation of " + n + " nodes needs " + n + " entries, got " + perm.length);
+      throw new IllegalArgumentException("a permutation of " + n + " nodes needs " + n + " entries, got "
+          + perm.length);
     }
     boolean[] hit = new boolean[n];
     for (int p : perm) {

@@ -4,7 +4,6 @@ import dlcourse.nn.F;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

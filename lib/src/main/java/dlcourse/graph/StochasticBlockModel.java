@@ -227,6 +227,7 @@ public final class StochasticBlockModel {
   @Override
   public String toString() {
     return "StochasticBlockModel(blocks=" + blocks + ", nodesPerBlock=" + nodesPerBlock + ", pIn=" + pIn + ", pOut="
-        + pOut + ", features=" + features + ", noisyFraction=" + noisyFraction + ", noiseScale=" + noiseScale + ", noiseOffset=" + noiseOffset + ", seed=" + seed + ")";
+        + pOut + ", features=" + features + ", noisyFraction=" + noisyFraction + ", noiseScale=" + noiseScale
+        + ", noiseOffset=" + noiseOffset + ", seed=" + seed + ")";
   }
 }

@@ -72,11 +72,13 @@ public final class Conv2dKernel {
       return fuseRelu ? Transforms.relu(y, false) : y;
     }
     boolean blockedNow = blocked;
-    Forward e = Prims.acquire(List.of("conv fwd", g.key(), fuseRelu, blockedNow), () -> new Forward(g, fuseRelu, blockedNow));
+    Forward e = Prims.acquire(List.of("conv fwd", g.key(), fuseRelu, blockedNow), () -> new Forward(g, fuseRelu,
+        blockedNow));
     try {
       INDArray xs = Prims.toScratch(e, 0, e.xReorder, Prims.plain(x), e.xPlain, e.src);
       INDArray ws = Prims.toScratch(e, 1, e.wReorder, Prims.plain(w), e.wPlain, e.weights);
-      INDArray yRaw = e.yReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, g.y, 'c') : Prims.scratch(e, 2, e.dst);
+      INDArray yRaw = e.yReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, g.y, 'c') : Prims.scratch(e, 2,
+          e.dst);
       Prims.Args a = Prims.args().add(DNNL_ARG_SRC, e.src, xs).add(DNNL_ARG_WEIGHTS, e.weights, ws)
           .add(DNNL_ARG_DST, e.dst, yRaw);
       if (b != null) {
@@ -118,7 +120,8 @@ public final class Conv2dKernel {
   /** The input gradient from {@code gys}, the output gradient already in {@code e.diffDst}'s layout. */
   private static INDArray inputGradient(BackwardData e, INDArray gys, INDArray w, long[] xShape) {
     INDArray ws = Prims.toScratch(e, 1, e.wReorder, Prims.plain(w), e.wPlain, e.weights);
-    INDArray raw = e.gxReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, e.read, 'c') : Prims.scratch(e, 2, e.diffSrc);
+    INDArray raw = e.gxReorder == null ? Nd4j.createUninitialized(DataType.FLOAT, e.read, 'c') : Prims.scratch(e, 2,
+        e.diffSrc);
     Prims.run(e.conv, Prims.args().add(DNNL_ARG_DIFF_DST, e.diffDst, gys).add(DNNL_ARG_WEIGHTS, e.weights, ws)
         .add(DNNL_ARG_DIFF_SRC, e.diffSrc, raw));
     INDArray gread = Prims.from(e.gxReorder, raw, e.diffSrc, e.gxPlain, e.read);
@@ -140,7 +143,8 @@ public final class Conv2dKernel {
     Geometry g = new Geometry(x.shape(), wShape, withBias, stride, padding, dilation);
     checkGradient(gy, g);
     if (!Prims.useDnnl(gy, x)) {
-      INDArray[] r = nd4jBackward(x, Nd4j.zeros(x.dataType(), wShape), withBias ? Nd4j.zeros(x.dataType(), wShape[0]) : null,
+      INDArray[] r = nd4jBackward(x, Nd4j.zeros(x.dataType(), wShape), withBias ? Nd4j.zeros(x.dataType(), wShape[0])
+          : null,
           gy, g);
       return new INDArray[] {r[1], r[2]};
     }
@@ -333,7 +337,7 @@ public final class Conv2dKernel {
 
     int[] iargs() {
       return new int[] {(int) w[2], (int) w[3], (int) stride[0], (int) stride[1], (int) padL[0], (int) padL[1],
-          (int) dil[0] + 1, (int) dil[1] + 1, 0, 0};
+        (int) dil[0] + 1, (int) dil[1] + 1, 0, 0};
     }
 
     dnnl_memory_desc_t bias() {

@@ -84,7 +84,8 @@ public final class Dnnl {
   /** A float memory descriptor of {@code dims} in layout {@code tag} ({@code dnnl_nchw}, {@code dnnl_format_tag_any}...). */
   public static dnnl_memory_desc_t md(int tag, long... dims) {
     dnnl_memory_desc_t m = new dnnl_memory_desc_t();
-    check(dnnl_memory_desc_init_by_tag(m, dims.length, dims, dnnl_f32, tag), "memory descriptor " + Arrays.toString(dims));
+    check(dnnl_memory_desc_init_by_tag(m, dims.length, dims, dnnl_f32, tag), "memory descriptor " + Arrays.toString(
+        dims));
     return m;
   }
 
@@ -101,7 +102,8 @@ public final class Dnnl {
   }
 
   /** A primitive descriptor for an operation descriptor (a {@code dnnl_*_desc_t}), optional attributes and hint. */
-  public static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint, String what) {
+  public static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint,
+      String what) {
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, engine(), hint), what);
     return pd;

@@ -69,7 +69,8 @@ public final class NativeMemory {
       try {
         return Long.parseLong(v.trim());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("system property dlcourse.gcBudget must be a number of bytes, got '" + v + "'");
+        throw new IllegalArgumentException("system property dlcourse.gcBudget must be a number of bytes, got '" + v
+            + "'");
       }
     }
     return Math.max(64L << 20, Pointer.maxBytes() / 4);

@@ -67,7 +67,6 @@ public final class F {
     }, x, weight);
   }
 
-
   public static Tensor relu(Tensor x) {
     return x.relu();
   }
@@ -287,7 +286,7 @@ public final class F {
     long[] xShape = x.shape();
     INDArray y = Pool2dKernel.avgForward(x.array(), kernel, stride, padding, ceilMode, countIncludePad);
     return Tensor.record("avgPool2d", y, new Tensor[] {x}, g -> new INDArray[] {
-        Pool2dKernel.avgBackward(g, xShape, kernel, stride, padding, ceilMode, countIncludePad)});
+      Pool2dKernel.avgBackward(g, xShape, kernel, stride, padding, ceilMode, countIncludePad)});
   }
 
   /**
@@ -518,7 +517,8 @@ public final class F {
     return Tensor.record("crossEntropy", value, new Tensor[] {logits}, g -> {
       // d/dlogits = p - ((1 - s) onehot + s / C), per kept row, times the upstream gradient (and 1 / kept).
       double[] up = reduction == Reduction.NONE ? g.castTo(DataType.DOUBLE).data().asDouble() : null;
-      double gs = reduction == Reduction.NONE ? 1 : g.getDouble(0) * (reduction == Reduction.MEAN ? 1.0 / keptFinal : 1);
+      double gs = reduction == Reduction.NONE ? 1 : g.getDouble(0) * (reduction == Reduction.MEAN ? 1.0 / keptFinal
+          : 1);
       double[] grad = new double[n * c];
       for (int i = 0; i < n; i++) {
         if (t[i] == ignoreIndex) {
@@ -613,7 +613,8 @@ public final class F {
   public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
       boolean training, double momentum, double eps) {
     if (x.dim() < 2 || x.dim() > 4) {
-      throw new IllegalArgumentException("expected input (N, C), (N, C, L) or (N, C, H, W), got " + Shapes.str(x.shape()));
+      throw new IllegalArgumentException("expected input (N, C), (N, C, L) or (N, C, H, W), got " + Shapes.str(x
+          .shape()));
     }
     long c = x.size(1);
     INDArray xv = x.array();

@@ -185,7 +185,7 @@ public final class FlashAttention extends AutogradFunction {
       }
     }
     return new INDArray[] {dq.reshape(ctx.inputShape(0)), dk.reshape(ctx.inputShape(1)),
-        dv.reshape(ctx.inputShape(2))};
+      dv.reshape(ctx.inputShape(2))};
   }
 
   /** One (query tile, key tile) pair of Algorithm 2: P recomputed from lse, then the four gradient products. */

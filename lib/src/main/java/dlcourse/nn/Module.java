@@ -155,8 +155,7 @@ public abstract class Module {
   /** Every parameter and buffer of this module and its descendants, by dotted path. */
   public Map<String, Parameter> namedParameters() {
     Map<String, Parameter> out = new LinkedHashMap<>();
-    namedModules().forEach((path, m) ->
-        m.params.forEach((n, p) -> out.put(path.isEmpty() ? n : path + "." + n, p)));
+    namedModules().forEach((path, m) -> m.params.forEach((n, p) -> out.put(path.isEmpty() ? n : path + "." + n, p)));
     return out;
   }
 
@@ -346,7 +345,7 @@ public abstract class Module {
     }
     b.append("\n");
     List<Map.Entry<String, Module>> list = new ArrayList<>(children.entrySet());
-    for (int i = 0; i < list.size(); ) {
+    for (int i = 0; i < list.size();) {
       // Fold runs of identical children, as PyTorch prints "(0-5): 6 x Block(...)".
       String repr = list.get(i).getValue().toString();
       int j = i + 1;

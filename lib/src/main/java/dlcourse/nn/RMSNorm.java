@@ -73,7 +73,8 @@ public class RMSNorm extends Module {
     int k = normalizedShape.length;
     long[] s = x.shape();
     if (s.length < k || !Arrays.equals(Arrays.copyOfRange(s, s.length - k, s.length), normalizedShape)) {
-      throw new IllegalArgumentException("expected input ending in " + Shapes.str(normalizedShape) + ", got " + Shapes.str(s));
+      throw new IllegalArgumentException("expected input ending in " + Shapes.str(normalizedShape) + ", got " + Shapes
+          .str(s));
     }
     return F.rmsNorm(x, k, weight, eps(x.dtype()));
   }

@@ -15,7 +15,8 @@ public enum Reduction {
       case "mean" -> MEAN;
       case "sum" -> SUM;
       case "none" -> NONE;
-      default -> throw new IllegalArgumentException("reduction must be \"mean\", \"sum\" or \"none\", got \"" + name + "\"");
+      default -> throw new IllegalArgumentException("reduction must be \"mean\", \"sum\" or \"none\", got \"" + name
+          + "\"");
     };
   }
 }

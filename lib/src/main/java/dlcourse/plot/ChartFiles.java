@@ -13,7 +13,6 @@ import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.VectorGraphicsEncoder;
-import org.knowm.xchart.XYChart;
 import org.knowm.xchart.internal.chartpart.Chart;
 import dlcourse.io.AtomicFiles;
 
@@ -30,7 +29,7 @@ final class ChartFiles {
         .filter(n -> !n.startsWith(" ")).toList(); // names starting with a space are the hidden helper series
     String title = chart.getTitle() == null || chart.getTitle().isBlank() ? "" : " \"" + chart.getTitle() + "\"";
     return String.format(Locale.ROOT, "%s%s, %d x %d px, %d series %s: a notebook shows it as an image; elsewhere"
-            + " save it with Plot.savePng(chart, Path.of(\"chart.png\")) or Plot.saveSvg(chart, Path.of(\"chart.svg\"))",
+        + " save it with Plot.savePng(chart, Path.of(\"chart.png\")) or Plot.saveSvg(chart, Path.of(\"chart.svg\"))",
         chart instanceof RasterChart ? "RasterChart" : chart instanceof CategoryChart ? "CategoryChart" : "XYChart",
         title, chart.getWidth(), chart.getHeight(), series.size(), series);
   }
@@ -46,9 +45,8 @@ final class ChartFiles {
   static void saveSvg(Chart<?, ?> chart, Path file) {
     writeAtomically(
         file,
-        os ->
-            VectorGraphicsEncoder.saveVectorGraphic(
-                chart, os, VectorGraphicsEncoder.VectorGraphicsFormat.SVG));
+        os -> VectorGraphicsEncoder.saveVectorGraphic(
+            chart, os, VectorGraphicsEncoder.VectorGraphicsFormat.SVG));
   }
 
   static void saveSvg(BufferedImage image, Path file) {

@@ -503,7 +503,7 @@ public class Tensor {
     INDArray x = data, z = o.data;
     INDArray y = arith(o, Arith.DIV);
     return record("div", y, new Tensor[] {this, o}, g -> new INDArray[] {
-        sumTo(g.div(z), x.shape()), sumTo(g.mul(x).div(z.mul(z)).negi(), z.shape())}, this, o);
+      sumTo(g.div(z), x.shape()), sumTo(g.mul(x).div(z.mul(z)).negi(), z.shape())}, this, o);
   }
 
   public Tensor add(double c) {
@@ -579,7 +579,7 @@ public class Tensor {
     INDArray x = data;
     INDArray y = Transforms.min(Transforms.max(x, min, true), max, false);
     return unary("clamp", y, g -> new INDArray[] {
-        g.mul(x.gte(min).castTo(g.dataType())).muli(x.lte(max).castTo(g.dataType()))}, this);
+      g.mul(x.gte(min).castTo(g.dataType())).muli(x.lte(max).castTo(g.dataType()))}, this);
   }
 
   // ---------------------------------------------------------------- matrix product
@@ -629,13 +629,13 @@ public class Tensor {
       // oneDNN reads the views (heads, transposes) in place; a reused operand's gradient is added into its sum
       INDArray y = MatmulKernel.matmul(x, false, w, false, null);
       return record("matmul", y, new Tensor[] {this, o}, (g, into) -> new INDArray[] {
-          requiresGrad() ? MatmulKernel.matmul(g, false, w, true, into[0]) : null,
-          o.requiresGrad() ? MatmulKernel.matmul(x, true, g, false, into[1]) : null}, this, o);
+        requiresGrad() ? MatmulKernel.matmul(g, false, w, true, into[0]) : null,
+        o.requiresGrad() ? MatmulKernel.matmul(x, true, g, false, into[1]) : null}, this, o);
     }
     INDArray y = Nd4j.matmul(x, w);
     return record("matmul", y, new Tensor[] {this, o}, g -> new INDArray[] {
-        requiresGrad() ? Nd4j.matmul(g, w, false, true, false) : null,
-        o.requiresGrad() ? Nd4j.matmul(x, g, true, false, false) : null}, this, o);
+      requiresGrad() ? Nd4j.matmul(g, w, false, true, false) : null,
+      o.requiresGrad() ? Nd4j.matmul(x, g, true, false, false) : null}, this, o);
   }
 
   private static boolean plainFloat(INDArray a) {
@@ -949,7 +949,8 @@ public class Tensor {
   public Tensor logSoftmax(int dim) {
     int d = Shapes.axis(dim, dim());
     INDArray shifted = data.sub(data.max(true, d).broadcast(data.shape()));
-    INDArray y = shifted.subi(Transforms.log(Transforms.exp(shifted, true).sum(true, d), false).broadcast(data.shape()));
+    INDArray y = shifted.subi(Transforms.log(Transforms.exp(shifted, true).sum(true, d), false).broadcast(data
+        .shape()));
     return unary("logSoftmax", y, g -> new INDArray[] {g.sub(Transforms.exp(y, true).muli(g.sum(true, d)))});
   }
 

@@ -68,7 +68,8 @@ public final class Bleu {
   }
 
   /** Corpus BLEU-4. */
-  public static <T> double corpus(List<? extends List<? extends List<T>>> references, List<? extends List<T>> hypotheses) {
+  public static <T> double corpus(List<? extends List<? extends List<T>>> references,
+      List<? extends List<T>> hypotheses) {
     return corpus(references, hypotheses, 4);
   }
 

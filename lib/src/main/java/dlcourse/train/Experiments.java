@@ -331,7 +331,8 @@ public final class Experiments {
    */
   public Experiments named(String name, Map<String, ?> changes) {
     if (name.isEmpty() || name.chars().anyMatch(c -> c == '=' || c == ',' || c == '*' || Character.isWhitespace(c))) {
-      throw new IllegalArgumentException("a run name is not empty and has no spaces, '=', ',' or '*', got '" + name + "'");
+      throw new IllegalArgumentException("a run name is not empty and has no spaces, '=', ',' or '*', got '" + name
+          + "'");
     }
     if (named.containsKey(name)) {
       throw new IllegalArgumentException("run '" + name + "' is already defined");
@@ -381,7 +382,8 @@ public final class Experiments {
               .collect(java.util.stream.Collectors.joining(".*")));
       List<String> hits = named.keySet().stream().filter(n -> glob.matcher(n).matches()).toList();
       if (hits.isEmpty()) {
-        throw new IllegalArgumentException("no run matches '" + pattern + "'; runs: " + String.join(",", named.keySet()));
+        throw new IllegalArgumentException("no run matches '" + pattern + "'; runs: " + String.join(",", named
+            .keySet()));
       }
       keep.addAll(hits);
     }
@@ -452,7 +454,8 @@ public final class Experiments {
           dropLastLine(lines); // a run killed while its line was written: it runs again
           break;
         }
-        throw new IllegalArgumentException(journal + " line " + (i + 1) + " is damaged (" + e.getMessage() + "): " + line, e);
+        throw new IllegalArgumentException(journal + " line " + (i + 1) + " is damaged (" + e.getMessage() + "): "
+            + line, e);
       }
     }
     return done;

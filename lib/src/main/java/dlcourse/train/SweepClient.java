@@ -67,7 +67,8 @@ public final class SweepClient {
       throw new IllegalStateException("interrupted while the sweep ran", e);
     }
     if (exit == 2) {
-      throw new IllegalArgumentException(problems.isEmpty() ? "the sweep's command line was refused" : problems.getFirst());
+      throw new IllegalArgumentException(problems.isEmpty() ? "the sweep's command line was refused" : problems
+          .getFirst());
     }
     if (exit != 0) {
       throw new IllegalStateException("the sweep failed (exit " + exit + "): " + String.join("; ", problems)
@@ -89,7 +90,8 @@ public final class SweepClient {
       List<String> text = values.stream().map(String::valueOf).toList();
       text.forEach(v -> {
         if (v.contains(",") || v.isBlank()) {
-          throw new IllegalArgumentException("parameter '" + name + "': the value '" + v + "' cannot be swept (no commas)");
+          throw new IllegalArgumentException("parameter '" + name + "': the value '" + v
+              + "' cannot be swept (no commas)");
         }
       });
       args.addAll(List.of("--grid", name + "=" + String.join(",", text)));

@@ -56,7 +56,9 @@ public final class Trainer {
    * oneDNN runs its primitives on TBB, which uses every CPU the process may run on (not {@code OMP_NUM_THREADS}):
    * train one model at a time, or pin the JVM with {@code taskset}, rather than several in parallel threads.
    */
-  public enum Engine { AUTO, EAGER, ONEDNN }
+  public enum Engine {
+    AUTO, EAGER, ONEDNN
+  }
 
   private final Module model;
   private Optimizer<?> optimizer;
@@ -306,7 +308,8 @@ public final class Trainer {
   }
 
   private String epochLine(int epoch, Map<String, Double> train, Evaluation val, double seconds) {
-    StringBuilder b = new StringBuilder(String.format("epoch %d/%d: train loss %.4f", epoch, epochs, train.get("loss")));
+    StringBuilder b = new StringBuilder(String.format("epoch %d/%d: train loss %.4f", epoch, epochs, train.get(
+        "loss")));
     if (train.containsKey("accuracy")) {
       b.append(String.format(", acc %.4f", train.get("accuracy")));
     }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CaptionDatasetTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   @Test
   void syntheticSetIsSeededAndCaptionsDescribeTheImage() {

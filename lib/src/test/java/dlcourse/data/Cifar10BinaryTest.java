@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class Cifar10BinaryTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   /** Record i: label i % 10, red plane filled with i, green with 100 + i, blue with 200. */
   private static byte[] records(int n, int first) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DataRegistryTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
   private HttpServer server;
   private final byte[] payload = "the quick brown fox\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
 

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Derived caches carry their own SHA-256: a damaged cache is reported and rebuilt from its source, never loaded. */
 class DerivedCacheTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
   private DataRegistry previous;
 
   @BeforeEach
@@ -51,7 +52,8 @@ class DerivedCacheTest {
           ByteArrayOutputStream png = new ByteArrayOutputStream();
           ImageIO.write(img, "png", png);
           byte[] b = png.toByteArray();
-          TarArchiveEntry e = new TarArchiveEntry("cifar10-jpg/test/" + Cifar10Binary.CLASSES.get(c) + "/" + k + ".png");
+          TarArchiveEntry e = new TarArchiveEntry("cifar10-jpg/test/" + Cifar10Binary.CLASSES.get(c) + "/" + k
+              + ".png");
           e.setSize(b.length);
           tar.putArchiveEntry(e);
           tar.write(b);
@@ -122,7 +124,8 @@ class DerivedCacheTest {
     Files.delete(sum);
     Files.write(cache, java.util.Arrays.copyOf(Files.readAllBytes(cache), 19 * 3073 + 100));
     err = stderrOf(() -> assertEquals(first.features(), Datasets.cifar10(Split.TEST).features()));
-    assertTrue(err.contains("has no checksum file test_batch.bin.sha256 and its 58487 bytes do not fit its layout"), err);
+    assertTrue(err.contains("has no checksum file test_batch.bin.sha256 and its 58487 bytes do not fit its layout"),
+        err);
     assertEquals(recorded, Files.readString(sum));
   }
 
@@ -137,7 +140,8 @@ class DerivedCacheTest {
       }
     });
     assertArrayEquals(new byte[] {1, 2, 3}, DerivedCache.read(f, "src", b -> false).orElseThrow());
-    assertEquals("", stderrOf(() -> assertTrue(DerivedCache.read(dir.resolve("c/none.bin"), "src", b -> true).isEmpty())));
+    assertEquals("", stderrOf(() -> assertTrue(DerivedCache.read(dir.resolve("c/none.bin"), "src", b -> true)
+        .isEmpty())));
     // a writer that fails leaves no checksum: the next load rebuilds
     assertThrows(IllegalStateException.class, () -> DerivedCache.write(f, () -> {
       throw new IllegalStateException("disk full");

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ImageFolderTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   /** A gray image whose pixel (y, x) is {@code (value + x) % 256}. */
   private static BufferedImage gray(int h, int w, int value) {

@@ -15,7 +15,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Known facts about the real data sets, read from the offline mirror ({@code DLCOURSE_DATA}). */
 class MirrorTest {
-  @TempDir static Path cache;
+  @TempDir
+  static Path cache;
   static Path mirror;
 
   @BeforeAll

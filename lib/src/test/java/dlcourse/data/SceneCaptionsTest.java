@@ -112,7 +112,7 @@ class SceneCaptionsTest {
     int cat = Cifar10Binary.CLASSES.indexOf("cat");
     int ship = Cifar10Binary.CLASSES.indexOf("ship");
     assertEquals(List.of(new SceneCaptions.Mention(cat, 2), new SceneCaptions.Mention(ship, 4),
-            new SceneCaptions.Mention(cat, 6)),
+        new SceneCaptions.Mention(cat, 6)),
         s.mentions(List.of("a", "kitten", "upper", "right", "a", "boat", "and", "cat", "at", "the", "lower", "left")));
     assertEquals(List.of(), s.mentions(List.of("a", "grey", "canvas")));
   }

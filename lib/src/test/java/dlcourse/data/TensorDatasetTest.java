@@ -58,7 +58,8 @@ class TensorDatasetTest {
     org.junit.jupiter.api.Assertions.assertEquals(3, three.size());
     for (int i = 0; i < 3; i++) {
       long label = three.labels().getLong(i);
-      org.junit.jupiter.api.Assertions.assertEquals(label - 10, three.features().getDouble(i, 0, 1, 1), "row and label");
+      org.junit.jupiter.api.Assertions.assertEquals(label - 10, three.features().getDouble(i, 0, 1, 1),
+          "row and label");
     }
     org.junit.jupiter.api.Assertions.assertEquals(a.labels().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 3)),
         three.labels(), "a subset is the start of the same seed's permutation");

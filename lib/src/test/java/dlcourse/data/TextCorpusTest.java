@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TextCorpusTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   @Test
   void stripsTheBomAndRoundTripsTokens() throws Exception {

@@ -396,7 +396,8 @@ class TransformsTest {
     double mu = one.meanNumber().doubleValue();
     double var = one.sub(mu).mul(one.sub(mu)).meanNumber().doubleValue();
     INDArray expected = one.sub(mu).mul(2 / Math.sqrt(10 + var));
-    INDArray got = Transforms.globalContrastNormalize(2, 10, 1e-8).apply(x, new Random(0)).get(NDArrayIndex.interval(0, 1));
+    INDArray got = Transforms.globalContrastNormalize(2, 10, 1e-8).apply(x, new Random(0)).get(NDArrayIndex.interval(0,
+        1));
     assertTrue(expected.equalsWithEps(got.castTo(DataType.DOUBLE), 1e-5));
     INDArray flat = Transforms.globalContrastNormalize().apply(Nd4j.ones(DataType.FLOAT, 1, 1, 2, 2), new Random(0));
     assertEquals(0, flat.amaxNumber().doubleValue(), 0, "a constant sample becomes 0, not NaN");
@@ -461,7 +462,8 @@ class TransformsTest {
     Transform pcaT = Transforms.pcaWhiteningFrom(train, 1e-9);
     INDArray p = pcaT.apply(basis, new Random(0)).sub(pcaT.apply(zero, new Random(0))).reshape(8, 8);
     assertTrue(p.sub(p.transpose()).amaxNumber().doubleValue() > 1e-2, "PCA rotates: not symmetric");
-    var e = assertThrows(IllegalArgumentException.class, () -> zcaT.apply(Nd4j.zeros(DataType.FLOAT, 1, 3, 2, 2), new Random(0)));
+    var e = assertThrows(IllegalArgumentException.class, () -> zcaT.apply(Nd4j.zeros(DataType.FLOAT, 1, 3, 2, 2),
+        new Random(0)));
     assertTrue(e.getMessage().contains("8 values"), e.getMessage());
   }
 
@@ -472,7 +474,8 @@ class TransformsTest {
     var train = new TensorDataset(f, Nd4j.zeros(DataType.LONG, 2000));
     INDArray y = Transforms.pcaWhiteningFrom(train, 1e-9).apply(f, new Random(0)).castTo(DataType.DOUBLE);
     INDArray x = f.castTo(DataType.DOUBLE);
-    double corr = Math.abs(y.getColumn(0).mul(x.getColumn(1).sub(x.getColumn(1).meanNumber())).meanNumber().doubleValue()
+    double corr = Math.abs(y.getColumn(0).mul(x.getColumn(1).sub(x.getColumn(1).meanNumber())).meanNumber()
+        .doubleValue()
         / x.getColumn(1).stdNumber(false).doubleValue());
     assertEquals(1, corr, 0.02, "component 0 is coordinate 1 (std 5)");
   }

@@ -42,7 +42,8 @@ class GraphFTest {
     Tensor src = Tensor.of(Nd4j.createFromArray(new double[][] {{1, -2}, {3, -4}}));
     int[] index = {0, 0};
     assertArrayEquals(new double[] {4, -6, 0, 0}, GraphF.scatterSum(src, index, 2).array().reshape(4).toDoubleVector());
-    assertArrayEquals(new double[] {2, -3, 0, 0}, GraphF.scatterMean(src, index, 2).array().reshape(4).toDoubleVector());
+    assertArrayEquals(new double[] {2, -3, 0, 0}, GraphF.scatterMean(src, index, 2).array().reshape(4)
+        .toDoubleVector());
     assertArrayEquals(new double[] {3, -2, 0, 0}, GraphF.scatterMax(src, index, 2).array().reshape(4).toDoubleVector());
   }
 
@@ -109,7 +110,8 @@ class GraphFTest {
         0, false).squeeze(0);
     Tensor causal = dlcourse.nn.F.scaledDotProductAttention(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0), null, true,
         0, false).squeeze(0);
-    assertTrue(GradCheck.maxAbsDiff(full.array(), GraphF.graphAttention(q, k, v, Graph.complete(n, true)).array()) < 1e-12);
+    assertTrue(GradCheck.maxAbsDiff(full.array(), GraphF.graphAttention(q, k, v, Graph.complete(n, true))
+        .array()) < 1e-12);
     assertTrue(GradCheck.maxAbsDiff(causal.array(), GraphF.graphAttention(q, k, v, Graph.causal(n)).array()) < 1e-12);
     // a sparse graph equals dense attention with its adjacency as the mask
     Graph g = Graph.random(n, 0.4, 1).withSelfLoops();
@@ -132,7 +134,8 @@ class GraphFTest {
 
   @Test
   void wrongShapesAndIndicesAreRejected() {
-    var e = assertThrows(IllegalArgumentException.class, () -> GraphF.aggregate(Tensor.zeros(5, 2), G, Aggregation.SUM));
+    var e = assertThrows(IllegalArgumentException.class, () -> GraphF.aggregate(Tensor.zeros(5, 2), G,
+        Aggregation.SUM));
     assertEquals("aggregate: expected node features (6, *) for a graph of 6 nodes, got (5, 2)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> GraphF.gather(Tensor.zeros(3, 2), new int[] {0, 3}));
     assertEquals("gather: index 3 at position 1 is outside [0, 3)", e.getMessage());

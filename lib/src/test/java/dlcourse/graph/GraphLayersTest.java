@@ -145,7 +145,8 @@ class GraphLayersTest {
     GraphF.GatOutput out = gat.forwardWithAttention(x, G);
     assertTrue(diff(out.output(), gcn.forward(x, G)) < 1e-12);
     // every edge into v weighs 1 / |N(v)|
-    INDArray expected = Nd4j.ones(DataType.DOUBLE, G.numEdges(), 1).div(G.targetDegrees(DataType.DOUBLE).array().reshape(-1, 1));
+    INDArray expected = Nd4j.ones(DataType.DOUBLE, G.numEdges(), 1).div(G.targetDegrees(DataType.DOUBLE).array()
+        .reshape(-1, 1));
     assertTrue(GradCheck.maxAbsDiff(expected, out.attention().array()) < 1e-12);
   }
 
@@ -226,8 +227,9 @@ class GraphLayersTest {
     Graph g = G.withSelfLoops();
     Graph pg = g.permute(PERM);
     Tensor px = permuteRows(x, PERM);
-    GraphModule[] layers = {new GCNLayer(3, 4), new GraphConv(3, 4, Aggregation.SUM), new GraphConv(3, 4, Aggregation.MAX),
-        new GATLayer(3, 2, 3)};
+    GraphModule[] layers = {new GCNLayer(3, 4), new GraphConv(3, 4, Aggregation.SUM), new GraphConv(3, 4,
+        Aggregation.MAX),
+      new GATLayer(3, 2, 3)};
     for (GraphModule layer : layers) {
       layer.to(DataType.DOUBLE);
       Tensor y = layer.forward(x, g);

@@ -26,7 +26,7 @@ class GraphTest {
     assertArrayEquals(new int[][] {{0, 1, 1, 0, 1}, {1, 0, 1, 0, 0}, {1, 1, 0, 1, 0}, {0, 0, 1, 0, 0}, {1, 0, 0, 0, 0}},
         ints(LEFT.adjacency().array()));
     assertArrayEquals(new int[][] {{0, 1, 0, 0, 0, 0}, {1, 0, 1, 0, 1, 0}, {0, 1, 0, 1, 0, 0}, {0, 0, 1, 0, 1, 1},
-        {0, 1, 0, 1, 0, 1}, {0, 0, 0, 1, 1, 0}}, ints(RIGHT.adjacency().array()));
+      {0, 1, 0, 1, 0, 1}, {0, 0, 0, 1, 1, 0}}, ints(RIGHT.adjacency().array()));
     assertArrayEquals(new int[] {3, 2, 3, 1, 1}, LEFT.degrees());
     assertArrayEquals(new int[] {1, 3, 2, 3, 3, 2}, RIGHT.degrees());
     assertEquals(10, LEFT.numEdges());
@@ -47,9 +47,9 @@ class GraphTest {
   @Test
   void laplacianIsDegreeMinusAdjacencyWithTheDerivedSpectrum() {
     assertArrayEquals(new int[][] {{1, -1, 0, 0, 0, 0}, {-1, 3, -1, 0, -1, 0}, {0, -1, 2, -1, 0, 0},
-        {0, 0, -1, 3, -1, -1}, {0, -1, 0, -1, 3, -1}, {0, 0, 0, -1, -1, 2}}, ints(RIGHT.laplacian().array()));
+      {0, 0, -1, 3, -1, -1}, {0, -1, 0, -1, 3, -1}, {0, 0, 0, -1, -1, 2}}, ints(RIGHT.laplacian().array()));
     assertArrayEquals(new int[][] {{1, 0, 0, 0, 0, 0}, {0, 3, 0, 0, 0, 0}, {0, 0, 2, 0, 0, 0}, {0, 0, 0, 3, 0, 0},
-        {0, 0, 0, 0, 3, 0}, {0, 0, 0, 0, 0, 2}}, ints(RIGHT.degreeMatrix().array()));
+      {0, 0, 0, 0, 3, 0}, {0, 0, 0, 0, 0, 2}}, ints(RIGHT.degreeMatrix().array()));
     INDArray ones = Nd4j.ones(DataType.DOUBLE, 6, 1);
     assertEquals(0, RIGHT.laplacian(DataType.DOUBLE).array().mmul(ones).amaxNumber().doubleValue(), 0);
     assertArrayEquals(new double[] {0, 0.7216, 1.6826, 3.0, 3.7046, 4.8912}, RIGHT.laplacianEigenvalues(), 1e-4);
@@ -142,7 +142,8 @@ class GraphTest {
     assertTrue(e.getMessage().startsWith("not a permutation of 0..5"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> RIGHT.neighbours(6));
     assertEquals("node 6 is outside [0, 5]", e.getMessage());
-    var d = assertThrows(IllegalStateException.class, () -> Graph.directed(2, new int[][] {{0, 1}}).laplacianEigenvalues());
+    var d = assertThrows(IllegalStateException.class, () -> Graph.directed(2, new int[][] {{0, 1}})
+        .laplacianEigenvalues());
     assertTrue(d.getMessage().contains("not symmetric"), d.getMessage());
   }
 }

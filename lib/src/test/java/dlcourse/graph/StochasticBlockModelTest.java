@@ -59,8 +59,10 @@ class StochasticBlockModelTest {
     }
     // noisy features are large, clean ones near their class mean
     INDArray norms = d.x().array().norm2(1);
-    double noisy = IntStream.range(0, 150).filter(v -> d.noisy()[v]).mapToDouble(norms::getDouble).average().orElseThrow();
-    double clean = IntStream.range(0, 150).filter(v -> !d.noisy()[v]).mapToDouble(norms::getDouble).average().orElseThrow();
+    double noisy = IntStream.range(0, 150).filter(v -> d.noisy()[v]).mapToDouble(norms::getDouble).average()
+        .orElseThrow();
+    double clean = IntStream.range(0, 150).filter(v -> !d.noisy()[v]).mapToDouble(norms::getDouble).average()
+        .orElseThrow();
     assertTrue(noisy > 5 * clean, noisy + " vs " + clean);
     long[] t = d.targets(d.trainIndex()).array().toLongVector();
     assertEquals(120, Arrays.stream(t).filter(v -> v == -100).count());

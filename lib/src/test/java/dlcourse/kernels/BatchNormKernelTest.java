@@ -86,7 +86,7 @@ class BatchNormKernelTest {
       }
     }
     return new INDArray[] {Nd4j.create(y, s, DataType.DOUBLE), Nd4j.createFromArray(mean), Nd4j.createFromArray(var),
-        Nd4j.create(gx, s, DataType.DOUBLE), Nd4j.createFromArray(gw), Nd4j.createFromArray(gb)};
+      Nd4j.create(gx, s, DataType.DOUBLE), Nd4j.createFromArray(gw), Nd4j.createFromArray(gb)};
   }
 
   /** weight and bias present: 0 none, 1 both, 2 weight only, 3 bias only. */

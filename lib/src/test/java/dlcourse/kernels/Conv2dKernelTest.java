@@ -103,7 +103,7 @@ class Conv2dKernelTest {
 
   static long[] outShape(Case k) {
     return new long[] {k.n, k.o, (k.h + 2L * k.p[0] - k.d[0] * (k.kh - 1) - 1) / k.s[0] + 1,
-        (k.w + 2L * k.p[1] - k.d[1] * (k.kw - 1) - 1) / k.s[1] + 1};
+      (k.w + 2L * k.p[1] - k.d[1] * (k.kw - 1) - 1) / k.s[1] + 1};
   }
 
   @Test
@@ -175,7 +175,7 @@ class Conv2dKernelTest {
             Prims.reuseScratch = reuse == 1;
             INDArray[] gwb = Conv2dKernel.backwardWeights(gy, x, k.wt(), k.bias, k.s, k.p, k.d);
             out[reuse] = new INDArray[] {Conv2dKernel.forward(x, w, b, k.s, k.p, k.d, true),
-                Conv2dKernel.backwardInput(gy, w, k.x(), k.s, k.p, k.d), gwb[0], gwb[1]};
+              Conv2dKernel.backwardInput(gy, w, k.x(), k.s, k.p, k.d), gwb[0], gwb[1]};
             INDArray[] all = Conv2dKernel.backward(gy, x, w, k.bias, true, true, k.s, k.p, k.d);
             assertEquals(out[reuse][1], all[0], k + " combined input gradient");
             assertEquals(out[reuse][2], all[1], k + " combined weight gradient");

@@ -17,8 +17,8 @@ class ConvLayoutBench {
   @Test
   void layouts() {
     long[][] shapes = { // n, c, h, o, k, pad, input gradient?
-        {64, 1, 28, 16, 3, 1, 0}, {64, 16, 14, 32, 3, 1, 1}, {64, 32, 7, 64, 3, 1, 1},
-        {128, 3, 32, 32, 5, 2, 0}, {128, 32, 16, 64, 5, 2, 1}};
+      {64, 1, 28, 16, 3, 1, 0}, {64, 16, 14, 32, 3, 1, 1}, {64, 32, 7, 64, 3, 1, 1},
+      {128, 3, 32, 32, 5, 2, 0}, {128, 32, 16, 64, 5, 2, 1}};
     Random r = new Random(1);
     boolean before = Conv2dKernel.blocked;
     for (int rep = 0; rep < 2; rep++) {

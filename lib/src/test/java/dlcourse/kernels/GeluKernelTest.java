@@ -75,7 +75,8 @@ class GeluKernelTest {
     INDArray x = Nd4j.linspace(-3, 3, 24, DataType.FLOAT).reshape(4, 6);
     INDArray t = x.transpose(); // a view, 'f' strides
     close(GeluKernel.forward(t.dup('c'), true), GeluKernel.forward(t, true), 0, "transposed input");
-    close(GeluKernel.backward(t.dup('c'), t.dup('c'), false), GeluKernel.backward(t, t, false), 0, "transposed gradient");
+    close(GeluKernel.backward(t.dup('c'), t.dup('c'), false), GeluKernel.backward(t, t, false), 0,
+        "transposed gradient");
   }
 
   @Test

@@ -78,7 +78,7 @@ class LayerNormKernelTest {
       }
     }
     return new INDArray[] {Nd4j.create(y, s, DataType.DOUBLE), Nd4j.createFromArray(mean), Nd4j.createFromArray(var),
-        Nd4j.create(gx, s, DataType.DOUBLE), Nd4j.createFromArray(gw), Nd4j.createFromArray(gb)};
+      Nd4j.create(gx, s, DataType.DOUBLE), Nd4j.createFromArray(gw), Nd4j.createFromArray(gb)};
   }
 
   static long[] normalised(Case c) {
@@ -140,7 +140,8 @@ class LayerNormKernelTest {
       INDArray weights = random(r, c.x);
       LayerNormKernel.Stats st = LayerNormKernel.forward(x, c.k, w, b, EPS);
       LayerNormKernel.Grads g = LayerNormKernel.backward(weights, x, st, c.k, w, b, EPS);
-      Checks.finiteDifferences(x, v -> LayerNormKernel.forward(v, c.k, w, b, EPS).output(), weights, g.x(), what + " x");
+      Checks.finiteDifferences(x, v -> LayerNormKernel.forward(v, c.k, w, b, EPS).output(), weights, g.x(), what
+          + " x");
       Checks.finiteDifferences(w, v -> LayerNormKernel.forward(x, c.k, v, b, EPS).output(), weights, g.weight(),
           what + " weight");
       Checks.finiteDifferences(b, v -> LayerNormKernel.forward(x, c.k, w, v, EPS).output(), weights, g.bias(),

@@ -102,7 +102,7 @@ class Pool2dKernelTest {
       return new INDArray[] {m.output(), Pool2dKernel.maxBackward(gy, m, k.x(), k.k, k.s, k.p, k.ceil)};
     }
     return new INDArray[] {Pool2dKernel.avgForward(x, k.k, k.s, k.p, k.ceil, mode == 1),
-        Pool2dKernel.avgBackward(gy, k.x(), k.k, k.s, k.p, k.ceil, mode == 1)};
+      Pool2dKernel.avgBackward(gy, k.x(), k.k, k.s, k.p, k.ceil, mode == 1)};
   }
 
   @Test

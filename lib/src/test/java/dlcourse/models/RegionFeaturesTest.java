@@ -23,7 +23,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class RegionFeaturesTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   /** A .npy file as numpy.save writes it (version 1.0, little-endian float32, C order unless fortran). */
   static byte[] npy(float[] data, long[] shape, boolean fortran) {

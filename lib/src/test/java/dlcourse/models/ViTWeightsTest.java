@@ -34,7 +34,8 @@ class ViTWeightsTest {
   /** The fixture's sizes: img 8, patch 4, 3 channels, C 12, 2 blocks of 3 heads, MLP 24, 5 classes. */
   static final ViT.Config TINY = new ViT.Config(12, 4, 2, 3, 24, 3, 8, 5, true, 1e-6);
 
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   static Path fixture(String name) throws Exception {
     URL url = ViTWeightsTest.class.getResource("/vit-timm/" + name);

@@ -104,9 +104,9 @@ class AttentionTest {
 
   @Test
   void shapeErrorsNameTheShapes() {
-    var e = assertThrows(IllegalArgumentException.class, () ->
-        F.scaledDotProductAttention(Tensor.zeros(2, 3, 4), Tensor.zeros(2, 5, 3), Tensor.zeros(2, 5, 3), null, false,
-            0, false));
+    var e = assertThrows(IllegalArgumentException.class, () -> F.scaledDotProductAttention(Tensor.zeros(2, 3, 4), Tensor
+        .zeros(2, 5, 3), Tensor.zeros(2, 5, 3), null, false,
+        0, false));
     assertTrue(e.getMessage().contains("(2, 3, 4)") || e.getMessage().contains("[2, 3, 4]"), e.getMessage());
     var mha = new MultiheadAttention(8, 2);
     var e2 = assertThrows(IllegalArgumentException.class,
@@ -136,7 +136,7 @@ class AttentionTest {
   /** The MultiheadAttention fixtures again, through the layer with the fixture's tensors copied into it. */
   @ParameterizedTest
   @ValueSource(strings = {"mha_self_2heads", "mha_cross_kpm", "mha_self_bool_attn_mask_causal",
-      "mha_cross_float_attn_mask_3d_kpm", "mha_cross_kpm_weights"})
+    "mha_cross_float_attn_mask_3d_kpm", "mha_cross_kpm_weights"})
   void multiheadAttentionLayerMatchesPyTorch(String name) {
     JsonObject fx = TorchFixturesTest.load(name);
     Map<String, JsonObject> in = new LinkedHashMap<>();

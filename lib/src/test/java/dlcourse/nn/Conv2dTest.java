@@ -82,9 +82,11 @@ class Conv2dTest {
     var back = net.backpropGradient(r, LayerWorkspaceMgr.noWorkspaces());
     INDArray dx = GradCheck.inputGradient(c::call, x.dup(), r);
     assertTrue(back.getSecond().equalsWithEps(dx, 1e-10), "input gradient differs from DL4J");
-    assertTrue(back.getFirst().getGradientFor("0_W").equalsWithEps(c.weight().grad().array(), 1e-10), "weight gradient");
+    assertTrue(back.getFirst().getGradientFor("0_W").equalsWithEps(c.weight().grad().array(), 1e-10),
+        "weight gradient");
     if (bias) {
-      assertTrue(back.getFirst().getGradientFor("0_b").reshape(4).equalsWithEps(c.bias().grad().array(), 1e-10), "bias");
+      assertTrue(back.getFirst().getGradientFor("0_b").reshape(4).equalsWithEps(c.bias().grad().array(), 1e-10),
+          "bias");
     }
   }
 

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,10 +28,13 @@ class LayersTest {
         Arguments.of("GELU tanh", (Supplier<Module>) () -> new GELU("tanh"), new long[] {2, 5}),
         Arguments.of("Softmax", (Supplier<Module>) () -> new Softmax(1), new long[] {2, 5}),
         Arguments.of("LogSoftmax", (Supplier<Module>) () -> new LogSoftmax(-1), new long[] {2, 5}),
-        Arguments.of("MaxPool2d ceil", (Supplier<Module>) () -> new MaxPool2d(2).ceilMode(true), new long[] {1, 2, 5, 3}),
-        Arguments.of("AvgPool2d pad ceil", (Supplier<Module>) () -> new AvgPool2d(3).stride(2).padding(1).ceilMode(true),
+        Arguments.of("MaxPool2d ceil", (Supplier<Module>) () -> new MaxPool2d(2).ceilMode(true), new long[] {1, 2, 5,
+          3}),
+        Arguments.of("AvgPool2d pad ceil", (Supplier<Module>) () -> new AvgPool2d(3).stride(2).padding(1).ceilMode(
+            true),
             new long[] {1, 2, 6, 5}),
-        Arguments.of("AdaptiveAvgPool2d", (Supplier<Module>) () -> new AdaptiveAvgPool2d(2, 3), new long[] {1, 2, 5, 4}),
+        Arguments.of("AdaptiveAvgPool2d", (Supplier<Module>) () -> new AdaptiveAvgPool2d(2, 3), new long[] {1, 2, 5,
+          4}),
         Arguments.of("AdaptiveMaxPool2d 1", (Supplier<Module>) () -> new AdaptiveMaxPool2d(1), new long[] {2, 2, 3, 4}),
         Arguments.of("BatchNorm2d train", (Supplier<Module>) () -> new BatchNorm2d(2), new long[] {3, 2, 2, 2}),
         Arguments.of("BatchNorm2d eval", (Supplier<Module>) () -> new BatchNorm2d(2).eval(), new long[] {3, 2, 2, 2}),

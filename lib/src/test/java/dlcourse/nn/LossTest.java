@@ -44,7 +44,8 @@ class LossTest {
       for (int j = 0; j < c; j++) {
         uniform += (lse - logits.getDouble(i, j)) / c;
       }
-      out[i] = target[i] < 0 ? Double.NaN : (1 - smoothing) * (lse - logits.getDouble(i, (int) target[i])) + smoothing * uniform;
+      out[i] = target[i] < 0 ? Double.NaN : (1 - smoothing) * (lse - logits.getDouble(i, (int) target[i])) + smoothing
+          * uniform;
     }
     return out;
   }
@@ -55,7 +56,8 @@ class LossTest {
     INDArray logits = Nd4j.randn(DataType.DOUBLE, 4, 3).muli(2);
     for (double s : new double[] {0, 0.1}) {
       double[] ref = reference(logits, TARGET.toLongVector(), s);
-      INDArray got = eval((x, t) -> new CrossEntropyLoss().reduction(reduction).labelSmoothing(s).apply(x, t), logits, TARGET);
+      INDArray got = eval((x, t) -> new CrossEntropyLoss().reduction(reduction).labelSmoothing(s).apply(x, t), logits,
+          TARGET);
       double sum = 0;
       for (int i = 0; i < 4; i++) {
         if (i != 2) {

@@ -142,7 +142,8 @@ class ManualMlpTest {
     for (JsonElement e : fx.getAsJsonArray("inputs")) {
       JsonObject o = e.getAsJsonObject();
       String n = o.get("name").getAsString();
-      in.put(n, o.get("dtype").getAsString().equals("int64") ? TorchFixturesTest.longs(o) : TorchFixturesTest.doubles(o));
+      in.put(n, o.get("dtype").getAsString().equals("int64") ? TorchFixturesTest.longs(o) : TorchFixturesTest.doubles(
+          o));
     }
     var mlp = ManualMlp.of(in.get("wh"), in.get("bh"), in.get("wy"), in.get("by"));
     ManualMlp.Forward f = mlp.forward(in.get("x"));

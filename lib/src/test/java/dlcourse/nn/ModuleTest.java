@@ -68,7 +68,8 @@ class ModuleTest {
     // both layers still count as called
     assertEquals(List.of("(2, 5, 8, 8)", "(2, 5, 8, 8)", "(2, 5, 4, 4)", "(2, 4, 4, 4)", "(2, 4, 4, 4)",
         "(2, 4, 2, 2)", "(2, 4, 2, 2)", "(2, 16)", "(2, 3)"), net.summary(2, 3, 8, 8).outputShapes());
-    var e = assertThrows(IllegalArgumentException.class, () -> net.call(Tensor.of(Nd4j.rand(DataType.FLOAT, 2, 4, 8, 8))));
+    var e = assertThrows(IllegalArgumentException.class, () -> net.call(Tensor.of(Nd4j.rand(DataType.FLOAT, 2, 4, 8,
+        8))));
     assertTrue(e.getMessage().startsWith("[0 (Conv2d)]"), e.getMessage());
   }
 
@@ -102,7 +103,8 @@ class ModuleTest {
     var lazy = (LazyLinear) net.get(3);
     assertEquals(false, lazy.initialized());
     assertTrue(net.toString().contains("LazyLinear(inFeatures=?, outFeatures=10)"), net.toString());
-    assertEquals(List.of("(2, 4, 6, 6)", "(2, 4, 6, 6)", "(2, 144)", "(2, 10)"), net.summary(2, 1, 8, 8).outputShapes());
+    assertEquals(List.of("(2, 4, 6, 6)", "(2, 4, 6, 6)", "(2, 144)", "(2, 10)"), net.summary(2, 1, 8, 8)
+        .outputShapes());
     assertArrayEquals(new long[] {10, 144}, lazy.weight().shape());
     assertEquals(4 * 9 + 4 + 144 * 10 + 10, net.numParameters());
     assertTrue(net.namedParameters().containsKey("3.weight"), net.namedParameters().keySet().toString());

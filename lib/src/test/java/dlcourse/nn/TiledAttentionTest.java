@@ -105,12 +105,12 @@ class TiledAttentionTest {
     assertTrue(err < 1e-7, "gradient error " + err);
     // Larger, against the gradients of full attention (recomputed P, FlashAttention-2's backward).
     Tensor[] a = {randn(23, DataType.DOUBLE, 3, 70, 8), randn(24, DataType.DOUBLE, 3, 70, 8),
-        randn(25, DataType.DOUBLE, 3, 70, 5)};
+      randn(25, DataType.DOUBLE, 3, 70, 5)};
     Tensor w = randn(26, DataType.DOUBLE, 3, 70, 5);
     Tensor[][] grads = new Tensor[2][];
     for (int impl = 0; impl < 2; impl++) {
       Tensor[] in = {a[0].detach().requiresGrad(true), a[1].detach().requiresGrad(true),
-          a[2].detach().requiresGrad(true)};
+        a[2].detach().requiresGrad(true)};
       Tensor out = impl == 0 ? F.flashAttention(in[0], in[1], in[2], causal, 16) : sdpa(in[0], in[1], in[2], causal);
       out.mul(w).sum().backward();
       grads[impl] = new Tensor[] {in[0].grad(), in[1].grad(), in[2].grad()};

@@ -272,9 +272,9 @@ class TorchFixturesTest {
       case "relu" -> in.get("x").relu();
       case "cat" -> Tensor.cat(s.get("dim").getAsInt(), in.values().toArray(new Tensor[0]));
       case "permute_reshape" ->
-          in.get("x").permute(ints(s.getAsJsonArray("perm"))).reshape(longs(s.getAsJsonArray("shape")));
+        in.get("x").permute(ints(s.getAsJsonArray("perm"))).reshape(longs(s.getAsJsonArray("shape")));
       case "reshape_permute" ->
-          in.get("x").reshape(longs(s.getAsJsonArray("shape"))).permute(ints(s.getAsJsonArray("perm")));
+        in.get("x").reshape(longs(s.getAsJsonArray("shape"))).permute(ints(s.getAsJsonArray("perm")));
       case "linear" -> F.linear(in.get("x"), in.get("weight"), in.get("bias"));
       case "conv2d" -> F.conv2d(in.get("x"), in.get("weight"), in.get("bias"), ints(s.getAsJsonArray("stride")),
           ints(s.getAsJsonArray("padding")), ints(s.getAsJsonArray("dilation")));
@@ -358,7 +358,8 @@ class TorchFixturesTest {
       case "gat" -> dlcourse.graph.GraphF.gat(in.get("x"), graph(s), in.get("weight"), in.get("att_src"),
           in.get("att_dst"), s.get("concat").getAsBoolean(), s.get("negative_slope").getAsDouble(),
           s.get("relu").getAsBoolean()).output();
-      case "tanh_mlp_cross_entropy" -> F.crossEntropy(F.linear(F.tanh(F.linear(in.get("x"), in.get("wh"), in.get("bh"))),
+      case "tanh_mlp_cross_entropy" -> F.crossEntropy(F.linear(F.tanh(F.linear(in.get("x"), in.get("wh"), in.get(
+          "bh"))),
           in.get("wy"), in.get("by")), in.get("target"));
       default -> fail(name + ": fixture op '" + op + "' is unknown to TorchFixturesTest; teach run() this op");
     };
@@ -422,7 +423,8 @@ class TorchFixturesTest {
     Tensor x = Tensor.of(in.get("x")).requiresGrad(true);
     Tensor y;
     if (cell) {
-      LSTMCell.State next = ((LSTMCell) m).forward(x, new LSTMCell.State(Tensor.of(in.get("h")), Tensor.of(in.get("c"))));
+      LSTMCell.State next = ((LSTMCell) m).forward(x, new LSTMCell.State(Tensor.of(in.get("h")), Tensor.of(in.get(
+          "c"))));
       y = flatCat(next.h(), next.c());
     } else {
       LSTMCell.State h0 = in.containsKey("h0")

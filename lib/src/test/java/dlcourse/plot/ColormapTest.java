@@ -14,9 +14,7 @@ class ColormapTest {
   }
 
   @ParameterizedTest
-  @EnumSource(
-      value = Colormap.class,
-      names = {"VIRIDIS", "GRAY"})
+  @EnumSource(value = Colormap.class, names = {"VIRIDIS", "GRAY"})
   void sequentialMapsGetStrictlyLighter(Colormap map) {
     double prev = -1;
     for (int i = 0; i <= 100; i++) {

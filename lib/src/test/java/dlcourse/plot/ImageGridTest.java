@@ -173,9 +173,8 @@ class ImageGridTest {
     e =
         assertThrows(
             IllegalArgumentException.class,
-            () ->
-                ImageGrid.of(Nd4j.zeros(1, 1, 4, 4))
-                    .predictions(new long[] {5}, new long[] {0}, List.of("a", "b")));
+            () -> ImageGrid.of(Nd4j.zeros(1, 1, 4, 4))
+                .predictions(new long[] {5}, new long[] {0}, List.of("a", "b")));
     assertTrue(e.getMessage().contains("class 5 has no name"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> ImageGrid.of(Nd4j.zeros(1, 1, 4, 4)).columns(0));
     assertTrue(e.getMessage().contains("columns must be positive, got 0"), e.getMessage());

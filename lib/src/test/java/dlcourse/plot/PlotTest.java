@@ -313,7 +313,8 @@ class PlotTest {
   void confusionMatrixNamesItsAxesAndClassesAndColoursCountsOrFractions() {
     // true 0 0 0 0 1 1 2 2, predicted 0 0 0 1 1 2 2 2: rows (3,1,0), (0,1,1), (0,0,2)
     var cm = dlcourse.train.ConfusionMatrix.of(3, org.nd4j.linalg.factory.Nd4j.createFromArray(0L, 0, 0, 1, 1, 2, 2, 2),
-        org.nd4j.linalg.factory.Nd4j.createFromArray(0L, 0, 0, 0, 1, 1, 2, 2)).classNames(List.of("cat", "dog", "bird"));
+        org.nd4j.linalg.factory.Nd4j.createFromArray(0L, 0, 0, 0, 1, 1, 2, 2)).classNames(List.of("cat", "dog",
+            "bird"));
     RasterChart counts = Plot.confusionMatrix(cm);
     assertEquals("predicted", counts.getXAxisTitle());
     assertEquals("true", counts.getYAxisTitle());

@@ -22,7 +22,7 @@ class LinalgTest {
     assertArrayEquals(new double[] {5, 2, 0.5}, Linalg.svdvals(Tensor.of(a)), 1e-12);
     assertArrayEquals(new double[] {5, 2, 0.5}, Linalg.svdvals(Tensor.of(a.transpose())), 1e-12); // wide
     assertArrayEquals(new double[] {4, 3}, Linalg.svdvals(Tensor.of(Nd4j.createFromArray(new double[][] {{3, 0},
-        {0, -4}}))), 1e-15);
+      {0, -4}}))), 1e-15);
   }
 
   @Test

@@ -64,9 +64,11 @@ class BleuTest {
   @Test
   void nltkDocstringValues() {
     // From NLTK's sentence_bleu and corpus_bleu docstrings.
-    var hyp1 = Bleu.tokens("It is a guide to action which ensures that the military always obeys the commands of the party");
+    var hyp1 = Bleu.tokens(
+        "It is a guide to action which ensures that the military always obeys the commands of the party");
     var r1 = Bleu.tokens("It is a guide to action that ensures that the military will forever heed Party commands");
-    var r2 = Bleu.tokens("It is the guiding principle which guarantees the military forces always being under the command of the Party");
+    var r2 = Bleu.tokens(
+        "It is the guiding principle which guarantees the military forces always being under the command of the Party");
     var r3 = Bleu.tokens("It is the practical guide for the army always to heed the directions of the party");
     assertEquals(0.5045666840058485, Bleu.sentence(List.of(r1, r2, r3), hyp1), 1e-15);
     var hyp2 = Bleu.tokens("he read the book because he was interested in world history");
@@ -117,7 +119,8 @@ class BleuTest {
     // The mean of sentence scores is not corpus BLEU (which pools the n-gram counts first).
     assertTrue(Math.abs(Bleu.corpus(refs, hyps) - Bleu.averageSentence(refs, hyps)) > 1e-3);
     // NLTK's docstring example alone: 0.5046; with an exact copy of a reference beside it: (0.5046 + 1) / 2.
-    var hyp = Bleu.tokens("It is a guide to action which ensures that the military always obeys the commands of the party");
+    var hyp = Bleu.tokens(
+        "It is a guide to action which ensures that the military always obeys the commands of the party");
     var ref = Bleu.tokens("he was interested in world history because he read the book");
     assertEquals((0.5045666840058485 + 1) / 2,
         Bleu.averageSentence(List.of(refs.get(0), List.of(ref)), List.of(hyp, ref)), 1e-15);

@@ -1,7 +1,5 @@
 package dlcourse.train;
 
-import dlcourse.tensor.Tensor;
-
 import static dlcourse.train.TestParams.param;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,7 +19,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 class CheckpointTest {
-  @TempDir Path dir;
+  @TempDir
+  Path dir;
 
   private static Map<String, Parameter> model() {
     Map<String, Parameter> m = new LinkedHashMap<>();
@@ -149,7 +148,8 @@ class CheckpointTest {
       Path bad = dir.resolve("bad.zip");
       rewrite(good, bad, (name, bytes) -> legacyMeta(name, name.equals(entry) ? d.getValue().apply(bytes) : bytes));
       var e = assertThrows(UncheckedIOException.class, () -> Checkpoint.load(bad), d.getKey());
-      assertTrue(e.getMessage().contains("bad.zip") && e.getMessage().contains(entry), d.getKey() + ": " + e.getMessage());
+      assertTrue(e.getMessage().contains("bad.zip") && e.getMessage().contains(entry), d.getKey() + ": " + e
+          .getMessage());
     }
     // the same damage with the checksums in place is caught by them first
     Path bad = dir.resolve("bad2.zip");
@@ -172,7 +172,8 @@ class CheckpointTest {
       try {
         Checkpoint ck = Checkpoint.load(bad);
         // a flip in zip bookkeeping the reader does not use may load: then the numbers must be the saved ones
-        assertEquals(Nd4j.createFromArray(new float[][] {{1, 2, 3}, {4, 5, 6}}), ck.params().get("fc.weight"), "byte " + i);
+        assertEquals(Nd4j.createFromArray(new float[][] {{1, 2, 3}, {4, 5, 6}}), ck.params().get("fc.weight"), "byte "
+            + i);
         assertEquals(Nd4j.createFromArray(0.5f, -0.5f), ck.params().get("fc.bias"), "byte " + i);
         loaded++;
       } catch (UncheckedIOException expected) {

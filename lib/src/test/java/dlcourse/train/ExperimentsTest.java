@@ -30,7 +30,8 @@ class ExperimentsTest {
   @Test
   void gridIsCartesianProductWithSeedsInnermost() {
     var e = new Experiments().seeds(0, 1).param("lr", 0.1, 0.01).param("opt", "sgd", "adam");
-    Table t = e.run(r -> Map.of("score", r.doubleParam("lr") + r.seed() + (r.stringParam("opt").equals("adam") ? 100 : 0)));
+    Table t = e.run(r -> Map.of("score", r.doubleParam("lr") + r.seed() + (r.stringParam("opt").equals("adam") ? 100
+        : 0)));
     assertEquals(8, t.rowCount());
     assertEquals(List.of("lr", "opt", "seed", "score"), t.columnNames());
     assertEquals("0.1", t.stringColumn("lr").get(0));
@@ -222,7 +223,8 @@ class ExperimentsTest {
   void historiesAreJournaledAndComeBackTheSame(@TempDir Path dir) throws Exception {
     Path journal = dir.resolve("curves.tsv");
     AtomicInteger calls = new AtomicInteger();
-    History first = namedRuns().only("lr-*").seeds(0, 1).journal(journal).parallelism(2).histories(r -> curve(r, calls));
+    History first = namedRuns().only("lr-*").seeds(0, 1).journal(journal).parallelism(2).histories(r -> curve(r,
+        calls));
     assertEquals(4, calls.get());
     assertEquals(List.of("lr-0.1 seed=0", "lr-0.1 seed=1", "lr-1 seed=0", "lr-1 seed=1"), first.runs());
     assertEquals(16, first.size(), "4 runs x 2 epochs x (train, val); no step rows");

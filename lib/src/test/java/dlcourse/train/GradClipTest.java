@@ -1,7 +1,5 @@
 package dlcourse.train;
 
-import dlcourse.tensor.Tensor;
-
 import static dlcourse.train.TestParams.param;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

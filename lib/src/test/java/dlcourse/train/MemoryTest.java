@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -82,7 +81,7 @@ class MemoryTest {
     List<Long> rss = new ArrayList<>();
     StringBuilder log = new StringBuilder();
     try (var in = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
-      for (String line; (line = in.readLine()) != null; ) {
+      for (String line; (line = in.readLine()) != null;) {
         log.append(line).append('\n');
         if (line.startsWith("rss ")) {
           rss.add(Long.parseLong(line.substring(4)));

@@ -14,7 +14,7 @@ import tech.tablesaw.api.Table;
 class MetricsTest {
   // argmax per row: 1, 0, 2, 2
   private static final INDArray LOGITS = Nd4j.createFromArray(new float[][] {
-      {0.1f, 2.0f, 0.3f}, {1.0f, 0.5f, -1.0f}, {0.0f, 0.9f, 1.0f}, {-2f, -1f, 0f}});
+    {0.1f, 2.0f, 0.3f}, {1.0f, 0.5f, -1.0f}, {0.0f, 0.9f, 1.0f}, {-2f, -1f, 0f}});
   private static final INDArray LABELS = Nd4j.createFromArray(1L, 0L, 1L, 0L);
 
   @Test

@@ -1,7 +1,5 @@
 package dlcourse.train;
 
-import dlcourse.tensor.Tensor;
-
 import static dlcourse.train.TestParams.param;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -69,11 +67,11 @@ class OptimizerTest {
     double lr = c.has("lr") ? c.get("lr").getAsDouble() : Double.NaN;
     double wd = c.has("weight_decay") ? c.get("weight_decay").getAsDouble() : 0.0;
     switch (cls) {
-      case "SGD":
+      case "SGD" :
         return new SGD(ps, lr).momentum(num(c, "momentum", 0)).dampening(num(c, "dampening", 0))
             .nesterov(c.has("nesterov") && c.get("nesterov").getAsBoolean()).weightDecay(wd);
-      case "Adam":
-      case "AdamW": {
+      case "Adam" :
+      case "AdamW" : {
         AbstractAdam<?> a = cls.equals("Adam") ? new Adam(ps, lr) : new AdamW(ps, lr);
         if (c.has("betas")) {
           JsonArray bs = c.getAsJsonArray("betas");
@@ -81,15 +79,15 @@ class OptimizerTest {
         }
         return a.amsgrad(c.has("amsgrad") && c.get("amsgrad").getAsBoolean()).weightDecay(wd);
       }
-      case "Adagrad":
+      case "Adagrad" :
         return new Adagrad(ps, lr).lrDecay(num(c, "lr_decay", 0))
             .initialAccumulatorValue(num(c, "initial_accumulator_value", 0)).weightDecay(wd);
-      case "Adadelta":
+      case "Adadelta" :
         return (c.has("lr") ? new Adadelta(ps, lr) : new Adadelta(ps)).weightDecay(wd);
-      case "RMSprop":
+      case "RMSprop" :
         return new RMSprop(ps, lr).alpha(num(c, "alpha", 0.99)).momentum(num(c, "momentum", 0))
             .centered(c.has("centered") && c.get("centered").getAsBoolean()).weightDecay(wd);
-      default:
+      default :
         throw new IllegalArgumentException("unknown optimizer " + cls);
     }
   }
@@ -233,7 +231,8 @@ class OptimizerTest {
         g[i] = H[i] * ref[i] - C[i];
       }
       c.ref().step(ref, g, t, state);
-      p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3))));
+      p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C)
+          .reshape(2, 3))));
       opt.step();
       assertArrayEquals(ref, p.data().ravel().toDoubleVector(), 1e-12, c.name() + " after step " + t);
     }
@@ -374,7 +373,8 @@ class OptimizerTest {
   }
 
   private static void gradStep(Parameter p, Optimizer opt) {
-    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C).reshape(2, 3))));
+    p.grad(dlcourse.tensor.Tensor.of(Nd4j.createFromArray(H).reshape(2, 3).mul(p.data()).subi(Nd4j.createFromArray(C)
+        .reshape(2, 3))));
     opt.step();
   }
 

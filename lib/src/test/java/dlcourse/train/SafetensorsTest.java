@@ -23,7 +23,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class SafetensorsTest {
-  @TempDir Path tmp;
+  @TempDir
+  Path tmp;
 
   /** A file made of a header text and data bytes, as the format lays them out. */
   Path file(String header, byte[] data) throws Exception {
@@ -47,8 +48,9 @@ class SafetensorsTest {
 
   @Test
   void readsAHandWrittenFileWithMetadataAndPadding() throws Exception {
-    Path f = file("{\"__metadata__\":{\"format\":\"pt\"},\"b\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[8,20]},"
-        + "\"a\":{\"dtype\":\"F32\",\"shape\":[2,1],\"data_offsets\":[0,8]}}    ", floats(1, 2, 3, 4, 5));
+    Path f = file(
+        "{\"__metadata__\":{\"format\":\"pt\"},\"b\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[8,20]},"
+            + "\"a\":{\"dtype\":\"F32\",\"shape\":[2,1],\"data_offsets\":[0,8]}}    ", floats(1, 2, 3, 4, 5));
     Safetensors.Header h = Safetensors.header(f);
     assertEquals(Map.of("format", "pt"), h.metadata());
     assertEquals(List.of("a", "b"), List.copyOf(h.entries().keySet())); // in data order
@@ -123,22 +125,22 @@ class SafetensorsTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', quoteCharacter = '~', value = {
-      "not JSON | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]} | not a JSON object",
-      "key twice | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} | the key 'a' twice",
-      "unknown dtype | {\"a\":{\"dtype\":\"F33\",\"shape\":[1],\"data_offsets\":[0,4]}} | tensor 'a' has an unknown dtype 'F33'",
-      "negative shape | {\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}} | tensor 'a': shape must hold non-negative integers",
-      "fractional shape | {\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}} | tensor 'a': shape must hold non-negative integers",
-      "no offsets | {\"a\":{\"dtype\":\"F32\",\"shape\":[1]}} | tensor 'a' has no data_offsets list",
-      "three offsets | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}} | tensor 'a': data_offsets must have 2 numbers",
-      "end before begin | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}} | tensor 'a': data_offsets [4, 0] end before they begin",
-      "size mismatch | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}} | tensor 'a': data_offsets [0, 4] hold 4 bytes but F32 [2] needs 8",
-      "past the data | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}} | tensor 'a': data_offsets [4, 12] run past the 8 bytes of data",
-      "hole | {\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]}} | tensor 'a': data_offsets [4, 8] leave a hole after byte 0",
-      "overlap | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}} | tensor 'b': data_offsets [4, 8] overlap the previous tensor",
-      "uncovered tail | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} | has 8 bytes of data but its tensors cover only 4",
-      "bad metadata | {\"__metadata__\":{\"n\":1},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} | __metadata__ entry 'n' that is not a string",
-      "extra field | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}} | tensor 'a' has an unknown field 'x'",
-      "array header | [1,2] | does not start with '{'",
+    "not JSON | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]} | not a JSON object",
+    "key twice | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} | the key 'a' twice",
+    "unknown dtype | {\"a\":{\"dtype\":\"F33\",\"shape\":[1],\"data_offsets\":[0,4]}} | tensor 'a' has an unknown dtype 'F33'",
+    "negative shape | {\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}} | tensor 'a': shape must hold non-negative integers",
+    "fractional shape | {\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}} | tensor 'a': shape must hold non-negative integers",
+    "no offsets | {\"a\":{\"dtype\":\"F32\",\"shape\":[1]}} | tensor 'a' has no data_offsets list",
+    "three offsets | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}} | tensor 'a': data_offsets must have 2 numbers",
+    "end before begin | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}} | tensor 'a': data_offsets [4, 0] end before they begin",
+    "size mismatch | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}} | tensor 'a': data_offsets [0, 4] hold 4 bytes but F32 [2] needs 8",
+    "past the data | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}} | tensor 'a': data_offsets [4, 12] run past the 8 bytes of data",
+    "hole | {\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]}} | tensor 'a': data_offsets [4, 8] leave a hole after byte 0",
+    "overlap | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}} | tensor 'b': data_offsets [4, 8] overlap the previous tensor",
+    "uncovered tail | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} | has 8 bytes of data but its tensors cover only 4",
+    "bad metadata | {\"__metadata__\":{\"n\":1},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} | __metadata__ entry 'n' that is not a string",
+    "extra field | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}} | tensor 'a' has an unknown field 'x'",
+    "array header | [1,2] | does not start with '{'",
   })
   void aBrokenHeaderIsRejectedNamingTheFileAndTheTensor(String what, String header, String message) throws Exception {
     String h = what.equals("not JSON") ? header.substring(0, header.length() - 1) : header;

@@ -29,7 +29,8 @@ class TrainerTest {
     var model = mlp();
     var trainer = Trainer.of(model).optimizer(new Adam(model.parameters(), 0.05)).epochs(30).progress(false)
         .verbose(false);
-    History h = trainer.fit(DataLoader.of(train).batchSize(20).shuffle(true).seed(0), DataLoader.of(test).batchSize(100));
+    History h = trainer.fit(DataLoader.of(train).batchSize(20).shuffle(true).seed(0), DataLoader.of(test).batchSize(
+        100));
     assertEquals(30, h.epochs());
     assertEquals(30 * 20, h.series("step", "loss").length);
     double first = h.series("train", "loss")[0];
@@ -73,10 +74,12 @@ class TrainerTest {
   @Test
   void interruptStopsTheLoop() {
     var model = mlp();
-    var trainer = Trainer.of(model).optimizer(new SGD(model.parameters(), 0.1)).epochs(5).progress(false).verbose(false);
+    var trainer = Trainer.of(model).optimizer(new SGD(model.parameters(), 0.1)).epochs(5).progress(false).verbose(
+        false);
     dlcourse.display.Display.requestInterrupt();
     try {
-      assertThrows(CancellationException.class, () -> trainer.fit(DataLoader.of(Circles.make(50, 0.1, 0.5, 1)).batchSize(10)));
+      assertThrows(CancellationException.class, () -> trainer.fit(DataLoader.of(Circles.make(50, 0.1, 0.5, 1))
+          .batchSize(10)));
     } finally {
       dlcourse.display.Display.clearInterrupt();
     }

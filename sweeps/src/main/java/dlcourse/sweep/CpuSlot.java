@@ -52,7 +52,8 @@ final class CpuSlot implements AutoCloseable {
         group.add(Integer.toString(allowed.get(k * threads + i)));
       }
       String cpus = String.join(",", group);
-      Path file = Path.of(System.getProperty("java.io.tmpdir"), "dlcourse-sweep-cpu-" + cpus.replace(',', '_') + ".lock");
+      Path file = Path.of(System.getProperty("java.io.tmpdir"), "dlcourse-sweep-cpu-" + cpus.replace(',', '_')
+          + ".lock");
       FileChannel ch = null;
       try {
         ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -48,7 +48,8 @@ public final class Grid implements Serializable {
       throw new IllegalArgumentException("grid parameter name '" + name + "' is not a Java identifier");
     }
     if (axes.containsKey(name)) {
-      throw new IllegalArgumentException("grid parameter '" + name + "' is given twice; give all its values in one --grid");
+      throw new IllegalArgumentException("grid parameter '" + name
+          + "' is given twice; give all its values in one --grid");
     }
     if (values.isEmpty()) {
       throw new IllegalArgumentException("grid parameter '" + name + "' has no values");
@@ -83,13 +84,15 @@ public final class Grid implements Serializable {
               + "); write " + b + ".." + a);
         }
         if (b - a >= 100_000) {
-          throw new IllegalArgumentException("grid parameter '" + name + "': range " + v + " has more than 100000 values");
+          throw new IllegalArgumentException("grid parameter '" + name + "': range " + v
+              + " has more than 100000 values");
         }
         for (long x = a; x <= b; x++) {
           out.add(Long.toString(x));
         }
       } else if (v.contains("..")) {
-        throw new IllegalArgumentException("grid parameter '" + name + "': '" + v + "' is not a range A..B of whole numbers");
+        throw new IllegalArgumentException("grid parameter '" + name + "': '" + v
+            + "' is not a range A..B of whole numbers");
       } else {
         out.add(v);
       }

@@ -227,7 +227,8 @@ public final class Sweep {
       return p;
     }
     String env = System.getenv("DLCOURSE_JAVA_OPTS");
-    return env != null ? env : "-Xmx2g -Xmn8m -Dorg.bytedeco.javacpp.maxbytes=4g -Dorg.bytedeco.javacpp.maxphysicalbytes=7g";
+    return env != null ? env
+        : "-Xmx2g -Xmn8m -Dorg.bytedeco.javacpp.maxbytes=4g -Dorg.bytedeco.javacpp.maxphysicalbytes=7g";
   }
 
   /** What a sweep did. */
@@ -249,7 +250,8 @@ public final class Sweep {
     return plan(retries + 1).tasks;
   }
 
-  private record Plan(List<SweepTask> tasks, SweepTask.Spec spec, Map<String, String> declared, Path journal, String name) {}
+  private record Plan(List<SweepTask> tasks, SweepTask.Spec spec, Map<String, String> declared, Path journal,
+      String name) {}
 
   /** Checks everything that can be checked before Spark starts; every problem is an IllegalArgumentException. */
   private Plan plan(int attempts) {
@@ -282,7 +284,8 @@ public final class Sweep {
         }
       }
       if (!"String".equals(declared.get("journal"))) {
-        throw new IllegalArgumentException(notebook + " declares no String journal parameter: a swept notebook reports its "
+        throw new IllegalArgumentException(notebook
+            + " declares no String journal parameter: a swept notebook reports its "
             + "runs by passing 'String journal = \"\";' from its parameters cell to Experiments.journal(Path.of(journal))");
       }
       try {
@@ -297,7 +300,8 @@ public final class Sweep {
         throw new IllegalArgumentException("cannot load " + experimentClass);
       }
       if (quick) {
-        throw new IllegalArgumentException("--quick applies to notebooks, not to the experiment class " + experimentClass);
+        throw new IllegalArgumentException("--quick applies to notebooks, not to the experiment class "
+            + experimentClass);
       }
     }
     String stem = name.replaceFirst("\\.ipynb$", "");
@@ -341,7 +345,8 @@ public final class Sweep {
       }
       int cores = n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
       if (threads > cores) {
-        throw new IllegalArgumentException("--threads " + threads + " per task does not fit " + m + " (" + cores + " cores)");
+        throw new IllegalArgumentException("--threads " + threads + " per task does not fit " + m + " (" + cores
+            + " cores)");
       }
       return "local[" + n + "," + (lm.group(2) != null ? lm.group(2) : Integer.toString(attempts)) + "]";
     }
@@ -349,7 +354,8 @@ public final class Sweep {
       checkReachable(m);
       return m;
     }
-    throw new IllegalArgumentException("--master must be local, local[N], local[*] or spark://HOST:PORT, got '" + m + "'");
+    throw new IllegalArgumentException("--master must be local, local[N], local[*] or spark://HOST:PORT, got '" + m
+        + "'");
   }
 
   /** Fails now, with a clear message, when no master of a spark:// URL accepts a connection. */
@@ -441,7 +447,8 @@ public final class Sweep {
   private Result execute(JavaSparkContext jsc, Plan plan, SweepJournal j, Set<String> done, List<SweepTask> todo) {
     long t0 = System.nanoTime();
     int slots = Math.max(1, jsc.sc().defaultParallelism() / Math.max(1, threads));
-    log.printf(Locale.ROOT, "sweep %s: %d tasks (%s), %d in %s, %d to run on %s (spark.task.cpus=%d, up to %d attempts)%n",
+    log.printf(Locale.ROOT,
+        "sweep %s: %d tasks (%s), %d in %s, %d to run on %s (spark.task.cpus=%d, up to %d attempts)%n",
         plan.name, plan.tasks.size(), grid, plan.tasks.size() - todo.size(), plan.journal, todo.size(), jsc.master(),
         threads, plan.spec.maxAttempts());
     List<TaskResult> finished = new ArrayList<>();
@@ -515,8 +522,9 @@ public final class Sweep {
       log.printf("FAILED task %s: %s%n", f.id(), f.error());
     }
     for (String shared : j.sharedKeys(plan.spec.baseHash())) {
-      log.println("warning: the same run came from two tasks (the notebook's Experiments grid lacks a swept parameter): "
-          + shared);
+      log.println(
+          "warning: the same run came from two tasks (the notebook's Experiments grid lacks a swept parameter): "
+              + shared);
     }
     Path reportNotebook = null;
     boolean reportOk = true;
@@ -580,8 +588,11 @@ public final class Sweep {
   }
 
   /** The code executors run: one task per partition, from the project's jars. */
-  static final class RunPartition extends AbstractFunction2<TaskContext, scala.collection.Iterator<SweepTask>, TaskResult>
-      implements Serializable {
+  static final class RunPartition
+      extends
+        AbstractFunction2<TaskContext, scala.collection.Iterator<SweepTask>, TaskResult>
+      implements
+        Serializable {
     private static final long serialVersionUID = 1L;
 
     @Override

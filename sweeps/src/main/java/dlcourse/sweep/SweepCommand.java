@@ -12,9 +12,10 @@ import java.nio.file.Path;
  * same command again: only the missing tasks run); 2 bad arguments (nothing ran).
  */
 public final class SweepCommand {
-  static final String USAGE = "usage: dlcourse sweep NOTEBOOK|EXPERIMENT_CLASS [-p name=value]... --grid name=v1,v2|A..B..."
-      + " [--master local[N]|spark://HOST:PORT] [--journal FILE.tsv] [--out DIR] [--threads N] [--retries N] [--quick]"
-      + " [--timeout SECONDS] [--no-report] [--no-pin] [--conf key=value]...";
+  static final String USAGE =
+      "usage: dlcourse sweep NOTEBOOK|EXPERIMENT_CLASS [-p name=value]... --grid name=v1,v2|A..B..."
+          + " [--master local[N]|spark://HOST:PORT] [--journal FILE.tsv] [--out DIR] [--threads N] [--retries N] [--quick]"
+          + " [--timeout SECONDS] [--no-report] [--no-pin] [--conf key=value]...";
 
   private SweepCommand() {}
 
@@ -84,7 +85,8 @@ public final class SweepCommand {
             throw new IllegalArgumentException("unknown option '" + a + "'");
           }
           if (target != null) {
-            throw new IllegalArgumentException("one notebook or experiment class per sweep, got '" + target + "' and '" + a + "'");
+            throw new IllegalArgumentException("one notebook or experiment class per sweep, got '" + target + "' and '"
+                + a + "'");
           }
           target = a;
         }
@@ -96,7 +98,8 @@ public final class SweepCommand {
     if (grids.isEmpty()) {
       throw new IllegalArgumentException("the grid is empty: give at least one --grid name=v1,v2,...");
     }
-    Sweep s = target.endsWith(".ipynb") || target.contains("/") ? Sweep.notebook(Path.of(target)) : Sweep.experiment(target);
+    Sweep s = target.endsWith(".ipynb") || target.contains("/") ? Sweep.notebook(Path.of(target)) : Sweep.experiment(
+        target);
     for (String[] p : params) {
       if (!p[0].matches("[A-Za-z_$][A-Za-z0-9_$]*")) {
         throw new IllegalArgumentException("parameter name '" + p[0] + "' is not a Java identifier");

@@ -38,7 +38,8 @@ public final class TaskRunner {
   private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(TaskRunner::destroyTree), "dlcourse-sweep-reaper"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(TaskRunner::destroyTree),
+        "dlcourse-sweep-reaper"));
   }
 
   /**
@@ -77,17 +78,20 @@ public final class TaskRunner {
       return dir;
     } catch (IOException | SecurityException e) {
       // a worker without the driver's folder: its own temporary folder
-      Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "dlcourse-sweep", task.spec().baseHash(), task.folderName());
+      Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "dlcourse-sweep", task.spec().baseHash(), task
+          .folderName());
       try {
         Files.createDirectories(tmp);
       } catch (IOException e2) {
-        throw new UncheckedIOException("cannot create a work folder for task " + task.id() + ": " + e2.getMessage(), e2);
+        throw new UncheckedIOException("cannot create a work folder for task " + task.id() + ": " + e2.getMessage(),
+            e2);
       }
       return tmp;
     }
   }
 
-  private static TaskResult runNotebook(SweepTask task, Path work, int attempt, boolean last, String executorId, long t0)
+  private static TaskResult runNotebook(SweepTask task, Path work, int attempt, boolean last, String executorId,
+      long t0)
       throws IOException {
     SweepTask.Spec spec = task.spec();
     Path nb = work.resolve(spec.name());
@@ -122,7 +126,8 @@ public final class TaskRunner {
     SweepTask.Spec spec = task.spec();
     Path log = work.resolve("runner.log");
     Files.writeString(log, String.format(Locale.ROOT, "== attempt %d on %s (executor %s): %s%n", attempt, host(),
-        executorId, String.join(" ", cmd).replace(spec.runnerClasspath(), "RUNNER_CLASSPATH")), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+        executorId, String.join(" ", cmd).replace(spec.runnerClasspath(), "RUNNER_CLASSPATH")), StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.CREATE,
         java.nio.file.StandardOpenOption.APPEND);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -146,7 +151,8 @@ public final class TaskRunner {
     if (exit == 0) {
       List<TaskResult.Row> rows = journaledRows(work);
       if (rows.isEmpty()) {
-        return failed(task, work, attempt, executorId, t0, spec.name() + " ran but journaled no runs: a swept notebook passes"
+        return failed(task, work, attempt, executorId, t0, spec.name()
+            + " ran but journaled no runs: a swept notebook passes"
             + " its String parameter 'journal' to Experiments.journal(Path.of(journal))" + where);
       }
       return new TaskResult(task.index(), task.id(), true, rows, null, host(), executorId, seconds(t0), attempt,
@@ -154,7 +160,8 @@ public final class TaskRunner {
     }
     String failure = failureLine(log);
     if (exit == 1 || exit == 2) {
-      return failed(task, work, attempt, executorId, t0, (failure == null ? "the runner exited with " + exit : failure) + where);
+      return failed(task, work, attempt, executorId, t0, (failure == null ? "the runner exited with " + exit : failure)
+          + where);
     }
     String died = "the runner died (exit " + exit + (exit > 128 ? ", signal " + (exit - 128) : "") + ") on attempt "
         + attempt + where;
@@ -229,7 +236,8 @@ public final class TaskRunner {
       return failed(task, work, attempt, executorId, t0, task.spec().name() + " returned no metrics for " + run);
     }
     String line = new Experiments.JournalRow(Experiments.key(run), metrics, Map.of()).line();
-    return new TaskResult(task.index(), task.id(), true, List.of(new TaskResult.Row("", line)), null, host(), executorId,
+    return new TaskResult(task.index(), task.id(), true, List.of(new TaskResult.Row("", line)), null, host(),
+        executorId,
         seconds(t0), attempt, work.toString());
   }
 

@@ -72,7 +72,8 @@ class LocalSweepTest {
     for (int i = 0; i < 6; i++) {
       assertEquals(Double.parseDouble(t.stringColumn("a").get(i)) * 10 + t.intColumn("seed").get(i),
           t.doubleColumn("score").get(i), 0.0);
-      assertEquals("a:" + t.stringColumn("a").get(i) + ",seed:" + t.intColumn("seed").get(i), t.stringColumn("task").get(i));
+      assertEquals("a:" + t.stringColumn("a").get(i) + ",seed:" + t.intColumn("seed").get(i), t.stringColumn("task")
+          .get(i));
     }
     String out = log.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("6 to run on local[2,3]"), out);
@@ -100,7 +101,8 @@ class LocalSweepTest {
     assertEquals(2, r.alreadyDone());
     assertEquals(4, r.ran());
     assertEquals(4, ToyExperiment.totalCalls(), "only the four missing tasks run: " + ToyExperiment.CALLS);
-    Set<String> done = Set.of(Experiments.JournalRow.parse(lines.get(0)).key(), Experiments.JournalRow.parse(lines.get(1)).key());
+    Set<String> done = Set.of(Experiments.JournalRow.parse(lines.get(0)).key(), Experiments.JournalRow.parse(lines.get(
+        1)).key());
     done.forEach(k -> assertFalse(ToyExperiment.CALLS.containsKey(k), k + " was journaled and must not run again"));
     List<String> keys = keys(journal);
     assertEquals(6, keys.size());

@@ -41,7 +41,8 @@ class NotebookSweepTest {
     String log = out.toString(StandardCharsets.UTF_8);
     System.out.printf("first sweep (3 tasks, one retried) in %.1f s%n%s", (System.nanoTime() - t0) / 1e9, log);
     assertEquals(1, status, log);
-    assertTrue(log.contains("3 tasks (lrs=0.1,0.2,0.3), 0 in " + dir.resolve("runs.tsv") + ", 3 to run on local[2,3]"), log);
+    assertTrue(log.contains("3 tasks (lrs=0.1,0.2,0.3), 0 in " + dir.resolve("runs.tsv") + ", 3 to run on local[2,3]"),
+        log);
     assertTrue(log.contains("[3/3] "), log);
     // the failing cell: notebook, cell and error (cell 4: the parameters cell, the injected one, then the notebook's)
     assertTrue(log.contains("FAILED task lrs:0.3: " + dir.resolve("sweep-tiny-tasks")), log);
@@ -73,7 +74,8 @@ class NotebookSweepTest {
     List<String> csv = Files.readAllLines(dir.resolve("sweep-tiny").resolve("runs.csv"));
     assertEquals(List.of("lr,seed,score", "0.1,0,1.0", "0.1,1,2.0", "0.2,0,2.0", "0.2,1,3.0"), csv);
     String executed = Files.readString(dir.resolve("sweep-tiny.ipynb"));
-    assertTrue(executed.contains("4 of 4 runs taken from the journal"), "the final run takes every run from the journal");
+    assertTrue(executed.contains("4 of 4 runs taken from the journal"),
+        "the final run takes every run from the journal");
     assertEquals(4, new HashSet<>(csv).size() - 1);
   }
 }

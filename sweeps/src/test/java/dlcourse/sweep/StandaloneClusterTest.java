@@ -110,10 +110,10 @@ class StandaloneClusterTest {
     Path journal = dir.resolve("runs.tsv");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     long t0 = System.nanoTime();
-    CompletableFuture<Sweep.Result> sweep = CompletableFuture.supplyAsync(() ->
-        Sweep.experiment(ToyExperiment.class.getName()).param("sleepMs", "4000").grid("a=1..6").master(url)
-            .conf("spark.executor.memory", "512m").conf("spark.driver.host", "127.0.0.1")
-            .journal(journal).out(dir.resolve("out")).log(new PrintStream(log, true, StandardCharsets.UTF_8)).run());
+    CompletableFuture<Sweep.Result> sweep = CompletableFuture.supplyAsync(() -> Sweep.experiment(ToyExperiment.class
+        .getName()).param("sleepMs", "4000").grid("a=1..6").master(url)
+        .conf("spark.executor.memory", "512m").conf("spark.driver.host", "127.0.0.1")
+        .journal(journal).out(dir.resolve("out")).log(new PrintStream(log, true, StandardCharsets.UTF_8)).run());
     // once both executors have journaled a task, each is running the next one: kill worker 1 and its executor
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
     while (executorsIn(journal).size() < 2) {
@@ -128,7 +128,8 @@ class StandaloneClusterTest {
     System.out.printf("standalone sweep (6 tasks of 4 s, two 1-core workers, one killed) in %.1f s%n%s",
         (System.nanoTime() - t0) / 1e9, out);
     assertTrue(r.ok(), out);
-    List<Experiments.JournalRow> rows = Files.readAllLines(journal).stream().map(Experiments.JournalRow::parse).toList();
+    List<Experiments.JournalRow> rows = Files.readAllLines(journal).stream().map(Experiments.JournalRow::parse)
+        .toList();
     List<String> keys = rows.stream().map(Experiments.JournalRow::key).toList();
     assertEquals(6, keys.size(), "every task once: " + keys);
     assertEquals(6, new HashSet<>(keys).size(), "every task once: " + keys);

@@ -53,13 +53,15 @@ class SweepCommandTest {
 
   @Test
   void parametersAreCheckedAgainstTheNotebookBeforeAnythingRuns() {
-    assertUsageError("has no parameter 'lr'; its parameters cell declares [QUICK, lrs, seeds, failOn, dieOnceOn, journal]",
+    assertUsageError(
+        "has no parameter 'lr'; its parameters cell declares [QUICK, lrs, seeds, failOn, dieOnceOn, journal]",
         TINY, "--grid", "lr=0.1,0.2");
     assertUsageError("-p seeds=two: the parameters cell declares int seeds, and 'two' is not an int", TINY,
         "--grid", "seeds=2,two");
     assertUsageError("declares no String journal parameter", SMOKE, "--grid", "NAME=a,b");
     assertUsageError("missing.ipynb: no such notebook", "missing.ipynb", "--grid", "a=1");
-    assertUsageError("no notebook file or experiment class 'dlcourse.NoSuchClass'", "dlcourse.NoSuchClass", "--grid", "a=1");
+    assertUsageError("no notebook file or experiment class 'dlcourse.NoSuchClass'", "dlcourse.NoSuchClass", "--grid",
+        "a=1");
     assertUsageError("is not an experiment: it must implement", "java.lang.Object", "--grid", "a=1");
   }
 

@@ -26,7 +26,8 @@ class SweepJournalTest {
       assertEquals(List.of(
           "seed=0 lr=0.1\tscore=1.0\ttask=lrs:0.1 base=b1 rows=2 host=node1 executor=3 wall_s=12.3 attempt=1",
           "seed=1 lr=0.1\tscore=2.0\ttask=lrs:0.1 base=b1 rows=2 host=node1 executor=3 wall_s=12.3 attempt=1"), lines);
-      assertEquals(1, Files.readAllLines(dir.resolve("runs-e2.tsv")).size(), "a notebook's suffix goes to the same file name");
+      assertEquals(1, Files.readAllLines(dir.resolve("runs-e2.tsv")).size(),
+          "a notebook's suffix goes to the same file name");
       assertEquals(Set.of("lrs:0.1", "lrs:0.2"), j.completed("b1"));
       assertEquals(Set.of(), j.completed("other-setting"), "rows of another base setting do not count");
     }
@@ -44,7 +45,8 @@ class SweepJournalTest {
     Files.writeString(file, lines.get(0) + "\n" + lines.get(1) + "\n" + lines.get(2).substring(0, 10));
     try (SweepJournal j = new SweepJournal(file)) {
       assertEquals(Set.of("a:1"), j.completed("b"));
-      assertEquals(List.of(lines.get(0)), Files.readAllLines(file), "the partial task's rows are gone, the others stay");
+      assertEquals(List.of(lines.get(0)), Files.readAllLines(file),
+          "the partial task's rows are gone, the others stay");
     }
   }
 

@@ -13,28 +13,29 @@ class JShellScriptIT {
   @Test
   void studentTrainingLoopRunsAsAScript(@TempDir Path dir) throws Exception {
     Path script = dir.resolve("loop.jsh");
-    Files.writeString(script, """
-        Init.manualSeed(0);
-        // two blobs: class 0 around (-1.5, 0), class 1 around (1.5, 0)
-        INDArray xs = Init.normal(Nd4j.create(DataType.FLOAT, 200, 2), 0, 0.7);
-        INDArray ys = Nd4j.zeros(DataType.LONG, 200);
-        for (int i = 0; i < 200; i++) { xs.putScalar(i, 0, xs.getDouble(i, 0) + (i < 100 ? -1.5 : 1.5)); ys.putScalar(i, i < 100 ? 0 : 1); }
-        var train = new TensorDataset(xs, ys);
-        var model = new Sequential(new Linear(2, 10), new Tanh(), new Linear(10, 2));
-        var opt = new SGD(model.parameters(), 0.03);
-        for (int epoch = 0; epoch < 5; epoch++) {
-        for (Batch b : DataLoader.of(train).batchSize(10).shuffle(true).seed(0)) {
-            Tensor loss = F.crossEntropy(model.forward(b.x()), b.y());
-            opt.zeroGrad();
-            loss.backward();
-            opt.step();
-        }
-        }
-        try (var g = Tensor.noGrad()) {
-            System.out.println("accuracy " + Metrics.accuracy(model.forward(Tensor.of(xs)), Tensor.of(ys)));
-        }
-        /exit
-        """);
+    Files.writeString(script,
+        """
+            Init.manualSeed(0);
+            // two blobs: class 0 around (-1.5, 0), class 1 around (1.5, 0)
+            INDArray xs = Init.normal(Nd4j.create(DataType.FLOAT, 200, 2), 0, 0.7);
+            INDArray ys = Nd4j.zeros(DataType.LONG, 200);
+            for (int i = 0; i < 200; i++) { xs.putScalar(i, 0, xs.getDouble(i, 0) + (i < 100 ? -1.5 : 1.5)); ys.putScalar(i, i < 100 ? 0 : 1); }
+            var train = new TensorDataset(xs, ys);
+            var model = new Sequential(new Linear(2, 10), new Tanh(), new Linear(10, 2));
+            var opt = new SGD(model.parameters(), 0.03);
+            for (int epoch = 0; epoch < 5; epoch++) {
+            for (Batch b : DataLoader.of(train).batchSize(10).shuffle(true).seed(0)) {
+                Tensor loss = F.crossEntropy(model.forward(b.x()), b.y());
+                opt.zeroGrad();
+                loss.backward();
+                opt.step();
+            }
+            }
+            try (var g = Tensor.noGrad()) {
+                System.out.println("accuracy " + Metrics.accuracy(model.forward(Tensor.of(xs)), Tensor.of(ys)));
+            }
+            /exit
+            """);
     ItSupport.Run run = ItSupport.main(dir, 300, "jshell", script.toString());
     assertEquals(0, run.exit, run.output);
     String line = run.output.lines().filter(l -> l.startsWith("accuracy ")).findFirst().orElse(null);

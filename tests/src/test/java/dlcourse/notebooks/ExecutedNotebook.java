@@ -68,7 +68,8 @@ final class ExecutedNotebook {
     JsonObject executed = JsonParser.parseString(Files.readString(out.resolve(file), StandardCharsets.UTF_8))
         .getAsJsonObject();
     System.out.printf("%s quick run: %.1f s%n", relative, seconds);
-    ExecutedNotebook result = new ExecutedNotebook(run.output, executed, out.resolve(file.replaceFirst("\\.ipynb$", "")),
+    ExecutedNotebook result = new ExecutedNotebook(run.output, executed, out.resolve(file.replaceFirst("\\.ipynb$",
+        "")),
         seconds);
     assertEquals(List.of(), result.errors(), relative + " has error outputs");
     return result;

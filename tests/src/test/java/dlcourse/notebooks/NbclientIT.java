@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Order(Integer.MAX_VALUE) // after the course ITs: see junit-platform.properties
 class NbclientIT {
 
-  @TempDir static Path jupyterData;
+  @TempDir
+  static Path jupyterData;
 
   @BeforeAll
   static void installKernelspec() throws Exception {
@@ -41,9 +42,11 @@ class NbclientIT {
   private static Path runnerCopy(Path notebook, String course) throws Exception {
     Path out = QuickRun.outDir(course);
     Path executed = out.resolve(notebook.getFileName());
-    if (!Files.exists(executed) || Files.getLastModifiedTime(executed).compareTo(Files.getLastModifiedTime(notebook)) < 0) {
+    if (!Files.exists(executed) || Files.getLastModifiedTime(executed).compareTo(Files.getLastModifiedTime(
+        notebook)) < 0) {
       List<String> cmd = ItSupport.runnerJava();
-      cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", notebook.toString(), "--quick",
+      cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", notebook.toString(),
+          "--quick",
           "--out", out.toString()));
       ItSupport.Run r = exec(cmd, 900);
       assertEquals(0, r.exit, "dlcourse run --quick " + notebook + ":\n" + r.output);
@@ -52,28 +55,33 @@ class NbclientIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"vu-dl-a3/q1_6_conv_unfold.ipynb", "vu-dl-a3/q7_9_mnist.ipynb", "vu-dl-a3/q12_17_varres.ipynb",
-      "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb",
-      "uva-dl1-hw2/q2_7_char_gpt.ipynb", "uva-dl1-hw2/q2_8_generation.ipynb",
-      "rdfia-basics/ch2_cnn_theory.ipynb", "rdfia-basics/ch2_cifar_improvements.ipynb",
-      "ist-dl-hw2/q3_captioning.ipynb",
-      "ist-dl-hw2/q1_counts_attention.ipynb", "ist-dl-hw2/q2_1_equivariance.ipynb", "ist-dl-hw2/q2_2_fashion_cnn.ipynb",
-      "uva-dl1-hw2/q2_1_attention_theory.ipynb", "uva-dl1-hw2/q2_3_4_mlp_positions.ipynb",
-      "uva-dl1-hw2/q2_9_flash_attention.ipynb", "uva-dl1-hw2/q3_graphs.ipynb",
-      "rdfia-basics/ch1_theory.ipynb", "rdfia-basics/ch1_backprop.ipynb", "rdfia-basics/ch1_mlp.ipynb", "rdfia-basics/ch1_svm.ipynb",
-      "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb"})
+  @ValueSource(strings = {"vu-dl-a3/q1_6_conv_unfold.ipynb", "vu-dl-a3/q7_9_mnist.ipynb",
+    "vu-dl-a3/q12_17_varres.ipynb",
+    "uva-dl1-hw2/q1_2_rotation.ipynb", "uva-dl1-hw2/q1_1_padding.ipynb",
+    "uva-dl1-hw2/q2_7_char_gpt.ipynb", "uva-dl1-hw2/q2_8_generation.ipynb",
+    "rdfia-basics/ch2_cnn_theory.ipynb", "rdfia-basics/ch2_cifar_improvements.ipynb",
+    "ist-dl-hw2/q3_captioning.ipynb",
+    "ist-dl-hw2/q1_counts_attention.ipynb", "ist-dl-hw2/q2_1_equivariance.ipynb", "ist-dl-hw2/q2_2_fashion_cnn.ipynb",
+    "uva-dl1-hw2/q2_1_attention_theory.ipynb", "uva-dl1-hw2/q2_3_4_mlp_positions.ipynb",
+    "uva-dl1-hw2/q2_9_flash_attention.ipynb", "uva-dl1-hw2/q3_graphs.ipynb",
+    "rdfia-basics/ch1_theory.ipynb", "rdfia-basics/ch1_backprop.ipynb", "rdfia-basics/ch1_mlp.ipynb",
+    "rdfia-basics/ch1_svm.ipynb",
+    "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb"})
   void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
     ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
     Path notebook = QuickRun.root().resolve("notebooks").resolve(relative);
     String course = relative.substring(0, relative.indexOf('/'));
     Path viaNbclient = tmp.resolve("nbclient.ipynb");
-    ItSupport.Run r = exec(List.of("/usr/bin/python3", QuickRun.root().resolve("tests/src/test/python/nbclient_compare.py").toString(),
+    ItSupport.Run r = exec(List.of("/usr/bin/python3", QuickRun.root().resolve(
+        "tests/src/test/python/nbclient_compare.py").toString(),
         notebook.toString(), viaNbclient.toString(), "--quick", "--timeout", "900"), 1800);
     JsonObject executed = JsonParser.parseString(Files.readString(viaNbclient)).getAsJsonObject();
     List<String> actual = ItSupport.signature(executed, false);
     assertEquals(0, r.exit, relative + " under nbclient:\n" + r.output + "\n" + String.join("\n", actual));
-    List<String> expected = ItSupport.signature(JsonParser.parseString(Files.readString(runnerCopy(notebook, course))).getAsJsonObject(), false);
+    List<String> expected = ItSupport.signature(JsonParser.parseString(Files.readString(runnerCopy(notebook, course)))
+        .getAsJsonObject(), false);
     assertTrue(expected.stream().anyMatch(s -> s.contains("text/html")), "no table in " + expected);
-    assertEquals(String.join("\n", expected), String.join("\n", actual), relative + ": nbclient and dlcourse run differ");
+    assertEquals(String.join("\n", expected), String.join("\n", actual), relative
+        + ": nbclient and dlcourse run differ");
   }
 }

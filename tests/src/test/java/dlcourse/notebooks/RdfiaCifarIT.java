@@ -131,9 +131,11 @@ class RdfiaCifarIT {
     assertEquals(List.of(2432L, 51264L, 102464L), longs(column(q1, "conv weights")));
     assertEquals(column(q1, "conv weights"), column(q1, "library parameters"));
     // (x y z + 1) x_out y_out per filter, times the filters
-    assertEquals(List.of(3073L * 1024 * 32, 8193L * 256 * 64, 4097L * 64 * 64), longs(column(q1, "fully connected weights")));
+    assertEquals(List.of(3073L * 1024 * 32, 8193L * 256 * 64, 4097L * 64 * 64), longs(column(q1,
+        "fully connected weights")));
 
-    var eq = java.util.regex.Pattern.compile("conv\\(b\\) and conv\\(a\\) moved by one column differ by at most (\\S+) ").matcher(text);
+    var eq = java.util.regex.Pattern.compile(
+        "conv\\(b\\) and conv\\(a\\) moved by one column differ by at most (\\S+) ").matcher(text);
     assertTrue(eq.find(), text);
     assertTrue(Double.parseDouble(eq.group(1)) < 1e-5, "convolution commutes with the shift: " + eq.group(1));
     List<String[]> shift = csv(tables.resolve("relative_change_under_a_1-pixel_shift.csv"));
@@ -144,7 +146,8 @@ class RdfiaCifarIT {
     assertTrue(text.contains("conv3's pooled output is [1, 64, 8, 8] = 4096 values"), text);
     assertTrue(text.contains("the same function, within 1e-6"), text);
     List<String[]> maps = csv(tables.resolve("score_maps.csv"));
-    assertEquals(List.of("[1, 10, 1, 1]", "[1, 10, 2, 2]", "[1, 10, 5, 5]"), column(maps, "fully convolutional output"));
+    assertEquals(List.of("[1, 10, 1, 1]", "[1, 10, 2, 2]", "[1, 10, 5, 5]"), column(maps,
+        "fully convolutional output"));
     assertEquals(List.of("[1, 10]", "error", "error"), column(maps, "original network"));
 
     List<String[]> rf = csv(tables.resolve("receptive_fields.csv"));
@@ -153,7 +156,8 @@ class RdfiaCifarIT {
     assertEquals(expected, longs(column(rf, "measured (px)")), "the gradient sees the same receptive fields");
 
     List<String[]> pads = csv(tables.resolve("size-preserving_padding.csv"));
-    assertEquals(List.of("2.0", "17.5", "33.0", "48.5", "-7.5", "0.0", "7.5", "15.0"), column(pads, "p from the formula"));
+    assertEquals(List.of("2.0", "17.5", "33.0", "48.5", "-7.5", "0.0", "7.5", "15.0"), column(pads,
+        "p from the formula"));
     assertEquals("32", column(pads, "library output on 32x32").get(0));
     assertEquals("16", column(pads, "library output on 32x32").get(5));
 
@@ -161,7 +165,8 @@ class RdfiaCifarIT {
     assertEquals(List.of("conv1", "conv2", "conv3", "fc4", "fc5", "total"), column(counts, "layer"));
     assertEquals(List.of(2432L, 51264L, 102464L, 1025000L, 10010L, 1191170L), longs(column(counts, "library")));
     assertEquals(List.of(2400L, 51200L, 102400L, 1025024L, 11000L, 1192024L), longs(column(counts, "report")));
-    assertTrue(text.contains("Without conv biases the total would be 1,191,010. fc4 holds 86.0% of the parameters"), text);
+    assertTrue(text.contains("Without conv biases the total would be 1,191,010. fc4 holds 86.0% of the parameters"),
+        text);
     assertTrue(text.contains("has 10,010 parameters (report: 10,010)"), text);
     assertTrue(text.contains("changed 0 of 10 parameter tensors and left 0 gradients"), text);
     assertTrue(text.contains("Evaluation mode: the output equals the input."), text);
@@ -183,7 +188,8 @@ class RdfiaCifarIT {
     }
     List<String> selected = column(runs, "selected");
     for (int i = 0; i < names.size(); i++) {
-      assertEquals(!names.get(i).equals("norm-zca") && !names.get(i).equals("norm-pca"), Boolean.parseBoolean(selected.get(i)),
+      assertEquals(!names.get(i).equals("norm-zca") && !names.get(i).equals("norm-pca"), Boolean.parseBoolean(selected
+          .get(i)),
           names.get(i) + ": quick runs all but the two whitening runs");
     }
 
@@ -210,9 +216,11 @@ class RdfiaCifarIT {
 
     List<String[]> dropout = csv(tables.resolve("dropout_sweep.csv"));
     assertEquals(List.of("0.0", "0.1", "0.3", "0.5", "0.7", "0.9", "1.0"), column(dropout, "p"));
-    assertTrue(text.contains("The rates the trainer used in the 6 schedule runs differ from the curves above by at most 0"), text);
-    assertTrue(text.contains("Dataset-wide min-max per channel would be the identity here: the channel minima are [0.0, 0.0, 0.0] "
-        + "and maxima [1.0, 1.0, 1.0]"), text);
+    assertTrue(text.contains(
+        "The rates the trainer used in the 6 schedule runs differ from the curves above by at most 0"), text);
+    assertTrue(text.contains(
+        "Dataset-wide min-max per channel would be the identity here: the channel minima are [0.0, 0.0, 0.0] "
+            + "and maxima [1.0, 1.0, 1.0]"), text);
     assertTrue(!text.contains("PCA whitening reaches"), "quick mode leaves the whitening runs out");
     assertTrue(text.contains("Q17: over the first epochs the running train accuracy is"), text);
     assertTrue(text.contains("Recorded: 39 runs"), text);

@@ -97,7 +97,8 @@ class RdfiaNeuralNetsIT {
   void backpropNotebookChecksEveryEquationAndTimesFiniteDifferences() throws Exception {
     var nb = ExecutedNotebook.runQuick("rdfia-basics/ch1_backprop.ipynb");
     String text = nb.stdout();
-    assertTrue(text.contains("n_x = 2 (features of circles.mat), n_h = 4 (our choice), n_y = 2 (classes); 22 parameters"),
+    assertTrue(text.contains(
+        "n_x = 2 (features of circles.mat), n_h = 4 (our choice), n_y = 2 (classes); 22 parameters"),
         text);
     List<String[]> q7 = nb.rows("Q7");
     assertEquals(List.of("[5, 2]", "[5, 4]", "[5, 4]", "[5, 2]", "[5, 2]"),
@@ -153,7 +154,8 @@ class RdfiaNeuralNetsIT {
   @Test
   void svmNotebookShowsRbfBeatingLinearAndMatchesLibsvm() throws Exception {
     var nb = ExecutedNotebook.runQuick("rdfia-basics/ch1_svm.ipynb");
-    assertTrue(nb.stdout().contains("%maven tw.edu.ntu.csie:libsvm:3.35: added 1 jar(s) to the class path"), nb.stdout());
+    assertTrue(nb.stdout().contains("%maven tw.edu.ntu.csie:libsvm:3.35: added 1 jar(s) to the class path"), nb
+        .stdout());
     List<String[]> cv = nb.rows("SVM_cross-validation");
     assertEquals(1 + 3 + 3 * 2, cv.size());
     List<String[]> t = nb.rows("SVM_against_MLP");
@@ -207,7 +209,7 @@ class RdfiaNeuralNetsIT {
     p.shrinking = 1;
     p.weight_label = new int[0];
     p.weight = new double[0];
-    svm.svm_set_print_string_function(s -> { });
+    svm.svm_set_print_string_function(s -> {});
     svm_model model = svm.svm_train(prob, p);
     INDArray xt = m.get("Xtest");
     int ok = 0;

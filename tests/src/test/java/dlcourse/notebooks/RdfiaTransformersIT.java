@@ -118,7 +118,8 @@ class RdfiaTransformersIT {
     assertEquals(4, base.rowCount());
     assertEquals(1, base.doubleColumn("final test acc").unique().size(), base.print());
     for (String sweep : List.of("embedding", "patch", "blocks", "heads", "MLP")) {
-      assertTrue(text.contains("mnist, " + sweep + ":") && text.contains("fashion, " + sweep + ":"), sweep + "\n" + text);
+      assertTrue(text.contains("mnist, " + sweep + ":") && text.contains("fashion, " + sweep + ":"), sweep + "\n"
+          + text);
     }
     assertTrue(text.contains("Mean final test accuracy"), text);
     assertEquals(20, nb.images()); // 5 sweeps x 2 data sets x (loss, accuracy)
@@ -148,7 +149,8 @@ class RdfiaTransformersIT {
     assertEquals(2, nb.images()); // the 224x224 batch, the one-patch view
   }
 
-  @TempDir static Path tmp;
+  @TempDir
+  static Path tmp;
 
   /** The import path with a ViT-S/16 checkpoint in timm's layout (random weights, written by ViTWeights.save). */
   @Test

@@ -143,7 +143,8 @@ class UvaAttentionTheoryIT {
     assertEquals(6, lengths.rowCount());
     assertEquals("logits [1, 128, 87]", lengths.stringColumn("result").get(0));
     assertTrue(lengths.stringColumn("result").get(2).startsWith("error:"), lengths.stringColumn("result").get(2));
-    assertTrue(lengths.stringColumn("result").get(2).contains("blockSize = 128"), lengths.stringColumn("result").get(2));
+    assertTrue(lengths.stringColumn("result").get(2).contains("blockSize = 128"), lengths.stringColumn("result").get(
+        2));
     assertEquals("logits [1, 129, 87]", lengths.stringColumn("result").get(3));
     assertTrue(lengths.stringColumn("result").get(4).startsWith("error:"));
     assertEquals("logits [1, 256, 87]", lengths.stringColumn("result").get(5));

@@ -25,7 +25,7 @@ class UvaCharGptIT {
     List<String[]> counts = nb.rows("parameter_counts.csv");
     assertEquals(4, counts.size());
     long[][] expected = {{94_896, 88_752, 4_176, 28_176}, {819_712, 803_328, 11_136, 198_016},
-        {10_725_120, 10_675_968, 33_408, 1_773_696}};
+      {10_725_120, 10_675_968, 33_408, 1_773_696}};
     String[] columns = {"template's print", "without position table", "LM head", "per block"};
     for (int m = 0; m < 3; m++) {
       String[] row = counts.get(m + 1);

@@ -33,13 +33,17 @@ class UvaGraphsIT {
     String text = nb.stdout();
 
     // Q3.1 (a), (b): the adjacency matrices, degrees and powers the homework asks for
-    assertTrue(text.contains("A_left  = [[0, 1, 1, 0, 1], [1, 0, 1, 0, 0], [1, 1, 0, 1, 0], [0, 0, 1, 0, 0], [1, 0, 0, 0, 0]]"), text);
-    assertTrue(text.contains("A_right = [[0, 1, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 0], [0, 0, 1, 0, 1, 1], "
-        + "[0, 1, 0, 1, 0, 1], [0, 0, 0, 1, 1, 0]]"), text);
+    assertTrue(text.contains(
+        "A_left  = [[0, 1, 1, 0, 1], [1, 0, 1, 0, 0], [1, 1, 0, 1, 0], [0, 0, 1, 0, 0], [1, 0, 0, 0, 0]]"), text);
+    assertTrue(text.contains(
+        "A_right = [[0, 1, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 0], [0, 0, 1, 0, 1, 1], "
+            + "[0, 1, 0, 1, 0, 1], [0, 0, 0, 1, 1, 0]]"), text);
     assertTrue(text.contains("symmetric: left true, right true"), text);
     assertTrue(text.contains("degrees (row sums): left [3, 2, 3, 1, 1], right [1, 3, 2, 3, 3, 2]"), text);
-    assertTrue(text.contains("A^2 = [[3, 1, 1, 1, 0], [1, 2, 1, 1, 1], [1, 1, 3, 0, 1], [1, 1, 0, 1, 0], [0, 1, 1, 0, 1]]"), text);
-    assertTrue(text.contains("A^3 = [[2, 4, 5, 1, 3], [4, 2, 4, 1, 1], [5, 4, 2, 3, 1], [1, 1, 3, 0, 1], [3, 1, 1, 1, 0]]"), text);
+    assertTrue(text.contains(
+        "A^2 = [[3, 1, 1, 1, 0], [1, 2, 1, 1, 1], [1, 1, 3, 0, 1], [1, 1, 0, 1, 0], [0, 1, 1, 0, 1]]"), text);
+    assertTrue(text.contains(
+        "A^3 = [[2, 4, 5, 1, 3], [4, 2, 4, 1, 1], [5, 4, 2, 3, 1], [1, 1, 3, 0, 1], [3, 1, 1, 1, 0]]"), text);
     assertTrue(text.contains("(A^2)_31 = 1: the walk [[3, 2, 1]], via node 2. (A^3)_12 = 4: the walks [[1, 2, 1, 2], "
         + "[1, 2, 3, 2], [1, 3, 1, 2], [1, 5, 1, 2]], none of them a path."), text);
     Table walks = nb.table("walks_against_A_n");
@@ -75,17 +79,20 @@ class UvaGraphsIT {
     assertTrue(withoutB < 0.2 * start, "without B the spread must shrink: " + smooth.print());
     assertTrue(withB > 2 * withoutB, "B h_v must keep the nodes apart: " + smooth.print());
     // Q3.2 (b), Q3.3 (a): message passing, matrix form and edge form equal the loop
-    assertTrue(text.contains("message passing vs GCN layer on the right graph: max |difference| = ") && text.contains("(below 1e-6)"), text);
+    assertTrue(text.contains("message passing vs GCN layer on the right graph: max |difference| = ") && text.contains(
+        "(below 1e-6)"), text);
     Table forms = nb.table("matrix_form_against_the_loop");
     assertEquals(4, forms.rowCount());
     for (int i = 0; i < 3; i++) {
       assertTrue(at(forms, "max abs difference from the loop", i) < 1e-12, forms.print());
     }
-    assertTrue(at(forms, "max abs difference from the loop", 3) > 0.1, "the report's sigmoid is a different layer: " + forms.print());
+    assertTrue(at(forms, "max abs difference from the loop", 3) > 0.1, "the report's sigmoid is a different layer: "
+        + forms.print());
     assertTrue(text.contains("D^-1 A (right) = [[0, 1, 0, 0, 0, 0], [1/3, 0, 1/3, 0, 1/3, 0], [0, 1/2, 0, 1/2, 0, 0], "
         + "[0, 0, 1/3, 0, 1/3, 1/3], [0, 1/3, 0, 1/3, 0, 1/3], [0, 0, 0, 1/2, 1/2, 0]]"), text);
     // Q3.3 (b): the median counterexample and the data-dependent selection
-    assertTrue(text.contains("median(1,0,0) + median(0,1,0) = 0 + 0 = 0, but median((1,0,0) + (0,1,0)) = median(1,1,0) = 1"), text);
+    assertTrue(text.contains(
+        "median(1,0,0) + median(0,1,0) = 0 + 0 = 0, but median((1,0,0) + (0,1,0)) = median(1,1,0) = 1"), text);
     assertTrue(text.contains("M(h_a) h_a equals the median aggregation: true; M(h_a) = M(h_b): false"), text);
     // Q3.4 (a): constant attention is the mean
     assertTrue(text.matches("(?s).*GAT with zero attention vectors vs GCN mean without B: max \\|difference\\| = "
@@ -103,12 +110,14 @@ class UvaGraphsIT {
     Table attention = nb.table("relative_attention");
     double noisy = at(attention, "from noisy senders", 0);
     double cleanSenders = at(attention, "from clean senders", 0);
-    assertTrue(noisy < 1 && noisy < cleanSenders, "the first GAT layer must down-weight noisy senders: " + attention.print());
+    assertTrue(noisy < 1 && noisy < cleanSenders, "the first GAT layer must down-weight noisy senders: " + attention
+        .print());
     Table moved = nb.table("output_change_from_one_added_noisy_neighbour");
     double gatMove = at(moved, "mean relative change of logits", 2);
     double meanMove = at(moved, "mean relative change of logits", 1);
     assertTrue(gatMove < meanMove, "a noisy neighbour moves the GAT less than the uniform mean: " + moved.print());
-    assertTrue(text.contains("The GAT beats the question's GCN") || text.contains("With signature noise the GAT is best")
+    assertTrue(text.contains("The GAT beats the question's GCN") || text.contains(
+        "With signature noise the GAT is best")
         || text.contains("Learned attention did not beat"), "a computed verdict: " + text);
 
     // Q3.4 (c), (d): attention is a GNN on the complete / causal graph; edges against node pairs

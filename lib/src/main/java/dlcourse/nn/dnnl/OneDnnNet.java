@@ -260,7 +260,8 @@ public final class OneDnnNet implements Compiled {
     long[] o = {(srcShape[2] + 2 * pad[0] - k[0]) / strides[0] + 1, (srcShape[3] + 2 * pad[1] - k[1]) / strides[1] + 1};
     // The right/bottom padding the output actually reads: negative when the stride leaves the last input rows
     // unread, and only then do oneDNN's AVX2 input-gradient kernels accept a valid strided convolution.
-    long[] padR = {(o[0] - 1) * strides[0] + k[0] - srcShape[2] - pad[0], (o[1] - 1) * strides[1] + k[1] - srcShape[3] - pad[1]};
+    long[] padR = {(o[0] - 1) * strides[0] + k[0] - srcShape[2] - pad[0], (o[1] - 1) * strides[1] + k[1] - srcShape[3]
+        - pad[1]};
     long[] wShape = {out, c.inChannels(), k[0], k[1]};
     dnnl_memory_desc_t anyWeights = Dnnl.md(dnnl_format_tag_any, wShape);
     dnnl_memory_desc_t biasMd = c.bias() == null ? null : Dnnl.md(dnnl_x, out);
@@ -328,7 +329,8 @@ public final class OneDnnNet implements Compiled {
       Buf gread = gsrc;
       dnnl_primitive_desc hint = fpd;
       if (cropped) {
-        gread = Buf.allocate(Dnnl.md(Dnnl.same(gsrc.md, Dnnl.md(dnnl_nChw8c, srcShape)) ? dnnl_nChw8c : dnnl_nchw, read));
+        gread = Buf.allocate(Dnnl.md(Dnnl.same(gsrc.md, Dnnl.md(dnnl_nChw8c, srcShape)) ? dnnl_nChw8c : dnnl_nchw,
+            read));
         dnnl_convolution_desc_t hd = new dnnl_convolution_desc_t();
         Dnnl.check(dnnl_convolution_forward_desc_init(hd, dnnl_forward_training, dnnl_convolution_direct, gread.md,
             anyWeights, null, gy.md, strides, pad, readPadR), "convolution " + c);
@@ -340,11 +342,13 @@ public final class OneDnnNet implements Compiled {
       dnnl_primitive_desc dpd = Dnnl.pd(dd, null, hint, "convolution input gradient " + c);
       implementations.add("conv input grad " + Dnnl.implementation(dpd));
       dnnl_memory_desc_t bdWeights = Dnnl.query(dpd, dnnl_query_weights_md);
-      Buf wd2 = Dnnl.same(bdWeights, w.md) ? w : converted(wPlain, bdWeights, back, "weights to input-gradient layout " + c);
+      Buf wd2 = Dnnl.same(bdWeights, w.md) ? w : converted(wPlain, bdWeights, back, "weights to input-gradient layout "
+          + c);
       back.add(new Call(Dnnl.primitive(dpd, "convolution input gradient"), "convolution input gradient " + c)
           .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WEIGHTS, wd2).arg(DNNL_ARG_DIFF_SRC, gread));
       if (cropped) {
-        back.add(Dnnl.reorder(gread, Buf.region(gsrc, read, new long[4]), null, "input gradient of the rows read " + c));
+        back.add(Dnnl.reorder(gread, Buf.region(gsrc, read, new long[4]), null, "input gradient of the rows read "
+            + c));
       }
       back.addAll(padBack);
     }
@@ -405,7 +409,8 @@ public final class OneDnnNet implements Compiled {
       back.add(reluBackward(y, gy, gy));
     }
     dnnl_inner_product_desc_t wd = new dnnl_inner_product_desc_t();
-    Dnnl.check(dnnl_inner_product_backward_weights_desc_init(wd, x.md, wMd, biasMd, yMd), "linear weight gradient " + l);
+    Dnnl.check(dnnl_inner_product_backward_weights_desc_init(wd, x.md, wMd, biasMd, yMd), "linear weight gradient "
+        + l);
     dnnl_primitive_desc wpd = Dnnl.pd(wd, null, fpd, "linear weight gradient " + l);
     implementations.add("linear weight grad " + Dnnl.implementation(wpd));
     Buf gw = Buf.allocate(wMd);
@@ -433,7 +438,8 @@ public final class OneDnnNet implements Compiled {
 
   private Call reluBackward(Buf y, Buf gy, Buf gx) {
     dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
-    Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, y.md, 0f, 0f),
+    Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, y.md, 0f,
+        0f),
         "ReLU");
     dnnl_primitive_desc fpd = Dnnl.pd(f, null, null, "ReLU");
     dnnl_eltwise_desc_t d = new dnnl_eltwise_desc_t();

@@ -39,7 +39,8 @@ final class Padding {
     calls.add(Dnnl.reorder(x, middle(padded, in, pad), null, mode + " padding: middle"));
     for (long r : borders(in[2], pad[0])) {
       // border rows read the input itself (middle columns only)
-      Buf from = Buf.region(x, new long[] {in[0], in[1], 1, in[3]}, new long[] {0, 0, source(r - pad[0], in[2], mode), 0});
+      Buf from = Buf.region(x, new long[] {in[0], in[1], 1, in[3]}, new long[] {0, 0, source(r - pad[0], in[2], mode),
+        0});
       calls.add(Dnnl.reorder(from, row(padded, in, pad, r), null, mode + " padding: border rows"));
     }
     for (long col : borders(in[3], pad[1])) {
@@ -60,7 +61,8 @@ final class Padding {
     }
     for (long r : borders(in[2], pad[0])) {
       Buf to = row(paddedGrad, in, pad, pad[0] + source(r - pad[0], in[2], mode));
-      calls.add(Dnnl.reorder(row(paddedGrad, in, pad, r), to, Dnnl.accumulate(), mode + " padding gradient: border rows"));
+      calls.add(Dnnl.reorder(row(paddedGrad, in, pad, r), to, Dnnl.accumulate(), mode
+          + " padding gradient: border rows"));
     }
     calls.add(Dnnl.reorder(middle(paddedGrad, in, pad), grad, null, mode + " padding gradient: middle"));
     return calls;

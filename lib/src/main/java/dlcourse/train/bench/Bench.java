@@ -15,10 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -154,7 +152,8 @@ public final class Bench {
     String vendor = BlasCheck.nd4jVendor();
     double oursGflops = BlasCheck.nd4jSgemmGflops();
     List<String> jvmFiles = BlasCheck.jvmBlasFiles();
-    System.out.printf(Locale.ROOT, "  BLAS, %d thr, 1024x1024 float32 sgemm: ours %.1f GFLOP/s, ND4J blas.vendor=%s (%s)%s%n",
+    System.out.printf(Locale.ROOT,
+        "  BLAS, %d thr, 1024x1024 float32 sgemm: ours %.1f GFLOP/s, ND4J blas.vendor=%s (%s)%s%n",
         threads, oursGflops, vendor, BlasCheck.classify(vendor).name(),
         jvmFiles.isEmpty() ? "" : "; mapped: " + BlasCheck.compact(jvmFiles));
     System.out.printf(Locale.ROOT, "                                         PyTorch %.1f GFLOP/s, %s%n", tb.gflops(),
@@ -548,7 +547,6 @@ public final class Bench {
     }
   }
 
-
   static double median(List<Double> values) {
     return RoundStats.median(values);
   }
@@ -563,9 +561,10 @@ public final class Bench {
           + "per-round ratios (ours/PyTorch), in brackets their min-max");
     }
     System.out.println("  CPU:     " + cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
-    System.out.println("  ours:    dlcourse: eager tensors on dlcourse.kernels (oneDNN 2.5.2 for convolutions and pooling), "
-        + "sequential CNNs as a captured oneDNN step (dlcourse.nn.dnnl); ND4J " + nd4jVersion() + ", Java "
-        + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+    System.out.println(
+        "  ours:    dlcourse: eager tensors on dlcourse.kernels (oneDNN 2.5.2 for convolutions and pooling), "
+            + "sequential CNNs as a captured oneDNN step (dlcourse.nn.dnnl); ND4J " + nd4jVersion() + ", Java "
+            + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
     System.out.println("  PyTorch: " + torchInfo);
     System.out.println("  threads: OMP_NUM_THREADS per model (same for both sides), shown on each line");
   }

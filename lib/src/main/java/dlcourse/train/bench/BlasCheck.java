@@ -208,11 +208,13 @@ final class BlasCheck {
     s.append("bench: refusing to print ours/PyTorch ratios: PyTorch runs its linear layers on the reference BLAS\n");
     s.append(String.format(Locale.ROOT, "  (%s; 1024x1024 sgemm %.1f GFLOP/s, ours %.1f GFLOP/s).%n",
         torch.describe(), torch.gflops(), oursGflops));
-    s.append("  Debian's python3-torch is built with BLAS_INFO=generic: Linear/matmul call whatever libblas.so.3 the\n");
+    s.append(
+        "  Debian's python3-torch is built with BLAS_INFO=generic: Linear/matmul call whatever libblas.so.3 the\n");
     s.append("  system provides, and on the reference (netlib) BLAS its linear layers are ~2x slower, which would\n");
     s.append("  make every ratio look better for us than it is.\n");
     if (ldPreload != null && !ldPreload.isBlank()) {
-      s.append("  LD_PRELOAD is set (").append(ldPreload).append("): it decides which libblas.so.3 is used; unset it.\n");
+      s.append("  LD_PRELOAD is set (").append(ldPreload).append(
+          "): it decides which libblas.so.3 is used; unset it.\n");
     }
     s.append("  Fix: ").append(FIX).append("   (as root, or with sudo), then run the bench again.");
     return s.toString();

@@ -29,7 +29,8 @@ final class TorchProcess implements AutoCloseable {
     try {
       process = pb.start();
     } catch (IOException e) {
-      throw new IOException("cannot start " + python + " (Debian: apt-get install python3-torch): " + e.getMessage(), e);
+      throw new IOException("cannot start " + python + " (Debian: apt-get install python3-torch): " + e.getMessage(),
+          e);
     }
     in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
     out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

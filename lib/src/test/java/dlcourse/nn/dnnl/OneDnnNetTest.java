@@ -114,7 +114,8 @@ class OneDnnNetTest {
   }
 
   private static void assertClose(INDArray expected, INDArray actual, String what) {
-    assertEquals(java.util.Arrays.toString(expected.shape()), java.util.Arrays.toString(actual.shape()), what + " shape");
+    assertEquals(java.util.Arrays.toString(expected.shape()), java.util.Arrays.toString(actual.shape()), what
+        + " shape");
     double scale = Math.max(expected.amaxNumber().doubleValue(), 1e-6);
     double err = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     assertTrue(err <= 2e-4 * scale, what + ": max error " + err + " against max " + scale);

@@ -17,7 +17,8 @@ class BlasCheckTest {
   void debianAlternativesAndVendorsAreClassified() {
     assertEquals(Kind.OPTIMISED, BlasCheck.classify("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3").kind());
     assertEquals("OpenBLAS", BlasCheck.classify("/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3").name());
-    assertEquals("OpenBLAS", BlasCheck.classify("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so").name());
+    assertEquals("OpenBLAS", BlasCheck.classify("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so")
+        .name());
     assertEquals("BLIS", BlasCheck.classify("/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3").name());
     assertEquals("ATLAS", BlasCheck.classify("/usr/lib/x86_64-linux-gnu/atlas/libblas.so.3").name());
     assertEquals("Intel MKL", BlasCheck.classify("/opt/intel/lib/libmkl_rt.so.2").name());
