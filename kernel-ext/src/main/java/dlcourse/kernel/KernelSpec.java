@@ -23,10 +23,11 @@ public final class KernelSpec {
   /** The name shown in Jupyter's kernel list. */
   public static final String DISPLAY_NAME = "Java (dlcourse)";
   /**
-   * The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset; with the off-heap cap (4/3 of it) both full, the kernel
-   * peaks at 1.9 GiB. Binder installs 640m (binder/postBuild) to leave its 2 GiB room for the Jupyter server.
+   * The JVM heap when {@code DLCOURSE_KERNEL_HEAP} is unset: the runner's, since the off-heap cap (4/3 of it) is
+   * enforced and the RDFIA ViT sweeps need more than 1 GiB even in quick mode. Binder installs 640m
+   * (binder/postBuild): with both memories full that kernel peaks at 1.62 GiB, leaving room for the Jupyter server.
    */
-  public static final String DEFAULT_HEAP = "768m";
+  public static final String DEFAULT_HEAP = "2g";
 
   private KernelSpec() {}
 

@@ -59,9 +59,9 @@ final class DerivedCache {
       bytes = Files.readAllBytes(file);
       if (!Files.isRegularFile(sum)) {
         if (layoutOk.test(bytes)) {
+          // an older version's cache, or a crash between the two writes: kept, silently, so that a notebook's outputs
+          // do not depend on whether it was the first to load the cache
           AtomicFiles.writeString(sum, sha256(bytes) + "  " + file.getFileName() + "\n");
-          System.err.println("dlcourse: the cached " + file + " had no checksum file (an older version's cache);"
-              + " its layout checks out, so it is kept and its SHA-256 recorded in " + sum.getFileName());
           return Optional.of(bytes);
         }
         problem = "it has no checksum file " + sum.getFileName() + " and its " + bytes.length

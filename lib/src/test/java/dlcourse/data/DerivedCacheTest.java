@@ -116,10 +116,11 @@ class DerivedCacheTest {
     assertTrue(err.contains("truncated or edited"), err);
 
     // a cache without its checksum file (an older version's, or a crash between the two atomic writes) is kept when
-    // its layout checks out, and gets its checksum; cut short as well, it is rebuilt
+    // its layout checks out, and gets its checksum silently (nothing is wrong: a notebook's outputs stay the same
+    // whether or not it was the first to load the cache); cut short as well, it is rebuilt
     Files.delete(sum);
     err = stderrOf(() -> assertEquals(first.features(), Datasets.cifar10(Split.TEST).features()));
-    assertTrue(err.contains("had no checksum file") && err.contains("its layout checks out"), err);
+    assertEquals("", err);
     assertEquals(recorded, Files.readString(sum));
     Files.delete(sum);
     Files.write(cache, java.util.Arrays.copyOf(Files.readAllBytes(cache), 19 * 3073 + 100));

@@ -32,7 +32,7 @@ class JupyterKernelIT {
         Files.readString(jupyterData.resolve("kernels/dlcourse-java/kernel.json"))).getAsJsonObject();
     assertEquals("Java (dlcourse)", spec.get("display_name").getAsString());
     assertEquals("message", spec.get("interrupt_mode").getAsString());
-    assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmx768m"), spec.toString());
+    assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmx2g"), spec.toString());
     assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmn8m"), spec.toString());
     // both JITs unless DLCOURSE_KERNEL_JIT=c1: C1 alone slows the library's Java loops (README, kernel section)
     assertFalse(spec.getAsJsonArray("argv").toString().contains("TieredStopAtLevel"), spec.toString());
