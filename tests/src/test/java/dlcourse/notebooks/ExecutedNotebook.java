@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import tech.tablesaw.api.Table;
 
@@ -42,12 +44,24 @@ final class ExecutedNotebook {
     this.seconds = seconds;
   }
 
+  /** The runs of {@link #runQuick(String)} in this JVM, by notebook. */
+  private static final Map<String, ExecutedNotebook> QUICK_RUNS = new ConcurrentHashMap<>();
+
   /**
-   * Runs {@code notebooks/<relative>} quick, with the data of {@link QuickRun#dataEnv()}.
+   * Runs {@code notebooks/<relative>} quick into {@code out/test/<course>/}, with the data of
+   * {@link QuickRun#dataEnv()}, once per JVM: a second call returns the first run. NbclientIT runs first and makes
+   * this run beside the notebook's nbclient execution; the course IT then asserts on the same execution.
    */
   static ExecutedNotebook runQuick(String relative) throws Exception {
+    ExecutedNotebook done = QUICK_RUNS.get(relative);
+    if (done != null) {
+      System.out.printf("%s quick run: the one of %.1f s made earlier in this JVM%n", relative, done.seconds);
+      return done;
+    }
     Path parent = Path.of(relative).getParent();
-    return runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString()));
+    ExecutedNotebook run = runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString()));
+    QUICK_RUNS.put(relative, run);
+    return run;
   }
 
   /**
