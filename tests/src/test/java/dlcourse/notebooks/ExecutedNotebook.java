@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import tech.tablesaw.api.Table;
@@ -44,24 +46,39 @@ final class ExecutedNotebook {
     this.seconds = seconds;
   }
 
-  /** The runs of {@link #runQuick(String)} in this JVM, by notebook. */
-  private static final Map<String, ExecutedNotebook> QUICK_RUNS = new ConcurrentHashMap<>();
+  /** The runs of {@link #runQuick(String)} in this JVM, by notebook: running or done (a failure included). */
+  private static final Map<String, CompletableFuture<ExecutedNotebook>> QUICK_RUNS = new ConcurrentHashMap<>();
 
   /**
    * Runs {@code notebooks/<relative>} quick into {@code out/test/<course>/}, with the data of
-   * {@link QuickRun#dataEnv()}, once per JVM: a second call returns the first run. NbclientIT runs first and makes
-   * this run beside the notebook's nbclient execution; the course IT then asserts on the same execution.
+   * {@link QuickRun#dataEnv()}, once per JVM: a later call, from any thread, waits for the first run and returns it
+   * (or throws its failure). NbclientIT runs first and makes these runs beside the notebooks' nbclient executions;
+   * the course ITs then assert on the same executions.
    */
   static ExecutedNotebook runQuick(String relative) throws Exception {
-    ExecutedNotebook done = QUICK_RUNS.get(relative);
-    if (done != null) {
-      System.out.printf("%s quick run: the one of %.1f s made earlier in this JVM%n", relative, done.seconds);
-      return done;
+    CompletableFuture<ExecutedNotebook> mine = new CompletableFuture<>();
+    CompletableFuture<ExecutedNotebook> run = QUICK_RUNS.putIfAbsent(relative, mine);
+    if (run == null) {
+      Path parent = Path.of(relative).getParent();
+      try {
+        mine.complete(runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString())));
+      } catch (Throwable t) {
+        mine.completeExceptionally(t);
+      }
+      run = mine;
     }
-    Path parent = Path.of(relative).getParent();
-    ExecutedNotebook run = runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString()));
-    QUICK_RUNS.put(relative, run);
-    return run;
+    try {
+      ExecutedNotebook done = run.join();
+      if (run != mine) {
+        System.out.printf("%s quick run: the one of %.1f s made earlier in this JVM%n", relative, done.seconds);
+      }
+      return done;
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof Exception x) {
+        throw x;
+      }
+      throw (Error) e.getCause();
+    }
   }
 
   /**

@@ -11,9 +11,11 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,10 +27,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code ./dlcourse install-kernel} writes it) gives the outputs {@code ./dlcourse run --quick} gives: the same
  * cells with the same kinds of output, and identical tables, because every random source is seeded.
  *
- * <p>The two executions of a notebook run at the same time: each is mostly one busy thread (JShell compiles, the
- * nbclient kernel has {@code OMP_NUM_THREADS=1}), so on two cores they overlap instead of adding up. This class runs
- * first (see junit-platform.properties), and the course ITs assert on the runner's execution it made
- * ({@link ExecutedNotebook#runQuick(String)} keeps it), so CI executes each notebook once with each executor.
+ * <p>The two executions overlap: each is mostly one busy thread (JShell compiles, the nbclient kernel has
+ * {@code OMP_NUM_THREADS=1}), so on two cores they run side by side instead of one after the other. The runner's
+ * executions of all the notebooks run one after another on a thread of their own, started before the first test,
+ * while each test executes its notebook under nbclient; at most two notebooks run at any moment. This class runs
+ * first (see junit-platform.properties), and the course ITs assert on the runner's executions made here
+ * ({@link ExecutedNotebook#runQuick(String)} keeps them), so CI executes each notebook once with each executor.
  * {@code -Ddlcourse.notebooks=vu-dl-a3/,ist-dl-hw2/q1} limits the list to the notebooks whose path starts with one of
  * those prefixes.
  */
@@ -38,9 +42,29 @@ class NbclientIT {
   @TempDir
   static Path jupyterData;
 
+  /** The runner's executions, in the order of the tests. */
+  private static ThreadPoolExecutor runnerLane;
+
   @BeforeAll
-  static void installKernelspec() throws Exception {
+  static void installKernelspecAndStartTheRunnerLane() throws Exception {
     ItSupport.installKernel(jupyterData);
+    if (!Arrays.asList(System.getProperty("dlcourse.without", "").split(",")).contains("kernel-tests")
+        && ItSupport.python("nbclient")) {
+      runnerLane = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "runner lane");
+        t.setDaemon(true);
+        return t;
+      });
+      notebooks().forEach(nb -> runnerLane.submit(() -> ExecutedNotebook.runQuick(nb)));
+    }
+  }
+
+  @AfterAll
+  static void stopTheRunnerLane() {
+    if (runnerLane != null) {
+      runnerLane.getQueue().clear(); // runs not started (tests filtered out): the course ITs make them if they need them
+      runnerLane.shutdown(); // a run in progress finishes, and a course IT waits for it
+    }
   }
 
   private static ItSupport.Run exec(List<String> cmd, long timeoutSeconds) throws Exception {
@@ -70,31 +94,14 @@ class NbclientIT {
 
   @ParameterizedTest
   @MethodSource("notebooks")
-  void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Throwable {
+  void notebookUnderNbclientGivesTheRunnersOutputs(String relative, @TempDir Path tmp) throws Exception {
     ItSupport.requirePython("kernel-tests", "nbclient", "python3-nbclient");
     Path notebook = QuickRun.root().resolve("notebooks").resolve(relative);
     Path viaNbclient = tmp.resolve("nbclient.ipynb");
-    FutureTask<ItSupport.Run> jupyter = new FutureTask<>(() -> exec(List.of("/usr/bin/python3", QuickRun.root()
-        .resolve("tests/src/test/python/nbclient_compare.py").toString(), notebook.toString(), viaNbclient.toString(),
-        "--quick", "--timeout", "900"), 1800));
-    new Thread(jupyter, "nbclient " + relative).start();
-    ExecutedNotebook runner;
-    try {
-      runner = ExecutedNotebook.runQuick(relative);
-    } catch (Throwable t) {
-      try {
-        jupyter.get(); // never leave it running beside the next test
-      } catch (ExecutionException e) {
-        t.addSuppressed(e.getCause());
-      }
-      throw t;
-    }
-    ItSupport.Run r;
-    try {
-      r = jupyter.get();
-    } catch (ExecutionException e) {
-      throw e.getCause();
-    }
+    ItSupport.Run r = exec(List.of("/usr/bin/python3", QuickRun.root().resolve(
+        "tests/src/test/python/nbclient_compare.py").toString(), notebook.toString(), viaNbclient.toString(), "--quick",
+        "--timeout", "900"), 1800);
+    ExecutedNotebook runner = ExecutedNotebook.runQuick(relative); // the runner lane's, or run now
     JsonObject executed = JsonParser.parseString(Files.readString(viaNbclient)).getAsJsonObject();
     List<String> actual = ItSupport.signature(executed, false);
     assertEquals(0, r.exit, relative + " under nbclient:\n" + r.output + "\n" + String.join("\n", actual));
