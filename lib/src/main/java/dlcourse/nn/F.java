@@ -7,7 +7,7 @@ import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
 import dlcourse.util.Check;
-import dlcourse.nn.internal.LstmKernel;
+import dlcourse.kernels.LstmKernel;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
 import java.util.Arrays;

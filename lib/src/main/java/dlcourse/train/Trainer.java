@@ -3,8 +3,8 @@ package dlcourse.train;
 import dlcourse.data.Batch;
 import dlcourse.nn.F;
 import dlcourse.nn.Module;
-import dlcourse.nn.dnnl.OneDnnNet;
-import dlcourse.nn.internal.Compiled;
+import dlcourse.compile.CapturedCnnStep;
+import dlcourse.compile.CapturedStep;
 import dlcourse.display.Display;
 import dlcourse.display.ProgressBar;
 import dlcourse.tensor.Tensor;
@@ -49,7 +49,7 @@ public final class Trainer {
   /**
    * How the steps run. {@code EAGER}: the tensor operations one by one, as written. {@code ONEDNN}: the step of a
    * sequential CNN with the default cross-entropy captured once per input shape as bound oneDNN primitives
-   * ({@link OneDnnNet}; the same layers and numbers, checked against the eager step in tests, without the per-op
+   * ({@link CapturedCnnStep}; the same layers and numbers, checked against the eager step in tests, without the per-op
    * overhead); it fails with the reason on other models. {@code AUTO} (the default) captures when it can and runs
    * eagerly otherwise. The system property {@code dlcourse.engine} ({@code auto}, {@code eager}, {@code onednn})
    * sets the default.
@@ -75,8 +75,8 @@ public final class Trainer {
   private boolean progress = true;
   private boolean verbose = true;
   private String run = "";
-  private final Map<String, Compiled> trainGraphs = new HashMap<>();
-  private final Map<String, Compiled> evalGraphs = new HashMap<>();
+  private final Map<String, CapturedStep> trainGraphs = new HashMap<>();
+  private final Map<String, CapturedStep> evalGraphs = new HashMap<>();
   private int globalStep;
   private TrainingMonitor monitor;
 
@@ -230,7 +230,7 @@ public final class Trainer {
         long labelsSeen = 0; // targets counted by the accuracy: N, or B x T for a sequence model
         for (Batch b : train) {
           Display.checkInterrupted();
-          Compiled.StepResult r = step(b);
+          CapturedStep.StepResult r = step(b);
           clipGradients();
           optimizer.step();
           globalStep++;
@@ -342,7 +342,7 @@ public final class Trainer {
       long labelsSeen = 0;
       for (Batch b : data) {
         Display.checkInterrupted();
-        Compiled.StepResult out = run(b);
+        CapturedStep.StepResult out = run(b);
         long n = b.size();
         lossSum += out.loss() * n;
         if (classification) {
@@ -376,8 +376,8 @@ public final class Trainer {
   }
 
   /** One training step: forward, loss, backward (gradients set on the parameters); the optimizer steps after. */
-  private Compiled.StepResult step(Batch b) {
-    Compiled captured = captured(true, b);
+  private CapturedStep.StepResult step(Batch b) {
+    CapturedStep captured = captured(true, b);
     if (captured != null) {
       return captured.step(b.x().array(), b.y().array());
     }
@@ -385,37 +385,37 @@ public final class Trainer {
     Tensor l = loss.apply(out, b.y());
     optimizer.zeroGrad();
     l.backward();
-    return new Compiled.StepResult(l.item(), out.array());
+    return new CapturedStep.StepResult(l.item(), out.array());
   }
 
   /** Forward and loss without recording. */
-  private Compiled.StepResult run(Batch b) {
-    Compiled captured = captured(false, b);
+  private CapturedStep.StepResult run(Batch b) {
+    CapturedStep captured = captured(false, b);
     if (captured != null) {
       return captured.run(b.x().array(), b.y().array());
     }
     try (var g = Tensor.noGrad()) {
       Tensor out = forward.apply(b.x());
-      return new Compiled.StepResult(loss.apply(out, b.y()).item(), out.array());
+      return new CapturedStep.StepResult(loss.apply(out, b.y()).item(), out.array());
     }
   }
 
   /** The captured oneDNN step for this batch's shape and mode, or null when the step runs eagerly. */
-  private Compiled captured(boolean training, Batch b) {
+  private CapturedStep captured(boolean training, Batch b) {
     if (engine == Engine.EAGER) {
       return null;
     }
     String key = training + java.util.Arrays.toString(b.x().shape()) + b.x().dtype();
-    Map<String, Compiled> cache = training ? trainGraphs : evalGraphs;
+    Map<String, CapturedStep> cache = training ? trainGraphs : evalGraphs;
     if (cache.containsKey(key)) {
       return cache.get(key);
     }
     String why = defaultLoss && classification
-        ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dtype()) : "a custom loss or a regression";
+        ? CapturedCnnStep.unsupported(model, b.x().shape(), b.x().dtype()) : "a custom loss or a regression";
     if (why != null && engine == Engine.ONEDNN) {
       throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
     }
-    Compiled c = why == null ? new OneDnnNet(model, b.x().shape(), training) : null;
+    CapturedStep c = why == null ? new CapturedCnnStep(model, b.x().shape(), training) : null;
     cache.put(key, c);
     return c;
   }

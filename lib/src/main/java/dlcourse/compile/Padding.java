@@ -1,4 +1,4 @@
-package dlcourse.nn.dnnl;
+package dlcourse.compile;
 
 import dlcourse.kernels.Dnnl;
 import dlcourse.kernels.Dnnl.Buf;

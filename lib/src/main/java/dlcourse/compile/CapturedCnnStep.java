@@ -1,4 +1,4 @@
-package dlcourse.nn.dnnl;
+package dlcourse.compile;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
@@ -15,7 +15,6 @@ import dlcourse.nn.PaddingMode;
 import dlcourse.nn.Parameter;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
-import dlcourse.nn.internal.Compiled;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,7 +35,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * A sequential CNN with cross-entropy loss, its training step captured once per input shape as oneDNN primitives
  * bound to reused buffers: what {@code Trainer} runs instead of the eager step for the homework's convolutional
- * classifiers (the timings are in {@code bench/library/README.md}), checked against the eager step in {@code OneDnnNetTest}.
+ * classifiers (the timings are in {@code bench/library/README.md}), checked against the eager step in {@code CapturedCnnStepTest}.
  *
  * <p>Supported: a (nested) {@link Sequential} of {@link Conv2d} (any stride and padding, padding modes zeros,
  * reflect, replicate and circular, bias or not, no dilation), {@link ReLU}, {@link MaxPool2d},
@@ -52,7 +51,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the gradient of the input. The linear layers are oneDNN inner products on the flattened features (plain
  * {@code (N, C*H*W)} order, as {@link Flatten} defines it); the loss is computed on the host.
  */
-public final class OneDnnNet implements Compiled {
+public final class CapturedCnnStep implements CapturedStep {
   private final List<Parameter> trainable = new ArrayList<>();
   private final List<Runnable> bindParameters = new ArrayList<>();
   private final List<Call> forward = new ArrayList<>();
@@ -147,7 +146,7 @@ public final class OneDnnNet implements Compiled {
    *
    * @throws IllegalArgumentException with the reason when {@link #unsupported} is not null
    */
-  public OneDnnNet(Module model, long[] inputShape, boolean training) {
+  public CapturedCnnStep(Module model, long[] inputShape, boolean training) {
     String why = unsupported(model, inputShape, DataType.FLOAT);
     if (why != null) {
       throw new IllegalArgumentException("the oneDNN path cannot run this model: " + why);
@@ -524,7 +523,7 @@ public final class OneDnnNet implements Compiled {
 
   private void checkInput(INDArray x) {
     if (!Arrays.equals(x.shape(), inputShape)) {
-      throw new IllegalArgumentException("this oneDNN net was prepared for input " + Arrays.toString(inputShape)
+      throw new IllegalArgumentException("this captured step was prepared for input " + Arrays.toString(inputShape)
           + ", got " + Arrays.toString(x.shape()));
     }
   }
@@ -545,17 +544,17 @@ public final class OneDnnNet implements Compiled {
   }
 
   @Override
-  public Compiled.StepResult run(INDArray x, INDArray y) {
+  public CapturedStep.StepResult run(INDArray x, INDArray y) {
     forwardPass(x);
     long[] targets = CrossEntropy.targets(y, inputShape[0]);
     double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, null);
-    return new Compiled.StepResult(loss, logitsArray());
+    return new CapturedStep.StepResult(loss, logitsArray());
   }
 
   @Override
-  public Compiled.StepResult step(INDArray x, INDArray y) {
+  public CapturedStep.StepResult step(INDArray x, INDArray y) {
     if (logitsGrad == null) {
-      throw new IllegalStateException("this oneDNN net was prepared for evaluation only");
+      throw new IllegalStateException("this captured step was prepared for evaluation only");
     }
     forwardPass(x);
     long[] targets = CrossEntropy.targets(y, inputShape[0]);
@@ -565,7 +564,7 @@ public final class OneDnnNet implements Compiled {
       c.run(stream);
     }
     gradientViews.forEach((p, g) -> p.grad(dlcourse.tensor.Tensor.of(g)));
-    return new Compiled.StepResult(loss, logitsArray());
+    return new CapturedStep.StepResult(loss, logitsArray());
   }
 
   /**

@@ -1,4 +1,4 @@
-package dlcourse.nn.dnnl;
+package dlcourse.compile;
 
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
