@@ -4,7 +4,9 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dlcourse.kernels.Dnnl;
 import dlcourse.kernels.Dnnl.Buf;
+import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Dnnl.Call;
+import dlcourse.kernels.Pad2dKernel;
 import dlcourse.nn.AdaptiveMaxPool2d;
 import dlcourse.nn.Conv2d;
 import dlcourse.nn.Flatten;
@@ -68,6 +70,8 @@ public final class CapturedCnnStep implements CapturedStep {
   private final Map<Parameter, INDArray> gradientViews = new LinkedHashMap<>(); // in the parameters' shapes
   private final dnnl_stream stream = Dnnl.newStream();
   private final List<String> implementations = new ArrayList<>();
+  private static final long IGNORE_INDEX = -100; // PyTorch's default, as F.crossEntropy(logits, target)
+  private double[] perSample;
 
   /**
    * Why {@code model} cannot run here, or {@code null} when it can. Also null only if oneDNN loads on this
@@ -248,10 +252,23 @@ public final class CapturedCnnStep implements CapturedStep {
       srcShape = new long[] {in[0], in[1], in[2] + 2 * pad[0], in[3] + 2 * pad[1]};
       boolean blocked = Dnnl.same(x.md, Dnnl.md(dnnl_nChw8c, in));
       src = Buf.allocate(Dnnl.md(blocked ? dnnl_nChw8c : dnnl_nchw, srcShape));
-      forward.addAll(Padding.copyBorders(x, src, in, pad, c.paddingMode()));
+      int[] sides = {(int) pad[1], (int) pad[1], (int) pad[0], (int) pad[0]}; // left, right, top, bottom
+      Pad2dKernel.Mode mode = Pad2dKernel.Mode.valueOf(c.paddingMode().name());
+      String what = c.paddingMode() + " padding";
+      List<Pad2dKernel.Region> copies = Pad2dKernel.copies(in, sides, mode);
+      forward.add(Dnnl.reorder(x, Buf.region(src, in, Pad2dKernel.middleOffset(sides)), null, what + ": middle"));
+      for (Pad2dKernel.Region r : copies.subList(1, copies.size())) { // the first is the middle
+        forward.add(Dnnl.reorder(Buf.region(r.fromInput() ? x : src, r.size(), r.fromOffset()), Buf.region(src, r
+            .size(), r.toOffset()), null, what + (r.fromInput() ? ": border rows" : ": border columns")));
+      }
       if (gx != null) {
         gsrc = Buf.allocate(src.md);
-        padBack.addAll(Padding.addBordersBack(gsrc, gx, in, pad, c.paddingMode()));
+        for (Pad2dKernel.Region r : Pad2dKernel.additions(in, sides, mode)) {
+          padBack.add(Dnnl.reorder(Buf.region(gsrc, r.size(), r.fromOffset()), Buf.region(gsrc, r.size(), r
+              .toOffset()), Dnnl.accumulate(), what + " gradient: borders"));
+        }
+        padBack.add(Dnnl.reorder(Buf.region(gsrc, in, Pad2dKernel.middleOffset(sides)), gx, null, what
+            + " gradient: middle"));
       }
       pad = new long[] {0, 0};
     }
@@ -543,12 +560,46 @@ public final class CapturedCnnStep implements CapturedStep {
     return Nd4j.create(logitsHost, new long[] {inputShape[0], logitsHost.length / inputShape[0]}, DataType.FLOAT);
   }
 
+  /**
+   * The mean cross-entropy of the logits in {@link #logitsHost} against {@code y} (PyTorch's defaults: ignore index
+   * -100, no smoothing), by the kernel {@code F.crossEntropy} runs; with {@code grad} not null, writes d loss / d
+   * logits into {@link #logitsGradHost}.
+   */
+  private double loss(INDArray y, boolean grad) {
+    long[] targets = CrossEntropyKernel.classIndices(y, inputShape[0]);
+    int classes = logitsHost.length / targets.length;
+    CrossEntropyKernel.checkTargets(targets, classes, IGNORE_INDEX);
+    double[] logp = new double[logitsHost.length];
+    for (int i = 0; i < logp.length; i++) {
+      logp[i] = logitsHost[i];
+    }
+    CrossEntropyKernel.logSoftmax(logp, classes);
+    int kept = CrossEntropyKernel.perSample(logp, targets, classes, IGNORE_INDEX, 0, perSample(targets.length));
+    double sum = 0;
+    for (double v : perSample) {
+      sum += v;
+    }
+    if (grad) {
+      double[] g = new double[logp.length];
+      CrossEntropyKernel.gradient(logp, targets, classes, IGNORE_INDEX, 0, null, 1.0 / kept, g);
+      for (int i = 0; i < g.length; i++) {
+        logitsGradHost[i] = (float) g[i];
+      }
+    }
+    return kept == 0 ? Double.NaN : sum / kept;
+  }
+
+  private double[] perSample(int n) {
+    if (perSample == null || perSample.length != n) {
+      perSample = new double[n];
+    }
+    return perSample;
+  }
+
   @Override
   public CapturedStep.StepResult run(INDArray x, INDArray y) {
     forwardPass(x);
-    long[] targets = CrossEntropy.targets(y, inputShape[0]);
-    double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, null);
-    return new CapturedStep.StepResult(loss, logitsArray());
+    return new CapturedStep.StepResult(loss(y, false), logitsArray());
   }
 
   @Override
@@ -557,8 +608,7 @@ public final class CapturedCnnStep implements CapturedStep {
       throw new IllegalStateException("this captured step was prepared for evaluation only");
     }
     forwardPass(x);
-    long[] targets = CrossEntropy.targets(y, inputShape[0]);
-    double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, logitsGradHost);
+    double loss = loss(y, true);
     logitsGradPointer.put(logitsGradHost);
     for (Call c : backward) {
       c.run(stream);
