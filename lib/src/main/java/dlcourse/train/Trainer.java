@@ -400,6 +400,47 @@ public final class Trainer {
     }
   }
 
+  /**
+   * Which step {@link #fit} and {@link #evaluate} run for this model on float batches of {@code inputShape}, e.g.
+   * {@code (N, C, H, W)}: the captured oneDNN step ({@link CapturedCnnStep}, chosen automatically for a sequential CNN
+   * with the default cross-entropy) or the eager step, with the reason. Builds nothing. With {@code engine(ONEDNN)}
+   * it throws, as {@code fit} would, when the model cannot be captured.
+   *
+   * <pre>{@code
+   * Trainer.of(net).stepKind(200, 3, 32, 32)  // captured oneDNN step (a sequential CNN with the default cross-entropy)
+   * Trainer.of(mlp).stepKind(20, 2)           // eager step (needs float input (N, C, H, W), got FLOAT [20, 2])
+   * }</pre>
+   */
+  public StepKind stepKind(long... inputShape) {
+    String why = whyEager(inputShape, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    return new StepKind(why == null, why == null ? "a sequential CNN with the default cross-entropy" : why);
+  }
+
+  /**
+   * The step a {@link Trainer} runs: {@code captured} (the training step recorded once per input shape as bound oneDNN
+   * primitives and replayed, the same layers and numbers as the eager step) or eager (the tensor operations one by
+   * one), and why. {@code toString()}: {@code "captured oneDNN step (...)"} or {@code "eager step (...)"}.
+   */
+  public record StepKind(boolean captured, String reason) {
+    @Override
+    public String toString() {
+      return (captured ? "captured oneDNN step (" : "eager step (") + reason + ")";
+    }
+  }
+
+  /** Why batches of this shape and type run eagerly, or null when the step is captured. */
+  private String whyEager(long[] shape, org.nd4j.linalg.api.buffer.DataType type) {
+    if (engine == Engine.EAGER) {
+      return "engine EAGER";
+    }
+    String why = defaultLoss && classification ? CapturedCnnStep.unsupported(model, shape, type)
+        : "a custom loss or a regression";
+    if (why != null && engine == Engine.ONEDNN) {
+      throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
+    }
+    return why;
+  }
+
   /** The captured oneDNN step for this batch's shape and mode, or null when the step runs eagerly. */
   private CapturedStep captured(boolean training, Batch b) {
     if (engine == Engine.EAGER) {
@@ -410,11 +451,7 @@ public final class Trainer {
     if (cache.containsKey(key)) {
       return cache.get(key);
     }
-    String why = defaultLoss && classification
-        ? CapturedCnnStep.unsupported(model, b.x().shape(), b.x().dtype()) : "a custom loss or a regression";
-    if (why != null && engine == Engine.ONEDNN) {
-      throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
-    }
+    String why = whyEager(b.x().shape(), b.x().dtype());
     CapturedStep c = why == null ? new CapturedCnnStep(model, b.x().shape(), training) : null;
     cache.put(key, c);
     return c;

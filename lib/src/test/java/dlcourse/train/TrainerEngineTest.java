@@ -69,4 +69,25 @@ class TrainerEngineTest {
     History h = trainer.engine(Trainer.Engine.AUTO).fit(DataLoader.of(Circles.make(40, 0.1, 0.5, 1)).batchSize(20));
     assertEquals(1, h.epochs());
   }
+
+  @Test
+  void stepKindSaysWhichStepRunsAndWhy() {
+    Trainer cnn = Trainer.of(net1(PaddingMode.REFLECT));
+    assertEquals("captured oneDNN step (a sequential CNN with the default cross-entropy)",
+        cnn.stepKind(200, 3, 32, 32).toString());
+    assertTrue(cnn.stepKind(200, 3, 32, 32).captured());
+    Trainer.StepKind eager = cnn.engine(Trainer.Engine.EAGER).stepKind(200, 3, 32, 32);
+    assertEquals(new Trainer.StepKind(false, "engine EAGER"), eager);
+    assertEquals("eager step (engine EAGER)", eager.toString());
+    Trainer.StepKind loss = Trainer.of(net1(PaddingMode.REFLECT)).loss(dlcourse.nn.F::crossEntropy).stepKind(200, 3,
+        32, 32);
+    assertEquals("eager step (a custom loss or a regression)", loss.toString());
+    Trainer dropout = Trainer.of(new Sequential(new Conv2d(3, 4, 3), new dlcourse.nn.Dropout(0.5), new Flatten(),
+        new Linear(4, 2)));
+    assertTrue(dropout.stepKind(2, 3, 3, 3).reason().contains("Dropout"), dropout.stepKind(2, 3, 3, 3).reason());
+    Trainer mlp = Trainer.of(new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2)));
+    assertTrue(mlp.stepKind(20, 2).reason().contains("(N, C, H, W)"), mlp.stepKind(20, 2).reason());
+    var e = assertThrows(IllegalArgumentException.class, () -> mlp.engine(Trainer.Engine.ONEDNN).stepKind(20, 2));
+    assertTrue(e.getMessage().contains("engine ONEDNN cannot run this model"), e.getMessage());
+  }
 }

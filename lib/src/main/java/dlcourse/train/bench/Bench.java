@@ -11,6 +11,7 @@ import dlcourse.compile.CapturedCnnStep;
 import dlcourse.compile.CapturedStep;
 import dlcourse.tensor.Tensor;
 import dlcourse.train.SGD;
+import dlcourse.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -280,14 +281,16 @@ public final class Bench {
         labels[i] = r.nextInt(spec.classes());
       }
       y = Nd4j.createFromArray(labels);
-      String wanted = System.getProperty("dlcourse.engine", "auto").toLowerCase(Locale.ROOT);
-      String why = eagerOnly || wanted.equals("eager") ? "the eager path asked for"
-          : CapturedCnnStep.unsupported(model, x.shape(), x.dataType());
-      if (why == null) {
+      // The step Trainer would pick (one decision, Trainer.stepKind), which throws for engine onednn on other models.
+      boolean captured;
+      try {
+        captured = !eagerOnly && Trainer.of(model).stepKind(x.shape()).captured();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(spec.description() + ": " + e.getMessage(), e);
+      }
+      if (captured) {
         exe = new CapturedCnnStep(model, x.shape(), true);
         engine = "oneDNN";
-      } else if (wanted.equals("onednn")) {
-        throw new IllegalArgumentException(spec.description() + ": the oneDNN path cannot run it: " + why);
       } else {
         exe = new EagerStep(model);
         engine = "eager";
