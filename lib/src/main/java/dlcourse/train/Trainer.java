@@ -452,7 +452,19 @@ public final class Trainer {
       return cache.get(key);
     }
     String why = whyEager(b.x().shape(), b.x().dtype());
-    CapturedStep c = why == null ? new CapturedCnnStep(model, b.x().shape(), training) : null;
+    CapturedStep c = null;
+    if (why == null) {
+      try {
+        c = new CapturedCnnStep(model, b.x().shape(), training);
+      } catch (RuntimeException e) {
+        // A shape error: the eager forward pass reports it as it would without the capture, naming the layer path,
+        // the expected and the actual shape (these layers keep no state, so the pass changes nothing).
+        try (var g = Tensor.noGrad()) {
+          forward.apply(b.x());
+        }
+        throw e;
+      }
+    }
     cache.put(key, c);
     return c;
   }
