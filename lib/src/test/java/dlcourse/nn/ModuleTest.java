@@ -190,4 +190,24 @@ class ModuleTest {
     state.values().forEach(v -> v.assign(0)); // copies: the models keep their values
     assertEquals(net.stateDict(), fresh.stateDict());
   }
+
+  @Test
+  void trainEvalReachEveryDescendantAndZeroGradClearsEveryGradient() {
+    Init.manualSeed(1);
+    var net = new Sequential(new Sequential(new Linear(2, 3), new Dropout(0.5)), new BatchNorm1d(3), new Linear(3, 2));
+    assertEquals(List.of("", "0", "0.0", "0.1", "1", "2"), List.copyOf(net.namedModules().keySet()));
+    assertTrue(net.namedModules().values().stream().allMatch(Module::training));
+    net.eval();
+    assertTrue(net.namedModules().values().stream().noneMatch(Module::training));
+    net.train();
+    assertTrue(net.namedModules().values().stream().allMatch(Module::training));
+    // parameters(): the trainable ones; namedParameters() also holds the batch norm's running statistics (buffers)
+    assertEquals(List.of("0.0.weight", "0.0.bias", "1.weight", "1.bias", "1.runningMean", "1.runningVar",
+        "2.weight", "2.bias"), List.copyOf(net.namedParameters().keySet()));
+    assertEquals(6, net.parameters().size());
+    net.call(Tensor.of(Nd4j.rand(DataType.FLOAT, 4, 2))).sum().backward();
+    assertTrue(net.parameters().stream().allMatch(p -> p.grad() != null));
+    net.zeroGrad();
+    assertTrue(net.parameters().stream().allMatch(p -> p.grad() == null));
+  }
 }
