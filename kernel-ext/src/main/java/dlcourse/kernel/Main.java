@@ -55,7 +55,6 @@ public final class Main {
       System.err.println("usage: dlcourse kernel CONNECTION_FILE");
       System.exit(2);
     }
-    JShellSession.prepareNativeMemory(); // ND4J loads while the kernel starts
     String json = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
     KernelConnectionProperties props = KernelConnectionProperties.parse(json);
     JupyterConnection connection = new JupyterConnection(props);
@@ -64,6 +63,7 @@ public final class Main {
     kernel.onStartup();
     kernel.becomeHandlerForConnection(connection);
     connection.connect();
+    kernel.startEvaluatorLater(); // at the latest; the first kernel_info reply starts it sooner
     connection.waitUntilClose();
     // ND4J and AWT leave non-daemon threads behind.
     System.exit(0);
