@@ -44,13 +44,16 @@ public final class Main {
       case "install-kernel" :
         System.exit(KernelSpec.install(rest));
         break;
+      case "cds-training" : // install-kernel's training run for the class archive (ClassArchive)
+        ClassArchive.train();
+        break;
       default :
         System.err.println("error: unknown command '" + args[0] + "'");
         System.exit(2);
     }
   }
 
-  private static void kernel(String[] args) throws Exception {
+  static void kernel(String[] args) throws Exception {
     if (args.length != 1) {
       System.err.println("usage: dlcourse kernel CONNECTION_FILE");
       System.exit(2);
