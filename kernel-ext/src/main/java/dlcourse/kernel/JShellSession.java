@@ -100,9 +100,12 @@ public final class JShellSession implements AutoCloseable {
   private volatile long cellGeneration;
   private volatile boolean evaluating;
 
-  private JShellSession(JShell shell, KeepingExecutionControl control) {
+  private final CachingFileManager files;
+
+  private JShellSession(JShell shell, KeepingExecutionControl control, CachingFileManager files) {
     this.shell = shell;
     this.control = control;
+    this.files = files;
     this.analysis = shell.sourceCodeAnalysis();
   }
 
@@ -110,11 +113,16 @@ public final class JShellSession implements AutoCloseable {
   public static JShellSession start() {
     prepareNativeMemory();
     KeepingExecutionControl.Provider provider = new KeepingExecutionControl.Provider();
+    java.util.concurrent.atomic.AtomicReference<CachingFileManager> files = new java.util.concurrent.atomic.AtomicReference<>();
     JShell shell = JShell.builder()
         .executionEngine(provider, Map.of())
         .compilerOptions("-Xlint:none")
+        .fileManager(standard -> {
+          files.set(new CachingFileManager(standard));
+          return files.get();
+        })
         .build();
-    JShellSession session = new JShellSession(shell, provider.last());
+    JShellSession session = new JShellSession(shell, provider.last(), files.get());
     for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
       if (!entry.isBlank()) {
         shell.addToClasspath(entry);
@@ -170,6 +178,11 @@ public final class JShellSession implements AutoCloseable {
         return; // reported by prepareNativeMemory
       }
     }
+  }
+
+  /** Returns the compiler's file manager (null if JShell did not ask for one). */
+  CachingFileManager files() {
+    return files;
   }
 
   /** Returns the start-up imports that resolved. */
