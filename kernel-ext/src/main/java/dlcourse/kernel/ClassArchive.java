@@ -40,7 +40,7 @@ import org.zeromq.ZMQ;
  * sees a half-written archive (a truncated one crashes the JVM that maps it). Archives live in
  * {@code $XDG_CACHE_HOME/dlcourse/kernel-cds} (else {@code ~/.cache/dlcourse/kernel-cds}), one per JDK and class path,
  * so the kernelspecs of several installs share one. The kernel's {@code kernel.json} names the archive with
- * {@link #useOptions}: when it is missing, or stale (a jar of the class path was rebuilt since, or the JDK changed),
+ * {@link #useOptions}: when it is missing, or stale (a jar its classes came from was rebuilt since, or the JDK changed),
  * the JVM ignores it without a word and loads the classes as before; the next {@code install-kernel} (which
  * {@code ./dlcourse notebook} runs) writes it again. {@code DLCOURSE_KERNEL_CDS=off} at install leaves it out.
  */
@@ -86,7 +86,7 @@ final class ClassArchive {
 
   /**
    * Returns true if {@code java} with {@code options} maps {@code archive} for {@code classpath}: the file exists,
-   * was written by this JDK, and no jar of the class path changed since.
+   * was written by this JDK, and no jar that its classes came from changed since.
    */
   static boolean usable(Path java, List<String> options, String classpath, Path archive) {
     if (!Files.isRegularFile(archive)) {

@@ -113,7 +113,8 @@ public final class JShellSession implements AutoCloseable {
   public static JShellSession start() {
     prepareNativeMemory();
     KeepingExecutionControl.Provider provider = new KeepingExecutionControl.Provider();
-    java.util.concurrent.atomic.AtomicReference<CachingFileManager> files = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<CachingFileManager> files =
+        new java.util.concurrent.atomic.AtomicReference<>();
     JShell shell = JShell.builder()
         .executionEngine(provider, Map.of())
         .compilerOptions("-Xlint:none")
