@@ -46,52 +46,24 @@ public final class JShellSession implements AutoCloseable {
 
   private static final long STOP_GRACE_MILLIS = 1000;
 
-  /** The outcome of evaluating a cell: the value of its last expression, if it has one. */
-  public static final class Result {
+  /**
+   * The outcome of evaluating a cell.
+   *
+   * @param hasValue true if the cell ended with an expression whose value should be shown
+   * @param value the value of the cell's last expression (may be null)
+   */
+  public record Result(boolean hasValue, Object value) {
     static final Result NONE = new Result(false, null);
-    private final boolean hasValue;
-    private final Object value;
-
-    Result(boolean hasValue, Object value) {
-      this.hasValue = hasValue;
-      this.value = value;
-    }
-
-    /** Returns true if the cell ended with an expression whose value should be shown. */
-    public boolean hasValue() {
-      return hasValue;
-    }
-
-    /** Returns the value of the cell's last expression (may be null). */
-    public Object value() {
-      return value;
-    }
   }
 
-  /** Completion candidates replacing {@code code[start, end)}. */
-  public static final class Completion {
-    private final List<String> matches;
-    private final int start;
-    private final int end;
-
-    Completion(List<String> matches, int start, int end) {
-      this.matches = matches;
-      this.start = start;
-      this.end = end;
-    }
-
-    public List<String> matches() {
-      return matches;
-    }
-
-    public int start() {
-      return start;
-    }
-
-    public int end() {
-      return end;
-    }
-  }
+  /**
+   * Completion candidates.
+   *
+   * @param matches the candidates
+   * @param start the start of the text they replace
+   * @param end the end (exclusive) of the text they replace
+   */
+  public record Completion(List<String> matches, int start, int end) {}
 
   private final JShell shell;
   private final KeepingExecutionControl control;
