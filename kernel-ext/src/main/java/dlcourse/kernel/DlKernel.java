@@ -122,18 +122,10 @@ public final class DlKernel extends BaseKernel {
     return new Builder().build();
   }
 
-  /** Rounds of {@link JShellSession#WARM_UP} run while the kernel is idle after start. */
-  static final int WARM_UP_ROUNDS = 8;
-  /** How long the kernel must have been idle before a warm-up snippet runs. */
-  static final long WARM_UP_IDLE_MILLIS = 500;
-
   private CellExecutor startExecutor() {
     CellExecutor ex = new CellExecutor(JShellSession.start(), getRenderer(), true);
     ex.sink(new KernelSink()).onClasspathAdded(this::classpathAdded);
     Display.backend(ex.backend());
-    Thread warm = new Thread(() -> ex.session().warmUp(WARM_UP_ROUNDS, WARM_UP_IDLE_MILLIS), "dlcourse-warm-up");
-    warm.setDaemon(true);
-    warm.start();
     return ex;
   }
 

@@ -73,13 +73,6 @@ public final class JShellSession implements AutoCloseable {
   private volatile boolean evaluating;
 
   private final CachingFileManager files;
-  /** Held while JShell is in use: by a request (eval, completion, ...) or by one warm-up snippet. */
-  private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
-  /** When the last request ended ({@link System#nanoTime}). */
-  private volatile long lastUse = System.nanoTime();
-  private volatile boolean closed;
-  /** Ids of the snippets the warm-up made that it has not dropped yet. */
-  private final Set<String> warmUpIds = new java.util.HashSet<>();
 
   private JShellSession(JShell shell, KeepingExecutionControl control, CachingFileManager files) {
     this.shell = shell;
@@ -172,16 +165,6 @@ public final class JShellSession implements AutoCloseable {
 
   /** Adds a jar or class folder to the class path of the compiler and of the running snippets. */
   public void addToClasspath(String path) {
-    lock.lock();
-    try {
-      addToClasspathUnlocked(path);
-    } finally {
-      lastUse = System.nanoTime();
-      lock.unlock();
-    }
-  }
-
-  private void addToClasspathUnlocked(String path) {
     shell.addToClasspath(path);
   }
 
@@ -191,16 +174,6 @@ public final class JShellSession implements AutoCloseable {
    * @throws CellError on the first compile error, exception, unresolved reference or interrupt
    */
   public Result eval(String code) throws CellError {
-    lock.lock();
-    try {
-      return evalUnlocked(code);
-    } finally {
-      lastUse = System.nanoTime();
-      lock.unlock();
-    }
-  }
-
-  private Result evalUnlocked(String code) throws CellError {
     // dropped by a cell that ran out of heap: taken again once the user has freed memory
     HeapReserve.acquire();
     Result variable = variableValue(code);
@@ -474,16 +447,6 @@ public final class JShellSession implements AutoCloseable {
    * is unfinished. Magic lines (starting with %) count as complete.
    */
   public String isComplete(String code) {
-    lock.lock();
-    try {
-      return isCompleteUnlocked(code);
-    } finally {
-      lastUse = System.nanoTime();
-      lock.unlock();
-    }
-  }
-
-  private String isCompleteUnlocked(String code) {
     String rest = stripMagics(code);
     while (!rest.isBlank()) {
       SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(rest);
@@ -525,16 +488,6 @@ public final class JShellSession implements AutoCloseable {
 
   /** Returns completions for the identifier before {@code cursor} in {@code code}. */
   public Completion complete(String code, int cursor) {
-    lock.lock();
-    try {
-      return completeUnlocked(code, cursor);
-    } finally {
-      lastUse = System.nanoTime();
-      lock.unlock();
-    }
-  }
-
-  private Completion completeUnlocked(String code, int cursor) {
     int start = snippetStart(code, cursor);
     String segment = code.substring(start, cursor);
     int[] anchor = new int[1];
@@ -561,16 +514,6 @@ public final class JShellSession implements AutoCloseable {
 
   /** Returns the signature and javadoc of what is at {@code cursor}, or null when nothing is known. */
   public String inspect(String code, int cursor) {
-    lock.lock();
-    try {
-      return inspectUnlocked(code, cursor);
-    } finally {
-      lastUse = System.nanoTime();
-      lock.unlock();
-    }
-  }
-
-  private String inspectUnlocked(String code, int cursor) {
     int start = snippetStart(code, Math.min(cursor, code.length()));
     int end = cursor;
     while (end < code.length() && Character.isJavaIdentifierPart(code.charAt(end))) {
@@ -596,109 +539,11 @@ public final class JShellSession implements AutoCloseable {
 
   /** Returns the code of every active snippet, in order (for history). */
   public List<String> sources() {
-    lock.lock();
-    try {
-      return sourcesUnlocked();
-    } finally {
-      lastUse = System.nanoTime();
-      lock.unlock();
-    }
-  }
-
-  private List<String> sourcesUnlocked() {
     return shell.snippets().map(Snippet::source).collect(Collectors.toList());
   }
 
   @Override
   public void close() {
-    closed = true;
-    lock.lock();
-    try {
-      shell.close();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Snippets of the kinds cells use (an expression, declarations of a variable, a method and a record, a loop, a
-   * lambda and a stream), compiled and run by {@link #warmUp} and then dropped; their names start with
-   * {@code dlcourseWarm}.
-   */
-  static final List<String> WARM_UP = List.of(
-      "1 + 1",
-      "int dlcourseWarmN = 6 * 7;",
-      "String dlcourseWarmS = String.format(\"%d items\", dlcourseWarmN);",
-      "for (int i = 0; i < 3; i++) { dlcourseWarmN += i; }",
-      "double dlcourseWarmF(double x) { return Math.exp(-x * x) + dlcourseWarmN; }",
-      "record DlcourseWarmR(String name, double value) {}",
-      "var dlcourseWarmL = new ArrayList<DlcourseWarmR>(List.of(new DlcourseWarmR(dlcourseWarmS, dlcourseWarmF(0.5))));",
-      "dlcourseWarmL.stream().map(r -> r.name() + \"=\" + r.value()).collect(Collectors.joining(\", \"))");
-
-  /**
-   * Compiles and runs {@link #WARM_UP} {@code rounds} times while nobody uses the session, then drops every snippet
-   * it made; returns how many snippets ran. JShell runs javac three or four times per snippet, and in a fresh JVM the
-   * JIT compiles javac over the first hundred or so cells (about half of a trivial cell's CPU, with both JITs): done
-   * while the user reads the notebook, that work leaves the first cells. It yields to the user: a snippet runs only
-   * when no request came for {@code idleMillis} and none is running (a request that comes meanwhile waits for that one
-   * snippet at most), and it stops when the session closes.
-   */
-  int warmUp(int rounds, long idleMillis) {
-    int ran = 0;
-    for (int round = 0; round < rounds; round++) {
-      for (String src : WARM_UP) {
-        while (true) {
-          if (closed) {
-            return ran;
-          }
-          long idleNanos = System.nanoTime() - lastUse;
-          if (idleNanos >= idleMillis * 1_000_000L && lock.tryLock()) {
-            try {
-              if (!closed && System.nanoTime() - lastUse >= idleMillis * 1_000_000L) {
-                warmUpSnippet(src);
-                ran++;
-                break;
-              }
-            } finally {
-              lock.unlock(); // not a use: lastUse stays the user's
-            }
-          }
-          try {
-            Thread.sleep(Math.min(100, Math.max(20, idleMillis - idleNanos / 1_000_000L))); // sees a close soon
-          } catch (InterruptedException e) {
-            return ran;
-          }
-        }
-      }
-      dropWarmUp();
-    }
-    return ran;
-  }
-
-  private void warmUpSnippet(String src) {
-    analysis.analyzeCompletion(src); // as evalSnippets does for every snippet of a cell
-    for (SnippetEvent e : shell.eval(src)) {
-      warmUpIds.add(e.snippet().id());
-    }
-    control.clearResults();
-  }
-
-  /** Drops every active snippet the warm-up made (it runs alone, between the user's snippets). */
-  private void dropWarmUp() {
-    lock.lock();
-    try {
-      List<Snippet> made = shell.snippets().filter(sn -> shell.status(sn).isActive() && warmUpIds.contains(sn.id()))
-          .collect(Collectors.toList());
-      for (Snippet sn : made) {
-        try {
-          shell.drop(sn);
-        } catch (IllegalArgumentException e) {
-          // dropped already with a snippet it depended on
-        }
-      }
-      warmUpIds.clear();
-    } finally {
-      lock.unlock();
-    }
+    shell.close();
   }
 }

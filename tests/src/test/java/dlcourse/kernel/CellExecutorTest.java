@@ -271,34 +271,4 @@ class CellExecutorTest {
     assertThrows(CellError.class, () -> executor.execute("noSuchVariable"));
     assertEquals(List.class, executor.execute("List.class").value());
   }
-
-  @Test
-  void warmUpRunsBesideCellsAndLeavesNothingBehind() throws Exception {
-    JShellSession session = JShellSession.start();
-    try {
-      Future<Integer> warm = Executors.newSingleThreadExecutor().submit(() -> session.warmUp(3, 0));
-      // cells while the warm-up runs: each gets JShell between two warm-up snippets, with its own result
-      for (int i = 0; i < 5; i++) {
-        assertEquals(40 + i, session.eval("int mine" + i + " = 40 + " + i + ";\nmine" + i).value());
-      }
-      assertEquals(3 * JShellSession.WARM_UP.size(), warm.get(300, TimeUnit.SECONDS));
-      // nothing of it is left: its names are gone, the cells' stay
-      assertThrows(CellError.class, () -> session.eval("dlcourseWarmN"));
-      assertThrows(CellError.class, () -> session.eval("new DlcourseWarmR(\"a\", 1)"));
-      assertEquals(44, session.eval("mine4").value());
-    } finally {
-      session.close();
-    }
-  }
-
-  @Test
-  void warmUpWaitsForAnIdleSessionAndStopsWhenItCloses() throws Exception {
-    JShellSession session = JShellSession.start();
-    Future<Integer> warm = Executors.newSingleThreadExecutor().submit(() -> session.warmUp(1, 600_000));
-    assertEquals(2, session.eval("1 + 1").value());
-    Thread.sleep(500);
-    assertFalse(warm.isDone(), "runs nothing before the session has been idle for the given time");
-    session.close();
-    assertEquals(0, warm.get(10, TimeUnit.SECONDS));
-  }
 }
