@@ -26,7 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The oneDNN C API as this package uses it: one CPU engine, memory descriptors, primitives built once and
  * executed with their arguments bound up front ({@link Call}), and buffers backed by ND4J arrays ({@link Buf}).
- * Shared by the kernels of this package and by {@code dlcourse.nn.dnnl.OneDnnNet}.
+ * Shared by the kernels of this package and by {@code dlcourse.compile.CapturedCnnStep}.
  */
 public final class Dnnl {
   private static dnnl_engine engine;

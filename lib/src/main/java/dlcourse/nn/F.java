@@ -4,10 +4,11 @@ import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
 import dlcourse.kernels.GeluKernel;
 import dlcourse.kernels.LayerNormKernel;
+import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
 import dlcourse.util.Check;
-import dlcourse.nn.internal.LstmKernel;
+import dlcourse.kernels.LstmKernel;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
 import java.util.Arrays;
@@ -490,25 +491,10 @@ public final class F {
     long[] t = targets(logits, target, ignoreIndex, "logits");
     int n = t.length;
     int c = (int) logits.size(1);
-    INDArray logp = logSoftmaxRows(logits.array());
-    double[] lp = logp.castTo(DataType.DOUBLE).data().asDouble();
+    // The host loops of CrossEntropyKernel, shared with the captured CNN step (dlcourse.compile).
+    double[] lp = CrossEntropyKernel.logSoftmax(CrossEntropyKernel.doubles(logits.array()), c);
     double[] perSample = new double[n];
-    int kept = 0;
-    for (int i = 0; i < n; i++) {
-      if (t[i] == ignoreIndex) {
-        continue;
-      }
-      kept++;
-      double picked = -lp[i * c + (int) t[i]];
-      if (labelSmoothing > 0) {
-        double mean = 0;
-        for (int k = 0; k < c; k++) {
-          mean -= lp[i * c + k];
-        }
-        picked = (1 - labelSmoothing) * picked + labelSmoothing * mean / c;
-      }
-      perSample[i] = picked;
-    }
+    int kept = CrossEntropyKernel.perSample(lp, t, c, ignoreIndex, labelSmoothing, perSample);
     double scale = reduction == Reduction.MEAN ? 1.0 / kept : 1.0;
     INDArray value = reduction == Reduction.NONE
         ? Nd4j.createFromArray(perSample).castTo(logits.dtype())
@@ -520,16 +506,7 @@ public final class F {
       double gs = reduction == Reduction.NONE ? 1 : g.getDouble(0) * (reduction == Reduction.MEAN ? 1.0 / keptFinal
           : 1);
       double[] grad = new double[n * c];
-      for (int i = 0; i < n; i++) {
-        if (t[i] == ignoreIndex) {
-          continue;
-        }
-        double w = up == null ? gs : up[i];
-        for (int k = 0; k < c; k++) {
-          grad[i * c + k] = w * (Math.exp(lp[i * c + k]) - labelSmoothing / c);
-        }
-        grad[i * c + (int) t[i]] -= w * (1 - labelSmoothing);
-      }
+      CrossEntropyKernel.gradient(lp, t, c, ignoreIndex, labelSmoothing, up, gs, grad);
       return new INDArray[] {Nd4j.createFromArray(grad).reshape(n, c).castTo(logits.dtype())};
     });
   }
@@ -568,19 +545,8 @@ public final class F {
       throw new IllegalArgumentException("targets must be class indices (int64), got " + target.dtype());
     }
     long[] t = target.array().toLongVector();
-    long c = scores.size(1);
-    for (int i = 0; i < t.length; i++) {
-      if (t[i] != ignoreIndex && (t[i] < 0 || t[i] >= c)) {
-        throw new IllegalArgumentException("target " + t[i] + " at row " + i + " is outside [0, " + c + ")");
-      }
-    }
+    CrossEntropyKernel.checkTargets(t, scores.size(1), ignoreIndex);
     return t;
-  }
-
-  /** log-softmax of each row of a (N, C) array: x - max - log(sum(exp(x - max))). */
-  private static INDArray logSoftmaxRows(INDArray x) {
-    INDArray shifted = x.sub(x.max(true, 1));
-    return shifted.subi(Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false));
   }
 
   /** Mean squared error averaged over all elements. See {@link MSELoss}. */

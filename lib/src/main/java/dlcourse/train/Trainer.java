@@ -3,8 +3,8 @@ package dlcourse.train;
 import dlcourse.data.Batch;
 import dlcourse.nn.F;
 import dlcourse.nn.Module;
-import dlcourse.nn.dnnl.OneDnnNet;
-import dlcourse.nn.internal.Compiled;
+import dlcourse.compile.CapturedCnnStep;
+import dlcourse.compile.CapturedStep;
 import dlcourse.display.Display;
 import dlcourse.display.ProgressBar;
 import dlcourse.tensor.Tensor;
@@ -49,7 +49,7 @@ public final class Trainer {
   /**
    * How the steps run. {@code EAGER}: the tensor operations one by one, as written. {@code ONEDNN}: the step of a
    * sequential CNN with the default cross-entropy captured once per input shape as bound oneDNN primitives
-   * ({@link OneDnnNet}; the same layers and numbers, checked against the eager step in tests, without the per-op
+   * ({@link CapturedCnnStep}; the same layers and numbers, checked against the eager step in tests, without the per-op
    * overhead); it fails with the reason on other models. {@code AUTO} (the default) captures when it can and runs
    * eagerly otherwise. The system property {@code dlcourse.engine} ({@code auto}, {@code eager}, {@code onednn})
    * sets the default.
@@ -75,8 +75,8 @@ public final class Trainer {
   private boolean progress = true;
   private boolean verbose = true;
   private String run = "";
-  private final Map<String, Compiled> trainGraphs = new HashMap<>();
-  private final Map<String, Compiled> evalGraphs = new HashMap<>();
+  private final Map<String, CapturedStep> trainGraphs = new HashMap<>();
+  private final Map<String, CapturedStep> evalGraphs = new HashMap<>();
   private int globalStep;
   private TrainingMonitor monitor;
 
@@ -230,7 +230,7 @@ public final class Trainer {
         long labelsSeen = 0; // targets counted by the accuracy: N, or B x T for a sequence model
         for (Batch b : train) {
           Display.checkInterrupted();
-          Compiled.StepResult r = step(b);
+          CapturedStep.StepResult r = step(b);
           clipGradients();
           optimizer.step();
           globalStep++;
@@ -342,7 +342,7 @@ public final class Trainer {
       long labelsSeen = 0;
       for (Batch b : data) {
         Display.checkInterrupted();
-        Compiled.StepResult out = run(b);
+        CapturedStep.StepResult out = run(b);
         long n = b.size();
         lossSum += out.loss() * n;
         if (classification) {
@@ -376,8 +376,8 @@ public final class Trainer {
   }
 
   /** One training step: forward, loss, backward (gradients set on the parameters); the optimizer steps after. */
-  private Compiled.StepResult step(Batch b) {
-    Compiled captured = captured(true, b);
+  private CapturedStep.StepResult step(Batch b) {
+    CapturedStep captured = captured(true, b);
     if (captured != null) {
       return captured.step(b.x().array(), b.y().array());
     }
@@ -385,37 +385,86 @@ public final class Trainer {
     Tensor l = loss.apply(out, b.y());
     optimizer.zeroGrad();
     l.backward();
-    return new Compiled.StepResult(l.item(), out.array());
+    return new CapturedStep.StepResult(l.item(), out.array());
   }
 
   /** Forward and loss without recording. */
-  private Compiled.StepResult run(Batch b) {
-    Compiled captured = captured(false, b);
+  private CapturedStep.StepResult run(Batch b) {
+    CapturedStep captured = captured(false, b);
     if (captured != null) {
       return captured.run(b.x().array(), b.y().array());
     }
     try (var g = Tensor.noGrad()) {
       Tensor out = forward.apply(b.x());
-      return new Compiled.StepResult(loss.apply(out, b.y()).item(), out.array());
+      return new CapturedStep.StepResult(loss.apply(out, b.y()).item(), out.array());
     }
   }
 
+  /**
+   * Which step {@link #fit} and {@link #evaluate} run for this model on float batches of {@code inputShape}, e.g.
+   * {@code (N, C, H, W)}: the captured oneDNN step ({@link CapturedCnnStep}, chosen automatically for a sequential CNN
+   * with the default cross-entropy) or the eager step, with the reason. Builds nothing. With {@code engine(ONEDNN)}
+   * it throws, as {@code fit} would, when the model cannot be captured.
+   *
+   * <pre>{@code
+   * Trainer.of(net).stepKind(200, 3, 32, 32)  // captured oneDNN step (a sequential CNN with the default cross-entropy)
+   * Trainer.of(mlp).stepKind(20, 2)           // eager step (needs float input (N, C, H, W), got FLOAT [20, 2])
+   * }</pre>
+   */
+  public StepKind stepKind(long... inputShape) {
+    String why = whyEager(inputShape, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    return new StepKind(why == null, why == null ? "a sequential CNN with the default cross-entropy" : why);
+  }
+
+  /**
+   * The step a {@link Trainer} runs: {@code captured} (the training step recorded once per input shape as bound oneDNN
+   * primitives and replayed, the same layers and numbers as the eager step) or eager (the tensor operations one by
+   * one), and why. {@code toString()}: {@code "captured oneDNN step (...)"} or {@code "eager step (...)"}.
+   */
+  public record StepKind(boolean captured, String reason) {
+    @Override
+    public String toString() {
+      return (captured ? "captured oneDNN step (" : "eager step (") + reason + ")";
+    }
+  }
+
+  /** Why batches of this shape and type run eagerly, or null when the step is captured. */
+  private String whyEager(long[] shape, org.nd4j.linalg.api.buffer.DataType type) {
+    if (engine == Engine.EAGER) {
+      return "engine EAGER";
+    }
+    String why = defaultLoss && classification ? CapturedCnnStep.unsupported(model, shape, type)
+        : "a custom loss or a regression";
+    if (why != null && engine == Engine.ONEDNN) {
+      throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
+    }
+    return why;
+  }
+
   /** The captured oneDNN step for this batch's shape and mode, or null when the step runs eagerly. */
-  private Compiled captured(boolean training, Batch b) {
+  private CapturedStep captured(boolean training, Batch b) {
     if (engine == Engine.EAGER) {
       return null;
     }
     String key = training + java.util.Arrays.toString(b.x().shape()) + b.x().dtype();
-    Map<String, Compiled> cache = training ? trainGraphs : evalGraphs;
+    Map<String, CapturedStep> cache = training ? trainGraphs : evalGraphs;
     if (cache.containsKey(key)) {
       return cache.get(key);
     }
-    String why = defaultLoss && classification
-        ? OneDnnNet.unsupported(model, b.x().shape(), b.x().dtype()) : "a custom loss or a regression";
-    if (why != null && engine == Engine.ONEDNN) {
-      throw new IllegalArgumentException("engine ONEDNN cannot run this model: " + why);
+    String why = whyEager(b.x().shape(), b.x().dtype());
+    CapturedStep c = null;
+    if (why == null) {
+      try {
+        c = new CapturedCnnStep(model, b.x().shape(), training);
+      } catch (RuntimeException e) {
+        // A shape error: the eager forward pass reports it as it would without the capture, naming the layer path,
+        // the expected and the actual shape (these layers keep no state, so the pass changes nothing).
+        try (var g = Tensor.noGrad()) {
+          forward.apply(b.x());
+        }
+        throw e;
+      }
     }
-    Compiled c = why == null ? new OneDnnNet(model, b.x().shape(), training) : null;
     cache.put(key, c);
     return c;
   }

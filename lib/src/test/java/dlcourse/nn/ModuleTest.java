@@ -155,4 +155,59 @@ class ModuleTest {
         () -> net.call(dlcourse.tensor.Tensor.of(Nd4j.zeros(DataType.FLOAT, 2, 1, 9, 9))));
     assertEquals(e.getMessage(), t.getMessage());
   }
+
+  @Test
+  void toStringPrintsTheTreeLikePyTorchFoldingRepeatedChildren() {
+    var net = new Sequential(new Sequential(new Conv2d(1, 4, 3).padding(1), new ReLU()), new Flatten(), new Linear(4,
+        4), new Linear(4, 4), new Linear(4, 4), new Linear(4, 2).bias(false));
+    assertEquals("Sequential(\n"
+        + "  (0): Sequential(\n"
+        + "    (0): Conv2d(1, 4, kernelSize=(3, 3), padding=(1, 1))\n"
+        + "    (1): ReLU()\n"
+        + "  )\n"
+        + "  (1): Flatten()\n"
+        + "  (2-4): 3 x Linear(inFeatures=4, outFeatures=4)\n"
+        + "  (5): Linear(inFeatures=4, outFeatures=2, bias=false)\n"
+        + ")", net.toString());
+  }
+
+  @Test
+  void stateDictRoundTripGivesTheSameModelIncludingBatchNormStatistics() {
+    Init.manualSeed(5);
+    var net = new Sequential(new Conv2d(1, 3, 3), new BatchNorm2d(3), new ReLU(), new Flatten(), new LazyLinear(2));
+    Tensor x = Tensor.of(Nd4j.rand(DataType.FLOAT, 4, 1, 6, 6));
+    net.call(x).sum().backward(); // training mode: updates the running statistics
+    Map<String, INDArray> state = net.stateDict();
+    Init.manualSeed(6);
+    var fresh = new Sequential(new Conv2d(1, 3, 3), new BatchNorm2d(3), new ReLU(), new Flatten(), new Linear(48, 2));
+    fresh.loadStateDict(state);
+    assertEquals(state.keySet(), fresh.stateDict().keySet());
+    net.eval();
+    fresh.eval();
+    try (var g = Tensor.noGrad()) {
+      assertEquals(net.call(x).array(), fresh.call(x).array());
+    }
+    state.values().forEach(v -> v.assign(0)); // copies: the models keep their values
+    assertEquals(net.stateDict(), fresh.stateDict());
+  }
+
+  @Test
+  void trainEvalReachEveryDescendantAndZeroGradClearsEveryGradient() {
+    Init.manualSeed(1);
+    var net = new Sequential(new Sequential(new Linear(2, 3), new Dropout(0.5)), new BatchNorm1d(3), new Linear(3, 2));
+    assertEquals(List.of("", "0", "0.0", "0.1", "1", "2"), List.copyOf(net.namedModules().keySet()));
+    assertTrue(net.namedModules().values().stream().allMatch(Module::training));
+    net.eval();
+    assertTrue(net.namedModules().values().stream().noneMatch(Module::training));
+    net.train();
+    assertTrue(net.namedModules().values().stream().allMatch(Module::training));
+    // parameters(): the trainable ones; namedParameters() also holds the batch norm's running statistics (buffers)
+    assertEquals(List.of("0.0.weight", "0.0.bias", "1.weight", "1.bias", "1.runningMean", "1.runningVar",
+        "2.weight", "2.bias"), List.copyOf(net.namedParameters().keySet()));
+    assertEquals(6, net.parameters().size());
+    net.call(Tensor.of(Nd4j.rand(DataType.FLOAT, 4, 2))).sum().backward();
+    assertTrue(net.parameters().stream().allMatch(p -> p.grad() != null));
+    net.zeroGrad();
+    assertTrue(net.parameters().stream().allMatch(p -> p.grad() == null));
+  }
 }

@@ -297,4 +297,13 @@ class TensorTest {
     op.apply(s).add(op.apply(s)).add(op.apply(a)).add(op.apply(b)).sum().backward();
     assertEquals(Nd4j.createFromArray(6.0, 6.0), v.grad().array());
   }
+
+  @Test
+  void aNewLossThroughAFreedPartOfTheTapeFails() {
+    Tensor w = Tensor.of(1, 2).requiresGrad(true);
+    Tensor h = w.exp();
+    h.sum().backward(); // frees exp's node
+    var e = assertThrows(IllegalStateException.class, () -> h.mul(2).sum().backward());
+    assertTrue(e.getMessage().contains("second time"), e.getMessage());
+  }
 }

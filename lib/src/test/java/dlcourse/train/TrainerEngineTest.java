@@ -17,6 +17,7 @@ import dlcourse.nn.Module;
 import dlcourse.nn.PaddingMode;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The captured oneDNN step inside {@link Trainer}: the same training as the eager step, and the choice made visible. */
@@ -68,5 +69,48 @@ class TrainerEngineTest {
     // AUTO trains the same MLP eagerly.
     History h = trainer.engine(Trainer.Engine.AUTO).fit(DataLoader.of(Circles.make(40, 0.1, 0.5, 1)).batchSize(20));
     assertEquals(1, h.epochs());
+  }
+
+  @Test
+  void stepKindSaysWhichStepRunsAndWhy() {
+    Trainer cnn = Trainer.of(net1(PaddingMode.REFLECT));
+    assertEquals("captured oneDNN step (a sequential CNN with the default cross-entropy)",
+        cnn.stepKind(200, 3, 32, 32).toString());
+    assertTrue(cnn.stepKind(200, 3, 32, 32).captured());
+    Trainer.StepKind eager = cnn.engine(Trainer.Engine.EAGER).stepKind(200, 3, 32, 32);
+    assertEquals(new Trainer.StepKind(false, "engine EAGER"), eager);
+    assertEquals("eager step (engine EAGER)", eager.toString());
+    Trainer.StepKind loss = Trainer.of(net1(PaddingMode.REFLECT)).loss(dlcourse.nn.F::crossEntropy).stepKind(200, 3,
+        32, 32);
+    assertEquals("eager step (a custom loss or a regression)", loss.toString());
+    Trainer dropout = Trainer.of(new Sequential(new Conv2d(3, 4, 3), new dlcourse.nn.Dropout(0.5), new Flatten(),
+        new Linear(4, 2)));
+    assertTrue(dropout.stepKind(2, 3, 3, 3).reason().contains("Dropout"), dropout.stepKind(2, 3, 3, 3).reason());
+    Trainer mlp = Trainer.of(new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2)));
+    assertTrue(mlp.stepKind(20, 2).reason().contains("(N, C, H, W)"), mlp.stepKind(20, 2).reason());
+    var e = assertThrows(IllegalArgumentException.class, () -> mlp.engine(Trainer.Engine.ONEDNN).stepKind(20, 2));
+    assertTrue(e.getMessage().contains("engine ONEDNN cannot run this model"), e.getMessage());
+  }
+
+  @Test
+  void shapeErrorsOfACapturedModelNameTheLayerPathAndBothShapesAsTheEagerStepDoes() {
+    TensorDataset data = new TensorDataset(org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT,
+        4, 3, 12, 12), org.nd4j.linalg.factory.Nd4j.createFromArray(0L, 1L, 0L, 1L), null);
+    Module wrongLinear = new Sequential(new Sequential(new Conv2d(3, 8, 3), new ReLU()), new dlcourse.nn.MaxPool2d(2),
+        new Flatten(), new Linear(100, 2)); // (4, 8, 5, 5) = 200 features
+    Module wrongChannels = new Sequential(new Sequential(new Conv2d(3, 8, 3), new ReLU(), new Conv2d(4, 8, 3)),
+        new Flatten(), new Linear(8 * 8 * 8, 2));
+    for (Module m : List.of(wrongLinear, wrongChannels)) {
+      String[] messages = new String[2];
+      for (Trainer.Engine engine : List.of(Trainer.Engine.EAGER, Trainer.Engine.AUTO)) {
+        Trainer t = Trainer.of(m).engine(engine).optimizer(new SGD(m.parameters(), 0.1)).progress(false)
+            .verbose(false);
+        assertEquals(engine == Trainer.Engine.AUTO, t.stepKind(4, 3, 12, 12).captured());
+        messages[engine.ordinal() % 2] = assertThrows(IllegalArgumentException.class, () -> t.fit(DataLoader.of(data)
+            .batchSize(4))).getMessage();
+      }
+      assertEquals(messages[0], messages[1]);
+      assertTrue(messages[0].matches("\\[[0-9.]+ \\((Linear|Conv2d)\\)\\] expected input .*, got .*"), messages[0]);
+    }
   }
 }

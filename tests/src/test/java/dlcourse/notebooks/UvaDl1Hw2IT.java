@@ -27,7 +27,7 @@ class UvaDl1Hw2IT {
     int conv4 = ExecutedNotebook.column(maps, "conv4");
     assertEquals("(1, 64, 2, 2)", maps.get(1)[conv4]); // valid
     assertTrue(Files.notExists(nb.tables.resolve("engine_check.csv")), "the engine cross-check is a library test now");
-    assertTrue(text.contains("Training steps run on oneDNN"), text);
+    assertTrue(text.contains("Training steps run on the captured oneDNN step"), text);
     List<String[]> runs = nb.rows("runs.csv");
     assertEquals(1 + 2 * 2 * 6, runs.size(), "2 seeds x 2 nets x 6 conv types");
     for (String metric : List.of("val_acc", "test_acc")) {

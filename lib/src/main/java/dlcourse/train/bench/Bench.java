@@ -7,10 +7,11 @@ import com.google.gson.JsonParser;
 import dlcourse.nn.F;
 import dlcourse.nn.Init;
 import dlcourse.nn.Module;
-import dlcourse.nn.dnnl.OneDnnNet;
-import dlcourse.nn.internal.Compiled;
+import dlcourse.compile.CapturedCnnStep;
+import dlcourse.compile.CapturedStep;
 import dlcourse.tensor.Tensor;
 import dlcourse.train.SGD;
+import dlcourse.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -261,7 +262,7 @@ public final class Bench {
    * {@code dlcourse.engine}: auto, eager or onednn): forward and backward, then SGD updates in place.
    */
   private static final class OurStep implements Side {
-    final Compiled exe;
+    final CapturedStep exe;
     final String engine;
     final SGD opt;
     final INDArray x;
@@ -280,14 +281,16 @@ public final class Bench {
         labels[i] = r.nextInt(spec.classes());
       }
       y = Nd4j.createFromArray(labels);
-      String wanted = System.getProperty("dlcourse.engine", "auto").toLowerCase(Locale.ROOT);
-      String why = eagerOnly || wanted.equals("eager") ? "the eager path asked for"
-          : OneDnnNet.unsupported(model, x.shape(), x.dataType());
-      if (why == null) {
-        exe = new OneDnnNet(model, x.shape(), true);
+      // The step Trainer would pick (one decision, Trainer.stepKind), which throws for engine onednn on other models.
+      boolean captured;
+      try {
+        captured = !eagerOnly && Trainer.of(model).stepKind(x.shape()).captured();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(spec.description() + ": " + e.getMessage(), e);
+      }
+      if (captured) {
+        exe = new CapturedCnnStep(model, x.shape(), true);
         engine = "oneDNN";
-      } else if (wanted.equals("onednn")) {
-        throw new IllegalArgumentException(spec.description() + ": the oneDNN path cannot run it: " + why);
       } else {
         exe = new EagerStep(model);
         engine = "eager";
@@ -379,7 +382,7 @@ public final class Bench {
     } else {
       ReferenceModels.Spec spec = ReferenceModels.create(name);
       OurStep ours = build(name, spec, torch, false);
-      if (ours.exe instanceof OneDnnNet net) {
+      if (ours.exe instanceof CapturedCnnStep net) {
         profileOneDnn(spec, threads, ours, net);
       } else {
         profileEager(spec.description() + ", batch " + spec.batch(), threads, new ClassifierEager(ours),
@@ -407,7 +410,7 @@ public final class Bench {
   }
 
   /** Milliseconds per primitive call of the oneDNN path, over a few steps after warm-up. */
-  private static void profileOneDnn(ReferenceModels.Spec spec, int threads, OurStep ours, OneDnnNet net) {
+  private static void profileOneDnn(ReferenceModels.Spec spec, int threads, OurStep ours, CapturedCnnStep net) {
     // Enough warm-up for the JIT to compile the host-side code (linear layers, loss, SGD) too.
     for (int i = 0; i < 10; i++) {
       ours.step();
@@ -518,7 +521,7 @@ public final class Bench {
   }
 
   /** The training step as a notebook writes it: forward, cross-entropy, zeroGrad, backward. */
-  static final class EagerStep implements Compiled {
+  static final class EagerStep implements CapturedStep {
     final Module model;
 
     EagerStep(Module model) {
@@ -530,20 +533,20 @@ public final class Bench {
     }
 
     @Override
-    public Compiled.StepResult run(INDArray x, INDArray y) {
+    public CapturedStep.StepResult run(INDArray x, INDArray y) {
       try (var g = Tensor.noGrad()) {
         Tensor out = model.call(Tensor.of(x));
-        return new Compiled.StepResult(F.crossEntropy(out, Tensor.of(y)).item(), out.array());
+        return new CapturedStep.StepResult(F.crossEntropy(out, Tensor.of(y)).item(), out.array());
       }
     }
 
     @Override
-    public Compiled.StepResult step(INDArray x, INDArray y) {
+    public CapturedStep.StepResult step(INDArray x, INDArray y) {
       Tensor out = model.call(Tensor.of(x));
       Tensor l = F.crossEntropy(out, Tensor.of(y));
       model.zeroGrad();
       l.backward();
-      return new Compiled.StepResult(l.item(), out.array());
+      return new CapturedStep.StepResult(l.item(), out.array());
     }
   }
 
@@ -563,7 +566,7 @@ public final class Bench {
     System.out.println("  CPU:     " + cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
     System.out.println(
         "  ours:    dlcourse: eager tensors on dlcourse.kernels (oneDNN 2.5.2 for convolutions and pooling), "
-            + "sequential CNNs as a captured oneDNN step (dlcourse.nn.dnnl); ND4J " + nd4jVersion() + ", Java "
+            + "sequential CNNs as a captured oneDNN step (dlcourse.compile); ND4J " + nd4jVersion() + ", Java "
             + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
     System.out.println("  PyTorch: " + torchInfo);
     System.out.println("  threads: OMP_NUM_THREADS per model (same for both sides), shown on each line");

@@ -1,4 +1,4 @@
-package dlcourse.nn.internal;
+package dlcourse.kernels;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,10 +1,12 @@
-package dlcourse.nn.dnnl;
+package dlcourse.compile;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dlcourse.kernels.Dnnl;
 import dlcourse.kernels.Dnnl.Buf;
+import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Dnnl.Call;
+import dlcourse.kernels.Pad2dKernel;
 import dlcourse.nn.AdaptiveMaxPool2d;
 import dlcourse.nn.Conv2d;
 import dlcourse.nn.Flatten;
@@ -15,7 +17,6 @@ import dlcourse.nn.PaddingMode;
 import dlcourse.nn.Parameter;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
-import dlcourse.nn.internal.Compiled;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * A sequential CNN with cross-entropy loss, its training step captured once per input shape as oneDNN primitives
  * bound to reused buffers: what {@code Trainer} runs instead of the eager step for the homework's convolutional
- * classifiers (the timings are in {@code bench/library/README.md}), checked against the eager step in {@code OneDnnNetTest}.
+ * classifiers (the timings are in {@code bench/library/README.md}), checked against the eager step in {@code CapturedCnnStepTest}.
  *
  * <p>Supported: a (nested) {@link Sequential} of {@link Conv2d} (any stride and padding, padding modes zeros,
  * reflect, replicate and circular, bias or not, no dilation), {@link ReLU}, {@link MaxPool2d},
@@ -52,7 +53,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the gradient of the input. The linear layers are oneDNN inner products on the flattened features (plain
  * {@code (N, C*H*W)} order, as {@link Flatten} defines it); the loss is computed on the host.
  */
-public final class OneDnnNet implements Compiled {
+public final class CapturedCnnStep implements CapturedStep {
   private final List<Parameter> trainable = new ArrayList<>();
   private final List<Runnable> bindParameters = new ArrayList<>();
   private final List<Call> forward = new ArrayList<>();
@@ -69,6 +70,8 @@ public final class OneDnnNet implements Compiled {
   private final Map<Parameter, INDArray> gradientViews = new LinkedHashMap<>(); // in the parameters' shapes
   private final dnnl_stream stream = Dnnl.newStream();
   private final List<String> implementations = new ArrayList<>();
+  private static final long IGNORE_INDEX = -100; // PyTorch's default, as F.crossEntropy(logits, target)
+  private double[] perSample;
 
   /**
    * Why {@code model} cannot run here, or {@code null} when it can. Also null only if oneDNN loads on this
@@ -147,7 +150,7 @@ public final class OneDnnNet implements Compiled {
    *
    * @throws IllegalArgumentException with the reason when {@link #unsupported} is not null
    */
-  public OneDnnNet(Module model, long[] inputShape, boolean training) {
+  public CapturedCnnStep(Module model, long[] inputShape, boolean training) {
     String why = unsupported(model, inputShape, DataType.FLOAT);
     if (why != null) {
       throw new IllegalArgumentException("the oneDNN path cannot run this model: " + why);
@@ -249,10 +252,23 @@ public final class OneDnnNet implements Compiled {
       srcShape = new long[] {in[0], in[1], in[2] + 2 * pad[0], in[3] + 2 * pad[1]};
       boolean blocked = Dnnl.same(x.md, Dnnl.md(dnnl_nChw8c, in));
       src = Buf.allocate(Dnnl.md(blocked ? dnnl_nChw8c : dnnl_nchw, srcShape));
-      forward.addAll(Padding.copyBorders(x, src, in, pad, c.paddingMode()));
+      int[] sides = {(int) pad[1], (int) pad[1], (int) pad[0], (int) pad[0]}; // left, right, top, bottom
+      Pad2dKernel.Mode mode = Pad2dKernel.Mode.valueOf(c.paddingMode().name());
+      String what = c.paddingMode() + " padding";
+      List<Pad2dKernel.Region> copies = Pad2dKernel.copies(in, sides, mode);
+      forward.add(Dnnl.reorder(x, Buf.region(src, in, Pad2dKernel.middleOffset(sides)), null, what + ": middle"));
+      for (Pad2dKernel.Region r : copies.subList(1, copies.size())) { // the first is the middle
+        forward.add(Dnnl.reorder(Buf.region(r.fromInput() ? x : src, r.size(), r.fromOffset()), Buf.region(src, r
+            .size(), r.toOffset()), null, what + (r.fromInput() ? ": border rows" : ": border columns")));
+      }
       if (gx != null) {
         gsrc = Buf.allocate(src.md);
-        padBack.addAll(Padding.addBordersBack(gsrc, gx, in, pad, c.paddingMode()));
+        for (Pad2dKernel.Region r : Pad2dKernel.additions(in, sides, mode)) {
+          padBack.add(Dnnl.reorder(Buf.region(gsrc, r.size(), r.fromOffset()), Buf.region(gsrc, r.size(), r
+              .toOffset()), Dnnl.accumulate(), what + " gradient: borders"));
+        }
+        padBack.add(Dnnl.reorder(Buf.region(gsrc, in, Pad2dKernel.middleOffset(sides)), gx, null, what
+            + " gradient: middle"));
       }
       pad = new long[] {0, 0};
     }
@@ -524,7 +540,7 @@ public final class OneDnnNet implements Compiled {
 
   private void checkInput(INDArray x) {
     if (!Arrays.equals(x.shape(), inputShape)) {
-      throw new IllegalArgumentException("this oneDNN net was prepared for input " + Arrays.toString(inputShape)
+      throw new IllegalArgumentException("this captured step was prepared for input " + Arrays.toString(inputShape)
           + ", got " + Arrays.toString(x.shape()));
     }
   }
@@ -544,28 +560,61 @@ public final class OneDnnNet implements Compiled {
     return Nd4j.create(logitsHost, new long[] {inputShape[0], logitsHost.length / inputShape[0]}, DataType.FLOAT);
   }
 
-  @Override
-  public Compiled.StepResult run(INDArray x, INDArray y) {
-    forwardPass(x);
-    long[] targets = CrossEntropy.targets(y, inputShape[0]);
-    double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, null);
-    return new Compiled.StepResult(loss, logitsArray());
+  /**
+   * The mean cross-entropy of the logits in {@link #logitsHost} against {@code y} (PyTorch's defaults: ignore index
+   * -100, no smoothing), by the kernel {@code F.crossEntropy} runs; with {@code grad} not null, writes d loss / d
+   * logits into {@link #logitsGradHost}.
+   */
+  private double loss(INDArray y, boolean grad) {
+    long[] targets = CrossEntropyKernel.classIndices(y, inputShape[0]);
+    int classes = logitsHost.length / targets.length;
+    CrossEntropyKernel.checkTargets(targets, classes, IGNORE_INDEX);
+    double[] logp = new double[logitsHost.length];
+    for (int i = 0; i < logp.length; i++) {
+      logp[i] = logitsHost[i];
+    }
+    CrossEntropyKernel.logSoftmax(logp, classes);
+    int kept = CrossEntropyKernel.perSample(logp, targets, classes, IGNORE_INDEX, 0, perSample(targets.length));
+    double sum = 0;
+    for (double v : perSample) {
+      sum += v;
+    }
+    if (grad) {
+      double[] g = new double[logp.length];
+      CrossEntropyKernel.gradient(logp, targets, classes, IGNORE_INDEX, 0, null, 1.0 / kept, g);
+      for (int i = 0; i < g.length; i++) {
+        logitsGradHost[i] = (float) g[i];
+      }
+    }
+    return kept == 0 ? Double.NaN : sum / kept;
+  }
+
+  private double[] perSample(int n) {
+    if (perSample == null || perSample.length != n) {
+      perSample = new double[n];
+    }
+    return perSample;
   }
 
   @Override
-  public Compiled.StepResult step(INDArray x, INDArray y) {
+  public CapturedStep.StepResult run(INDArray x, INDArray y) {
+    forwardPass(x);
+    return new CapturedStep.StepResult(loss(y, false), logitsArray());
+  }
+
+  @Override
+  public CapturedStep.StepResult step(INDArray x, INDArray y) {
     if (logitsGrad == null) {
-      throw new IllegalStateException("this oneDNN net was prepared for evaluation only");
+      throw new IllegalStateException("this captured step was prepared for evaluation only");
     }
     forwardPass(x);
-    long[] targets = CrossEntropy.targets(y, inputShape[0]);
-    double loss = CrossEntropy.loss(logitsHost, targets, logitsHost.length / targets.length, logitsGradHost);
+    double loss = loss(y, true);
     logitsGradPointer.put(logitsGradHost);
     for (Call c : backward) {
       c.run(stream);
     }
     gradientViews.forEach((p, g) -> p.grad(dlcourse.tensor.Tensor.of(g)));
-    return new Compiled.StepResult(loss, logitsArray());
+    return new CapturedStep.StepResult(loss, logitsArray());
   }
 
   /**

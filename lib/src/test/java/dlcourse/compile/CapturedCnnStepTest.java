@@ -1,6 +1,5 @@
-package dlcourse.nn.dnnl;
+package dlcourse.compile;
 
-import dlcourse.nn.internal.Compiled;
 import dlcourse.tensor.Tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,7 +39,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * precision and against PyTorch elsewhere): same loss, logits and parameter gradients, for every layer and padding
  * mode it runs.
  */
-class OneDnnNetTest {
+class CapturedCnnStepTest {
   /** The padding experiment's feature extractor (uva-dl1-hw2 Q1.1). */
   private static Sequential features(int pad, PaddingMode mode) {
     int[][] layers = {{3, 32, 1}, {32, 32, 2}, {32, 64, 2}, {64, 64, 2}};
@@ -73,13 +72,13 @@ class OneDnnNetTest {
     for (long i : ignored) {
       y.putScalar(i, -100);
     }
-    Compiled.StepResult expected = eagerStep(model, x, y);
+    CapturedStep.StepResult expected = eagerStep(model, x, y);
     Map<Parameter, INDArray> expectedGrads = new LinkedHashMap<>();
     model.parameters().forEach(p -> expectedGrads.put(p, p.grad().array().dup()));
     model.parameters().forEach(p -> p.zeroGrad());
 
-    OneDnnNet net = new OneDnnNet(model, x.shape(), true);
-    Compiled.StepResult actual = net.step(x, y);
+    CapturedCnnStep net = new CapturedCnnStep(model, x.shape(), true);
+    CapturedStep.StepResult actual = net.step(x, y);
     assertEquals(expected.loss(), actual.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())), "loss");
     assertClose(expected.output(), actual.output(), "logits");
     for (var e : expectedGrads.entrySet()) {
@@ -87,23 +86,23 @@ class OneDnnNetTest {
       assertClose(e.getValue(), e.getKey().grad().array(), "gradient of " + e.getKey());
     }
     // The same net evaluates (forward only) to the same logits and loss.
-    OneDnnNet eval = new OneDnnNet(model, x.shape(), false);
-    Compiled.StepResult out = eval.run(x, y);
+    CapturedCnnStep eval = new CapturedCnnStep(model, x.shape(), false);
+    CapturedStep.StepResult out = eval.run(x, y);
     assertClose(expected.output(), out.output(), "eval logits");
     assertEquals(expected.loss(), out.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())));
     // A second step after a parameter change sees the new values (parameters are read at every call).
     model.parameters().forEach(p -> p.data().muli(0.5));
-    Compiled.StepResult again = eagerStep(model, x, y);
+    CapturedStep.StepResult again = eagerStep(model, x, y);
     assertEquals(again.loss(), net.step(x, y).loss(), 1e-5 * Math.max(1, Math.abs(again.loss())), "loss after update");
   }
 
   /** The eager training step: the reference the captured oneDNN step must reproduce. */
-  private static Compiled.StepResult eagerStep(Module model, INDArray x, INDArray y) {
+  private static CapturedStep.StepResult eagerStep(Module model, INDArray x, INDArray y) {
     model.zeroGrad();
     Tensor out = model.call(Tensor.of(x));
     Tensor loss = F.crossEntropy(out, Tensor.of(y));
     loss.backward();
-    return new Compiled.StepResult(loss.item(), out.array());
+    return new CapturedStep.StepResult(loss.item(), out.array());
   }
 
   private static Module last(Module m) {
@@ -183,7 +182,7 @@ class OneDnnNetTest {
     INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 12, 12);
     INDArray table = Nd4j.createFromArray(new int[][] {{9, 1}, {9, 0}, {9, 1}, {9, 1}}); // labels in column 1
     INDArray view = table.getColumn(1);
-    OneDnnNet net = new OneDnnNet(model, x.shape(), true);
+    CapturedCnnStep net = new CapturedCnnStep(model, x.shape(), true);
     double fromView = net.step(x, view).loss();
     double fromCopy = net.step(x, Nd4j.createFromArray(1L, 0L, 1L, 1L)).loss();
     assertEquals(fromCopy, fromView, 1e-7);
@@ -194,19 +193,19 @@ class OneDnnNetTest {
 
   @Test
   void unsupportedModelsSayWhy() {
-    assertNull(OneDnnNet.unsupported(net1(2, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, DataType.FLOAT));
-    String dropout = OneDnnNet.unsupported(new Sequential(new Conv2d(3, 4, 3), new Dropout(0.5), new Flatten(),
+    assertNull(CapturedCnnStep.unsupported(net1(2, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, DataType.FLOAT));
+    String dropout = CapturedCnnStep.unsupported(new Sequential(new Conv2d(3, 4, 3), new Dropout(0.5), new Flatten(),
         new Linear(4, 2)), new long[] {2, 3, 3, 3}, DataType.FLOAT);
     assertTrue(dropout.contains("Dropout"), dropout);
-    String dtype = OneDnnNet.unsupported(net1(2, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, DataType.DOUBLE);
+    String dtype = CapturedCnnStep.unsupported(net1(2, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, DataType.DOUBLE);
     assertTrue(dtype.contains("DOUBLE"), dtype);
-    String noFlatten = OneDnnNet.unsupported(new Sequential(new Conv2d(3, 4, 3)), new long[] {2, 3, 5, 5},
+    String noFlatten = CapturedCnnStep.unsupported(new Sequential(new Conv2d(3, 4, 3)), new long[] {2, 3, 5, 5},
         DataType.FLOAT);
     assertTrue(noFlatten.contains("Flatten"), noFlatten);
-    var e = assertThrows(IllegalArgumentException.class, () -> new OneDnnNet(new Sequential(new Conv2d(3, 4, 3),
+    var e = assertThrows(IllegalArgumentException.class, () -> new CapturedCnnStep(new Sequential(new Conv2d(3, 4, 3),
         new AdaptiveMaxPool2d(2), new Flatten(), new Linear(16, 2)), new long[] {2, 3, 7, 7}, true));
     assertTrue(e.getMessage().contains("divides"), e.getMessage());
-    var wrongShape = new OneDnnNet(net1(0, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, false);
+    var wrongShape = new CapturedCnnStep(net1(0, PaddingMode.ZEROS), new long[] {2, 3, 32, 32}, false);
     var e2 = assertThrows(IllegalArgumentException.class,
         () -> wrongShape.run(Nd4j.zeros(DataType.FLOAT, 3, 3, 32, 32), Nd4j.zeros(DataType.LONG, 3)));
     assertTrue(e2.getMessage().contains("[2, 3, 32, 32]"), e2.getMessage());
@@ -214,14 +213,14 @@ class OneDnnNetTest {
 
   @Test
   void convolutionsRunOnJitKernelsNotTheReferenceCode() {
-    var padding = new OneDnnNet(net1(2, PaddingMode.REFLECT), new long[] {8, 3, 32, 32}, true);
-    var greyScale = new OneDnnNet(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
+    var padding = new CapturedCnnStep(net1(2, PaddingMode.REFLECT), new long[] {8, 3, 32, 32}, true);
+    var greyScale = new CapturedCnnStep(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Flatten(), new Linear(16 * 14 * 14, 10)), new long[] {8, 1, 28, 28}, true);
-    var valid = new OneDnnNet(net1(0, PaddingMode.ZEROS), new long[] {8, 3, 32, 32}, true); // stride leaves rows unread
-    var oddChannels = new OneDnnNet(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
+    var valid = new CapturedCnnStep(net1(0, PaddingMode.ZEROS), new long[] {8, 3, 32, 32}, true); // stride leaves rows unread
+    var oddChannels = new CapturedCnnStep(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 81, 3).padding(1), new ReLU(), new AdaptiveMaxPool2d(1), new Flatten(), new Linear(81, 10)),
         new long[] {8, 1, 28, 28}, true);
-    for (OneDnnNet net : List.of(padding, greyScale, valid, oddChannels)) {
+    for (CapturedCnnStep net : List.of(padding, greyScale, valid, oddChannels)) {
       List<String> slow = new ArrayList<>(net.implementations().stream().filter(s -> s.contains("ref")).toList());
       assertTrue(slow.isEmpty(), "reference kernels: " + slow + " of " + net.implementations());
     }

@@ -1,12 +1,12 @@
-package dlcourse.nn.internal;
+package dlcourse.compile;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A model with its loss, captured for one input shape and mode: {@link dlcourse.nn.dnnl.OneDnnNet} (oneDNN
- * primitives bound once, sequential CNNs), an optimisation of the eager path that tests check against it.
+ * A model with its loss, captured for one input shape and mode: {@link CapturedCnnStep} (oneDNN primitives bound
+ * once, sequential CNNs), an optimisation of the eager path that tests check against it.
  */
-public interface Compiled {
+public interface CapturedStep {
   /** The loss of one batch and the model's output, e.g. logits {@code (N, C)}. */
   record StepResult(double loss, INDArray output) {}
 
