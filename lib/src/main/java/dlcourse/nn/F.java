@@ -1632,6 +1632,108 @@ public final class F {
     return Tensor.record("leakyRelu", a.mul(scale), new Tensor[] {x}, g -> new INDArray[] {g.mul(scale)});
   }
 
+  // ---------------------------------------------------------------- fused broadcast add + ReLU
+
+  /** Whether {@link #addRelu} runs its one-pass loop; {@code -Ddlcourse.nn.addRelu=composed} for A/B timings. */
+  static volatile boolean fusedAddRelu = !"composed".equals(System.getProperty("dlcourse.nn.addRelu"));
+
+  /**
+   * {@code relu(x + y)} with {@code y} broadcast to {@code x}'s shape, as one recorded operation: the hidden layer of
+   * additive (Bahdanau) attention, {@code relu(W_enc f + W_dec h)} with the projected features (B, R, A) and the
+   * projected hidden state (B, 1, A) ({@code Captioner.AdditiveAttention}). Equal to {@code x.add(y).relu()}, in one
+   * pass forward and one backward (the mask, x's gradient and y's summed gradient together) instead of four ND4J
+   * operations with their temporaries; the composition runs where the loop does not apply (other types, a {@code y}
+   * of another rank or last dimension, or an {@code x} smaller than the broadcast shape).
+   */
+  public static Tensor addRelu(Tensor x, Tensor y) {
+    long[] xs = x.shape();
+    long[] ys = y.shape();
+    boolean loop = fusedAddRelu && x.dtype() == DataType.FLOAT && y.dtype() == DataType.FLOAT
+        && xs.length == ys.length && xs.length >= 1 && xs[xs.length - 1] == ys[ys.length - 1] && x.numel() > 0;
+    for (int i = 0; loop && i < xs.length; i++) {
+      loop = ys[i] == xs[i] || ys[i] == 1;
+    }
+    if (!loop) {
+      return x.add(y).relu();
+    }
+    int last = Math.toIntExact(xs[xs.length - 1]);
+    int rows = Math.toIntExact(x.numel() / last);
+    int[] yRow = broadcastRows(xs, ys); // row of y feeding each row of x
+    INDArray xa = contiguous(x.array());
+    INDArray ya = contiguous(y.array());
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, xs, 'c');
+    java.nio.FloatBuffer xb = xa.data().asNioFloat(), yb = ya.data().asNioFloat(), ob = out.data().asNioFloat();
+    float[] xr = new float[last];
+    float[] yr = new float[last];
+    int cached = -1;
+    for (int r = 0; r < rows; r++) {
+      xb.get(r * last, xr);
+      if (yRow[r] != cached) {
+        cached = yRow[r];
+        yb.get(cached * last, yr);
+      }
+      for (int j = 0; j < last; j++) {
+        xr[j] = Math.max(xr[j] + yr[j], 0f);
+      }
+      ob.put(r * last, xr);
+    }
+    java.lang.ref.Reference.reachabilityFence(xa); // an NIO view does not keep its array's memory alive
+    java.lang.ref.Reference.reachabilityFence(ya);
+    long yRows = y.numel() / last;
+    return Tensor.record("addRelu", out, new Tensor[] {x, y}, g -> {
+      INDArray gc = contiguous(g.castTo(DataType.FLOAT));
+      INDArray gx = Nd4j.createUninitialized(DataType.FLOAT, xs, 'c');
+      INDArray gy = y.requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, ys, 'c') : null;
+      java.nio.FloatBuffer gb = gc.data().asNioFloat(), gxb = gx.data().asNioFloat();
+      java.nio.FloatBuffer ob2 = out.data().asNioFloat();
+      float[] gr = new float[last];
+      float[] or = new float[last];
+      float[] sum = new float[(int) yRows * last];
+      for (int r = 0; r < rows; r++) {
+        gb.get(r * last, gr);
+        ob2.get(r * last, or);
+        int base = yRow[r] * last;
+        for (int j = 0; j < last; j++) {
+          float v = or[j] > 0f ? gr[j] : 0f;
+          gr[j] = v;
+          sum[base + j] += v;
+        }
+        gxb.put(r * last, gr);
+      }
+      if (gy != null) {
+        gy.data().asNioFloat().put(0, sum);
+      }
+      java.lang.ref.Reference.reachabilityFence(gc);
+      java.lang.ref.Reference.reachabilityFence(out);
+      return new INDArray[] {x.requiresGrad() ? gx : null, gy};
+    });
+  }
+
+  /** For each row (all but the last dimension, row-major) of shape {@code xs}, the row of {@code ys} it reads. */
+  private static int[] broadcastRows(long[] xs, long[] ys) {
+    int r = xs.length - 1;
+    long n = 1;
+    for (int i = 0; i < r; i++) {
+      n *= xs[i];
+    }
+    int[] out = new int[Math.toIntExact(n)];
+    long[] idx = new long[r];
+    for (int row = 0; row < out.length; row++) {
+      long yr = 0;
+      for (int i = 0; i < r; i++) {
+        yr = yr * ys[i] + (ys[i] == 1 ? 0 : idx[i]);
+      }
+      out[row] = Math.toIntExact(yr);
+      for (int i = r - 1; i >= 0; i--) { // next multi-index
+        if (++idx[i] < xs[i]) {
+          break;
+        }
+        idx[i] = 0;
+      }
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static void sameType(Tensor x, Tensor weight, String op) {
