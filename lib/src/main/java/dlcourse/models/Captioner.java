@@ -108,7 +108,7 @@ public class Captioner extends Module {
     public Context forward(Tensor features, Tensor projected, Tensor h) {
       long b = features.size(0);
       long r = features.size(1);
-      Tensor a = F.addRelu(projected, hiddenProj.call(h).unsqueeze(1)); // relu((B, R, A) + (B, 1, A))
+      Tensor a = projected.add(hiddenProj.call(h).unsqueeze(1)).relu(); // (B, R, A) + (B, 1, A)
       Tensor w = score.call(a).reshape(b, r).softmax(1); // (B, R, 1) -> (B, R), sums to 1 over regions
       Tensor ctx = w.unsqueeze(1).matmul(features).reshape(b, features.size(2)); // (B, 1, R) @ (B, R, E) -> (B, E)
       return new Context(ctx, w);
