@@ -275,7 +275,7 @@ public class Tensor {
           continue;
         }
         ownedSums.remove(gy);
-        INDArray[] into = node.accumulates ? accumulators(node, pending, ownedSums) : null;
+        INDArray[] into = node.accumulates && accumulateInPlace ? accumulators(node, pending, ownedSums) : null;
         long started = Profiler.backwardStart();
         INDArray[] grads = into == null ? node.run(gy) : node.run(gy, into);
         Profiler.backward(node.name, started);
@@ -317,6 +317,12 @@ public class Tensor {
       }
     }
   }
+
+  /**
+   * Whether backward passes may add into the engine's accumulators ({@link AccumulatingBackward}); off, each gradient
+   * is a new array the engine adds ({@code -Ddlcourse.tensor.accumulate=false}, for A/B timings).
+   */
+  static volatile boolean accumulateInPlace = !"false".equals(System.getProperty("dlcourse.tensor.accumulate"));
 
   /**
    * For a node whose backward pass can accumulate ({@link AccumulatingBackward}): per input, the array its gradient
