@@ -89,7 +89,7 @@ class GemmTest {
     INDArray x = Checks.f(Checks.random(r, 8, 12));
     INDArray w = Checks.f(Checks.random(r, 5, 12));
     INDArray bias = Checks.f(Checks.random(r, 5));
-    INDArray expected = loops(x, false, w, true).addRowVector(bias.castTo(DataType.DOUBLE));
+    INDArray expected = loops(x, false, w, true).add(bias.castTo(DataType.DOUBLE).reshape(1, 5));
     close(expected, Gemm.linear(x, w, bias), 1e-6, "x w^T + b");
     close(loops(x, false, w, true), Gemm.linear(x, w, null), 1e-6, "x w^T");
   }
