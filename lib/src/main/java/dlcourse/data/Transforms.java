@@ -332,4 +332,36 @@ public final class Transforms {
   public static Transform toRgb() {
     return ImageTransforms.toRgb();
   }
+  /**
+   * A deterministic input normalisation by name, the fitted ones fitted on {@code train} only; {@code null} for
+   * {@code "none"}: {@code "standardize"} ({@link #normalizeFrom(Dataset)}), {@code "gcn"}
+   * ({@link #globalContrastNormalize()}), {@code "zca"} and {@code "pca"} ({@link #zcaWhiteningFrom},
+   * {@link #pcaWhiteningFrom} with {@code whiteningEps}), {@code "l1"}, {@code "l2"} ({@link #lpNormalize}) and
+   * {@code "minmax"} ({@link #minMax()}).
+   *
+   * @throws IllegalArgumentException for any other name
+   */
+  public static Transform normalization(String name, Dataset train, double whiteningEps) {
+    return switch (name) {
+      case "none" -> null;
+      case "standardize" -> normalizeFrom(train);
+      case "gcn" -> globalContrastNormalize();
+      case "zca" -> zcaWhiteningFrom(train, whiteningEps);
+      case "pca" -> pcaWhiteningFrom(train, whiteningEps);
+      case "l1" -> lpNormalize(1);
+      case "l2" -> lpNormalize(2);
+      case "minmax" -> minMax();
+      default -> throw new IllegalArgumentException("unknown normalization " + name
+          + "; known: none, standardize, gcn, zca, pca, l1, l2, minmax");
+    };
+  }
+
+  /**
+   * The non-null {@code transforms} in order, as {@link #compose}; {@code null} (no transform, as a
+   * {@link DataLoader} takes it) when all are null, the transform itself when only one is not.
+   */
+  public static Transform chain(Transform... transforms) {
+    Transform[] present = Arrays.stream(transforms).filter(Objects::nonNull).toArray(Transform[]::new);
+    return present.length == 0 ? null : present.length == 1 ? present[0] : compose(present);
+  }
 }

@@ -3,6 +3,8 @@ package dlcourse.train;
 import dlcourse.display.Rich;
 import dlcourse.util.Check;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -178,6 +180,51 @@ public final class History implements Rich {
       }
     }
     return best;
+  }
+
+  /**
+   * The epoch of the first row of a phase whose metric reaches {@code level} ({@code >= level}, or {@code <= level}
+   * when {@code max} is false, for losses), or -1 if none does: "in which epoch did training accuracy reach 60%?"
+   */
+  public int firstEpochReaching(String phase, String metric, double level, boolean max) {
+    double[] s = series(phase, metric);
+    int[] e = epochs(phase);
+    for (int i = 0; i < s.length; i++) {
+      if (max ? s[i] >= level : s[i] <= level) {
+        return e[i];
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The mean absolute change of a metric from one row of a phase to the next (how jumpy its curve is), NaN with
+   * fewer than two rows.
+   */
+  public double meanAbsChange(String phase, String metric) {
+    double[] s = series(phase, metric);
+    if (s.length < 2) {
+      return Double.NaN;
+    }
+    double sum = 0;
+    for (int i = 1; i < s.length; i++) {
+      sum += Math.abs(s[i] - s[i - 1]);
+    }
+    return sum / (s.length - 1);
+  }
+
+  /**
+   * {@code runs} sorted by their {@link #best} value of a metric in a phase, best first (ties keep the given order).
+   *
+   * @param max true when higher is better (accuracy), false for losses
+   */
+  public List<String> rankRuns(String phase, String metric, boolean max, String... runs) {
+    Map<String, Double> best = new LinkedHashMap<>();
+    for (String r : runs) {
+      best.put(r, ofRun(r).best(phase, metric, max));
+    }
+    Comparator<String> byBest = Comparator.comparingDouble(best::get);
+    return Arrays.stream(runs).sorted(max ? byBest.reversed() : byBest).toList();
   }
 
   /** The run label written into new rows. */
