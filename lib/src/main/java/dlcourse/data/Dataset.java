@@ -44,4 +44,18 @@ public interface Dataset {
     long[] p = Splits.permutation(Math.toIntExact(size()), seed);
     return subset(java.util.Arrays.copyOf(p, (int) Math.min(n, p.length)));
   }
+  /**
+   * The same {@code n} examples as {@link #randomSubset(long, long)}, but in the data set's order, and the data
+   * set itself when {@code n >= size()}: a seeded sample of a file sorted by class that keeps every class and the
+   * examples' relative order.
+   */
+  default Dataset randomSubsetInOrder(long n, long seed) {
+    Check.nonNegative(n, "n");
+    if (n >= size()) {
+      return this;
+    }
+    long[] p = java.util.Arrays.copyOf(Splits.permutation(Math.toIntExact(size()), seed), (int) n);
+    java.util.Arrays.sort(p);
+    return subset(p);
+  }
 }

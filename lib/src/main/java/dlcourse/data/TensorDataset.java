@@ -95,6 +95,11 @@ public final class TensorDataset implements Dataset {
   }
 
   @Override
+  public TensorDataset randomSubsetInOrder(long n, long seed) {
+    return (TensorDataset) Dataset.super.randomSubsetInOrder(n, seed);
+  }
+
+  @Override
   public TensorDataset take(long n) {
     Check.nonNegative(n, "n");
     long m = Math.min(n, size());
