@@ -709,4 +709,38 @@ public final class Experiments {
     }
     return out;
   }
+  /**
+   * The journal file for one setting of what the grid leaves out (epochs, data size...), since a journal knows its
+   * runs by seed and grid values only: {@code base} without its {@code .tsv}, then {@code -name value} for each pair,
+   * then {@code .tsv}; {@code null} when {@code base} is empty (no journal).
+   *
+   * <pre>{@code
+   * Experiments.journalFile("runs.tsv", "e", 15, "n", 50000, "d", 0.3)   // runs-e15-n50000-d0.3.tsv
+   * }</pre>
+   *
+   * @param settings names and values, alternating
+   */
+  public static Path journalFile(String base, Object... settings) {
+    if (settings.length % 2 != 0) {
+      throw new IllegalArgumentException("settings must alternate names and values, got " + settings.length + " items");
+    }
+    if (base.isEmpty()) {
+      return null;
+    }
+    StringBuilder name = new StringBuilder(base.endsWith(".tsv") ? base.substring(0, base.length() - 4) : base);
+    for (int i = 0; i < settings.length; i += 2) {
+      name.append('-').append(settings[i]).append(settings[i + 1]);
+    }
+    return Path.of(name.append(".tsv").toString());
+  }
+
+  /**
+   * A file beside {@code journal} for what a run leaves besides its metrics (weights, say): the journal's name
+   * with its {@code .tsv} replaced by {@code suffix}, e.g. {@code runs-e15.tsv} and {@code "-lr0.01.zip"} give
+   * {@code runs-e15-lr0.01.zip}.
+   */
+  public static Path besideJournal(Path journal, String suffix) {
+    String name = journal.getFileName().toString();
+    return journal.resolveSibling((name.endsWith(".tsv") ? name.substring(0, name.length() - 4) : name) + suffix);
+  }
 }
