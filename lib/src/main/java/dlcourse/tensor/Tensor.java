@@ -1207,7 +1207,7 @@ public class Tensor {
           case DIV -> x[i] / z[i];
         };
       }
-      return sameShapeAs(a, Nd4j.createBuffer(y));
+      return sameShapeAs(a, smallBuffer(y));
     }
     float[] x = a.data().asFloat(), z = b.data().asFloat(), y = new float[n];
     for (int i = 0; i < n; i++) {
@@ -1218,7 +1218,25 @@ public class Tensor {
         case DIV -> x[i] / z[i];
       };
     }
-    return sameShapeAs(a, Nd4j.createBuffer(y));
+    return sameShapeAs(a, smallBuffer(y));
+  }
+
+  /**
+   * A native buffer holding {@code values}: allocated by ND4J's own allocator and filled, which costs a third of
+   * {@code Nd4j.createBuffer(float[])} (0.8 against 2.6 us for 16 floats): that one allocates through a JavaCPP
+   * pointer, whose deallocator registration reads the process's physical memory size on every call (~1 us).
+   */
+  private static org.nd4j.linalg.api.buffer.DataBuffer smallBuffer(float[] values) {
+    var b = Nd4j.getDataBufferFactory().create(DataType.FLOAT, values.length, false);
+    b.setData(values);
+    return b;
+  }
+
+  /** {@link #smallBuffer(float[])} for doubles. */
+  private static org.nd4j.linalg.api.buffer.DataBuffer smallBuffer(double[] values) {
+    var b = Nd4j.getDataBufferFactory().create(DataType.DOUBLE, values.length, false);
+    b.setData(values);
+    return b;
   }
 
   /**
@@ -1290,11 +1308,11 @@ public class Tensor {
     if (like.dataType() == DataType.DOUBLE) {
       double[] v = new double[n];
       Arrays.fill(v, value);
-      return sameShapeAs(like, Nd4j.createBuffer(v));
+      return sameShapeAs(like, smallBuffer(v));
     }
     float[] v = new float[n];
     Arrays.fill(v, (float) value);
-    return sameShapeAs(like, Nd4j.createBuffer(v));
+    return sameShapeAs(like, smallBuffer(v));
   }
 
   /** A fresh array of {@code a} stretched to the broadcast shape {@code out}. */
