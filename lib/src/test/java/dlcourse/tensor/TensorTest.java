@@ -337,7 +337,7 @@ class TensorTest {
           org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 4))), Tensor.of(m).narrow(0, 1, 2).mul(Tensor.of(m)
           .narrow(0, 2, 2)).array(), "narrowed views");
       INDArray row = Tensor.randn(seed++, 1, 6).array().castTo(type);
-      assertEquals(m.addRowVector(row), Tensor.of(m).add(Tensor.of(row)).array(), "a broadcast row");
+      assertEquals(m.add(row.broadcast(m.shape())), Tensor.of(m).add(Tensor.of(row)).array(), "a broadcast row");
     }
   }
 
