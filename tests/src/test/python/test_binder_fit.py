@@ -5,35 +5,13 @@ ND4J arrays are allocated until the cap refuses one, then the heap is filled unt
 variables; the kernel prints its peak resident memory (VmHWM), which must stay under 2 GiB (the Java test asks for
 256 MiB less, for the Jupyter server), and must still answer.
 """
-import os
 import unittest
 
-from jupyter_client.manager import start_new_kernel
-
-KERNEL = os.environ.get("DLCOURSE_KERNEL_NAME", "dlcourse-java")
+from kernel_case import KernelTestCase
 
 
-class BinderFitTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=True)
-
-    def run_cell(self, code, timeout=300):
-        outputs = []
-        reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=outputs.append)
-        return reply["content"], outputs
-
-    def value(self, code):
-        content, outputs = self.run_cell(code)
-        self.assertEqual(content["status"], "ok", content)
-        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
-        self.assertEqual(len(results), 1, outputs)
-        return results[0]
+class BinderFitTests(KernelTestCase):
+    cell_timeout = 300
 
     def test_binder_both_memories_filled_to_their_caps_stay_under_two_gib(self):
         content, _ = self.run_cell(

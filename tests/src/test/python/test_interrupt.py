@@ -4,27 +4,14 @@ A training-style loop that calls Display.checkInterrupted() stops within 2 s of 
 a busy loop that never checks is stopped by JShell's stop; variables defined before survive. Printed output is
 sent whole, in few messages.
 """
-import os
 import time
 import unittest
 
-from jupyter_client.manager import start_new_kernel
-
-KERNEL = os.environ.get("DLCOURSE_KERNEL_NAME", "dlcourse-java")
+from kernel_case import KernelTestCase
 
 
-class InterruptTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=True)
-
-    def run_cell(self, code, timeout=60):
-        return self.kc.execute_interactive(code, timeout=timeout, output_hook=lambda msg: None)
+class InterruptTests(KernelTestCase):
+    cell_timeout = 60
 
     def interrupt_after(self, code, delay):
         msg_id = self.kc.execute(code)
@@ -37,15 +24,12 @@ class InterruptTests(unittest.TestCase):
                 return reply, time.monotonic() - t0
 
     def test_training_loop_stops_within_two_seconds_and_state_survives(self):
-        self.assertEqual(self.run_cell("int kept = 41;")["content"]["status"], "ok")
+        self.assertEqual(self.run_cell("int kept = 41;")[0]["status"], "ok")
         reply, elapsed = self.interrupt_after(
             "for (long step = 0; ; step++) { Display.checkInterrupted(); Thread.sleep(1); }", 2.0)
         self.assertEqual(reply["content"]["status"], "error")
         self.assertLess(elapsed, 2.0)
-        outputs = []
-        self.kc.execute_interactive("kept + 1", timeout=60, output_hook=outputs.append)
-        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
-        self.assertEqual(results, ["42"])
+        self.assertEqual(self.value("kept + 1"), "42")
 
     def test_large_output_printed_line_by_line_arrives_whole_in_few_messages(self):
         # 200,000 println calls (~2.3 MB): one message per line overflowed ZeroMQ's queue and lost output silently
@@ -64,21 +48,18 @@ class InterruptTests(unittest.TestCase):
         self.assertEqual(reply["content"]["status"], "error")
         self.assertEqual(reply["content"]["ename"], "Interrupted")
         self.assertLess(elapsed, 5.0)
-        self.assertEqual(self.run_cell("int after = 1;")["content"]["status"], "ok")
+        self.assertEqual(self.run_cell("int after = 1;")[0]["status"], "ok")
 
     def test_x_loop_that_catches_every_throwable_is_left_behind_and_the_kernel_goes_on(self):
         # Thread.stop lands inside the try and is swallowed: before, the cell never ended and the kernel stayed busy.
-        self.assertEqual(self.run_cell("int kept3 = 9;")["content"]["status"], "ok")
+        self.assertEqual(self.run_cell("int kept3 = 9;")[0]["status"], "ok")
         reply, elapsed = self.interrupt_after(
             "for (;;) { try { Thread.sleep(5); Display.checkInterrupted(); } catch (Throwable t) { } }", 2.0)
         self.assertEqual(reply["content"]["status"], "error")
         self.assertEqual(reply["content"]["ename"], "Interrupted")
         self.assertIn("catches Throwable", reply["content"]["evalue"])
         self.assertLess(elapsed, 15.0)
-        outputs = []
-        self.kc.execute_interactive("kept3 + 1", timeout=60, output_hook=outputs.append)
-        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
-        self.assertEqual(results, ["10"])
+        self.assertEqual(self.value("kept3 + 1"), "10")
 
 
 if __name__ == "__main__":

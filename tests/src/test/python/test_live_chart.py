@@ -3,12 +3,9 @@
 A cell that trains a small MLP for a few epochs with .monitor(LiveChart.of("loss", "accuracy").every(0)) sends
 one display_data with a display_id and then update_display_data messages for that same id, each with a PNG.
 """
-import os
 import unittest
 
-from jupyter_client.manager import start_new_kernel
-
-KERNEL = os.environ.get("DLCOURSE_KERNEL_NAME", "dlcourse-java")
+from kernel_case import KernelTestCase
 
 FIT = """
 Init.manualSeed(0);
@@ -21,16 +18,7 @@ Trainer.of(model).optimizer(new Adam(model.parameters(), 0.05)).epochs(2).progre
 """
 
 
-class LiveChartTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=True)
-
+class LiveChartTests(KernelTestCase):
     def test_fit_updates_one_display_in_place(self):
         msgs = []
         reply = self.kc.execute_interactive(FIT, timeout=300, output_hook=msgs.append)

@@ -3,37 +3,13 @@ off-heap cap fails alone, with a message that says which memory and how to go on
 
 Run against a kernelspec installed with DLCOURSE_KERNEL_HEAP=384m (heap 384 MiB, off-heap cap 512 MiB).
 """
-import os
 import time
 import unittest
 
-from jupyter_client.manager import start_new_kernel
-
-KERNEL = os.environ.get("DLCOURSE_KERNEL_NAME", "dlcourse-java")
+from kernel_case import KernelTestCase
 
 
-class MemoryTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kc.stop_channels()
-        cls.km.shutdown_kernel(now=True)
-
-    def run_cell(self, code, timeout=120):
-        outputs = []
-        reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=outputs.append)
-        return reply["content"], outputs
-
-    def value(self, code):
-        content, outputs = self.run_cell(code)
-        self.assertEqual(content["status"], "ok", content)
-        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
-        self.assertEqual(len(results), 1, outputs)
-        return results[0]
-
+class MemoryTests(KernelTestCase):
     def fill_heap(self, name):
         """Fills the heap to the last KiB with blocks held by the variable `name`; returns the failed cell's reply."""
         self.assertEqual(self.run_cell("List<byte[]> %s = new ArrayList<>();" % name)[0]["status"], "ok")

@@ -123,26 +123,13 @@ public final class CellExecutor implements AutoCloseable {
     return renderer.render(value);
   }
 
-  /** A cell's result: the rendered value of its last expression and the object itself. */
-  public static final class Outcome {
-    private final DisplayData data;
-    private final Object value;
-
-    Outcome(DisplayData data, Object value) {
-      this.data = data;
-      this.value = value;
-    }
-
-    /** Returns the rendered result, or null when the cell has no value to show. */
-    public DisplayData data() {
-      return data;
-    }
-
-    /** Returns the result object (may be null). */
-    public Object value() {
-      return value;
-    }
-  }
+  /**
+   * A cell's result.
+   *
+   * @param data the rendered value of the cell's last expression, or null when the cell has no value to show
+   * @param value the result object (may be null)
+   */
+  public record Outcome(DisplayData data, Object value) {}
 
   /**
    * Runs one cell and returns its result.
@@ -184,8 +171,8 @@ public final class CellExecutor implements AutoCloseable {
       if (m.matches()) {
         flush(pending);
         MagicResult mr = lineMagic(m.group(1), m.group(2).strip());
-        hasValue = mr.hasValue;
-        last = mr.value;
+        hasValue = mr.hasValue();
+        last = mr.value();
       } else {
         pending.append(line).append('\n');
       }
@@ -208,15 +195,7 @@ public final class CellExecutor implements AutoCloseable {
     return code.isBlank() ? JShellSession.Result.NONE : session.eval(code);
   }
 
-  private static final class MagicResult {
-    final boolean hasValue;
-    final Object value;
-
-    MagicResult(boolean hasValue, Object value) {
-      this.hasValue = hasValue;
-      this.value = value;
-    }
-  }
+  private record MagicResult(boolean hasValue, Object value) {}
 
   private MagicResult lineMagic(String name, String args) throws CellError {
     switch (name) {

@@ -44,8 +44,10 @@ import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
 /**
  * The Jupyter kernel: jjava's protocol handling with an in-process JShell evaluator.
  *
- * <p>JShell starts on a background thread while the kernel answers kernel_info, so the front end
- * connects at once; the first execute request waits for it.
+ * <p>The kernel answers kernel_info before anything else runs: JShell and ND4J's native backend start on
+ * background threads after the first kernel_info reply (or {@link #START_AFTER_MILLIS} after the kernel connects, or
+ * at the first request that needs them), so on a two-core machine they do not compete with the reply for the CPU.
+ * The first execute request waits for them.
  */
 public final class DlKernel extends BaseKernel {
 
@@ -54,7 +56,11 @@ public final class DlKernel extends BaseKernel {
   /** The kernel's version. */
   public static final String VERSION = "0.1.0";
 
-  private final CompletableFuture<CellExecutor> executor;
+  /** When the evaluator starts if no kernel_info request (nor any other request that needs it) came first. */
+  static final long START_AFTER_MILLIS = 2000;
+
+  private final CompletableFuture<CellExecutor> executor = new CompletableFuture<>();
+  private final java.util.concurrent.atomic.AtomicBoolean starting = new java.util.concurrent.atomic.AtomicBoolean();
   private final History history = new History();
   private volatile ShellReplyEnvironment currentEnv;
 
@@ -74,7 +80,41 @@ public final class DlKernel extends BaseKernel {
     // No autoflush: a println must not become a message of its own (the coalescer decides when to send).
     this.cellOut = new java.io.PrintStream(outCoalescer, false, java.nio.charset.StandardCharsets.UTF_8);
     this.cellErr = new java.io.PrintStream(errCoalescer, false, java.nio.charset.StandardCharsets.UTF_8);
-    this.executor = CompletableFuture.supplyAsync(this::startExecutor);
+  }
+
+  /**
+   * Starts ND4J's native backend and JShell on background threads, once; returns at once. Called after the first
+   * kernel_info reply, by the first request that needs JShell, and by a timer {@link #START_AFTER_MILLIS} after
+   * {@link #startEvaluatorLater()}.
+   */
+  void startEvaluator() {
+    if (!starting.compareAndSet(false, true)) {
+      return;
+    }
+    JShellSession.prepareNativeMemory();
+    Thread t = new Thread(() -> {
+      try {
+        executor.complete(startExecutor());
+      } catch (Throwable e) {
+        executor.completeExceptionally(e);
+      }
+    }, "dlcourse-jshell-start");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Starts the evaluator {@link #START_AFTER_MILLIS} from now unless a request started it before. */
+  void startEvaluatorLater() {
+    Thread timer = new Thread(() -> {
+      try {
+        Thread.sleep(START_AFTER_MILLIS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      startEvaluator();
+    }, "dlcourse-start-timer");
+    timer.setDaemon(true);
+    timer.start();
   }
 
   /** Creates a kernel; call {@link #onStartup()} before connecting it. */
@@ -96,6 +136,7 @@ public final class DlKernel extends BaseKernel {
   }
 
   private CellExecutor executor() {
+    startEvaluator();
     try {
       return executor.get();
     } catch (InterruptedException e) {
@@ -213,6 +254,7 @@ public final class DlKernel extends BaseKernel {
     env.setBusyDeferIdle();
     env.reply(new KernelInfoOk(new KernelInfoReply(Header.PROTOCOL_VERISON, name, version, getLanguageInfo(),
         getBanner(), getHelpLinks())));
+    startEvaluator(); // the reply is out: now JShell and ND4J may have the CPU
   }
 
   @Override

@@ -46,52 +46,24 @@ public final class JShellSession implements AutoCloseable {
 
   private static final long STOP_GRACE_MILLIS = 1000;
 
-  /** The outcome of evaluating a cell: the value of its last expression, if it has one. */
-  public static final class Result {
+  /**
+   * The outcome of evaluating a cell.
+   *
+   * @param hasValue true if the cell ended with an expression whose value should be shown
+   * @param value the value of the cell's last expression (may be null)
+   */
+  public record Result(boolean hasValue, Object value) {
     static final Result NONE = new Result(false, null);
-    private final boolean hasValue;
-    private final Object value;
-
-    Result(boolean hasValue, Object value) {
-      this.hasValue = hasValue;
-      this.value = value;
-    }
-
-    /** Returns true if the cell ended with an expression whose value should be shown. */
-    public boolean hasValue() {
-      return hasValue;
-    }
-
-    /** Returns the value of the cell's last expression (may be null). */
-    public Object value() {
-      return value;
-    }
   }
 
-  /** Completion candidates replacing {@code code[start, end)}. */
-  public static final class Completion {
-    private final List<String> matches;
-    private final int start;
-    private final int end;
-
-    Completion(List<String> matches, int start, int end) {
-      this.matches = matches;
-      this.start = start;
-      this.end = end;
-    }
-
-    public List<String> matches() {
-      return matches;
-    }
-
-    public int start() {
-      return start;
-    }
-
-    public int end() {
-      return end;
-    }
-  }
+  /**
+   * Completion candidates.
+   *
+   * @param matches the candidates
+   * @param start the start of the text they replace
+   * @param end the end (exclusive) of the text they replace
+   */
+  public record Completion(List<String> matches, int start, int end) {}
 
   private final JShell shell;
   private final KeepingExecutionControl control;
@@ -100,9 +72,12 @@ public final class JShellSession implements AutoCloseable {
   private volatile long cellGeneration;
   private volatile boolean evaluating;
 
-  private JShellSession(JShell shell, KeepingExecutionControl control) {
+  private final CachingFileManager files;
+
+  private JShellSession(JShell shell, KeepingExecutionControl control, CachingFileManager files) {
     this.shell = shell;
     this.control = control;
+    this.files = files;
     this.analysis = shell.sourceCodeAnalysis();
   }
 
@@ -110,11 +85,17 @@ public final class JShellSession implements AutoCloseable {
   public static JShellSession start() {
     prepareNativeMemory();
     KeepingExecutionControl.Provider provider = new KeepingExecutionControl.Provider();
+    java.util.concurrent.atomic.AtomicReference<CachingFileManager> files =
+        new java.util.concurrent.atomic.AtomicReference<>();
     JShell shell = JShell.builder()
         .executionEngine(provider, Map.of())
         .compilerOptions("-Xlint:none")
+        .fileManager(standard -> {
+          files.set(new CachingFileManager(standard));
+          return files.get();
+        })
         .build();
-    JShellSession session = new JShellSession(shell, provider.last());
+    JShellSession session = new JShellSession(shell, provider.last(), files.get());
     for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
       if (!entry.isBlank()) {
         shell.addToClasspath(entry);
@@ -170,6 +151,11 @@ public final class JShellSession implements AutoCloseable {
         return; // reported by prepareNativeMemory
       }
     }
+  }
+
+  /** Returns the compiler's file manager (null if JShell did not ask for one). */
+  CachingFileManager files() {
+    return files;
   }
 
   /** Returns the start-up imports that resolved. */

@@ -29,13 +29,20 @@ public final class KernelSpec {
    */
   public static final String DEFAULT_HEAP = "2g";
 
+  /** {@code DLCOURSE_KERNEL_CDS=off} at install: no class data sharing archive ({@link ClassArchive}). */
+  static final String CDS_VARIABLE = "DLCOURSE_KERNEL_CDS";
+
   private KernelSpec() {}
 
-  /** Returns kernel.json for a kernel started with {@code classpath}; the heap comes from {@code DLCOURSE_KERNEL_HEAP}. */
-  static JsonObject kernelJson(String classpath, String heap) {
-    JsonObject spec = new JsonObject();
-    JsonArray argv = new JsonArray();
-    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  /** The values {@code DLCOURSE_KERNEL_JIT} may take: unset (both JITs) or {@code c1}. */
+  static final String JIT_VARIABLE = "DLCOURSE_KERNEL_JIT";
+
+  /**
+   * Returns the kernel JVM's options for {@code heap} (everything before {@code -cp}); {@code jit} is the value of
+   * {@code DLCOURSE_KERNEL_JIT} (null or {@code c1}, see {@link #checkJit}).
+   */
+  static List<String> jvmOptions(String heap, String jit) {
+    List<String> argv = new ArrayList<>();
     argv.add("-Xmx" + heap);
     // Native buffers are freed when the GC collects their arrays: a small young generation collects often,
     // so freed buffers are reused instead of fresh pages (the launcher's DEFAULT_JAVA_OPTS explain the gain).
@@ -47,11 +54,35 @@ public final class KernelSpec {
     // and C2 compiling it cost ~37 ms of CPU per cell early on) but the library's Java loops (fused softmax,
     // dropout, RMSNorm, Adam, the autograd tape) run without C2's loop optimisations: the char-GPT step measured
     // 1.90-2.60x PyTorch with C1 alone against 1.30-1.43x with C2 (bench/library/run --models gpt-nano, same hour).
-    if ("c1".equals(System.getenv("DLCOURSE_KERNEL_JIT"))) {
+    if ("c1".equals(jit)) {
       argv.add("-XX:TieredStopAtLevel=1");
     }
     argv.add("-Xshare:auto");
     argv.add("-Djava.awt.headless=true");
+    return argv;
+  }
+
+  /** Returns null if {@code jit} is a valid {@code DLCOURSE_KERNEL_JIT} (unset, empty or c1), else the error. */
+  static String checkJit(String jit) {
+    if (jit == null || jit.isEmpty() || jit.equals("c1")) {
+      return null;
+    }
+    return JIT_VARIABLE + " must be unset (both JITs, the default) or c1 (the C1 JIT alone: quicker trivial cells,"
+        + " slower training), got '" + jit + "'";
+  }
+
+  /**
+   * Returns kernel.json for a kernel started with {@code classpath}; the heap comes from {@code DLCOURSE_KERNEL_HEAP};
+   * {@code archive}, when not null, is the class data sharing archive the kernel maps ({@link ClassArchive}).
+   */
+  static JsonObject kernelJson(String classpath, String heap, String jit, Path archive) {
+    JsonObject spec = new JsonObject();
+    JsonArray argv = new JsonArray();
+    argv.add(javaPath().toString());
+    jvmOptions(heap, jit).forEach(argv::add);
+    if (archive != null) {
+      ClassArchive.useOptions(archive).forEach(argv::add);
+    }
     argv.add("-cp");
     argv.add(classpath);
     argv.add(Main.class.getName());
@@ -69,6 +100,10 @@ public final class KernelSpec {
     meta.addProperty("debugger", false);
     spec.add("metadata", meta);
     return spec;
+  }
+
+  private static Path javaPath() {
+    return Path.of(System.getProperty("java.home"), "bin", "java");
   }
 
   private static String offHeap(String heap) {
@@ -132,6 +167,12 @@ public final class KernelSpec {
       }
     }
     String heap = System.getenv().getOrDefault("DLCOURSE_KERNEL_HEAP", DEFAULT_HEAP);
+    String jit = System.getenv(JIT_VARIABLE);
+    String jitError = checkJit(jit);
+    if (jitError != null) {
+      System.err.println("error: " + jitError);
+      return 2;
+    }
     Path dir = kernelsDir(mode).resolve(DlKernel.NAME);
     Files.createDirectories(dir);
     String cp = System.getProperty("java.class.path");
@@ -141,10 +182,23 @@ public final class KernelSpec {
         absolute.add(Path.of(entry).toAbsolutePath().toString());
       }
     }
+    String classpath = String.join(File.pathSeparator, absolute);
+    // The class data sharing archive first: kernel.json names it only once it exists and maps.
+    Path archive = null;
+    String cds = "off";
+    if (!"off".equals(System.getenv(CDS_VARIABLE))) {
+      Path candidate = ClassArchive.archiveFor(ClassArchive.cacheDir(), javaPath(), classpath);
+      if (ClassArchive.ensure(javaPath(), jvmOptions(heap, jit), classpath, candidate)) {
+        archive = candidate;
+        cds = candidate.toString();
+      } else {
+        cds = "not written (the kernel starts without it)";
+      }
+    }
     AtomicFiles.writeString(dir.resolve("kernel.json"),
-        Notebook.GSON.toJson(kernelJson(String.join(File.pathSeparator, absolute), heap)) + "\n");
-    System.out.println("Installed kernelspec " + DlKernel.NAME + " (\"" + DISPLAY_NAME + "\", heap " + heap + ") in "
-        + dir);
+        Notebook.GSON.toJson(kernelJson(classpath, heap, jit, archive)) + "\n");
+    System.out.println("Installed kernelspec " + DlKernel.NAME + " (\"" + DISPLAY_NAME + "\", heap " + heap
+        + ", class archive " + cds + ") in " + dir);
     return 0;
   }
 }

@@ -44,18 +44,20 @@ public final class Main {
       case "install-kernel" :
         System.exit(KernelSpec.install(rest));
         break;
+      case "cds-training" : // install-kernel's training run for the class archive (ClassArchive)
+        ClassArchive.train();
+        break;
       default :
         System.err.println("error: unknown command '" + args[0] + "'");
         System.exit(2);
     }
   }
 
-  private static void kernel(String[] args) throws Exception {
+  static void kernel(String[] args) throws Exception {
     if (args.length != 1) {
       System.err.println("usage: dlcourse kernel CONNECTION_FILE");
       System.exit(2);
     }
-    JShellSession.prepareNativeMemory(); // ND4J loads while the kernel starts
     String json = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
     KernelConnectionProperties props = KernelConnectionProperties.parse(json);
     JupyterConnection connection = new JupyterConnection(props);
@@ -64,6 +66,7 @@ public final class Main {
     kernel.onStartup();
     kernel.becomeHandlerForConnection(connection);
     connection.connect();
+    kernel.startEvaluatorLater(); // at the latest; the first kernel_info reply starts it sooner
     connection.waitUntilClose();
     // ND4J and AWT leave non-daemon threads behind.
     System.exit(0);

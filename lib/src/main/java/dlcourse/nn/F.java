@@ -2,6 +2,7 @@ package dlcourse.nn;
 
 import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
+import dlcourse.kernels.Gemm;
 import dlcourse.kernels.GeluKernel;
 import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.CrossEntropyKernel;
@@ -48,8 +49,9 @@ public final class F {
     outShape[outShape.length - 1] = out;
     INDArray x2 = contiguous(x.array()).reshape('c', x.numel() / in, in);
     INDArray w = weight.array();
-    INDArray y = Nd4j.gemm(x2, w, false, true);
-    if (bias != null) {
+    boolean sgemm = Gemm.supports(x2, w) && (bias == null || bias.dtype() == DataType.FLOAT);
+    INDArray y = sgemm ? Gemm.linear(x2, w, bias == null ? null : bias.array()) : Nd4j.gemm(x2, w, false, true);
+    if (bias != null && !sgemm) {
       y.addi(bias.array().reshape(1, out));
     }
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
@@ -64,7 +66,11 @@ public final class F {
       if (bias == null) {
         return new INDArray[] {gx, gw};
       }
-      return new INDArray[] {gx, gw, bias.requiresGrad() ? g2.sum(0) : null};
+      INDArray gb = null;
+      if (bias.requiresGrad()) { // a bias used again adds its row sums into its .grad (one GEMV with a row of ones)
+        gb = Gemm.supports(g2) ? Gemm.sumRows(g2, Gemm.accepts(into[2], out) ? into[2] : null) : g2.sum(0);
+      }
+      return new INDArray[] {gx, gw, gb};
     }, x, weight);
   }
 

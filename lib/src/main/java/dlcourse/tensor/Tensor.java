@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.kernels.Gemm;
 import dlcourse.kernels.MatmulKernel;
 import dlcourse.kernels.NativeMemory;
 import java.util.ArrayList;
@@ -275,7 +276,7 @@ public class Tensor {
           continue;
         }
         ownedSums.remove(gy);
-        INDArray[] into = node.accumulates ? accumulators(node, pending, ownedSums) : null;
+        INDArray[] into = node.accumulates && accumulateInPlace ? accumulators(node, pending, ownedSums) : null;
         long started = Profiler.backwardStart();
         INDArray[] grads = into == null ? node.run(gy) : node.run(gy, into);
         Profiler.backward(node.name, started);
@@ -317,6 +318,12 @@ public class Tensor {
       }
     }
   }
+
+  /**
+   * Whether backward passes may add into the engine's accumulators ({@link AccumulatingBackward}); off, each gradient
+   * is a new array the engine adds ({@code -Ddlcourse.tensor.accumulate=false}, for A/B timings).
+   */
+  static volatile boolean accumulateInPlace = !"false".equals(System.getProperty("dlcourse.tensor.accumulate"));
 
   /**
    * For a node whose backward pass can accumulate ({@link AccumulatingBackward}): per input, the array its gradient
@@ -465,11 +472,15 @@ public class Tensor {
       long cols = transB ? b.size(0) : b.size(1);
       if (into != null && into.dataType() == a.dataType() && into.dataType() == b.dataType()
           && into.ordering() == 'c' && !into.isView() && into.length() == rows * cols) {
-        Nd4j.gemm(a, b, into.rank() == 2 && into.size(0) == rows ? into : into.reshape('c', rows, cols), transA,
-            transB, 1.0, 1.0);
+        INDArray c = into.rank() == 2 && into.size(0) == rows ? into : into.reshape('c', rows, cols);
+        if (Gemm.supports(a, b, c)) {
+          Gemm.gemm(a, transA, b, transB, c, 1f);
+        } else {
+          Nd4j.gemm(a, b, c, transA, transB, 1.0, 1.0);
+        }
         return into;
       }
-      return Nd4j.gemm(a, b, transA, transB);
+      return Gemm.supports(a, b) ? Gemm.gemm(a, transA, b, transB, null, 0f) : Nd4j.gemm(a, b, transA, transB);
     }
   }
 
@@ -615,13 +626,12 @@ public class Tensor {
       INDArray x2 = x.reshape(rows, a[a.length - 1]);
       long[] out = a.clone();
       out[out.length - 1] = b[1];
-      INDArray y = x2.mmul(w).reshape(out);
+      INDArray y = AccumulatingBackward.gemm(x2, w, false, false, null).reshape(out);
       return record("matmul", y, new Tensor[] {this, o}, (g, into) -> {
         INDArray g2 = g.reshape(rows, b[1]);
         // A right side used again already has its .grad: its GEMM adds into it (beta 1)
-        INDArray gw = into[1] == null ? x2.transpose().mmul(g2)
-            : AccumulatingBackward.gemm(x2, g2, true, false, into[1]);
-        return new INDArray[] {g2.mmul(w.transpose()).reshape(a), gw};
+        INDArray gw = AccumulatingBackward.gemm(x2, g2, true, false, into[1]);
+        return new INDArray[] {AccumulatingBackward.gemm(g2, w, false, true, null).reshape(a), gw};
       }, this, o);
     }
     if (a.length != b.length || !Arrays.equals(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2))) {
@@ -629,10 +639,10 @@ public class Tensor {
           + " differ");
     }
     if (a.length == 2) {
-      INDArray y = x.mmul(w);
+      INDArray y = AccumulatingBackward.gemm(x, w, false, false, null);
       return record("matmul", y, new Tensor[] {this, o}, (g, into) -> {
-        INDArray gx = into[0] == null ? g.mmul(w.transpose()) : AccumulatingBackward.gemm(g, w, false, true, into[0]);
-        INDArray gw = into[1] == null ? x.transpose().mmul(g) : AccumulatingBackward.gemm(x, g, true, false, into[1]);
+        INDArray gx = requiresGrad() ? AccumulatingBackward.gemm(g, w, false, true, into[0]) : null;
+        INDArray gw = o.requiresGrad() ? AccumulatingBackward.gemm(x, g, true, false, into[1]) : null;
         return new INDArray[] {gx, gw};
       }, this, o);
     }

@@ -36,6 +36,14 @@ class JupyterKernelIT {
     assertTrue(spec.getAsJsonArray("argv").toString().contains("-Xmn8m"), spec.toString());
     // both JITs unless DLCOURSE_KERNEL_JIT=c1: C1 alone slows the library's Java loops (README, kernel section)
     assertFalse(spec.getAsJsonArray("argv").toString().contains("TieredStopAtLevel"), spec.toString());
+    // the class data sharing archive install-kernel wrote: every test below runs the kernel with it
+    String archive = null;
+    for (com.google.gson.JsonElement a : spec.getAsJsonArray("argv")) {
+      if (a.getAsString().startsWith("-XX:SharedArchiveFile=")) {
+        archive = a.getAsString().substring("-XX:SharedArchiveFile=".length());
+      }
+    }
+    assertTrue(archive != null && Files.isRegularFile(Path.of(archive)), spec.toString());
   }
 
   private static ItSupport.Run python(String... args) throws Exception {

@@ -12,6 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import tech.tablesaw.api.Table;
 
@@ -42,12 +46,39 @@ final class ExecutedNotebook {
     this.seconds = seconds;
   }
 
+  /** The runs of {@link #runQuick(String)} in this JVM, by notebook: running or done (a failure included). */
+  private static final Map<String, CompletableFuture<ExecutedNotebook>> QUICK_RUNS = new ConcurrentHashMap<>();
+
   /**
-   * Runs {@code notebooks/<relative>} quick, with the data of {@link QuickRun#dataEnv()}.
+   * Runs {@code notebooks/<relative>} quick into {@code out/test/<course>/}, with the data of
+   * {@link QuickRun#dataEnv()}, once per JVM: a later call, from any thread, waits for the first run and returns it
+   * (or throws its failure). NbclientIT runs first and makes these runs beside the notebooks' nbclient executions;
+   * the course ITs then assert on the same executions.
    */
   static ExecutedNotebook runQuick(String relative) throws Exception {
-    Path parent = Path.of(relative).getParent();
-    return runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString()));
+    CompletableFuture<ExecutedNotebook> mine = new CompletableFuture<>();
+    CompletableFuture<ExecutedNotebook> run = QUICK_RUNS.putIfAbsent(relative, mine);
+    if (run == null) {
+      Path parent = Path.of(relative).getParent();
+      try {
+        mine.complete(runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString())));
+      } catch (Throwable t) {
+        mine.completeExceptionally(t);
+      }
+      run = mine;
+    }
+    try {
+      ExecutedNotebook done = run.join();
+      if (run != mine) {
+        System.out.printf("%s quick run: the one of %.1f s made earlier in this JVM%n", relative, done.seconds);
+      }
+      return done;
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof Exception x) {
+        throw x;
+      }
+      throw (Error) e.getCause();
+    }
   }
 
   /**

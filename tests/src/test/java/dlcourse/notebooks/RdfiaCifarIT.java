@@ -6,16 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dlcourse.kernel.ItSupport;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,30 +20,6 @@ import org.junit.jupiter.api.Test;
  * and the shape and accuracy bands of the quick trainings.
  */
 class RdfiaCifarIT {
-  private static final Path DIR = QuickRun.root().resolve("notebooks/rdfia-basics");
-
-  /** Runs {@code dlcourse run NOTEBOOK --quick --out out}; fails on a non-zero exit. */
-  private static void runQuick(String notebook, Path out) throws Exception {
-    Path kernel = QuickRun.root().resolve("kernel-ext").resolve(System.getProperty("dlcourse.build.dir", "target"));
-    String cp = kernel.resolve("dlcourse-kernel-0.1.0-SNAPSHOT.jar") + File.pathSeparator
-        + Files.readString(kernel.resolve("classpath.txt")).strip();
-    List<String> cmd = ItSupport.runnerJava();
-    cmd.addAll(List.of("-cp", cp, "dlcourse.kernel.Main", "run", DIR.resolve(notebook).toString(), "--quick", "--out",
-        out.toString()));
-    Path log = Files.createTempFile("rdfia-cifar-it", ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .directory(QuickRun.root().toFile());
-    pb.environment().putAll(QuickRun.dataEnv());
-    Process p = pb.start();
-    if (!p.waitFor(900, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      throw new AssertionError("timed out after 900 s: " + notebook + "\n" + Files.readString(log));
-    }
-    String text = Files.readString(log, StandardCharsets.UTF_8);
-    Files.delete(log);
-    assertEquals(0, p.exitValue(), text);
-  }
 
   /** All text outputs of the executed notebook, then {@code images=N}; fails on an error output. */
   private static String outputs(Path executed) throws Exception {
@@ -120,8 +92,8 @@ class RdfiaCifarIT {
 
   @Test
   void theoryNotebookComputesSizesCountsReceptiveFieldsAndTheReportsErrors() throws Exception {
+    ExecutedNotebook.runQuick("rdfia-basics/ch2_cnn_theory.ipynb");
     Path out = QuickRun.outDir("rdfia-basics");
-    runQuick("ch2_cnn_theory.ipynb", out);
     String text = outputs(out.resolve("ch2_cnn_theory.ipynb"));
     Path tables = out.resolve("ch2_cnn_theory");
 
@@ -174,8 +146,8 @@ class RdfiaCifarIT {
 
   @Test
   void improvementsNotebookTrainsEveryNamedRunAndSummarisesThem() throws Exception {
+    ExecutedNotebook.runQuick("rdfia-basics/ch2_cifar_improvements.ipynb");
     Path out = QuickRun.outDir("rdfia-basics");
-    runQuick("ch2_cifar_improvements.ipynb", out);
     String text = outputs(out.resolve("ch2_cifar_improvements.ipynb"));
     Path tables = out.resolve("ch2_cifar_improvements");
 

@@ -1,0 +1,105 @@
+package dlcourse.train.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.lang.reflect.Field;
+import java.util.*;
+
+/**
+ * In-JVM A/B of one training step of the bench (session 10 of bench/library/README.md): alternates blocks of steps
+ * with a static boolean switch on and off (set by reflection, e.g. {@code dlcourse.kernels.Gemm#dnnl}) and prints the
+ * median per-step wall and thread CPU time of each side and the median (min-max) of the per-block ratios on/off. Thread
+ * CPU time is far less disturbed by other jobs on a shared machine than the bench's wall-time rounds. Not a test; run
+ * after {@code mvn -o -q -pl lib test-compile}:
+ *
+ * <pre>{@code
+ * OMP_NUM_THREADS=1 taskset -c 0 java -Xmx4g -Xmn8m \
+ *   -cp lib/target/test-classes:lib/target/classes:$(cat lib/target-bench/classpath.txt) \
+ *   dlcourse.train.bench.InJvmAB captioner dlcourse.kernels.Gemm#dnnl 8 4   # case, switch, blocks, steps per block
+ * }</pre>
+ *
+ * Cases: {@code gpt-nano}, {@code gpt-micro}, {@code vit}, {@code captioner}, {@code cifar-bn} (eager, SGD).
+ */
+public class InJvmAB {
+  public static void main(String[] args) throws Exception {
+    String name = args[0];
+    String[] cf = args[1].split("#");
+    int blocks = Integer.parseInt(args[2]);
+    int per = Integer.parseInt(args[3]);
+    Field f = Class.forName(cf[0]).getDeclaredField(cf[1]);
+    f.setAccessible(true);
+    Bench.EagerTraining step = name.startsWith("gpt") ? new SequenceModels.Step(SequenceModels.create(name), 42)
+        : name.equals("cifar-bn") ? cifar() : SequenceCases.create(name, 42);
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    boolean orig = f.getBoolean(null);
+    for (int i = 0; i < 3 * per; i++)
+      step.step();
+    Map<Boolean, List<Double>> wall = new TreeMap<>(), cpu = new TreeMap<>();
+    List<Double> ratiosW = new ArrayList<>(), ratiosC = new ArrayList<>();
+    for (int b = 0; b < blocks; b++) {
+      double[] medW = new double[2], medC = new double[2];
+      for (int s = 0; s < 2; s++) {
+        boolean on = (b + s) % 2 == 0;
+        f.setBoolean(null, on);
+        step.step();
+        List<Double> w = new ArrayList<>(), c = new ArrayList<>();
+        for (int i = 0; i < per; i++) {
+          long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
+          step.step();
+          w.add((System.nanoTime() - t0) / 1e6);
+          c.add((mx.getCurrentThreadCpuTime() - c0) / 1e6);
+        }
+        wall.computeIfAbsent(on, k -> new ArrayList<>()).addAll(w);
+        cpu.computeIfAbsent(on, k -> new ArrayList<>()).addAll(c);
+        medW[on ? 0 : 1] = med(w);
+        medC[on ? 0 : 1] = med(c);
+      }
+      ratiosW.add(medW[0] / medW[1]);
+      ratiosC.add(medC[0] / medC[1]);
+    }
+    f.setBoolean(null, orig);
+    System.out.printf(Locale.ROOT,
+        "%s %s: on wall %.1f ms cpu %.1f ms | off wall %.1f ms cpu %.1f ms | on/off wall %.3f (%.2f-%.2f) cpu %.3f (%.2f-%.2f), %d blocks x %d%n",
+        name, args[1], med(wall.get(true)), med(cpu.get(true)), med(wall.get(false)), med(cpu.get(false)),
+        med(ratiosW), Collections.min(ratiosW), Collections.max(ratiosW), med(ratiosC), Collections.min(ratiosC),
+        Collections.max(ratiosC), blocks, per);
+  }
+
+  static Bench.EagerTraining cifar() {
+    dlcourse.nn.Init.manualSeed(42);
+    ReferenceModels.Spec spec = ReferenceModels.create("cifar-bn");
+    dlcourse.nn.Module model = spec.model();
+    model.train();
+    var opt = new dlcourse.train.SGD(model.parameters(), 0.01);
+    var x = dlcourse.tensor.Tensor.of(org.nd4j.linalg.factory.Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 128,
+        3, 32, 32));
+    long[] ys = new long[128];
+    for (int i = 0; i < 128; i++)
+      ys[i] = i % 10;
+    var y = dlcourse.tensor.Tensor.of(org.nd4j.linalg.factory.Nd4j.createFromArray(ys));
+    return new Bench.EagerTraining() {
+      public dlcourse.nn.Module model() {
+        return model;
+      }
+      public dlcourse.tensor.Tensor forwardLoss() {
+        return dlcourse.nn.F.crossEntropy(model.call(x), y);
+      }
+      public void update() {
+        opt.step();
+      }
+      public String optimizerName() {
+        return "SGD";
+      }
+      public String engine() {
+        return "eager";
+      }
+    };
+  }
+
+  static double med(List<Double> v) {
+    List<Double> s = new ArrayList<>(v);
+    Collections.sort(s);
+    int n = s.size();
+    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+  }
+}
