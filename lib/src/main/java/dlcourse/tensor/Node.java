@@ -1,6 +1,5 @@
 package dlcourse.tensor;
 
-import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -28,8 +27,12 @@ final class Node {
   private Accumulating backward;
   /** Whether the backward pass uses {@code into} (else the engine need not look for accumulators). */
   final boolean accumulates;
-  private Tensor[] saved = new Tensor[0];
-  private int[] savedVersions = new int[0];
+  private static final Tensor[] NONE = new Tensor[0];
+  private static final int[] NO_VERSIONS = new int[0];
+  private Tensor[] saved = NONE;
+  private int[] savedVersions = NO_VERSIONS;
+  /** The backward pass that last reached this node while ordering the tape (see {@code Tensor.tape}). */
+  int visited;
 
   Node(String name, Tensor[] inputs, Backward backward) {
     this.name = name;
@@ -47,8 +50,14 @@ final class Node {
 
   /** Remembers the versions of tensors whose values the backward pass reads, to detect later in-place changes. */
   void save(Tensor... tensors) {
+    if (tensors.length == 0) {
+      return; // most nodes (add, reshape) read no input in their backward pass: keep the shared empty arrays
+    }
     saved = tensors;
-    savedVersions = Arrays.stream(tensors).mapToInt(Tensor::version).toArray();
+    savedVersions = new int[tensors.length];
+    for (int i = 0; i < tensors.length; i++) {
+      savedVersions[i] = tensors[i].version();
+    }
   }
 
   INDArray[] run(INDArray gradOutput) {
@@ -79,7 +88,7 @@ final class Node {
   /** Drops what the backward pass kept (arrays captured by the closure), so their memory can be reclaimed. */
   void free() {
     backward = null;
-    saved = new Tensor[0];
-    savedVersions = new int[0];
+    saved = NONE;
+    savedVersions = NO_VERSIONS;
   }
 }

@@ -56,8 +56,11 @@ public final class Profiler implements AutoCloseable {
   }
 
   static void backward(String op, long started) {
+    if (started == 0) {
+      return; // no profiler was open when the backward function started
+    }
     Profiler p = ACTIVE.get();
-    if (p != null && started != 0) {
+    if (p != null) {
       long now = System.nanoTime();
       add(p.backward, op, now - started);
       p.last = now;

@@ -306,4 +306,72 @@ class TensorTest {
     var e = assertThrows(IllegalStateException.class, () -> h.mul(2).sum().backward());
     assertTrue(e.getMessage().contains("second time"), e.getMessage());
   }
+
+  /**
+   * Same-shape arithmetic on arrays of up to 64 elements runs as a Java loop into a buffer from ND4J's allocator; it
+   * must give ND4J's values on both sides of that size, in float and double, for dense arrays, views (transposed,
+   * narrowed: these take ND4J's op) and broadcasts, and its results must be independent arrays.
+   */
+  @Test
+  void smallArithmeticGivesNd4jsValuesOnBothSidesOfTheThreshold() {
+    for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      for (long[] shape : new long[][] {{4, 4}, {8, 8}, {5, 13}, {1, 64}, {65}, {3}}) {
+        INDArray a = Tensor.randn(seed++, shape).array().castTo(type);
+        INDArray b = Tensor.randn(seed++, shape).array().castTo(type).addi(3); // away from 0 for div
+        Tensor x = Tensor.of(a.dup());
+        Tensor z = Tensor.of(b.dup());
+        assertEquals(a.add(b), x.add(z).array(), type + " add " + java.util.Arrays.toString(shape));
+        assertEquals(a.sub(b), x.sub(z).array(), type + " sub");
+        assertEquals(a.mul(b), x.mul(z).array(), type + " mul");
+        assertEquals(a.div(b), x.div(z).array(), type + " div");
+        Tensor y = x.add(z);
+        assertNotSame(x.array().data(), y.array().data());
+        assertEquals(a, x.array(), "the operands are unchanged");
+        assertEquals(type, y.dtype());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(shape, y.shape());
+      }
+      INDArray m = Tensor.randn(seed++, 4, 6).array().castTo(type);
+      INDArray n = Tensor.randn(seed++, 6, 4).array().castTo(type);
+      assertEquals(m.transpose().add(n), Tensor.of(m).permute(1, 0).add(Tensor.of(n)).array(), "a transposed view");
+      assertEquals(m.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3)).mul(m.get(
+          org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 4))), Tensor.of(m).narrow(0, 1, 2).mul(Tensor.of(m)
+          .narrow(0, 2, 2)).array(), "narrowed views");
+      INDArray row = Tensor.randn(seed++, 1, 6).array().castTo(type);
+      assertEquals(m.add(row.broadcast(m.shape())), Tensor.of(m).add(Tensor.of(row)).array(), "a broadcast row");
+    }
+  }
+
+  /** Gradients through the Java path (a chain of tiny ops, broadcast and views included) against central differences. */
+  @Test
+  void smallArithmeticGradientsMatchFiniteDifferences() {
+    assertGrad(t -> t[0].add(t[1]).mul(t[1]).sub(t[0]).div(t[1].add(3)), leaf(4, 4), leaf(4, 4));
+    assertGrad(t -> t[0].add(t[1]).mul(t[1]).sub(t[0]).div(t[1].add(3)), leaf(5, 13), leaf(5, 13));
+    assertGrad(t -> t[0].mul(t[1]).add(t[0]), leaf(65), leaf(65));
+    assertGrad(t -> t[0].permute(1, 0).mul(t[1]).add(t[1]), leaf(3, 4), leaf(4, 3));
+    assertGrad(t -> t[0].mul(t[1]).div(t[1].add(4)), leaf(4, 4), leaf(1, 4));
+    Tensor x = Tensor.of(Tensor.randn(seed++, 4, 4).array()).requiresGrad(true); // float: the benchmark's chain
+    Tensor c = Tensor.randn(seed++, 4, 4);
+    Tensor y = x;
+    for (int i = 0; i < 100; i++) {
+      y = y.add(c).mul(c);
+    }
+    y.sum().backward();
+    INDArray expected = Nd4j.ones(DataType.FLOAT, 4, 4);
+    for (int i = 0; i < 100; i++) {
+      expected.muli(c.array());
+    }
+    assertEquals(expected, x.grad().array());
+  }
+
+  /** A tape kept by backward(g, true) is walked again in full by the next pass (its nodes' marks are a pass old). */
+  @Test
+  void aRetainedTapeIsWalkedAgainInFull() {
+    Tensor x = Tensor.of(1.0, 2.0).requiresGrad(true);
+    Tensor h = x.mul(x);
+    Tensor loss = h.add(h.mul(3)).sum(); // a diamond: h reaches the loss twice
+    loss.backward(Tensor.scalar(1), true);
+    assertEquals(Nd4j.createFromArray(8f, 16f), x.grad().array());
+    loss.backward(Tensor.scalar(1), false);
+    assertEquals(Nd4j.createFromArray(16f, 32f), x.grad().array());
+  }
 }
