@@ -367,7 +367,8 @@ public class Tensor {
   }
 
   /** Numbers the orderings of the tape, so that a node's {@link Node#visited} mark needs no per-pass set. */
-  private static final java.util.concurrent.atomic.AtomicInteger PASSES = new java.util.concurrent.atomic.AtomicInteger();
+  private static final java.util.concurrent.atomic.AtomicInteger PASSES =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * The nodes reachable from {@code root}, each before the nodes of its inputs (reverse topological order). A node

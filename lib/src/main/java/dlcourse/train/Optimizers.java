@@ -64,7 +64,8 @@ public final class Optimizers {
     };
     int min = name.equals("exponential") || name.equals("step") ? 1 : 0;
     if (p.length - 1 < min || p.length - 1 > max) {
-      throw new IllegalArgumentException("schedule " + spec + ": " + name + " takes " + min + " to " + max + " arguments");
+      throw new IllegalArgumentException("schedule " + spec + ": " + name + " takes " + min + " to " + max
+          + " arguments");
     }
     return switch (name) {
       case "none" -> null;

@@ -44,7 +44,8 @@ class TransformsByNameTest {
     assertSame(crop, Transforms.chain(null, crop));
     assertSame(flip, Transforms.chain(flip, null));
     INDArray batch = images(3);
-    assertEquals(crop.andThen(flip).apply(batch, new Random(7)), Transforms.chain(crop, null, flip).apply(batch, new Random(7)));
+    assertEquals(crop.andThen(flip).apply(batch, new Random(7)), Transforms.chain(crop, null, flip).apply(batch,
+        new Random(7)));
     // order matters: scaling then min-max is not min-max then scaling
     Transform scale = Transforms.scale(2);
     assertEquals(Transforms.minMax().andThen(scale).apply(batch, new Random(0)),

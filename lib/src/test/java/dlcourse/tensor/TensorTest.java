@@ -335,7 +335,7 @@ class TensorTest {
       assertEquals(m.transpose().add(n), Tensor.of(m).permute(1, 0).add(Tensor.of(n)).array(), "a transposed view");
       assertEquals(m.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3)).mul(m.get(
           org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 4))), Tensor.of(m).narrow(0, 1, 2).mul(Tensor.of(m)
-          .narrow(0, 2, 2)).array(), "narrowed views");
+              .narrow(0, 2, 2)).array(), "narrowed views");
       INDArray row = Tensor.randn(seed++, 1, 6).array().castTo(type);
       assertEquals(m.add(row.broadcast(m.shape())), Tensor.of(m).add(Tensor.of(row)).array(), "a broadcast row");
     }

@@ -38,7 +38,8 @@ class HistoryReportTest {
 
   @Test
   void ranksRunsByTheirBestValue() {
-    History all = History.concat(List.of(run("a", 0.2, 0.5, 0.4), run("b", 0.6, 0.1), run("c", 0.3, 0.5), run("d", 0.1)));
+    History all = History.concat(List.of(run("a", 0.2, 0.5, 0.4), run("b", 0.6, 0.1), run("c", 0.3, 0.5), run("d",
+        0.1)));
     assertEquals(List.of("b", "a", "c", "d"), all.rankRuns("test", "accuracy", true, "a", "b", "c", "d"));
     assertEquals(List.of("b", "c", "a"), all.rankRuns("test", "accuracy", true, "c", "a", "b")); // tie a/c: given order
     assertEquals(List.of("d", "a", "c"), all.rankRuns("test", "accuracy", false, "a", "c", "d")); // lowest best first

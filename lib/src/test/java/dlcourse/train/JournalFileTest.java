@@ -23,7 +23,8 @@ class JournalFileTest {
 
   @Test
   void besideJournalReplacesTheExtension() {
-    assertEquals(Path.of("/a/b/runs-e15-lr0.01.zip"), Experiments.besideJournal(Path.of("/a/b/runs-e15.tsv"), "-lr0.01.zip"));
+    assertEquals(Path.of("/a/b/runs-e15-lr0.01.zip"), Experiments.besideJournal(Path.of("/a/b/runs-e15.tsv"),
+        "-lr0.01.zip"));
     assertEquals(Path.of("/x.tsv.d/runs-w.zip"), Experiments.besideJournal(Path.of("/x.tsv.d/runs.tsv"), "-w.zip"));
     assertEquals(Path.of("runs-w.zip"), Experiments.besideJournal(Path.of("runs"), "-w.zip"));
   }
