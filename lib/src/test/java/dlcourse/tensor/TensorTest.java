@@ -96,6 +96,26 @@ class TensorTest {
     xv.unsqueeze(1).matmul(wn).mul(cf).sum().backward();
     assertTrue(xv.grad().array().castTo(DataType.DOUBLE).reshape(3, 1, 4).equalsWithEps(xd.grad().array(), 1e-5));
     assertNull(wn.grad());
+    // a permuted right side (ND4J reports it as 'c' ordered, not a view, offset 0: its strides must be checked)
+    Tensor wp = Tensor.of(wd.array().castTo(DataType.FLOAT).permute(0, 2, 1).dup('c').permute(0, 2, 1))
+        .requiresGrad(true);
+    Tensor xp = Tensor.of(xd.array().castTo(DataType.FLOAT)).requiresGrad(true);
+    Tensor yp = xp.matmul(wp);
+    yp.mul(cf).sum().backward();
+    assertTrue(yp.array().castTo(DataType.DOUBLE).equalsWithEps(xd.matmul(wd).array(), 1e-5));
+    assertTrue(xp.grad().array().castTo(DataType.DOUBLE).equalsWithEps(xd.grad().array(), 1e-5));
+    assertTrue(wp.grad().array().castTo(DataType.DOUBLE).equalsWithEps(wd.grad().array(), 1e-5));
+  }
+
+  @Test
+  void floatOneRowBatchedMatmulMatchesTheDoublePathWithTheJavaBackwardLoop() {
+    boolean was = Tensor.rowBatchSgemm;
+    Tensor.rowBatchSgemm = false; // the loop that oneDNN's batched GEMVs replace by default
+    try {
+      floatOneRowBatchedMatmulMatchesTheDoublePath();
+    } finally {
+      Tensor.rowBatchSgemm = was;
+    }
   }
 
   @Test
