@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.kernels.ConcatKernel;
 import dlcourse.kernels.Gemm;
 import dlcourse.kernels.MatmulKernel;
 import dlcourse.kernels.NativeMemory;
@@ -844,6 +845,12 @@ public class Tensor {
     });
   }
 
+  /**
+   * Whether {@link #cat} copies small float arrays in Java ({@code kernels.ConcatKernel}) instead of ND4J's concat
+   * op ({@code -Ddlcourse.tensor.catInJava=false}, for A/B timings).
+   */
+  static volatile boolean catInJava = !"false".equals(System.getProperty("dlcourse.tensor.catInJava"));
+
   /** Concatenates tensors of equal shape except along {@code dim}. */
   public static Tensor cat(int dim, Tensor... tensors) {
     if (tensors.length == 0) {
@@ -864,8 +871,12 @@ public class Tensor {
       arrays[i] = tensors[i].data;
       sizes[i] = tensors[i].size(d);
     }
-    INDArray y = Nd4j.concat(d, arrays);
+    boolean inJava = catInJava && ConcatKernel.supports(arrays);
+    INDArray y = inJava ? ConcatKernel.cat(d, arrays) : Nd4j.concat(d, arrays);
     return record("cat", y, tensors, g -> {
+      if (inJava && ConcatKernel.supports(g)) {
+        return ConcatKernel.split(g, d, sizes);
+      }
       INDArray[] out = new INDArray[sizes.length];
       long start = 0;
       for (int i = 0; i < sizes.length; i++) {
