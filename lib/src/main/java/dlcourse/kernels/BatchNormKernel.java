@@ -3,6 +3,8 @@ package dlcourse.kernels;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dlcourse.kernels.Prims.Entry;
+import java.lang.ref.Reference;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.dnnl.dnnl_batch_normalization_desc_t;
@@ -36,8 +38,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@code -Ddlcourse.kernels.batchNorm=host} forces the ND4J path.
  */
 public final class BatchNormKernel {
-  /** Whether float arrays go through oneDNN (where it loads) rather than ND4J; for A/B measurements. */
-  static volatile boolean dnnl = !"host".equals(System.getProperty("dlcourse.kernels.batchNorm"));
+  private static final String MODE = System.getProperty("dlcourse.kernels.batchNorm", "java");
+
+  /** Whether float arrays go through oneDNN (where it loads) rather than ND4J, when not on {@link #java}; for A/B. */
+  static volatile boolean dnnl = !"host".equals(MODE);
+
+  /** Whether float arrays run on the per-channel host loops (the default); for A/B measurements. */
+  static volatile boolean java = "java".equals(MODE);
 
   private BatchNormKernel() {}
 
@@ -53,6 +60,9 @@ public final class BatchNormKernel {
     if (s.m <= 0) {
       throw new IllegalArgumentException("batch norm needs at least one value per channel, got "
           + Arrays.toString(x.shape()));
+    }
+    if (hostLoops(x)) {
+      return HostLoops.training(x, weight, bias, eps, s);
     }
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
@@ -83,6 +93,9 @@ public final class BatchNormKernel {
   public static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
       double eps) {
     Shape s = new Shape(x.shape(), weight, bias, mean, var);
+    if (hostLoops(x)) {
+      return HostLoops.inference(x, mean, var, weight, bias, eps, s);
+    }
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
       INDArray x3 = s.view3(x);
@@ -116,6 +129,9 @@ public final class BatchNormKernel {
     if (!Arrays.equals(gy.shape(), x.shape())) {
       throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + " for input "
           + Arrays.toString(x.shape()));
+    }
+    if (hostLoops(x)) {
+      return HostLoops.backward(gy, x, mean, var, weight, bias, eps, training, s);
     }
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
@@ -154,6 +170,11 @@ public final class BatchNormKernel {
     } finally {
       Prims.release(e);
     }
+  }
+
+  /** Whether {@code x} runs on {@link HostLoops}: float, with at most 2^31 - 1 values. */
+  private static boolean hostLoops(INDArray x) {
+    return java && x.dataType() == DataType.FLOAT && x.length() <= Integer.MAX_VALUE;
   }
 
   /** {@code y * weight + bias} in place, per channel of {@code y (N, C, S)}. */
@@ -214,6 +235,222 @@ public final class BatchNormKernel {
       Dnnl.check(dnnl_batch_normalization_backward_desc_init(bd, params ? dnnl_backward : dnnl_backward_data, data,
           data, eps, flags), what + " gradient");
       backward = primitive(Prims.pd(bd, null, fpd, what + " gradient"), "batch norm backward");
+    }
+  }
+
+  /**
+   * The float path: per channel, plain Java loops over the channel's rows of {@code S = H W} values (copied in bulk to
+   * a per-thread {@code float[]}, where the JIT unrolls and vectorises the element-wise passes), channels spread over
+   * {@link Parallel} without barriers. Training forward: one pass for the sums of {@code x - k} and {@code (x -
+   * k)^2} in double (shifted by the channel's first value {@code k}, so the variance does not cancel), one pass for
+   * {@code y = (x - mean) inv w + b}. Backward: one pass for {@code sum(gy)} and {@code sum(gy (x - mean))}, one for
+   * {@code gx}; inference backward in one pass.
+   */
+  private static final class HostLoops {
+    /** This thread's two row buffers (x and gy), grown to the longest row seen. */
+    private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    private HostLoops() {}
+
+    private static float[][] rows(int length) {
+      float[][] r = ROWS.get();
+      if (r[0].length < length) {
+        r[0] = new float[length];
+        r[1] = new float[length];
+      }
+      return r;
+    }
+
+    private static float[] vector(INDArray a) {
+      return a == null ? null : floats(a).toFloatVector();
+    }
+
+    private static FloatBuffer nio(INDArray a) {
+      return a.data().asNioFloat();
+    }
+
+    static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, Shape s) {
+      INDArray xp = Prims.plain(x);
+      int n = Math.toIntExact(s.x[0]);
+      int c = Math.toIntExact(s.c);
+      int sp = Math.toIntExact(s.m / n);
+      float[] w = vector(weight);
+      float[] b = vector(bias);
+      INDArray y = Nd4j.createUninitialized(DataType.FLOAT, s.x, 'c');
+      float[] mean = new float[c];
+      float[] var = new float[c];
+      FloatBuffer xb = nio(xp);
+      FloatBuffer yb = nio(y);
+      double m = s.m;
+      Parallel.forEach(c, s.m * c * 3, ch -> {
+        float[] row = rows(sp)[0];
+        double k = xb.get(ch * sp);
+        double s1 = 0;
+        double s2 = 0;
+        for (int i = 0; i < n; i++) {
+          xb.get((i * c + ch) * sp, row, 0, sp);
+          double a1 = 0;
+          double a2 = 0;
+          double b1 = 0;
+          double b2 = 0;
+          int j = 0;
+          for (; j + 1 < sp; j += 2) {
+            double d = row[j] - k;
+            double e = row[j + 1] - k;
+            a1 += d;
+            a2 += d * d;
+            b1 += e;
+            b2 += e * e;
+          }
+          if (j < sp) {
+            double d = row[j] - k;
+            a1 += d;
+            a2 += d * d;
+          }
+          s1 += a1 + b1;
+          s2 += a2 + b2;
+        }
+        double dm = s1 / m;
+        double v = Math.max(s2 / m - dm * dm, 0);
+        float mu = (float) (k + dm);
+        mean[ch] = mu;
+        var[ch] = (float) v;
+        double inv = 1 / Math.sqrt(v + eps);
+        float scale = (float) (w == null ? inv : w[ch] * inv);
+        float shift = b == null ? 0 : b[ch];
+        for (int i = 0; i < n; i++) {
+          int off = (i * c + ch) * sp;
+          xb.get(off, row, 0, sp);
+          for (int j = 0; j < sp; j++) {
+            row[j] = (row[j] - mu) * scale + shift;
+          }
+          yb.put(off, row, 0, sp);
+        }
+      });
+      Reference.reachabilityFence(xp);
+      return new Stats(y, Nd4j.createFromArray(mean), Nd4j.createFromArray(var));
+    }
+
+    static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias, double eps,
+        Shape s) {
+      INDArray xp = Prims.plain(x);
+      int n = Math.toIntExact(s.x[0]);
+      int c = Math.toIntExact(s.c);
+      int sp = n == 0 ? 0 : Math.toIntExact(s.m / n);
+      float[] mu = vector(mean);
+      float[] va = vector(var);
+      float[] w = vector(weight);
+      float[] b = vector(bias);
+      INDArray y = Nd4j.createUninitialized(DataType.FLOAT, s.x, 'c');
+      FloatBuffer xb = nio(xp);
+      FloatBuffer yb = nio(y);
+      Parallel.forEach(c, s.m * c * 2, ch -> {
+        float[] row = rows(sp)[0];
+        double inv = 1 / Math.sqrt(va[ch] + eps);
+        float scale = (float) (w == null ? inv : w[ch] * inv);
+        float shift = b == null ? 0 : b[ch];
+        float mc = mu[ch];
+        for (int i = 0; i < n; i++) {
+          int off = (i * c + ch) * sp;
+          xb.get(off, row, 0, sp);
+          for (int j = 0; j < sp; j++) {
+            row[j] = (row[j] - mc) * scale + shift;
+          }
+          yb.put(off, row, 0, sp);
+        }
+      });
+      Reference.reachabilityFence(xp);
+      return y;
+    }
+
+    static Grads backward(INDArray gy, INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
+        double eps, boolean training, Shape s) {
+      INDArray xp = Prims.plain(x);
+      INDArray gp = Prims.plain(gy.castTo(DataType.FLOAT));
+      int n = Math.toIntExact(s.x[0]);
+      int c = Math.toIntExact(s.c);
+      int sp = n == 0 ? 0 : Math.toIntExact(s.m / n);
+      float[] mu = vector(mean);
+      float[] va = vector(var);
+      float[] w = vector(weight);
+      INDArray gx = Nd4j.createUninitialized(DataType.FLOAT, s.x, 'c');
+      float[] gw = new float[c];
+      float[] gb = new float[c];
+      FloatBuffer xb = nio(xp);
+      FloatBuffer gyb = nio(gp);
+      FloatBuffer gxb = nio(gx);
+      double m = s.m;
+      Parallel.forEach(c, s.m * c * (training ? 5 : 3), ch -> {
+        float[][] r = rows(sp);
+        float[] xr = r[0];
+        float[] gr = r[1];
+        float mc = mu[ch];
+        double inv = 1 / Math.sqrt(va[ch] + eps);
+        double scale = w == null ? inv : w[ch] * inv;
+        double sg = 0;
+        double sgx = 0;
+        if (training) {
+          for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * sp;
+            xb.get(off, xr, 0, sp);
+            gyb.get(off, gr, 0, sp);
+            double a1 = 0;
+            double a2 = 0;
+            double b1 = 0;
+            double b2 = 0;
+            int j = 0;
+            for (; j + 1 < sp; j += 2) {
+              a1 += gr[j];
+              a2 += gr[j] * (double) (xr[j] - mc);
+              b1 += gr[j + 1];
+              b2 += gr[j + 1] * (double) (xr[j + 1] - mc);
+            }
+            if (j < sp) {
+              a1 += gr[j];
+              a2 += gr[j] * (double) (xr[j] - mc);
+            }
+            sg += a1 + b1;
+            sgx += a2 + b2;
+          }
+          // gx = scale (gy - sg / m - (x - mean) inv^2 sgx / m)
+          float fa = (float) scale;
+          float fb = (float) (scale * inv * inv * sgx / m);
+          float fc = (float) (scale * sg / m);
+          for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * sp;
+            xb.get(off, xr, 0, sp);
+            gyb.get(off, gr, 0, sp);
+            for (int j = 0; j < sp; j++) {
+              gr[j] = fa * gr[j] - fb * (xr[j] - mc) - fc;
+            }
+            gxb.put(off, gr, 0, sp);
+          }
+        } else { // the statistics are constants: gx = scale gy
+          float fa = (float) scale;
+          for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * sp;
+            xb.get(off, xr, 0, sp);
+            gyb.get(off, gr, 0, sp);
+            double a1 = 0;
+            double a2 = 0;
+            for (int j = 0; j < sp; j++) {
+              float g = gr[j];
+              a1 += g;
+              a2 += g * (double) (xr[j] - mc);
+              gr[j] = fa * g;
+            }
+            sg += a1;
+            sgx += a2;
+            gxb.put(off, gr, 0, sp);
+          }
+        }
+        gw[ch] = (float) (sgx * inv);
+        gb[ch] = (float) sg;
+      });
+      Reference.reachabilityFence(xp);
+      Reference.reachabilityFence(gp);
+      return new Grads(gx, weight == null ? null : Nd4j.createFromArray(gw).reshape(weight.shape()),
+          bias == null ? null : Nd4j.createFromArray(gb));
     }
   }
 
