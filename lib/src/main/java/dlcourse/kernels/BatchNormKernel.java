@@ -242,7 +242,8 @@ public final class BatchNormKernel {
    * The float path: per channel, plain Java loops over the channel's rows of {@code S = H W} values (copied in bulk to
    * a per-thread {@code float[]}, where the JIT unrolls and vectorises the element-wise passes), channels spread over
    * {@link Parallel} without barriers. Training forward: one pass for the sums of {@code x - k} and {@code (x -
-   * k)^2} in double (shifted by the channel's first value {@code k}, so the variance does not cancel), one pass for
+   * k)^2} (shifted by the channel's first value {@code k}, so the variance does not cancel; four float lanes per row,
+   * rows summed in double), one pass for
    * {@code y = (x - mean) inv w + b}. Backward: one pass for {@code sum(gy)} and {@code sum(gy (x - mean))}, one for
    * {@code gx}; inference backward in one pass.
    */
@@ -284,31 +285,42 @@ public final class BatchNormKernel {
       double m = s.m;
       Parallel.forEach(c, s.m * c * 3, ch -> {
         float[] row = rows(sp)[0];
-        double k = xb.get(ch * sp);
+        float k = xb.get(ch * sp);
         double s1 = 0;
         double s2 = 0;
         for (int i = 0; i < n; i++) {
           xb.get((i * c + ch) * sp, row, 0, sp);
-          double a1 = 0;
-          double a2 = 0;
-          double b1 = 0;
-          double b2 = 0;
+          // four independent float lanes per row (a row is short), summed into double per row
+          float a0 = 0;
+          float a1 = 0;
+          float a2 = 0;
+          float a3 = 0;
+          float q0 = 0;
+          float q1 = 0;
+          float q2 = 0;
+          float q3 = 0;
           int j = 0;
-          for (; j + 1 < sp; j += 2) {
-            double d = row[j] - k;
-            double e = row[j + 1] - k;
-            a1 += d;
-            a2 += d * d;
-            b1 += e;
-            b2 += e * e;
+          for (; j + 3 < sp; j += 4) {
+            float d0 = row[j] - k;
+            float d1 = row[j + 1] - k;
+            float d2 = row[j + 2] - k;
+            float d3 = row[j + 3] - k;
+            a0 += d0;
+            a1 += d1;
+            a2 += d2;
+            a3 += d3;
+            q0 += d0 * d0;
+            q1 += d1 * d1;
+            q2 += d2 * d2;
+            q3 += d3 * d3;
           }
-          if (j < sp) {
-            double d = row[j] - k;
-            a1 += d;
-            a2 += d * d;
+          for (; j < sp; j++) {
+            float d = row[j] - k;
+            a0 += d;
+            q0 += d * d;
           }
-          s1 += a1 + b1;
-          s2 += a2 + b2;
+          s1 += (double) a0 + a1 + a2 + a3;
+          s2 += (double) q0 + q1 + q2 + q3;
         }
         double dm = s1 / m;
         double v = Math.max(s2 / m - dm * dm, 0);
@@ -394,23 +406,31 @@ public final class BatchNormKernel {
             int off = (i * c + ch) * sp;
             xb.get(off, xr, 0, sp);
             gyb.get(off, gr, 0, sp);
-            double a1 = 0;
-            double a2 = 0;
-            double b1 = 0;
-            double b2 = 0;
+            float a0 = 0;
+            float a1 = 0;
+            float a2 = 0;
+            float a3 = 0;
+            float q0 = 0;
+            float q1 = 0;
+            float q2 = 0;
+            float q3 = 0;
             int j = 0;
-            for (; j + 1 < sp; j += 2) {
-              a1 += gr[j];
-              a2 += gr[j] * (double) (xr[j] - mc);
-              b1 += gr[j + 1];
-              b2 += gr[j + 1] * (double) (xr[j + 1] - mc);
+            for (; j + 3 < sp; j += 4) {
+              a0 += gr[j];
+              a1 += gr[j + 1];
+              a2 += gr[j + 2];
+              a3 += gr[j + 3];
+              q0 += gr[j] * (xr[j] - mc);
+              q1 += gr[j + 1] * (xr[j + 1] - mc);
+              q2 += gr[j + 2] * (xr[j + 2] - mc);
+              q3 += gr[j + 3] * (xr[j + 3] - mc);
             }
-            if (j < sp) {
-              a1 += gr[j];
-              a2 += gr[j] * (double) (xr[j] - mc);
+            for (; j < sp; j++) {
+              a0 += gr[j];
+              q0 += gr[j] * (xr[j] - mc);
             }
-            sg += a1 + b1;
-            sgx += a2 + b2;
+            sg += (double) a0 + a1 + a2 + a3;
+            sgx += (double) q0 + q1 + q2 + q3;
           }
           // gx = scale (gy - sg / m - (x - mean) inv^2 sgx / m)
           float fa = (float) scale;
