@@ -56,14 +56,28 @@ public final class BatchNormKernel {
 
   /** Training forward pass: normalises with the batch's own mean and biased variance, which it returns. */
   public static Stats training(INDArray x, INDArray weight, INDArray bias, double eps) {
+    return training(x, weight, bias, eps, false);
+  }
+
+  /**
+   * {@link #training}, then with {@code relu} a ReLU on the output in the same pass ({@code max(y, 0)}; the
+   * statistics are those of the batch norm's input, as without it).
+   */
+  public static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, boolean relu) {
     Shape s = new Shape(x.shape(), weight, bias, null, null);
     if (s.m <= 0) {
       throw new IllegalArgumentException("batch norm needs at least one value per channel, got "
           + Arrays.toString(x.shape()));
     }
     if (hostLoops(x)) {
-      return HostLoops.training(x, weight, bias, eps, s);
+      return HostLoops.training(x, weight, bias, eps, s, relu);
     }
+    Stats st = trainingOther(x, weight, bias, eps, s);
+    return relu ? new Stats(Transforms.relu(st.output(), false), st.mean(), st.var()) : st;
+  }
+
+  /** {@link #training} on oneDNN or ND4J. */
+  private static Stats trainingOther(INDArray x, INDArray weight, INDArray bias, double eps, Shape s) {
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
       INDArray x3 = s.view3(x);
@@ -92,10 +106,23 @@ public final class BatchNormKernel {
   /** Inference forward pass with given statistics {@code mean} and {@code var} (C), e.g. the running estimates. */
   public static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
       double eps) {
+    return inference(x, mean, var, weight, bias, eps, false);
+  }
+
+  /** {@link #inference}, then with {@code relu} a ReLU on the output in the same pass. */
+  public static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
+      double eps, boolean relu) {
     Shape s = new Shape(x.shape(), weight, bias, mean, var);
     if (hostLoops(x)) {
-      return HostLoops.inference(x, mean, var, weight, bias, eps, s);
+      return HostLoops.inference(x, mean, var, weight, bias, eps, s, relu);
     }
+    INDArray y = inferenceOther(x, mean, var, weight, bias, eps, s);
+    return relu ? Transforms.relu(y, false) : y;
+  }
+
+  /** {@link #inference} on oneDNN or ND4J. */
+  private static INDArray inferenceOther(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
+      double eps, Shape s) {
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
       INDArray x3 = s.view3(x);
@@ -124,14 +151,28 @@ public final class BatchNormKernel {
    */
   public static Grads backward(INDArray gy, INDArray x, INDArray mean, INDArray var, INDArray weight,
       INDArray bias, double eps, boolean training) {
+    return backward(gy, null, x, mean, var, weight, bias, eps, training);
+  }
+
+  /**
+   * {@link #backward} of a batch norm with a fused ReLU ({@code relu} true in {@link #training} or
+   * {@link #inference}): {@code reluOutput} is that pass's output, whose non-positive values mask {@code gy} (the
+   * ReLU's backward pass, {@code gy (y > 0)}); null for a batch norm without ReLU.
+   */
+  public static Grads backward(INDArray gy, INDArray reluOutput, INDArray x, INDArray mean, INDArray var,
+      INDArray weight, INDArray bias, double eps, boolean training) {
     boolean hasBias = bias != null;
     Shape s = new Shape(x.shape(), weight, bias, mean, var);
-    if (!Arrays.equals(gy.shape(), x.shape())) {
-      throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + " for input "
-          + Arrays.toString(x.shape()));
+    if (!Arrays.equals(gy.shape(), x.shape())
+        || (reluOutput != null && !Arrays.equals(reluOutput.shape(), x.shape()))) {
+      throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + (reluOutput == null ? ""
+          : " and output " + Arrays.toString(reluOutput.shape())) + " for input " + Arrays.toString(x.shape()));
     }
     if (hostLoops(x)) {
-      return HostLoops.backward(gy, x, mean, var, weight, bias, eps, training, s);
+      return HostLoops.backward(gy, reluOutput, x, mean, var, weight, bias, eps, training, s);
+    }
+    if (reluOutput != null) {
+      gy = gy.mul(reluOutput.gt(0).castTo(gy.dataType()));
     }
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
@@ -248,8 +289,8 @@ public final class BatchNormKernel {
    * {@code gx}; inference backward in one pass.
    */
   private static final class HostLoops {
-    /** This thread's two row buffers (x and gy), grown to the longest row seen. */
-    private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
+    /** This thread's three row buffers (x, gy and a fused ReLU's output), grown to the longest row seen. */
+    private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private HostLoops() {}
 
@@ -258,6 +299,7 @@ public final class BatchNormKernel {
       if (r[0].length < length) {
         r[0] = new float[length];
         r[1] = new float[length];
+        r[2] = new float[length];
       }
       return r;
     }
@@ -266,11 +308,19 @@ public final class BatchNormKernel {
       return a == null ? null : floats(a).toFloatVector();
     }
 
+    /** {@code g[j] = 0} where the ReLU's output {@code y} (its row at {@code off}) is not positive. */
+    private static void mask(FloatBuffer y, int off, float[] yr, float[] g, int sp) {
+      y.get(off, yr, 0, sp);
+      for (int j = 0; j < sp; j++) {
+        g[j] = yr[j] > 0 ? g[j] : 0f;
+      }
+    }
+
     private static FloatBuffer nio(INDArray a) {
       return a.data().asNioFloat();
     }
 
-    static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, Shape s) {
+    static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, Shape s, boolean relu) {
       INDArray xp = Prims.plain(x);
       int n = Math.toIntExact(s.x[0]);
       int c = Math.toIntExact(s.c);
@@ -333,8 +383,14 @@ public final class BatchNormKernel {
         for (int i = 0; i < n; i++) {
           int off = (i * c + ch) * sp;
           xb.get(off, row, 0, sp);
-          for (int j = 0; j < sp; j++) {
-            row[j] = (row[j] - mu) * scale + shift;
+          if (relu) {
+            for (int j = 0; j < sp; j++) {
+              row[j] = Math.max((row[j] - mu) * scale + shift, 0f);
+            }
+          } else {
+            for (int j = 0; j < sp; j++) {
+              row[j] = (row[j] - mu) * scale + shift;
+            }
           }
           yb.put(off, row, 0, sp);
         }
@@ -344,7 +400,7 @@ public final class BatchNormKernel {
     }
 
     static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias, double eps,
-        Shape s) {
+        Shape s, boolean relu) {
       INDArray xp = Prims.plain(x);
       int n = Math.toIntExact(s.x[0]);
       int c = Math.toIntExact(s.c);
@@ -365,8 +421,14 @@ public final class BatchNormKernel {
         for (int i = 0; i < n; i++) {
           int off = (i * c + ch) * sp;
           xb.get(off, row, 0, sp);
-          for (int j = 0; j < sp; j++) {
-            row[j] = (row[j] - mc) * scale + shift;
+          if (relu) {
+            for (int j = 0; j < sp; j++) {
+              row[j] = Math.max((row[j] - mc) * scale + shift, 0f);
+            }
+          } else {
+            for (int j = 0; j < sp; j++) {
+              row[j] = (row[j] - mc) * scale + shift;
+            }
           }
           yb.put(off, row, 0, sp);
         }
@@ -375,10 +437,12 @@ public final class BatchNormKernel {
       return y;
     }
 
-    static Grads backward(INDArray gy, INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
-        double eps, boolean training, Shape s) {
+    static Grads backward(INDArray gy, INDArray reluOutput, INDArray x, INDArray mean, INDArray var,
+        INDArray weight, INDArray bias, double eps, boolean training, Shape s) {
       INDArray xp = Prims.plain(x);
       INDArray gp = Prims.plain(gy.castTo(DataType.FLOAT));
+      INDArray yp = reluOutput == null ? null : Prims.plain(reluOutput.castTo(DataType.FLOAT));
+      FloatBuffer yb = yp == null ? null : nio(yp);
       int n = Math.toIntExact(s.x[0]);
       int c = Math.toIntExact(s.c);
       int sp = n == 0 ? 0 : Math.toIntExact(s.m / n);
@@ -396,6 +460,7 @@ public final class BatchNormKernel {
         float[][] r = rows(sp);
         float[] xr = r[0];
         float[] gr = r[1];
+        float[] yr = r[2];
         float mc = mu[ch];
         double inv = 1 / Math.sqrt(va[ch] + eps);
         double scale = w == null ? inv : w[ch] * inv;
@@ -406,6 +471,9 @@ public final class BatchNormKernel {
             int off = (i * c + ch) * sp;
             xb.get(off, xr, 0, sp);
             gyb.get(off, gr, 0, sp);
+            if (yb != null) {
+              mask(yb, off, yr, gr, sp);
+            }
             float a0 = 0;
             float a1 = 0;
             float a2 = 0;
@@ -440,6 +508,9 @@ public final class BatchNormKernel {
             int off = (i * c + ch) * sp;
             xb.get(off, xr, 0, sp);
             gyb.get(off, gr, 0, sp);
+            if (yb != null) {
+              mask(yb, off, yr, gr, sp);
+            }
             for (int j = 0; j < sp; j++) {
               gr[j] = fa * gr[j] - fb * (xr[j] - mc) - fc;
             }
@@ -451,6 +522,9 @@ public final class BatchNormKernel {
             int off = (i * c + ch) * sp;
             xb.get(off, xr, 0, sp);
             gyb.get(off, gr, 0, sp);
+            if (yb != null) {
+              mask(yb, off, yr, gr, sp);
+            }
             double a1 = 0;
             double a2 = 0;
             for (int j = 0; j < sp; j++) {
@@ -469,6 +543,7 @@ public final class BatchNormKernel {
       });
       Reference.reachabilityFence(xp);
       Reference.reachabilityFence(gp);
+      Reference.reachabilityFence(yp);
       return new Grads(gx, weight == null ? null : Nd4j.createFromArray(gw).reshape(weight.shape()),
           bias == null ? null : Nd4j.createFromArray(gb));
     }

@@ -210,6 +210,59 @@ class BatchNormKernelTest {
   }
 
   @Test
+  void fusedReluMatchesLoopsThenRelu() {
+    Random r = new Random(8);
+    for (long[] shape : SHAPES) {
+      for (int affine = 0; affine < 4; affine += 3) {
+        String what = java.util.Arrays.toString(shape) + " affine " + affine;
+        INDArray x = random(r, shape).muli(3);
+        INDArray gy = random(r, shape);
+        INDArray[] wb = params(r, shape[1], affine);
+        INDArray mean = random(r, shape[1]);
+        INDArray var = random(r, shape[1]).addi(1.2);
+        for (boolean training : new boolean[] {true, false}) {
+          INDArray[] stats = training ? null : new INDArray[] {mean, var};
+          INDArray yRef = loops(x, wb[0], wb[1], gy, stats)[0];
+          INDArray relu = org.nd4j.linalg.ops.transforms.Transforms.relu(yRef, true);
+          INDArray masked = gy.mul(yRef.gt(0).castTo(DataType.DOUBLE)); // the ReLU's backward pass
+          INDArray[] ref = loops(x, wb[0], wb[1], masked, stats);
+          for (int mode = 0; mode < 4; mode++) {
+            boolean flt = mode > 0;
+            mode(mode);
+            double tol = flt ? 2e-5 : 1e-12;
+            String w2 = what + (training ? " training" : " inference") + modeName(mode);
+            INDArray xi = flt ? f(x) : x;
+            INDArray wi = flt ? f(wb[0]) : wb[0];
+            INDArray bi = flt ? f(wb[1]) : wb[1];
+            INDArray y;
+            INDArray mu = flt ? f(mean) : mean;
+            INDArray va = flt ? f(var) : var;
+            if (training) {
+              BatchNormKernel.Stats st = BatchNormKernel.training(xi, wi, bi, EPS, true);
+              y = st.output();
+              mu = st.mean();
+              va = st.var();
+              close(ref[1], mu, tol, w2 + " mean");
+              close(ref[2], va, tol, w2 + " var");
+            } else {
+              y = BatchNormKernel.inference(xi, mu, va, wi, bi, EPS, true);
+            }
+            close(relu, y, tol, w2 + " output");
+            assertTrue(y.minNumber().doubleValue() >= 0, w2 + " output is non-negative");
+            BatchNormKernel.Grads g = BatchNormKernel.backward(flt ? f(gy) : gy, y, xi, mu, va, wi, bi, EPS,
+                training);
+            close(ref[3], g.x(), tol * 10, w2 + " gx");
+            if (wi != null) {
+              close(ref[4], g.weight(), tol * 10, w2 + " gw");
+              close(ref[5], g.bias(), tol * 10, w2 + " gb");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void hostLoopsGiveTheSameBitsOnSeveralThreads() {
     Random r = new Random(6);
     long[] shape = {8, 12, 16, 16};
