@@ -25,17 +25,21 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * running estimates; inference uses given statistics (the running estimates). Plain 'c' arrays in and out; views and
  * non-'c' arrays are copied first. Stateless and thread-safe.
  *
- * <p>Float arrays run on oneDNN's {@code batch_normalization} primitives on the plain layout ({@code nc},
- * {@code ncw}, {@code nchw}; {@code use_scale} / {@code use_shift} flags, {@code use_global_stats} for inference
- * and its backward pass), built once per (shape, flags, eps) and cached. Double arrays, and every array where
- * oneDNN does not load, run on ND4J's broadcasting arithmetic with the same formulas.
+ * <p>Float arrays run on per-channel host loops ({@code HostLoops}: two passes over the channel's rows each way,
+ * channels spread over threads by {@link Parallel} without barriers), optionally with a ReLU fused into the output
+ * pass and its mask into the backward pass ({@code relu} / {@code reluOutput}, used by {@code F.batchNormRelu}).
+ * {@code -Ddlcourse.kernels.batchNorm=dnnl} runs them on oneDNN's {@code batch_normalization} primitives on the
+ * plain layout instead ({@code nc}, {@code ncw}, {@code nchw}; {@code use_scale} / {@code use_shift} flags,
+ * {@code use_global_stats} for inference and its backward pass, built once per (shape, flags, eps) and cached), and
+ * {@code =host} on ND4J's broadcasting arithmetic with the same formulas, which double arrays always use (and
+ * float ones where oneDNN does not load); a fused ReLU is then a separate pass on the output and on the gradient.
  *
- * <p>Measured (2 vCPU AMD EPYC shared with other jobs, float, forward + backward through {@code F.batchNorm},
- * median of 20 interleaved rounds, 1 / 2 OpenMP threads): CIFAR b128 32 ch 32 px: the former ~10 Tensor ops 301 /
- * 263 ms, oneDNN ({@code ncsp_bnorm}) 30 / 17 ms, this class's ND4J path 48 ms (1 thread); 64 ch 16 px 195 / 114 ms,
- * 19 / 7 ms, 30 ms. oneDNN's batch norm synchronises its threads with spinning barriers: on an oversubscribed
- * machine (load above the core count) a 2-thread call can take 30x as long, one thread does not suffer.
- * {@code -Ddlcourse.kernels.batchNorm=host} forces the ND4J path.
+ * <p>Why host loops: oneDNN's plain-layout batch norm ({@code ncsp_bnorm}, OpenMP) synchronises its threads with
+ * spinning barriers, so on an oversubscribed machine (load above the core count) a 2-thread call took 3-5x as long
+ * as the loops (bench/library/README.md, session 11: CIFAR b128, 32 ch 32 px, best of 10 at load 8, 2 threads: loops
+ * 17-23 ms forward, 20-34 ms backward; oneDNN 51-84 / 63-98 ms). At one thread they cost about the same (thread CPU
+ * time, same shape: loops 16-18 / 19-21 ms, oneDNN 19-21 / 21-23 ms). Earlier (session 9, 1 / 2 threads): the former
+ * ~10 Tensor ops 301 / 263 ms, oneDNN 30 / 17 ms, the ND4J path 48 ms (1 thread).
  */
 public final class BatchNormKernel {
   private static final String MODE = System.getProperty("dlcourse.kernels.batchNorm", "java");
@@ -308,11 +312,16 @@ public final class BatchNormKernel {
       return a == null ? null : floats(a).toFloatVector();
     }
 
-    /** {@code g[j] = 0} where the ReLU's output {@code y} (its row at {@code off}) is not positive. */
+    /**
+     * {@code g[j] = 0} where the ReLU's output {@code y} (its row at {@code off}) is not positive, without branches
+     * (a branch on the sign of activations mispredicts half the time: it doubled the backward pass): {@code y > 0}
+     * exactly when its bits as an int are positive (NaN aside).
+     */
     private static void mask(FloatBuffer y, int off, float[] yr, float[] g, int sp) {
       y.get(off, yr, 0, sp);
       for (int j = 0; j < sp; j++) {
-        g[j] = yr[j] > 0 ? g[j] : 0f;
+        int b = Float.floatToRawIntBits(yr[j]);
+        g[j] = Float.intBitsToFloat(Float.floatToRawIntBits(g[j]) & ((-b & ~b) >> 31));
       }
     }
 
@@ -471,8 +480,9 @@ public final class BatchNormKernel {
             int off = (i * c + ch) * sp;
             xb.get(off, xr, 0, sp);
             gyb.get(off, gr, 0, sp);
-            if (yb != null) {
+            if (yb != null) { // masked once: gx holds the masked gy until the second pass overwrites it
               mask(yb, off, yr, gr, sp);
+              gxb.put(off, gr, 0, sp);
             }
             float a0 = 0;
             float a1 = 0;
@@ -507,10 +517,7 @@ public final class BatchNormKernel {
           for (int i = 0; i < n; i++) {
             int off = (i * c + ch) * sp;
             xb.get(off, xr, 0, sp);
-            gyb.get(off, gr, 0, sp);
-            if (yb != null) {
-              mask(yb, off, yr, gr, sp);
-            }
+            (yb == null ? gyb : gxb).get(off, gr, 0, sp);
             for (int j = 0; j < sp; j++) {
               gr[j] = fa * gr[j] - fb * (xr[j] - mc) - fc;
             }
