@@ -151,9 +151,8 @@ public final class F {
     MaskBits bits = new MaskBits(Init.generator(), p);
     double keep = 1 / (1 - p);
     if (x.dtype() == DataType.FLOAT) {
-      // The same draws and numbers as below, without the double mask, its cast and two ND4J products. No mask array
-      // either: the backward pass draws the same bits again from the stream's seed.
-      long seed = bits.seed();
+      // The same draws and numbers as below, without the double mask, its cast and two ND4J products; the mask is
+      // kept as bits in a Java array (3.1 M elements: 390 KB), not as a native float array.
       long[] shape = x.shape();
       INDArray xp = plainFloat(x.array());
       java.nio.FloatBuffer a = buf(xp);
@@ -161,18 +160,27 @@ public final class F {
       java.nio.FloatBuffer o = buf(out);
       float fk = (float) keep;
       int n = Math.toIntExact(out.length());
+      long[] kept = new long[(n + 63) >>> 6];
       for (int i = 0; i < n; i++) {
-        o.put(i, a.get(i) * (bits.drop() ? 0f : fk)); // as a product: -0 and NaN as before
+        boolean drop = bits.drop();
+        if (!drop) {
+          kept[i >>> 6] |= 1L << i;
+        }
+        o.put(i, a.get(i) * (drop ? 0f : fk)); // as a product: -0 and NaN as before
       }
       java.lang.ref.Reference.reachabilityFence(xp); // an NIO view does not keep its array's memory alive
       return Tensor.record("dropout", out, new Tensor[] {x}, g -> {
-        MaskBits again = new MaskBits(seed, p);
         INDArray gp = plainFloat(g);
         java.nio.FloatBuffer gv = buf(gp);
         INDArray gxa = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
         java.nio.FloatBuffer gx = buf(gxa);
-        for (int i = 0; i < n; i++) {
-          gx.put(i, gv.get(i) * (again.drop() ? 0f : fk));
+        for (int w = 0; w < kept.length; w++) {
+          long bitsW = kept[w];
+          int from = w << 6;
+          int to = Math.min(from + 64, n);
+          for (int i = from; i < to; i++) {
+            gx.put(i, gv.get(i) * ((bitsW >>> i & 1L) * fk)); // i's low 6 bits select the bit: 0 or fk
+          }
         }
         java.lang.ref.Reference.reachabilityFence(gp);
         return new INDArray[] {gxa};
@@ -198,18 +206,8 @@ public final class F {
     private boolean half;
 
     MaskBits(java.util.Random rng, double p) {
-      this(rng.nextLong(), p);
-    }
-
-    /** The stream of {@code seed}: the same draws as the stream that returned this seed from {@link #seed()}. */
-    MaskBits(long seed, double p) {
-      state = seed;
+      state = rng.nextLong();
       threshold = (long) (p * 0x1p32);
-    }
-
-    /** The seed of this stream (before its first draw). */
-    long seed() {
-      return state;
     }
 
     /** True with probability p (to 2^-32). */
@@ -926,22 +924,19 @@ public final class F {
     INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
     java.nio.FloatBuffer y = buf(out);
     double[] e = new double[cols];
+    float[] zeros = new float[cols];
     int mats = rows * cols == 0 ? 0 : Math.toIntExact(xv.length() / ((long) rows * cols));
     for (int m = 0; m < mats; m++) {
       for (int i = 0; i < rows; i++) {
         int off = (m * rows + i) * cols;
         int n = causal ? Math.min(i + 1, cols) : cols;
-        for (int j = n; j < cols; j++) {
-          y.put(off + j, 0f);
-        }
+        y.put(off + n, zeros, 0, cols - n); // the masked columns
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
           max = Math.max(max, a.get(off + j));
         }
         if (max == Double.NEGATIVE_INFINITY) {
-          for (int j = 0; j < n; j++) {
-            y.put(off + j, 0f); // only -inf scores: zeros, as safeSoftmax
-          }
+          y.put(off, zeros, 0, n); // only -inf scores: zeros, as safeSoftmax
           continue;
         }
         double sum = 0;
@@ -965,9 +960,7 @@ public final class F {
         for (int i = 0; i < rows; i++) {
           int off = (m * rows + i) * cols;
           int n = causal ? Math.min(i + 1, cols) : cols;
-          for (int j = n; j < cols; j++) {
-            gx.put(off + j, 0f);
-          }
+          gx.put(off + n, zeros, 0, cols - n); // the masked columns
           double dot = 0;
           for (int j = 0; j < n; j++) {
             dot += (double) gv.get(off + j) * y2.get(off + j);
