@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 import tech.tablesaw.api.Table;
 
 /**
- * A course notebook run with {@code --quick} in a fresh JVM, as {@code ./dlcourse run} starts it, and what it wrote:
+ * A course notebook run with {@code --quick} in a fresh JVM, as {@code ./dlcourse run} starts it (mapping the kernel's
+ * class archive when one is installed: {@link ItSupport#classArchiveOptions()}), and what it wrote:
  * the executed notebook and the tables under {@code out/test/<course>/<name>/}. The run must exit 0 and leave no
  * error output, so a test only asserts the notebook's numbers.
  *
@@ -88,6 +89,7 @@ final class ExecutedNotebook {
   static ExecutedNotebook runQuick(String relative, Path out, String... args) throws Exception {
     Path nb = QuickRun.root().resolve("notebooks").resolve(relative);
     List<String> cmd = ItSupport.runnerJava();
+    cmd.addAll(ItSupport.classArchiveOptions()); // start-up only: see there
     cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", nb.toString(), "--quick",
         "--out", out.toString()));
     cmd.addAll(List.of(args));

@@ -48,6 +48,14 @@ class NbclientIT {
   @BeforeAll
   static void installKernelspecAndStartTheRunnerLane() throws Exception {
     ItSupport.installKernel(jupyterData);
+    // The runner's executions below map the class archive the kernel maps (ItSupport.classArchiveOptions): the
+    // kernelspec names it only when it was written and maps, so CI would notice an archive that silently went away
+    // (unless the environment turns it off: DLCOURSE_KERNEL_CDS=off).
+    if (!"off".equals(System.getenv("DLCOURSE_KERNEL_CDS"))) {
+      String spec = Files.readString(jupyterData.resolve("kernels/dlcourse-java/kernel.json"));
+      Path archive = ItSupport.classArchive(Path.of(System.getProperty("java.home"), "bin", "java"));
+      assertTrue(spec.contains("-XX:SharedArchiveFile=" + archive), "the kernel maps " + archive + ": " + spec);
+    }
     if (!Arrays.asList(System.getProperty("dlcourse.without", "").split(",")).contains("kernel-tests")
         && ItSupport.python("nbclient")) {
       runnerLane = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
