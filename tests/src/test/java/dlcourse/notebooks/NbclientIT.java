@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code OMP_NUM_THREADS=1}), so on two cores they run side by side instead of one after the other. The runner's
  * executions of all the notebooks run one after another on a thread of their own, started before the first test,
  * while each test executes its notebook under nbclient; at most two notebooks run at any moment. The lane then runs the
- * notebooks TourIT asserts on (not run under nbclient), in the time the lane is ahead of the tests. This class runs
+ * notebooks TourIT asserts on (not run under nbclient) and the course ITs' runs with parameters of their own, in the
+ * time the lane is ahead of the tests (a run not started when this class ends is left to its test). This class runs
  * first (see junit-platform.properties), and the course ITs assert on the runner's executions made here
  * ({@link ExecutedNotebook#runQuick(String)} keeps them), so CI executes each notebook once with each executor.
  * {@code -Ddlcourse.notebooks=vu-dl-a3/,ist-dl-hw2/q1} limits the list to the notebooks whose path starts with one of
@@ -68,6 +69,12 @@ class NbclientIT {
       // then the runs only the course ITs use: the runner lane ends sooner than this class's nbclient runs, so they
       // take no time of their own there instead of running alone after this class
       filtered(RUNNER_ONLY).forEach(nb -> runnerLane.submit(() -> ExecutedNotebook.runQuick(nb)));
+      if (filtered(List.of(IstCaptioningIT.NOTEBOOK)).findAny().isPresent()) {
+        runnerLane.submit(IstCaptioningIT::sydneyRun);
+      }
+      if (filtered(List.of("rdfia-basics/ch3_vit_large.ipynb")).findAny().isPresent()) {
+        runnerLane.submit(RdfiaTransformersIT::timmCheckpointRun);
+      }
     }
   }
 
@@ -98,7 +105,11 @@ class NbclientIT {
       "rdfia-basics/ch1_svm.ipynb",
       "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb");
 
-  /** Notebooks the course ITs run quick that this class does not run under nbclient (TourIT's). */
+  /**
+   * Notebooks the course ITs run quick that this class does not run under nbclient (TourIT's); after them the lane
+   * makes the course ITs' runs with parameters of their own (IstCaptioningIT's Sydney layout, RdfiaTransformersIT's
+   * timm checkpoint).
+   */
   private static final List<String> RUNNER_ONLY = List.of("00-tour.ipynb", "01-library.ipynb");
 
   static Stream<String> notebooks() {
