@@ -125,6 +125,34 @@ public final class CaptionDataset {
     return Nd4j.createFromArray(out);
   }
 
+  /** Tokens of the longest caption with {@code <start>} and {@code <end>}: the {@code maxLen} that cuts nothing. */
+  public int longestEncoded() {
+    return 2 + captions.stream().flatMap(List::stream).mapToInt(List::size).max().orElse(0);
+  }
+
+  /**
+   * Every (image, caption) pair once, for teacher forcing: x is {@code features} repeated once per caption slot,
+   * {@code (K * N, ...)}, y is caption {@code k} of every image for {@code k = 0 .. K - 1} ({@link #encode}), stacked
+   * in the same order, {@code (K * N, maxLen)}; K is the number of captions of the first image.
+   *
+   * @param features one row per image, in this data set's order (e.g. region features {@code (N, R, E)})
+   * @throws IllegalArgumentException if {@code features} has not one row per image
+   */
+  public TensorDataset captionPairs(INDArray features, List<String> vocabulary, int maxLen) {
+    if (features.rank() == 0 || features.size(0) != size()) {
+      throw new IllegalArgumentException("captionPairs: features need one row per image (" + size() + "), got shape "
+          + java.util.Arrays.toString(features.shape()));
+    }
+    int perImage = captions.get(0).size();
+    INDArray[] x = new INDArray[perImage];
+    INDArray[] y = new INDArray[perImage];
+    for (int k = 0; k < perImage; k++) {
+      x[k] = features;
+      y[k] = encode(vocabulary, k, maxLen);
+    }
+    return new TensorDataset(Nd4j.concat(0, x), Nd4j.concat(0, y));
+  }
+
   /**
    * The words of token ids, as decoding gives them: up to the first {@code <end>} (excluded), without
    * {@code <pad>} and {@code <start>}; {@code <unk>} stays.

@@ -160,6 +160,25 @@ public final class Datasets {
     return order;
   }
 
+  /** The names {@link #byName} knows, in the order its error lists them. */
+  public static final List<String> IMAGE_DATASETS = List.of("mnist", "fashion", "cifar10");
+
+  /**
+   * An image-classification set by name, for notebooks whose parameters name the data set: {@code "mnist"},
+   * {@code "fashion"} (Fashion-MNIST) or {@code "cifar10"}.
+   *
+   * @throws IllegalArgumentException for any other name, listing the known ones
+   */
+  public static TensorDataset byName(String name, Split split) {
+    return switch (name) {
+      case "mnist" -> mnist(split);
+      case "fashion" -> fashionMnist(split);
+      case "cifar10" -> cifar10(split);
+      default -> throw new IllegalArgumentException(
+          "unknown data set '" + name + "': the known ones are " + IMAGE_DATASETS);
+    };
+  }
+
   /** Fashion-MNIST: features {@code (N, 1, 28, 28)}, labels {@code (N)}; 60,000 train, 10,000 test. */
   public static TensorDataset fashionMnist(Split split) {
     DataRegistry r = registry();

@@ -46,6 +46,15 @@ public final class Tables {
     return table;
   }
 
+  /** {@code v} rounded to {@code digits} decimals (half up), for a table cell that shows what it stores. */
+  public static double round(double v, int digits) {
+    if (digits < 0 || digits > 15) {
+      throw new IllegalArgumentException("round: digits must be in 0..15, got " + digits);
+    }
+    double scale = Math.pow(10, digits);
+    return Math.round(v * scale) / scale;
+  }
+
   private static void check(Column<?> c, Object v) {
     if (v == null || c instanceof StringColumn) {
       return;

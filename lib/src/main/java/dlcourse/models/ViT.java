@@ -129,6 +129,18 @@ public class ViT extends Module {
     public int tokens() {
       return patches() + 1;
     }
+
+    /**
+     * Multiply-adds of one forward pass per image: the patch embedding, then per block the Q/K/V projections,
+     * {@code QK^T} and the weighted sum of values, the output projection and the MLP, then the head. Norms, softmax,
+     * GELU and biases are left out (they are linear in the activations, not in the weights).
+     */
+    public long macs() {
+      long n = tokens();
+      long e = embed;
+      long perBlock = n * e * 3 * e + 2 * n * n * e + n * e * e + 2 * n * e * mlpHidden;
+      return (long) patches() * e * channels * patch * patch + blocks * perBlock + e * classes;
+    }
   }
 
   /** The position-wise MLP: Linear(C, mlpHidden), GELU (exact), Linear(mlpHidden, C). */

@@ -87,4 +87,9 @@ public final class GradCheck {
     }
     return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
   }
+
+  /** Largest absolute difference between two tensors of the same shape (their arrays, compared in double). */
+  public static double maxAbsDiff(Tensor a, Tensor b) {
+    return maxAbsDiff(a.array(), b.array());
+  }
 }

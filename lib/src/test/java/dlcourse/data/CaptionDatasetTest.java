@@ -74,4 +74,28 @@ class CaptionDatasetTest {
     var e = assertThrows(IllegalArgumentException.class, () -> Datasets.sydneyCaptions(dir, "val", 8));
     assertTrue(e.getMessage().contains("val"), e.getMessage());
   }
+
+  @Test
+  void captionPairsHoldEveryCaptionOfEveryImageOnce() {
+    var d = CaptionDataset.synthetic(6, 16, 3);
+    List<String> vocab = d.vocabulary(1);
+    int maxLen = d.longestEncoded();
+    int perImage = d.captions().get(0).size();
+    org.nd4j.linalg.api.ndarray.INDArray features = org.nd4j.linalg.factory.Nd4j.arange(6 * 4).reshape(6, 2, 2);
+    TensorDataset pairs = d.captionPairs(features, vocab, maxLen);
+    assertEquals(6L * perImage, pairs.size());
+    for (int k = 0; k < perImage; k++) {
+      var encoded = d.encode(vocab, k, maxLen);
+      for (int i = 0; i < 6; i++) {
+        assertEquals(encoded.getRow(i), pairs.labels().getRow(k * 6L + i), "caption " + k + " of image " + i);
+        assertEquals(features.slice(i), pairs.features().slice(k * 6L + i));
+      }
+    }
+    // the longest caption fits whole: its last token is <end>, none is cut
+    int longest = d.captions().stream().flatMap(List::stream).mapToInt(List::size).max().getAsInt();
+    assertEquals(longest + 2, maxLen);
+    var e = assertThrows(IllegalArgumentException.class, () -> d.captionPairs(features.get(
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 5)), vocab, maxLen));
+    assertTrue(e.getMessage().contains("one row per image (6)"), e.getMessage());
+  }
 }

@@ -133,4 +133,13 @@ class MirrorTest {
     }
     assertEquals("Ankle boot", t.classes().get((int) t.labels().getLong(0)));
   }
+
+  @Test
+  void byNameGivesTheNamedSetAndListsTheKnownNames() {
+    assertEquals(Datasets.mnist(Split.TEST).labels(), Datasets.byName("mnist", Split.TEST).labels());
+    assertEquals(Datasets.fashionMnist(Split.TEST).labels(), Datasets.byName("fashion", Split.TEST).labels());
+    var e = assertThrows(IllegalArgumentException.class, () -> Datasets.byName("fashion-mnist", Split.TEST));
+    assertTrue(e.getMessage().contains("'fashion-mnist'") && e.getMessage().contains("[mnist, fashion, cifar10]"),
+        e.getMessage());
+  }
 }

@@ -61,4 +61,13 @@ class TablesTest {
     e = assertThrows(IllegalArgumentException.class, () -> Tables.addRow(t, "a", 1));
     assertEquals("addRow: table 't' has 5 columns, got 2 values", e.getMessage());
   }
+
+  @Test
+  void roundKeepsTheGivenDecimals() {
+    assertEquals(0.12, Tables.round(0.1249, 2));
+    assertEquals(98.77, Tables.round(98.765, 2));
+    assertEquals(0.1235, Tables.round(0.12345678, 4));
+    assertEquals(3.0, Tables.round(2.5, 0));
+    assertThrows(IllegalArgumentException.class, () -> Tables.round(1, -1));
+  }
 }

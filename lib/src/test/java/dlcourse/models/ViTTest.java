@@ -103,4 +103,16 @@ class ViTTest {
     double err = dlcourse.tensor.GradCheck.check(in -> model.call(in[0]), inputs.toArray(new Tensor[0]));
     assertTrue(err < 1e-6, "max error " + err);
   }
+
+  @Test
+  void multiplyAddsOfTheBaseConfigurationAndOneMoreBlock() {
+    // base: C 32, patch 7 -> 16 patches, 17 tokens, MLP 128, 2 blocks, 1 channel, 10 classes.
+    // patch embedding 16 * 32 * 49 = 25,088; per block 17*32*96 + 2*17*17*32 + 17*32*32 + 2*17*32*128
+    // = 52,224 + 18,496 + 17,408 + 139,264 = 227,392; head 32 * 10 = 320.
+    ViT.Config base = ViT.Config.base();
+    assertEquals(25_088 + 2 * 227_392 + 320, base.macs());
+    assertEquals(227_392, base.withBlocks(3).macs() - base.macs());
+    // MLP 128 -> 256: each of the 2 blocks gains 2 * 17 * 32 * 128 multiply-adds
+    assertEquals(2 * 2 * 17 * 32 * 128, base.withMlpHidden(256).macs() - base.macs());
+  }
 }
