@@ -3,6 +3,8 @@ package dlcourse.kernels;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import dlcourse.kernels.Prims.Entry;
+import java.lang.ref.Reference;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.dnnl.dnnl_batch_normalization_desc_t;
@@ -23,21 +25,30 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * running estimates; inference uses given statistics (the running estimates). Plain 'c' arrays in and out; views and
  * non-'c' arrays are copied first. Stateless and thread-safe.
  *
- * <p>Float arrays run on oneDNN's {@code batch_normalization} primitives on the plain layout ({@code nc},
- * {@code ncw}, {@code nchw}; {@code use_scale} / {@code use_shift} flags, {@code use_global_stats} for inference
- * and its backward pass), built once per (shape, flags, eps) and cached. Double arrays, and every array where
- * oneDNN does not load, run on ND4J's broadcasting arithmetic with the same formulas.
+ * <p>Float arrays run on per-channel host loops ({@code HostLoops}: two passes over the channel's rows each way,
+ * channels spread over threads by {@link Parallel} without barriers), optionally with a ReLU fused into the output
+ * pass and its mask into the backward pass ({@code relu} / {@code reluOutput}, used by {@code F.batchNormRelu}).
+ * {@code -Ddlcourse.kernels.batchNorm=dnnl} runs them on oneDNN's {@code batch_normalization} primitives on the
+ * plain layout instead ({@code nc}, {@code ncw}, {@code nchw}; {@code use_scale} / {@code use_shift} flags,
+ * {@code use_global_stats} for inference and its backward pass, built once per (shape, flags, eps) and cached), and
+ * {@code =host} on ND4J's broadcasting arithmetic with the same formulas, which double arrays always use (and
+ * float ones where oneDNN does not load); a fused ReLU is then a separate pass on the output and on the gradient.
  *
- * <p>Measured (2 vCPU AMD EPYC shared with other jobs, float, forward + backward through {@code F.batchNorm},
- * median of 20 interleaved rounds, 1 / 2 OpenMP threads): CIFAR b128 32 ch 32 px: the former ~10 Tensor ops 301 /
- * 263 ms, oneDNN ({@code ncsp_bnorm}) 30 / 17 ms, this class's ND4J path 48 ms (1 thread); 64 ch 16 px 195 / 114 ms,
- * 19 / 7 ms, 30 ms. oneDNN's batch norm synchronises its threads with spinning barriers: on an oversubscribed
- * machine (load above the core count) a 2-thread call can take 30x as long, one thread does not suffer.
- * {@code -Ddlcourse.kernels.batchNorm=host} forces the ND4J path.
+ * <p>Why host loops: oneDNN's plain-layout batch norm ({@code ncsp_bnorm}, OpenMP) synchronises its threads with
+ * spinning barriers, so on an oversubscribed machine (load above the core count) a 2-thread call took 3-5x as long
+ * as the loops (bench/library/README.md, session 11: CIFAR b128, 32 ch 32 px, best of 10 at load 8, 2 threads: loops
+ * 17-23 ms forward, 20-34 ms backward; oneDNN 51-84 / 63-98 ms). At one thread they cost about the same (thread CPU
+ * time, same shape: loops 16-18 / 19-21 ms, oneDNN 19-21 / 21-23 ms). Earlier (session 9, 1 / 2 threads): the former
+ * ~10 Tensor ops 301 / 263 ms, oneDNN 30 / 17 ms, the ND4J path 48 ms (1 thread).
  */
 public final class BatchNormKernel {
-  /** Whether float arrays go through oneDNN (where it loads) rather than ND4J; for A/B measurements. */
-  static volatile boolean dnnl = !"host".equals(System.getProperty("dlcourse.kernels.batchNorm"));
+  private static final String MODE = System.getProperty("dlcourse.kernels.batchNorm", "java");
+
+  /** Whether float arrays go through oneDNN (where it loads) rather than ND4J, when not on {@link #java}; for A/B. */
+  static volatile boolean dnnl = !"host".equals(MODE);
+
+  /** Whether float arrays run on the per-channel host loops (the default); for A/B measurements. */
+  static volatile boolean java = "java".equals(MODE);
 
   private BatchNormKernel() {}
 
@@ -49,11 +60,28 @@ public final class BatchNormKernel {
 
   /** Training forward pass: normalises with the batch's own mean and biased variance, which it returns. */
   public static Stats training(INDArray x, INDArray weight, INDArray bias, double eps) {
+    return training(x, weight, bias, eps, false);
+  }
+
+  /**
+   * {@link #training}, then with {@code relu} a ReLU on the output in the same pass ({@code max(y, 0)}; the
+   * statistics are those of the batch norm's input, as without it).
+   */
+  public static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, boolean relu) {
     Shape s = new Shape(x.shape(), weight, bias, null, null);
     if (s.m <= 0) {
       throw new IllegalArgumentException("batch norm needs at least one value per channel, got "
           + Arrays.toString(x.shape()));
     }
+    if (hostLoops(x)) {
+      return HostLoops.training(x, weight, bias, eps, s, relu);
+    }
+    Stats st = trainingOther(x, weight, bias, eps, s);
+    return relu ? new Stats(Transforms.relu(st.output(), false), st.mean(), st.var()) : st;
+  }
+
+  /** {@link #training} on oneDNN or ND4J. */
+  private static Stats trainingOther(INDArray x, INDArray weight, INDArray bias, double eps, Shape s) {
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
       INDArray x3 = s.view3(x);
@@ -82,7 +110,23 @@ public final class BatchNormKernel {
   /** Inference forward pass with given statistics {@code mean} and {@code var} (C), e.g. the running estimates. */
   public static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
       double eps) {
+    return inference(x, mean, var, weight, bias, eps, false);
+  }
+
+  /** {@link #inference}, then with {@code relu} a ReLU on the output in the same pass. */
+  public static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
+      double eps, boolean relu) {
     Shape s = new Shape(x.shape(), weight, bias, mean, var);
+    if (hostLoops(x)) {
+      return HostLoops.inference(x, mean, var, weight, bias, eps, s, relu);
+    }
+    INDArray y = inferenceOther(x, mean, var, weight, bias, eps, s);
+    return relu ? Transforms.relu(y, false) : y;
+  }
+
+  /** {@link #inference} on oneDNN or ND4J. */
+  private static INDArray inferenceOther(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias,
+      double eps, Shape s) {
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
       INDArray x3 = s.view3(x);
@@ -111,11 +155,28 @@ public final class BatchNormKernel {
    */
   public static Grads backward(INDArray gy, INDArray x, INDArray mean, INDArray var, INDArray weight,
       INDArray bias, double eps, boolean training) {
+    return backward(gy, null, x, mean, var, weight, bias, eps, training);
+  }
+
+  /**
+   * {@link #backward} of a batch norm with a fused ReLU ({@code relu} true in {@link #training} or
+   * {@link #inference}): {@code reluOutput} is that pass's output, whose non-positive values mask {@code gy} (the
+   * ReLU's backward pass, {@code gy (y > 0)}); null for a batch norm without ReLU.
+   */
+  public static Grads backward(INDArray gy, INDArray reluOutput, INDArray x, INDArray mean, INDArray var,
+      INDArray weight, INDArray bias, double eps, boolean training) {
     boolean hasBias = bias != null;
     Shape s = new Shape(x.shape(), weight, bias, mean, var);
-    if (!Arrays.equals(gy.shape(), x.shape())) {
-      throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + " for input "
-          + Arrays.toString(x.shape()));
+    if (!Arrays.equals(gy.shape(), x.shape())
+        || (reluOutput != null && !Arrays.equals(reluOutput.shape(), x.shape()))) {
+      throw new IllegalArgumentException("output gradient " + Arrays.toString(gy.shape()) + (reluOutput == null ? ""
+          : " and output " + Arrays.toString(reluOutput.shape())) + " for input " + Arrays.toString(x.shape()));
+    }
+    if (hostLoops(x)) {
+      return HostLoops.backward(gy, reluOutput, x, mean, var, weight, bias, eps, training, s);
+    }
+    if (reluOutput != null) {
+      gy = gy.mul(reluOutput.gt(0).castTo(gy.dataType()));
     }
     if (!dnnl || !Prims.useDnnl(x)) {
       DataType t = x.dataType();
@@ -154,6 +215,11 @@ public final class BatchNormKernel {
     } finally {
       Prims.release(e);
     }
+  }
+
+  /** Whether {@code x} runs on {@link HostLoops}: float, with at most 2^31 - 1 values. */
+  private static boolean hostLoops(INDArray x) {
+    return java && x.dataType() == DataType.FLOAT && x.length() <= Integer.MAX_VALUE;
   }
 
   /** {@code y * weight + bias} in place, per channel of {@code y (N, C, S)}. */
@@ -214,6 +280,279 @@ public final class BatchNormKernel {
       Dnnl.check(dnnl_batch_normalization_backward_desc_init(bd, params ? dnnl_backward : dnnl_backward_data, data,
           data, eps, flags), what + " gradient");
       backward = primitive(Prims.pd(bd, null, fpd, what + " gradient"), "batch norm backward");
+    }
+  }
+
+  /**
+   * The float path: per channel, plain Java loops over the channel's rows of {@code S = H W} values (copied in bulk to
+   * a per-thread {@code float[]}, where the JIT unrolls and vectorises the element-wise passes), channels spread over
+   * {@link Parallel} without barriers. Training forward: one pass for the sums of {@code x - k} and {@code (x -
+   * k)^2} (shifted by the channel's first value {@code k}, so the variance does not cancel; four float lanes per row,
+   * rows summed in double), one pass for
+   * {@code y = (x - mean) inv w + b}. Backward: one pass for {@code sum(gy)} and {@code sum(gy (x - mean))}, one for
+   * {@code gx}; inference backward in one pass.
+   */
+  private static final class HostLoops {
+    /** This thread's three row buffers (x, gy and a fused ReLU's output), grown to the longest row seen. */
+    private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    private HostLoops() {}
+
+    private static float[][] rows(int length) {
+      float[][] r = ROWS.get();
+      if (r[0].length < length) {
+        r[0] = new float[length];
+        r[1] = new float[length];
+        r[2] = new float[length];
+      }
+      return r;
+    }
+
+    private static float[] vector(INDArray a) {
+      return a == null ? null : floats(a).toFloatVector();
+    }
+
+    /**
+     * {@code g[j] = 0} where the ReLU's output {@code y} (its row at {@code off}) is not positive, without branches
+     * (a branch on the sign of activations mispredicts half the time: it doubled the backward pass): {@code y > 0}
+     * exactly when its bits as an int are positive (NaN aside).
+     */
+    private static void mask(FloatBuffer y, int off, float[] yr, float[] g, int sp) {
+      y.get(off, yr, 0, sp);
+      for (int j = 0; j < sp; j++) {
+        int b = Float.floatToRawIntBits(yr[j]);
+        g[j] = Float.intBitsToFloat(Float.floatToRawIntBits(g[j]) & ((-b & ~b) >> 31));
+      }
+    }
+
+    private static FloatBuffer nio(INDArray a) {
+      return a.data().asNioFloat();
+    }
+
+    static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, Shape s, boolean relu) {
+      INDArray xp = Prims.plain(x);
+      int n = Math.toIntExact(s.x[0]);
+      int c = Math.toIntExact(s.c);
+      int sp = Math.toIntExact(s.m / n);
+      float[] w = vector(weight);
+      float[] b = vector(bias);
+      INDArray y = Nd4j.createUninitialized(DataType.FLOAT, s.x, 'c');
+      float[] mean = new float[c];
+      float[] var = new float[c];
+      FloatBuffer xb = nio(xp);
+      FloatBuffer yb = nio(y);
+      double m = s.m;
+      Parallel.forEach(c, s.m * c * 3, ch -> {
+        float[] row = rows(sp)[0];
+        float k = xb.get(ch * sp);
+        double s1 = 0;
+        double s2 = 0;
+        for (int i = 0; i < n; i++) {
+          xb.get((i * c + ch) * sp, row, 0, sp);
+          // four independent float lanes per row (a row is short), summed into double per row
+          float a0 = 0;
+          float a1 = 0;
+          float a2 = 0;
+          float a3 = 0;
+          float q0 = 0;
+          float q1 = 0;
+          float q2 = 0;
+          float q3 = 0;
+          int j = 0;
+          for (; j + 3 < sp; j += 4) {
+            float d0 = row[j] - k;
+            float d1 = row[j + 1] - k;
+            float d2 = row[j + 2] - k;
+            float d3 = row[j + 3] - k;
+            a0 += d0;
+            a1 += d1;
+            a2 += d2;
+            a3 += d3;
+            q0 += d0 * d0;
+            q1 += d1 * d1;
+            q2 += d2 * d2;
+            q3 += d3 * d3;
+          }
+          for (; j < sp; j++) {
+            float d = row[j] - k;
+            a0 += d;
+            q0 += d * d;
+          }
+          s1 += (double) a0 + a1 + a2 + a3;
+          s2 += (double) q0 + q1 + q2 + q3;
+        }
+        double dm = s1 / m;
+        double v = Math.max(s2 / m - dm * dm, 0);
+        float mu = (float) (k + dm);
+        mean[ch] = mu;
+        var[ch] = (float) v;
+        double inv = 1 / Math.sqrt(v + eps);
+        float scale = (float) (w == null ? inv : w[ch] * inv);
+        float shift = b == null ? 0 : b[ch];
+        for (int i = 0; i < n; i++) {
+          int off = (i * c + ch) * sp;
+          xb.get(off, row, 0, sp);
+          if (relu) {
+            for (int j = 0; j < sp; j++) {
+              row[j] = Math.max((row[j] - mu) * scale + shift, 0f);
+            }
+          } else {
+            for (int j = 0; j < sp; j++) {
+              row[j] = (row[j] - mu) * scale + shift;
+            }
+          }
+          yb.put(off, row, 0, sp);
+        }
+      });
+      Reference.reachabilityFence(xp);
+      return new Stats(y, Nd4j.createFromArray(mean), Nd4j.createFromArray(var));
+    }
+
+    static INDArray inference(INDArray x, INDArray mean, INDArray var, INDArray weight, INDArray bias, double eps,
+        Shape s, boolean relu) {
+      INDArray xp = Prims.plain(x);
+      int n = Math.toIntExact(s.x[0]);
+      int c = Math.toIntExact(s.c);
+      int sp = n == 0 ? 0 : Math.toIntExact(s.m / n);
+      float[] mu = vector(mean);
+      float[] va = vector(var);
+      float[] w = vector(weight);
+      float[] b = vector(bias);
+      INDArray y = Nd4j.createUninitialized(DataType.FLOAT, s.x, 'c');
+      FloatBuffer xb = nio(xp);
+      FloatBuffer yb = nio(y);
+      Parallel.forEach(c, s.m * c * 2, ch -> {
+        float[] row = rows(sp)[0];
+        double inv = 1 / Math.sqrt(va[ch] + eps);
+        float scale = (float) (w == null ? inv : w[ch] * inv);
+        float shift = b == null ? 0 : b[ch];
+        float mc = mu[ch];
+        for (int i = 0; i < n; i++) {
+          int off = (i * c + ch) * sp;
+          xb.get(off, row, 0, sp);
+          if (relu) {
+            for (int j = 0; j < sp; j++) {
+              row[j] = Math.max((row[j] - mc) * scale + shift, 0f);
+            }
+          } else {
+            for (int j = 0; j < sp; j++) {
+              row[j] = (row[j] - mc) * scale + shift;
+            }
+          }
+          yb.put(off, row, 0, sp);
+        }
+      });
+      Reference.reachabilityFence(xp);
+      return y;
+    }
+
+    static Grads backward(INDArray gy, INDArray reluOutput, INDArray x, INDArray mean, INDArray var,
+        INDArray weight, INDArray bias, double eps, boolean training, Shape s) {
+      INDArray xp = Prims.plain(x);
+      INDArray gp = Prims.plain(gy.castTo(DataType.FLOAT));
+      INDArray yp = reluOutput == null ? null : Prims.plain(reluOutput.castTo(DataType.FLOAT));
+      FloatBuffer yb = yp == null ? null : nio(yp);
+      int n = Math.toIntExact(s.x[0]);
+      int c = Math.toIntExact(s.c);
+      int sp = n == 0 ? 0 : Math.toIntExact(s.m / n);
+      float[] mu = vector(mean);
+      float[] va = vector(var);
+      float[] w = vector(weight);
+      INDArray gx = Nd4j.createUninitialized(DataType.FLOAT, s.x, 'c');
+      float[] gw = new float[c];
+      float[] gb = new float[c];
+      FloatBuffer xb = nio(xp);
+      FloatBuffer gyb = nio(gp);
+      FloatBuffer gxb = nio(gx);
+      double m = s.m;
+      Parallel.forEach(c, s.m * c * (training ? 5 : 3), ch -> {
+        float[][] r = rows(sp);
+        float[] xr = r[0];
+        float[] gr = r[1];
+        float[] yr = r[2];
+        float mc = mu[ch];
+        double inv = 1 / Math.sqrt(va[ch] + eps);
+        double scale = w == null ? inv : w[ch] * inv;
+        double sg = 0;
+        double sgx = 0;
+        if (training) {
+          for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * sp;
+            xb.get(off, xr, 0, sp);
+            gyb.get(off, gr, 0, sp);
+            if (yb != null) { // masked once: gx holds the masked gy until the second pass overwrites it
+              mask(yb, off, yr, gr, sp);
+              gxb.put(off, gr, 0, sp);
+            }
+            float a0 = 0;
+            float a1 = 0;
+            float a2 = 0;
+            float a3 = 0;
+            float q0 = 0;
+            float q1 = 0;
+            float q2 = 0;
+            float q3 = 0;
+            int j = 0;
+            for (; j + 3 < sp; j += 4) {
+              a0 += gr[j];
+              a1 += gr[j + 1];
+              a2 += gr[j + 2];
+              a3 += gr[j + 3];
+              q0 += gr[j] * (xr[j] - mc);
+              q1 += gr[j + 1] * (xr[j + 1] - mc);
+              q2 += gr[j + 2] * (xr[j + 2] - mc);
+              q3 += gr[j + 3] * (xr[j + 3] - mc);
+            }
+            for (; j < sp; j++) {
+              a0 += gr[j];
+              q0 += gr[j] * (xr[j] - mc);
+            }
+            sg += (double) a0 + a1 + a2 + a3;
+            sgx += (double) q0 + q1 + q2 + q3;
+          }
+          // gx = scale (gy - sg / m - (x - mean) inv^2 sgx / m)
+          float fa = (float) scale;
+          float fb = (float) (scale * inv * inv * sgx / m);
+          float fc = (float) (scale * sg / m);
+          for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * sp;
+            xb.get(off, xr, 0, sp);
+            (yb == null ? gyb : gxb).get(off, gr, 0, sp);
+            for (int j = 0; j < sp; j++) {
+              gr[j] = fa * gr[j] - fb * (xr[j] - mc) - fc;
+            }
+            gxb.put(off, gr, 0, sp);
+          }
+        } else { // the statistics are constants: gx = scale gy
+          float fa = (float) scale;
+          for (int i = 0; i < n; i++) {
+            int off = (i * c + ch) * sp;
+            xb.get(off, xr, 0, sp);
+            gyb.get(off, gr, 0, sp);
+            if (yb != null) {
+              mask(yb, off, yr, gr, sp);
+            }
+            double a1 = 0;
+            double a2 = 0;
+            for (int j = 0; j < sp; j++) {
+              float g = gr[j];
+              a1 += g;
+              a2 += g * (double) (xr[j] - mc);
+              gr[j] = fa * g;
+            }
+            sg += a1;
+            sgx += a2;
+            gxb.put(off, gr, 0, sp);
+          }
+        }
+        gw[ch] = (float) (sgx * inv);
+        gb[ch] = (float) sg;
+      });
+      Reference.reachabilityFence(xp);
+      Reference.reachabilityFence(gp);
+      Reference.reachabilityFence(yp);
+      return new Grads(gx, weight == null ? null : Nd4j.createFromArray(gw).reshape(weight.shape()),
+          bias == null ? null : Nd4j.createFromArray(gb));
     }
   }
 

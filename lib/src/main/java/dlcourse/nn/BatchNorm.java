@@ -77,11 +77,21 @@ public abstract class BatchNorm extends Module {
 
   @Override
   public Tensor forward(Tensor x) {
+    checkInput(x);
+    return F.batchNorm(x, runningMean, runningVar, weight, bias, training(), momentum, eps);
+  }
+
+  /** {@code relu(forward(x))} as one operation ({@link F#batchNormRelu}); used by {@link Sequential}. */
+  Tensor forwardRelu(Tensor x) {
+    checkInput(x);
+    return F.batchNormRelu(x, runningMean, runningVar, weight, bias, training(), momentum, eps);
+  }
+
+  private void checkInput(Tensor x) {
     if (!acceptsRank(x.dim()) || x.size(1) != numFeatures) {
       throw new IllegalArgumentException("expected input " + expectedShape() + " with C = " + numFeatures
           + ", got " + Shapes.str(x.shape()));
     }
-    return F.batchNorm(x, runningMean, runningVar, weight, bias, training(), momentum, eps);
   }
 
   public long numFeatures() {

@@ -584,6 +584,22 @@ public final class F {
    */
   public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
       boolean training, double momentum, double eps) {
+    return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false);
+  }
+
+  /**
+   * {@code relu(batchNorm(...))} as one operation: the ReLU is applied in the batch norm's output pass, and the
+   * backward pass masks the gradient with {@code y > 0} inside the batch norm's. The same numbers as the two calls,
+   * one pass and one activation-sized array fewer each way. {@link Sequential} uses it for a {@link BatchNorm2d} or
+   * {@link BatchNorm1d} followed by a {@link ReLU}.
+   */
+  public static Tensor batchNormRelu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+      boolean training, double momentum, double eps) {
+    return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true);
+  }
+
+  private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+      boolean training, double momentum, double eps, boolean relu) {
     if (x.dim() < 2 || x.dim() > 4) {
       throw new IllegalArgumentException("expected input (N, C), (N, C, L) or (N, C, H, W), got " + Shapes.str(x
           .shape()));
@@ -602,7 +618,7 @@ public final class F {
         throw new IllegalArgumentException(
             "expected more than 1 value per channel when training, got input " + Shapes.str(x.shape()));
       }
-      BatchNormKernel.Stats st = BatchNormKernel.training(xv, w, b, eps);
+      BatchNormKernel.Stats st = BatchNormKernel.training(xv, w, b, eps, relu);
       y = st.output();
       mean = st.mean();
       var = st.var();
@@ -617,11 +633,12 @@ public final class F {
       // copies: the backward pass must see the statistics of this forward pass, whatever happens to the buffers
       mean = runningMean.array().dup();
       var = runningVar.array().dup();
-      y = BatchNormKernel.inference(xv, mean, var, w, b, eps);
+      y = BatchNormKernel.inference(xv, mean, var, w, b, eps, relu);
     }
     Tensor[] inputs = normInputs(x, weight, bias);
-    return Tensor.record("batchNorm", y, inputs, g -> {
-      BatchNormKernel.Grads gr = BatchNormKernel.backward(g, xv, mean, var, w, b, eps, batchStats);
+    INDArray reluOutput = relu ? y : null;
+    return Tensor.record(relu ? "batchNormRelu" : "batchNorm", y, inputs, g -> {
+      BatchNormKernel.Grads gr = BatchNormKernel.backward(g, reluOutput, xv, mean, var, w, b, eps, batchStats);
       return normGrads(inputs, x, gr.x(), weight, gr.weight(), bias, gr.bias());
     }, weight == null ? new Tensor[] {x} : new Tensor[] {x, weight});
   }

@@ -16,14 +16,25 @@ import org.nd4j.linalg.factory.Nd4j;
 
 class BatchNormKernelTest {
   @org.junit.jupiter.api.AfterEach
-  void oneDnnAgain() {
+  void defaultsAgain() {
     BatchNormKernel.dnnl = true;
+    BatchNormKernel.java = true;
+  }
+
+  /** Mode 0 double, 1 float on oneDNN, 2 float on ND4J, 3 float on the host loops (the default). */
+  static void mode(int mode) {
+    BatchNormKernel.dnnl = mode != 2;
+    BatchNormKernel.java = mode == 3;
+  }
+
+  static String modeName(int mode) {
+    return new String[] {" double", " float", " float host", " float loops"}[mode];
   }
 
   static final double EPS = 1e-5;
 
   static final List<long[]> SHAPES = List.of(new long[] {5, 3}, new long[] {4, 3, 6}, new long[] {3, 4, 5, 6},
-      new long[] {2, 16, 3, 3}, new long[] {1, 2, 1, 3});
+      new long[] {2, 16, 3, 3}, new long[] {1, 2, 1, 3}, new long[] {4, 8, 33, 31});
 
   /** Loops in double: output, mean, biased var; then gx, gw, gb for {@code gy}. {@code stats} given: inference. */
   static INDArray[] loops(INDArray x, INDArray w, INDArray b, INDArray gy, INDArray[] stats) {
@@ -106,11 +117,11 @@ class BatchNormKernelTest {
         INDArray gy = random(r, shape);
         INDArray[] wb = params(r, shape[1], affine);
         INDArray[] ref = loops(x, wb[0], wb[1], gy, null);
-        for (int mode = 0; mode < 3; mode++) { // double, float on oneDNN, float on ND4J
+        for (int mode = 0; mode < 4; mode++) {
           boolean flt = mode > 0;
-          BatchNormKernel.dnnl = mode != 2;
+          mode(mode);
           double tol = flt ? 2e-5 : 1e-12;
-          String w2 = what + (mode == 0 ? " double" : mode == 1 ? " float" : " float host");
+          String w2 = what + modeName(mode);
           INDArray xi = flt ? f(x) : x;
           INDArray wi = flt ? f(wb[0]) : wb[0];
           INDArray bi = flt ? f(wb[1]) : wb[1];
@@ -149,11 +160,11 @@ class BatchNormKernelTest {
         INDArray mean = random(r, shape[1]);
         INDArray var = random(r, shape[1]).addi(1.2);
         INDArray[] ref = loops(x, wb[0], wb[1], gy, new INDArray[] {mean, var});
-        for (int mode = 0; mode < 3; mode++) { // double, float on oneDNN, float on ND4J
+        for (int mode = 0; mode < 4; mode++) {
           boolean flt = mode > 0;
-          BatchNormKernel.dnnl = mode != 2;
+          mode(mode);
           double tol = flt ? 2e-5 : 1e-12;
-          String w2 = what + (mode == 0 ? " double" : mode == 1 ? " float" : " float host");
+          String w2 = what + modeName(mode);
           INDArray y = flt ? BatchNormKernel.inference(f(x), f(mean), f(var), f(wb[0]), f(wb[1]), EPS)
               : BatchNormKernel.inference(x, mean, var, wb[0], wb[1], EPS);
           close(ref[0], y, tol, w2 + " output");
@@ -199,8 +210,101 @@ class BatchNormKernelTest {
   }
 
   @Test
+  void fusedReluMatchesLoopsThenRelu() {
+    Random r = new Random(8);
+    for (long[] shape : SHAPES) {
+      for (int affine = 0; affine < 4; affine += 3) {
+        String what = java.util.Arrays.toString(shape) + " affine " + affine;
+        INDArray x = random(r, shape).muli(3);
+        INDArray gy = random(r, shape);
+        INDArray[] wb = params(r, shape[1], affine);
+        INDArray mean = random(r, shape[1]);
+        INDArray var = random(r, shape[1]).addi(1.2);
+        for (boolean training : new boolean[] {true, false}) {
+          INDArray[] stats = training ? null : new INDArray[] {mean, var};
+          INDArray yRef = loops(x, wb[0], wb[1], gy, stats)[0];
+          INDArray relu = org.nd4j.linalg.ops.transforms.Transforms.relu(yRef, true);
+          INDArray masked = gy.mul(yRef.gt(0).castTo(DataType.DOUBLE)); // the ReLU's backward pass
+          INDArray[] ref = loops(x, wb[0], wb[1], masked, stats);
+          for (int mode = 0; mode < 4; mode++) {
+            boolean flt = mode > 0;
+            mode(mode);
+            double tol = flt ? 2e-5 : 1e-12;
+            String w2 = what + (training ? " training" : " inference") + modeName(mode);
+            INDArray xi = flt ? f(x) : x;
+            INDArray wi = flt ? f(wb[0]) : wb[0];
+            INDArray bi = flt ? f(wb[1]) : wb[1];
+            INDArray y;
+            INDArray mu = flt ? f(mean) : mean;
+            INDArray va = flt ? f(var) : var;
+            if (training) {
+              BatchNormKernel.Stats st = BatchNormKernel.training(xi, wi, bi, EPS, true);
+              y = st.output();
+              mu = st.mean();
+              va = st.var();
+              close(ref[1], mu, tol, w2 + " mean");
+              close(ref[2], va, tol, w2 + " var");
+            } else {
+              y = BatchNormKernel.inference(xi, mu, va, wi, bi, EPS, true);
+            }
+            close(relu, y, tol, w2 + " output");
+            assertTrue(y.minNumber().doubleValue() >= 0, w2 + " output is non-negative");
+            BatchNormKernel.Grads g = BatchNormKernel.backward(flt ? f(gy) : gy, y, xi, mu, va, wi, bi, EPS,
+                training);
+            close(ref[3], g.x(), tol * 10, w2 + " gx");
+            if (wi != null) {
+              close(ref[4], g.weight(), tol * 10, w2 + " gw");
+              close(ref[5], g.bias(), tol * 10, w2 + " gb");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void hostLoopsGiveTheSameBitsOnSeveralThreads() {
+    Random r = new Random(6);
+    long[] shape = {8, 12, 16, 16};
+    INDArray x = f(random(r, shape));
+    INDArray gy = f(random(r, shape));
+    INDArray w = f(random(r, 12));
+    INDArray b = f(random(r, 12));
+    int saved = Parallel.threads;
+    INDArray[][] out = new INDArray[2][];
+    try {
+      for (int t = 0; t < 2; t++) {
+        Parallel.threads = t == 0 ? 1 : 3;
+        BatchNormKernel.Stats st = BatchNormKernel.training(x, w, b, EPS);
+        BatchNormKernel.Grads g = BatchNormKernel.backward(gy, x, st.mean(), st.var(), w, b, EPS, true);
+        BatchNormKernel.Grads gi = BatchNormKernel.backward(gy, x, st.mean(), st.var(), w, b, EPS, false);
+        out[t] = new INDArray[] {st.output(), st.mean(), st.var(), g.x(), g.weight(), g.bias(),
+          BatchNormKernel.inference(x, st.mean(), st.var(), w, b, EPS), gi.x(), gi.weight(), gi.bias()};
+      }
+    } finally {
+      Parallel.threads = saved;
+    }
+    for (int i = 0; i < out[0].length; i++) {
+      assertEquals(out[0][i], out[1][i], "result " + i);
+    }
+  }
+
+  @Test
+  void hostLoopsKeepTheVarianceOfAnOffsetInput() {
+    // mean 1000, standard deviation ~0.58: sums of x^2 in float would lose the variance entirely
+    Random r = new Random(7);
+    INDArray x = random(r, 6, 3, 7, 5).addi(1000);
+    INDArray[] ref = loops(x, null, null, x, null);
+    BatchNormKernel.Stats st = BatchNormKernel.training(f(x), null, null, EPS);
+    close(ref[1], st.mean(), 1e-7, "mean");
+    close(ref[2], st.var(), 1e-4, "var");
+    close(ref[0], st.output(), 1e-3, "output");
+  }
+
+  @Test
   void floatRunsOnOneDnnWhereItLoads() {
     org.junit.jupiter.api.Assumptions.assumeTrue(Dnnl.available());
+    mode(1);
     Random r = new Random(4);
     INDArray x = f(random(r, 8, 16, 5, 5));
     BatchNormKernel.Stats st = BatchNormKernel.training(x, f(random(r, 16)), f(random(r, 16)), EPS);

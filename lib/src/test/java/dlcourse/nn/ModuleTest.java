@@ -74,6 +74,55 @@ class ModuleTest {
   }
 
   @Test
+  void batchNormFollowedByReluRunsFusedWithTheSameNumbers() {
+    Init.manualSeed(8);
+    var net = new Sequential(new Conv2d(3, 5, 3).padding(1), new BatchNorm2d(5), new ReLU(), new MaxPool2d(2),
+        new Conv2d(5, 4, 3).padding(1), new BatchNorm2d(4).affine(false), new ReLU(), new Flatten(),
+        new Linear(4 * 4 * 4, 6), new BatchNorm1d(6), new ReLU(), new Linear(6, 3));
+    INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 8, 8).subi(0.5);
+    INDArray[] out = new INDArray[2];
+    INDArray[] evalOut = new INDArray[2];
+    java.util.List<java.util.List<INDArray>> grads = new java.util.ArrayList<>();
+    java.util.List<java.util.List<INDArray>> buffers = new java.util.ArrayList<>();
+    var start = net.stateDict();
+    boolean before = Sequential.fuseBatchNormRelu;
+    try {
+      for (int fused = 0; fused < 2; fused++) {
+        Sequential.fuseBatchNormRelu = fused == 1;
+        net.loadStateDict(start);
+        net.train();
+        for (int step = 0; step < 2; step++) { // two steps: the second starts from updated running statistics
+          net.zeroGrad();
+          Tensor y = net.call(Tensor.of(x));
+          y.mul(y).sum().backward();
+          out[fused] = y.array();
+        }
+        grads.add(net.parameters().stream().map(p -> p.grad().array().dup()).toList());
+        buffers.add(net.stateDict().values().stream().map(INDArray::dup).toList());
+        net.eval();
+        try (var g = Tensor.noGrad()) {
+          evalOut[fused] = net.call(Tensor.of(x)).array();
+        }
+      }
+    } finally {
+      Sequential.fuseBatchNormRelu = before;
+      net.train();
+    }
+    assertEquals(out[0], out[1]);
+    assertEquals(grads.get(0), grads.get(1));
+    assertEquals(buffers.get(0), buffers.get(1));
+    assertEquals(evalOut[0], evalOut[1]);
+    assertTrue(out[0].neq(0).castTo(DataType.INT).sumNumber().intValue() > 0, "the net's output is not all zeros");
+    // both layers still count as called
+    assertEquals(List.of("(4, 5, 8, 8)", "(4, 5, 8, 8)", "(4, 5, 8, 8)", "(4, 5, 4, 4)", "(4, 4, 4, 4)",
+        "(4, 4, 4, 4)", "(4, 4, 4, 4)", "(4, 64)", "(4, 6)", "(4, 6)", "(4, 6)", "(4, 3)"),
+        net.summary(4, 3, 8, 8).outputShapes());
+    var e = assertThrows(IllegalArgumentException.class, () -> new Sequential(new BatchNorm2d(3), new ReLU()).call(
+        Tensor.of(Nd4j.rand(DataType.FLOAT, 2, 4, 8, 8))));
+    assertTrue(e.getMessage().startsWith("[0 (BatchNorm2d)]"), e.getMessage());
+  }
+
+  @Test
   void shapeErrorsNameTheLayer() {
     var net = new Sequential(new Flatten(), new Linear(400, 10));
     var e = assertThrows(IllegalArgumentException.class, () -> net.summary(64, 320));
