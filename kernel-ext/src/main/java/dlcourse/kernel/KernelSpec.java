@@ -71,6 +71,15 @@ public final class KernelSpec {
         + " slower training), got '" + jit + "'";
   }
 
+  /** Returns null if {@code cds} is a valid {@code DLCOURSE_KERNEL_CDS} (unset, empty or off), else the error. */
+  static String checkCds(String cds) {
+    if (cds == null || cds.isEmpty() || cds.equals("off")) {
+      return null;
+    }
+    return CDS_VARIABLE + " must be unset (a class data sharing archive, the default) or off (no archive: slower"
+        + " kernel start), got '" + cds + "'";
+  }
+
   /**
    * Returns kernel.json for a kernel started with {@code classpath}; the heap comes from {@code DLCOURSE_KERNEL_HEAP};
    * {@code archive}, when not null, is the class data sharing archive the kernel maps ({@link ClassArchive}).
@@ -171,6 +180,11 @@ public final class KernelSpec {
     String jitError = checkJit(jit);
     if (jitError != null) {
       System.err.println("error: " + jitError);
+      return 2;
+    }
+    String cdsError = checkCds(System.getenv(CDS_VARIABLE));
+    if (cdsError != null) {
+      System.err.println("error: " + cdsError);
       return 2;
     }
     Path dir = kernelsDir(mode).resolve(DlKernel.NAME);

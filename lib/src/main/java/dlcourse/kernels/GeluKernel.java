@@ -10,7 +10,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * GELU forward and backward on float arrays, as oneDNN's {@code eltwise_gelu_tanh} / {@code eltwise_gelu_erf}
@@ -35,7 +34,7 @@ public final class GeluKernel {
   public static INDArray forward(INDArray x, boolean tanh) {
     GeluPrims e = entry(x.length(), tanh);
     try {
-      INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+      INDArray y = Buffers.take(DataType.FLOAT, x.shape());
       Prims.run(e.forward, Prims.args().add(DNNL_ARG_SRC, e.md, Prims.plain(x)).add(DNNL_ARG_DST, e.md, y));
       return y;
     } finally {
@@ -50,7 +49,7 @@ public final class GeluKernel {
     }
     GeluPrims e = entry(x.length(), tanh);
     try {
-      INDArray gx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+      INDArray gx = Buffers.take(DataType.FLOAT, x.shape());
       Prims.run(e.backward, Prims.args().add(DNNL_ARG_SRC, e.md, Prims.plain(x))
           .add(DNNL_ARG_DIFF_DST, e.md, Prims.plain(gy.castTo(DataType.FLOAT))).add(DNNL_ARG_DIFF_SRC, e.md, gx));
       return gx;

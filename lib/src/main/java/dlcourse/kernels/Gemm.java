@@ -61,7 +61,7 @@ public final class Gemm {
     if (!supports(a, b, c)) {
       throw new IllegalArgumentException("gemm: operands must be float matrices with unit column or row stride");
     }
-    INDArray out = c != null ? c : Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, n}, 'c');
+    INDArray out = c != null ? c : Buffers.take(DataType.FLOAT, m, n);
     if (out.size(0) != m || out.size(1) != n || layout(out) != 'c') {
       throw new IllegalArgumentException("gemm: the result (" + m + ", " + n + ") cannot be written into "
           + java.util.Arrays.toString(out.shape()) + " with strides " + java.util.Arrays.toString(out.stride()));
@@ -146,7 +146,7 @@ public final class Gemm {
           + n + " outputs");
     }
     float[] b = Prims.plain(bias).data().asFloat();
-    INDArray y = Nd4j.createUninitialized(DataType.FLOAT, new long[] {m, n}, 'c');
+    INDArray y = Buffers.take(DataType.FLOAT, m, n);
     FloatBuffer yb = y.data().asNioFloat();
     for (long r = 0; r < m; r++) {
       yb.put(Math.toIntExact(r * n), b);

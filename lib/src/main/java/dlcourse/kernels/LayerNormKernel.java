@@ -64,7 +64,7 @@ public final class LayerNormKernel {
     }
     LnPrims e = entry(s, eps, weight != null, bias != null);
     try {
-      INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+      INDArray y = Buffers.take(DataType.FLOAT, x.shape());
       INDArray mean = Nd4j.createUninitialized(DataType.FLOAT, s.m);
       INDArray var = Nd4j.createUninitialized(DataType.FLOAT, s.m);
       Prims.Args a = Prims.args().add(DNNL_ARG_SRC, e.data, Prims.plain(x)).add(DNNL_ARG_DST, e.data, y)
@@ -113,7 +113,7 @@ public final class LayerNormKernel {
     }
     LnPrims e = entry(s, eps, weight != null, hasBias);
     try {
-      INDArray gx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+      INDArray gx = Buffers.take(DataType.FLOAT, x.shape());
       INDArray gw = weight == null ? null : Nd4j.createUninitialized(DataType.FLOAT, wShape, 'c');
       INDArray gb = hasBias ? Nd4j.createUninitialized(DataType.FLOAT, wShape, 'c') : null;
       Prims.Args a = Prims.args().add(DNNL_ARG_SRC, e.data, Prims.plain(x))

@@ -10,7 +10,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Batched matrix product over the last two dimensions, {@code op(a) op(b)} with {@code op} an optional transpose, as
@@ -63,7 +62,7 @@ public final class MatmulKernel {
     MatmulPrims e = Prims.acquire(key,
         () -> new MatmulPrims(ad, as, bd, bs, cd, acc));
     try {
-      INDArray c = acc ? into : Nd4j.createUninitialized(DataType.FLOAT, cd, 'c');
+      INDArray c = acc ? into : Buffers.take(DataType.FLOAT, cd);
       Prims.run(e.matmul, Prims.args().addView(DNNL_ARG_SRC, e.a, a).addView(DNNL_ARG_WEIGHTS, e.b, b)
           .add(DNNL_ARG_DST, e.c, c));
       return c;

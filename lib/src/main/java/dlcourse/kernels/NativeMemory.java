@@ -63,6 +63,11 @@ public final class NativeMemory {
     }
   }
 
+  /** Takes back {@code bytes} counted by {@link #allocated} for an array that reused pooled memory ({@link Buffers}). */
+  static synchronized void reused(long bytes) {
+    sinceCollection -= bytes;
+  }
+
   private static long budgetFromSettings() {
     String v = System.getProperty("dlcourse.gcBudget");
     if (v != null) {

@@ -151,30 +151,36 @@ public final class F {
     MaskBits bits = new MaskBits(Init.generator(), p);
     double keep = 1 / (1 - p);
     if (x.dtype() == DataType.FLOAT) {
-      // The same draws and numbers as below, without the double mask, its cast and two ND4J products.
+      // The same draws and numbers as below, without the double mask, its cast and two ND4J products; the mask is
+      // kept as bits in a Java array (3.1 M elements: 390 KB), not as a native float array.
       long[] shape = x.shape();
       INDArray xp = plainFloat(x.array());
       java.nio.FloatBuffer a = buf(xp);
-      INDArray mask = Nd4j.createUninitialized(DataType.FLOAT, shape);
-      INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
-      java.nio.FloatBuffer fm = buf(mask);
+      INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
       java.nio.FloatBuffer o = buf(out);
       float fk = (float) keep;
       int n = Math.toIntExact(out.length());
+      long[] kept = new long[(n + 63) >>> 6];
       for (int i = 0; i < n; i++) {
-        float mi = bits.drop() ? 0f : fk;
-        fm.put(i, mi);
-        o.put(i, a.get(i) * mi);
+        boolean drop = bits.drop();
+        if (!drop) {
+          kept[i >>> 6] |= 1L << i;
+        }
+        o.put(i, a.get(i) * (drop ? 0f : fk)); // as a product: -0 and NaN as before
       }
       java.lang.ref.Reference.reachabilityFence(xp); // an NIO view does not keep its array's memory alive
       return Tensor.record("dropout", out, new Tensor[] {x}, g -> {
         INDArray gp = plainFloat(g);
         java.nio.FloatBuffer gv = buf(gp);
-        INDArray gxa = Nd4j.createUninitialized(DataType.FLOAT, shape);
+        INDArray gxa = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
         java.nio.FloatBuffer gx = buf(gxa);
-        java.nio.FloatBuffer m = buf(mask); // through the array: it stays alive while the graph does
-        for (int i = 0; i < n; i++) {
-          gx.put(i, gv.get(i) * m.get(i));
+        for (int w = 0; w < kept.length; w++) {
+          long bitsW = kept[w];
+          int from = w << 6;
+          int to = Math.min(from + 64, n);
+          for (int i = from; i < to; i++) {
+            gx.put(i, gv.get(i) * ((bitsW >>> i & 1L) * fk)); // i's low 6 bits select the bit: 0 or fk
+          }
         }
         java.lang.ref.Reference.reachabilityFence(gp);
         return new INDArray[] {gxa};
@@ -710,7 +716,7 @@ public final class F {
     }
     int rows = c == 0 ? 0 : Math.toIntExact(xa.length() / c);
     double[] r = new double[rows];
-    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
+    INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
     java.nio.FloatBuffer y = buf(out);
     for (int i = 0; i < rows; i++) {
       int off = i * c;
@@ -730,7 +736,7 @@ public final class F {
       INDArray gp = plainFloat(g);
       java.nio.FloatBuffer gv = buf(gp);
       java.nio.FloatBuffer xb = buf(xa); // through the array: it stays alive while the graph does
-      INDArray gxa = Nd4j.createUninitialized(DataType.FLOAT, shape);
+      INDArray gxa = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
       java.nio.FloatBuffer gx = buf(gxa);
       double[] gw = new double[c];
       for (int i = 0; i < rows; i++) {
@@ -825,7 +831,7 @@ public final class F {
    */
   public static Tensor scaledDotProductAttention(
       Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal, double dropoutP, boolean training) {
-    return scaledDotProductAttentionWithWeights(q, k, v, attnMask, causal, dropoutP, training).output();
+    return attention(q, k, v, attnMask, causal, dropoutP, training, false).output();
   }
 
   /**
@@ -853,6 +859,16 @@ public final class F {
    */
   public static Attention scaledDotProductAttentionWithWeights(
       Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal, double dropoutP, boolean training) {
+    return attention(q, k, v, attnMask, causal, dropoutP, training, true);
+  }
+
+  /**
+   * {@link #scaledDotProductAttentionWithWeights}; unless the caller gets the weights ({@code weightsOut}), the
+   * (..., L, S) arrays inside go back to the buffer pool when they are dead: the scores once the softmax has read them,
+   * the softmax output and the weights once the backward pass has used them ({@link Tensor#recycleAfterBackward}).
+   */
+  private static Attention attention(Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal, double dropoutP,
+      boolean training, boolean weightsOut) {
     Check.probability(dropoutP, "dropoutP");
     long[] qs = q.shape();
     long[] ks = k.shape();
@@ -870,7 +886,16 @@ public final class F {
     double scale = 1 / Math.sqrt(qs[r - 1]);
     if (attnMask == null && q.dtype() == DataType.FLOAT && k.dtype() == DataType.FLOAT) {
       // One fused op for scale, causal mask and softmax (no (..., L, S) mask array, no select).
-      Tensor weights = dropout(scaledSoftmax(q.matmul(k.transpose(-2, -1)), scale, causal), dropoutP, training);
+      Tensor scores = q.matmul(k.transpose(-2, -1)); // (..., L, S)
+      Tensor probs = scaledSoftmax(scores, scale, causal);
+      dlcourse.kernels.Buffers.recycle(scores.array()); // read by no backward pass (matmul's reads q and k)
+      Tensor weights = dropout(probs, dropoutP, training);
+      if (weights != probs || !weightsOut) {
+        Tensor.recycleAfterBackward(probs); // read only by the softmax's backward pass (dropout's reads no input)
+      }
+      if (weights != probs && !weightsOut) {
+        Tensor.recycleAfterBackward(weights);
+      }
       return new Attention(weights.matmul(v), weights); // (..., L, Ev)
     }
     Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale); // (..., L, S)
@@ -913,20 +938,23 @@ public final class F {
     int cols = Math.toIntExact(shape[shape.length - 1]);
     int rows = Math.toIntExact(shape[shape.length - 2]);
     java.nio.FloatBuffer a = buf(xv);
-    INDArray out = Nd4j.zeros(DataType.FLOAT, shape);
+    INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
     java.nio.FloatBuffer y = buf(out);
     double[] e = new double[cols];
+    float[] zeros = new float[cols];
     int mats = rows * cols == 0 ? 0 : Math.toIntExact(xv.length() / ((long) rows * cols));
     for (int m = 0; m < mats; m++) {
       for (int i = 0; i < rows; i++) {
         int off = (m * rows + i) * cols;
         int n = causal ? Math.min(i + 1, cols) : cols;
+        y.put(off + n, zeros, 0, cols - n); // the masked columns
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
           max = Math.max(max, a.get(off + j));
         }
         if (max == Double.NEGATIVE_INFINITY) {
-          continue; // only -inf scores: zeros, as safeSoftmax
+          y.put(off, zeros, 0, n); // only -inf scores: zeros, as safeSoftmax
+          continue;
         }
         double sum = 0;
         for (int j = 0; j < n; j++) {
@@ -943,12 +971,13 @@ public final class F {
       INDArray gp = plainFloat(g);
       java.nio.FloatBuffer gv = buf(gp);
       java.nio.FloatBuffer y2 = buf(out); // through the array: it stays alive while the graph does
-      INDArray gxa = Nd4j.zeros(DataType.FLOAT, shape);
+      INDArray gxa = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
       java.nio.FloatBuffer gx = buf(gxa);
       for (int m = 0; m < mats; m++) {
         for (int i = 0; i < rows; i++) {
           int off = (m * rows + i) * cols;
           int n = causal ? Math.min(i + 1, cols) : cols;
+          gx.put(off + n, zeros, 0, cols - n); // the masked columns
           double dot = 0;
           for (int j = 0; j < n; j++) {
             dot += (double) gv.get(off + j) * y2.get(off + j);
@@ -1175,11 +1204,11 @@ public final class F {
     boolean f = x.dtype() == DataType.FLOAT;
     INDArray xa = f ? plainFloat(x.array()) : plainDouble(x.array());
     int rows = d == 0 ? 0 : Math.toIntExact(xa.length() / d);
-    INDArray out = Nd4j.createUninitialized(x.dtype(), shape);
+    INDArray out = dlcourse.kernels.Buffers.take(x.dtype(), shape);
     ropeRotate(xa, out, cos, sin, f, rows, t, h, 1);
     return Tensor.record("rope", out, new Tensor[] {x}, g -> {
       INDArray ga = f ? plainFloat(g) : plainDouble(g);
-      INDArray gx = Nd4j.createUninitialized(x.dtype(), shape);
+      INDArray gx = dlcourse.kernels.Buffers.take(x.dtype(), shape);
       ropeRotate(ga, gx, cos, sin, f, rows, t, h, -1);
       return new INDArray[] {gx};
     });

@@ -54,7 +54,11 @@ public abstract class AutogradFunction {
     try (var g = Tensor.noGrad()) {
       out = forward(ctx, values);
     }
-    return Tensor.record(name(), out, inputs, gy -> backward(ctx, gy), inputs);
+    Tensor y = Tensor.record(name(), out, inputs, gy -> backward(ctx, gy), inputs);
+    if (y.gradFn != null) {
+      y.gradFn.releasesGradient = false; // user code may keep the gradient it is given
+    }
+    return y;
   }
 
   /** The function's name in error messages. */

@@ -31,6 +31,14 @@ final class Node {
   private static final int[] NO_VERSIONS = new int[0];
   private Tensor[] saved = NONE;
   private int[] savedVersions = NO_VERSIONS;
+  /**
+   * Whether the backward pass keeps no reference to the gradient it receives, so that the engine may give that array
+   * back to the buffer pool once the pass has used it ({@code Tensor.releaseConsumed}); false for user code
+   * ({@link AutogradFunction}).
+   */
+  boolean releasesGradient = true;
+  /** Arrays given back to the buffer pool once this node's backward pass has run ({@code recycleAfterBackward}). */
+  INDArray[] recycleAfterRun;
   /** The backward pass that last reached this node while ordering the tape (see {@code Tensor.tape}). */
   int visited;
 

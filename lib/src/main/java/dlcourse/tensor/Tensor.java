@@ -1,5 +1,6 @@
 package dlcourse.tensor;
 
+import dlcourse.kernels.Buffers;
 import dlcourse.kernels.ConcatKernel;
 import dlcourse.kernels.Gemm;
 import dlcourse.kernels.MatmulKernel;
@@ -270,6 +271,12 @@ public class Tensor {
     // be added to in place (an entry taken by its node leaves the set, as the node may pass it on to several inputs).
     Set<INDArray> ownedSums = Collections.newSetFromMap(new IdentityHashMap<>());
     pending.put(gradFn, gradient.data);
+    // Gradients this pass took from the buffer pool go back to it once consumed (see releaseConsumed).
+    boolean recycle = Buffers.enabled() && !retainGraph;
+    List<INDArray> consumed = recycle ? new ArrayList<>() : null;
+    if (recycle) {
+      Buffers.beginPass();
+    }
     try (var g = noGrad()) {
       for (Node node : tape) {
         INDArray gy = pending.remove(node);
@@ -306,18 +313,67 @@ public class Tensor {
               pending.put(in.gradFn, grads[i]);
             } else if (ownedSums.contains(before) && before.dataType() == grads[i].dataType()) {
               before.addi(grads[i]);
+              if (recycle) {
+                consumed.add(grads[i]);
+              }
             } else {
               INDArray sum = before.add(grads[i]);
               ownedSums.add(sum);
               pending.put(in.gradFn, sum);
+              if (recycle) {
+                consumed.add(before);
+                consumed.add(grads[i]);
+              }
             }
           }
+        }
+        if (recycle && node.releasesGradient) {
+          consumed.add(gy);
+        }
+        if (recycle && node.recycleAfterRun != null) {
+          for (INDArray a : node.recycleAfterRun) {
+            Buffers.recycle(a);
+          }
+          node.recycleAfterRun = null;
+        }
+        if (recycle && !consumed.isEmpty()) {
+          releaseConsumed(consumed, pending, handedOut);
         }
         if (!retainGraph) {
           node.free();
         }
       }
+    } finally {
+      if (recycle) {
+        Buffers.endPass();
+      }
     }
+  }
+
+  /**
+   * Gives the consumed gradients that this pass took from the buffer pool back to it, unless the engine still holds
+   * an array sharing their memory: a pending gradient, or one a leaf adopted (or the caller's seed, in
+   * {@code handedOut}). A node's backward pass may return its incoming gradient or a view of it as an input's
+   * gradient, which lands in one of those and so keeps it out of the pool.
+   */
+  private static void releaseConsumed(List<INDArray> consumed, Map<Node, INDArray> pending, Set<INDArray> handedOut) {
+    for (INDArray c : consumed) {
+      INDArray x = Buffers.takenThisPass(c); // c itself, or the array c is a view of (a reshaped gradient)
+      if (x == null || aliased(x, pending.values()) || aliased(x, handedOut)) {
+        continue;
+      }
+      Buffers.give(x);
+    }
+    consumed.clear();
+  }
+
+  private static boolean aliased(INDArray x, java.util.Collection<INDArray> held) {
+    for (INDArray h : held) {
+      if (Buffers.overlaps(x, h)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -445,7 +501,34 @@ public class Tensor {
     return new Tensor(value, n, new int[1]);
   }
 
-  /** The backward pass of a recorded operation: gradient of the output in, one gradient per input out. */
+  /**
+   * Lets the engine give {@code t}'s memory back to the buffer pool ({@code kernels.Buffers}) once the backward pass
+   * has run the operation that computed {@code t} (and so every operation that used {@code t} on that tape). For an
+   * operation's own intermediate results that its caller never sees, such as the attention weights inside
+   * {@code F.scaledDotProductAttention}: nothing may read {@code t} after that backward pass. A leaf, a tensor not
+   * recorded, or a view is left alone; without a backward pass (or with {@code retainGraph}) the collector frees it as
+   * usual.
+   */
+  public static void recycleAfterBackward(Tensor t) {
+    if (t.gradFn == null || t.data.isView()) {
+      return;
+    }
+    INDArray[] r = t.gradFn.recycleAfterRun;
+    t.gradFn.recycleAfterRun = r == null ? new INDArray[] {t.data} : append(r, t.data);
+  }
+
+  private static INDArray[] append(INDArray[] a, INDArray x) {
+    INDArray[] b = Arrays.copyOf(a, a.length + 1);
+    b[a.length] = x;
+    return b;
+  }
+
+  /**
+   * The backward pass of a recorded operation: gradient of the output in, one gradient per input out. It must not keep
+   * a reference to {@code gradOutput} after it returns (returning it, or a view of it, is fine): the engine may reuse
+   * that array's memory for later gradients ({@code kernels.Buffers}). Code that keeps it extends
+   * {@link AutogradFunction}.
+   */
   @FunctionalInterface
   public interface Backward {
     INDArray[] apply(INDArray gradOutput);

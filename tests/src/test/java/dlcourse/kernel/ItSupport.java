@@ -50,6 +50,23 @@ public final class ItSupport {
         "-Dorg.bytedeco.javacpp.maxphysicalbytes=7g"));
   }
 
+  /**
+   * The JVM options that make a notebook run map the kernel's class data sharing archive ({@link ClassArchive}): the
+   * one {@code install-kernel} writes for this JDK and class path, which NbclientIT installs before the runner's
+   * executions. A run then maps the library's, JShell's and the renderers' classes instead of loading and verifying
+   * them (measured here: 1.5-2 s less CPU for a quick notebook of 10 s). A missing or stale archive is ignored
+   * silently, and the run starts as without it; the runner's behaviour is the same either way.
+   */
+  public static List<String> classArchiveOptions() throws IOException {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    return ClassArchive.useOptions(classArchive(java));
+  }
+
+  /** The class data sharing archive {@code install-kernel} writes for the kernel started by {@code java}. */
+  public static Path classArchive(Path java) throws IOException {
+    return ClassArchive.archiveFor(ClassArchive.cacheDir(), java, kernelClasspath());
+  }
+
   /** Result of a finished process. */
   public static final class Run {
     public final int exit;
@@ -82,12 +99,22 @@ public final class ItSupport {
     return new Run(p.exitValue(), out);
   }
 
+  /**
+   * {@code java [jvmOptions] -cp KERNEL dlcourse.kernel.Main args...}: a fresh JVM as the launcher starts one, with
+   * {@code jvmOptions} (such as a heap) before the class path.
+   */
+  static List<String> mainCommand(List<String> jvmOptions, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Djava.awt.headless=true"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", kernelClasspath(), Main.class.getName()));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
   /** Runs {@code dlcourse.kernel.Main args...} in a fresh JVM, as the launcher does. */
   static Run main(Path cwd, long timeoutSeconds, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-cp", kernelClasspath(), Main.class.getName()));
-    cmd.addAll(List.of(args));
-    return run(cmd, Map.of(), cwd, timeoutSeconds);
+    return run(mainCommand(List.of(), args), Map.of(), cwd, timeoutSeconds);
   }
 
   /** Installs the kernelspec into {@code dataDir}/kernels (JUPYTER_DATA_DIR), as ./dlcourse install-kernel does. */

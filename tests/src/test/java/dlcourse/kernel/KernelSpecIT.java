@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** install-kernel's options: DLCOURSE_KERNEL_JIT, and the class data sharing archive (ClassArchive). */
+/** install-kernel's options: DLCOURSE_KERNEL_JIT, DLCOURSE_KERNEL_CDS, and the class data sharing archive (ClassArchive). */
 class KernelSpecIT {
 
   private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -45,6 +45,17 @@ class KernelSpecIT {
     String spec = Files.readString(data.resolve("kernels/dlcourse-java/kernel.json"));
     assertTrue(spec.contains("-XX:TieredStopAtLevel=1"), spec);
     assertFalse(spec.contains("SharedArchiveFile"), "DLCOURSE_KERNEL_CDS=off: " + spec);
+  }
+
+  @Test
+  void kernelCdsAcceptsOnlyOffOrUnset(@TempDir Path data) throws Exception {
+    for (String value : List.of("on", "OFF", "0")) {
+      ItSupport.Run bad = install(data, Map.of("DLCOURSE_KERNEL_CDS", value));
+      assertEquals(2, bad.exit, bad.toString());
+      assertTrue(bad.output.contains("error: DLCOURSE_KERNEL_CDS must be unset (a class data sharing archive, the"
+          + " default) or off (no archive: slower kernel start), got '" + value + "'"), bad.output);
+      assertFalse(Files.exists(data.resolve("kernels/dlcourse-java/kernel.json")), "nothing is installed");
+    }
   }
 
   /** A JVM started as a kernelspec starts the kernel (with the archive options), here running Main without a command. */

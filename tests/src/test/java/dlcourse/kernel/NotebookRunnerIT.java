@@ -26,11 +26,48 @@ class NotebookRunnerIT {
     return nb.getAsJsonArray("cells").get(cell).getAsJsonObject().getAsJsonArray("outputs");
   }
 
+  /**
+   * {@code java ... dlcourse.kernel.Main run NOTEBOOK args...} as the launcher starts it, for {@code notebook} of the
+   * test notebooks, with {@code jvmOptions} (such as a heap) before the class path.
+   */
+  private static List<String> runnerCommand(List<String> jvmOptions, String notebook, String... args)
+      throws Exception {
+    List<String> cmd = ItSupport.mainCommand(jvmOptions, "run", ItSupport.notebooks().resolve(notebook).toString());
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /** Runs the runner on {@code notebook} of the test notebooks to its end (300 s at most), in the project root. */
+  private static ItSupport.Run runner(String notebook, String... args) throws Exception {
+    return ItSupport.run(runnerCommand(List.of(), notebook, args), Map.of(), ItSupport.root(), 300);
+  }
+
+  /**
+   * Starts {@code command} (a runner, see {@link #runnerCommand}) with its output in {@code out/log.txt}, and waits
+   * until {@code started} holds, failing if the runner ends first or 120 s pass ({@code what} names the wait).
+   */
+  private static Process startAndAwait(List<String> command, Path out, String what,
+      java.util.concurrent.Callable<Boolean> started) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile())
+        .start();
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (!started.call()) {
+        assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
+        assertTrue(System.nanoTime() < deadline, what + " within 120 s");
+        Thread.sleep(100);
+      }
+    } catch (Throwable t) {
+      p.destroyForcibly().waitFor();
+      throw t;
+    }
+    return p;
+  }
+
   @Test
   void smokeNotebookRunsWithParametersAndWritesNotebookHtmlAndCsv(@TempDir Path out) throws Exception {
-    ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run", ItSupport.notebooks().resolve("smoke.ipynb")
-        .toString(),
-        "--quick", "-p", "EPOCHS=3", "-p", "NAME=hello world", "--out", out.toString());
+    ItSupport.Run r = runner("smoke.ipynb", "--quick", "-p", "EPOCHS=3", "-p", "NAME=hello world", "--out", out
+        .toString());
     assertEquals(0, r.exit, r.toString());
     assertTrue(r.output.lines().anyMatch(l -> l.startsWith("ok ") && l.contains("smoke.ipynb")), r.output);
     JsonObject nb = read(out.resolve("smoke.ipynb"));
@@ -61,10 +98,9 @@ class NotebookRunnerIT {
 
   /** The text the last code cell of {@code quick.ipynb} printed. */
   private static String quickLine(Path out, String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("run", ItSupport.notebooks().resolve("quick.ipynb").toString(),
-        "--out", out.toString()));
-    cmd.addAll(List.of(args));
-    ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, cmd.toArray(String[]::new));
+    List<String> all = new java.util.ArrayList<>(List.of("--out", out.toString()));
+    all.addAll(List.of(args));
+    ItSupport.Run r = runner("quick.ipynb", all.toArray(String[]::new));
     assertEquals(0, r.exit, r.toString());
     JsonArray cells = read(out.resolve("quick.ipynb")).getAsJsonArray("cells");
     return cells.get(cells.size() - 1).getAsJsonObject().getAsJsonArray("outputs").get(0).getAsJsonObject()
@@ -81,9 +117,7 @@ class NotebookRunnerIT {
 
   @Test
   void failingCellExitsOneNamesCellAndKeepsEarlierOutputs(@TempDir Path out) throws Exception {
-    ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run", ItSupport.notebooks().resolve("fails.ipynb")
-        .toString(),
-        "--out", out.toString());
+    ItSupport.Run r = runner("fails.ipynb", "--out", out.toString());
     assertEquals(1, r.exit, r.toString());
     assertTrue(r.output.contains("FAILED") && r.output.contains(
         "fails.ipynb: cell 2: java.lang.ArithmeticException: / by zero"),
@@ -101,22 +135,11 @@ class NotebookRunnerIT {
 
   @Test
   void killedRunKeepsTheCheckpointOfEveryFinishedCell(@TempDir Path out) throws Exception {
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
-        ItSupport.notebooks().resolve("checkpoint.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile())
-        .start();
     Path saved = out.resolve("checkpoint.ipynb");
-    try {
-      long deadline = System.nanoTime() + 120_000_000_000L;
-      while (!(Files.exists(saved) && outputs(read(saved), 3).size() > 0)) {
-        assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
-        assertTrue(System.nanoTime() < deadline, "no checkpoint after cell 2 within 120 s");
-        Thread.sleep(200);
-      }
-    } finally {
-      p.destroyForcibly().waitFor();
-    }
+    Process p = startAndAwait(runnerCommand(List.of(), "checkpoint.ipynb", "-p", "OUT=" + out, "--out",
+        out.toString()), out, "no checkpoint after cell 2", () -> Files.exists(saved) && outputs(read(saved), 3)
+            .size() > 0);
+    p.destroyForcibly().waitFor();
     JsonObject nb = read(saved);
     assertEquals("first output\n", outputs(nb, 2).get(0).getAsJsonObject().get("text").getAsString());
     assertEquals("checkpoint has cell 1\n", outputs(nb, 3).get(0).getAsJsonObject().get("text").getAsString());
@@ -127,17 +150,8 @@ class NotebookRunnerIT {
   @Test
   void terminatedRunWritesEveryFinishedCellAndMarksTheRunningOne(@TempDir Path out) throws Exception {
     // SIGTERM (what Ctrl-C's SIGINT does too): shutdown hooks run; the periodic checkpoint (60 s) never came.
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
-        ItSupport.notebooks().resolve("signal.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile())
-        .start();
-    long deadline = System.nanoTime() + 120_000_000_000L;
-    while (!Files.exists(out.resolve("running"))) {
-      assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
-      assertTrue(System.nanoTime() < deadline, "cell 3 did not start within 120 s");
-      Thread.sleep(100);
-    }
+    Process p = startAndAwait(runnerCommand(List.of(), "signal.ipynb", "-p", "OUT=" + out, "--out", out.toString()),
+        out, "cell 3 did not start", () -> Files.exists(out.resolve("running")));
     assertTrue(Files.notExists(out.resolve("signal.ipynb")), "no checkpoint yet: the hook must write it");
     p.destroy();
     assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the runner did not end after SIGTERM");
@@ -157,8 +171,7 @@ class NotebookRunnerIT {
 
   @Test
   void compileErrorReportsLineAndColumn(@TempDir Path out) throws Exception {
-    ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run",
-        ItSupport.notebooks().resolve("compile-error.ipynb").toString(), "--out", out.toString());
+    ItSupport.Run r = runner("compile-error.ipynb", "--out", out.toString());
     assertEquals(1, r.exit, r.toString());
     assertTrue(r.output.contains("cell 1: CompilationError: cannot find symbol"), r.output);
     String tb = outputs(read(out.resolve("compile-error.ipynb")), 0).get(0).getAsJsonObject()
@@ -169,9 +182,7 @@ class NotebookRunnerIT {
   @Test
   void cellPastTimeoutIsStoppedAndReported(@TempDir Path out) throws Exception {
     long t0 = System.nanoTime();
-    ItSupport.Run r = ItSupport.main(ItSupport.root(), 300, "run", ItSupport.notebooks().resolve("slow.ipynb")
-        .toString(),
-        "--timeout", "3", "--out", out.toString());
+    ItSupport.Run r = runner("slow.ipynb", "--timeout", "3", "--out", out.toString());
     assertEquals(1, r.exit, r.toString());
     assertTrue(r.output.contains("cell 2: Timeout: cell exceeded the timeout of 3 s"), r.output);
     assertTrue((System.nanoTime() - t0) / 1e9 < 120);
@@ -222,9 +233,8 @@ class NotebookRunnerIT {
   @Test
   void errorsGoToStandardErrorAndProgressToStandardOutput(@TempDir Path out) throws Exception {
     Path nbs = ItSupport.notebooks();
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
-        nbs.resolve("fails.ipynb").toString(), "--out", out.resolve("o").toString())
+    ProcessBuilder pb = new ProcessBuilder(runnerCommand(List.of(), "fails.ipynb", "--out", out.resolve("o")
+        .toString()))
         .redirectOutput(out.resolve("stdout").toFile()).redirectError(out.resolve("stderr").toFile());
     Process p = pb.start();
     assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "runner did not finish");
@@ -239,10 +249,8 @@ class NotebookRunnerIT {
   void arraysPastTheOffHeapCapFailAtOnceWithTheCapAndKeepEarlierOutputs(@TempDir Path out) throws Exception {
     // The launcher's options with a 300 MB cap; the cell keeps 100 MB arrays. Before the cap bound ND4J, a 1 GB
     // cap let the runner grow to 3 GB and then fail on a 16-byte LongPointer with a message about JavaCPP.
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-Xmx512m", "-Xmn8m", "-Dorg.bytedeco.javacpp.maxbytes=300m",
-        "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
-        ItSupport.notebooks().resolve("offheap.ipynb").toString(), "--out", out.toString());
+    List<String> cmd = runnerCommand(List.of("-Xmx512m", "-Xmn8m", "-Dorg.bytedeco.javacpp.maxbytes=300m"),
+        "offheap.ipynb", "--out", out.toString());
     long t0 = System.nanoTime();
     ItSupport.Run r = ItSupport.run(cmd, Map.of(), out, 300);
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -266,18 +274,9 @@ class NotebookRunnerIT {
     // Ctrl-C sends SIGINT. A process started in the background may inherit SIGINT as ignored (and the JVM then
     // keeps it ignored): python resets it to the default before it becomes the runner, as a terminal would have it.
     List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/python3", "-c",
-        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Djava.awt.headless=true", "-cp", ItSupport.kernelClasspath(), Main.class.getName(), "run",
-        ItSupport.notebooks().resolve("signal.ipynb").toString(), "-p", "OUT=" + out, "--out", out.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("log.txt").toFile())
-        .start();
-    long deadline = System.nanoTime() + 120_000_000_000L;
-    while (!Files.exists(out.resolve("running"))) {
-      assertTrue(p.isAlive(), "the runner ended early: " + Files.readString(out.resolve("log.txt")));
-      assertTrue(System.nanoTime() < deadline, "cell 3 did not start within 120 s");
-      Thread.sleep(100);
-    }
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"));
+    cmd.addAll(runnerCommand(List.of(), "signal.ipynb", "-p", "OUT=" + out, "--out", out.toString()));
+    Process p = startAndAwait(cmd, out, "cell 3 did not start", () -> Files.exists(out.resolve("running")));
     assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor());
     assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the runner did not end after SIGINT");
     String log = Files.readString(out.resolve("log.txt"));

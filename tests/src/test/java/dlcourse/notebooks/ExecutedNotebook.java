@@ -7,12 +7,15 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dlcourse.kernel.ItSupport;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +23,8 @@ import java.util.stream.Stream;
 import tech.tablesaw.api.Table;
 
 /**
- * A course notebook run with {@code --quick} in a fresh JVM, as {@code ./dlcourse run} starts it, and what it wrote:
+ * A course notebook run with {@code --quick} in a fresh JVM, as {@code ./dlcourse run} starts it (mapping the kernel's
+ * class archive when one is installed: {@link ItSupport#classArchiveOptions()}), and what it wrote:
  * the executed notebook and the tables under {@code out/test/<course>/<name>/}. The run must exit 0 and leave no
  * error output, so a test only asserts the notebook's numbers.
  *
@@ -46,7 +50,7 @@ final class ExecutedNotebook {
     this.seconds = seconds;
   }
 
-  /** The runs of {@link #runQuick(String)} in this JVM, by notebook: running or done (a failure included). */
+  /** The runs of {@link #once} in this JVM, by key: running or done (a failure included). */
   private static final Map<String, CompletableFuture<ExecutedNotebook>> QUICK_RUNS = new ConcurrentHashMap<>();
 
   /**
@@ -56,21 +60,30 @@ final class ExecutedNotebook {
    * the course ITs then assert on the same executions.
    */
   static ExecutedNotebook runQuick(String relative) throws Exception {
+    Path parent = Path.of(relative).getParent();
+    return once(relative, () -> runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString())));
+  }
+
+  /**
+   * The result of {@code run}, made once per JVM under {@code key}: a later call, from any thread, waits for the first
+   * and returns it (or throws its failure). {@link #runQuick(String)} keys its runs by the notebook; a course IT's run
+   * with parameters of its own takes a key of its own, so that NbclientIT's runner lane can make it ahead of the test.
+   */
+  static ExecutedNotebook once(String key, Callable<ExecutedNotebook> run) throws Exception {
     CompletableFuture<ExecutedNotebook> mine = new CompletableFuture<>();
-    CompletableFuture<ExecutedNotebook> run = QUICK_RUNS.putIfAbsent(relative, mine);
-    if (run == null) {
-      Path parent = Path.of(relative).getParent();
+    CompletableFuture<ExecutedNotebook> made = QUICK_RUNS.putIfAbsent(key, mine);
+    if (made == null) {
       try {
-        mine.complete(runQuick(relative, QuickRun.outDir(parent == null ? "" : parent.toString())));
+        mine.complete(run.call());
       } catch (Throwable t) {
         mine.completeExceptionally(t);
       }
-      run = mine;
+      made = mine;
     }
     try {
-      ExecutedNotebook done = run.join();
-      if (run != mine) {
-        System.out.printf("%s quick run: the one of %.1f s made earlier in this JVM%n", relative, done.seconds);
+      ExecutedNotebook done = made.join();
+      if (made != mine) {
+        System.out.printf("%s quick run: the one of %.1f s made earlier in this JVM%n", key, done.seconds);
       }
       return done;
     } catch (CompletionException e) {
@@ -81,6 +94,19 @@ final class ExecutedNotebook {
     }
   }
 
+  /** A new temporary folder, deleted with everything in it when this JVM exits. */
+  static Path tempDir(String prefix) throws IOException {
+    Path dir = Files.createTempDirectory(prefix);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try (Stream<Path> all = Files.walk(dir)) {
+        all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException e) {
+        // a temporary folder left behind
+      }
+    }));
+    return dir;
+  }
+
   /**
    * Runs {@code notebooks/<relative>} quick into {@code out} with more runner arguments, such as
    * {@code "-p", "name=value"}.
@@ -88,6 +114,7 @@ final class ExecutedNotebook {
   static ExecutedNotebook runQuick(String relative, Path out, String... args) throws Exception {
     Path nb = QuickRun.root().resolve("notebooks").resolve(relative);
     List<String> cmd = ItSupport.runnerJava();
+    cmd.addAll(ItSupport.classArchiveOptions()); // start-up only: see there
     cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "run", nb.toString(), "--quick",
         "--out", out.toString()));
     cmd.addAll(List.of(args));

@@ -19,7 +19,6 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * IST Deep Learning homework 2, Q3 (image captioning), in quick mode in a fresh kernel JVM as {@code ./dlcourse run}
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * region-feature file) written by the test.
  */
 class IstCaptioningIT {
-  private static final String NOTEBOOK = "ist-dl-hw2/q3_captioning.ipynb";
+  static final String NOTEBOOK = "ist-dl-hw2/q3_captioning.ipynb";
 
   /** The data rows (header dropped) of a table the runner wrote. */
   private static List<String[]> table(ExecutedNotebook nb, String name) throws Exception {
@@ -172,12 +171,26 @@ class IstCaptioningIT {
     Files.writeString(dir.resolve("dataset.json"), json);
   }
 
+  /** The folder {@link #sydneyRun()} wrote its Sydney-Captions layout to. */
+  private static volatile Path sydney;
+
+  /**
+   * The quick run on a tiny Sydney-Captions layout with a feature file ({@link #writeSydney}), once per JVM:
+   * NbclientIT's runner lane makes it ahead of the test.
+   */
+  static ExecutedNotebook sydneyRun() throws Exception {
+    return ExecutedNotebook.once(NOTEBOOK + " on a Sydney-Captions layout", () -> {
+      Path tmp = ExecutedNotebook.tempDir("dlcourse-sydney");
+      sydney = tmp.resolve("sydney");
+      writeSydney(sydney);
+      return ExecutedNotebook.runQuick(NOTEBOOK, tmp.resolve("out"), "-p", "sydneyDir=" + sydney, "-p",
+          "sydneyFeatures=" + sydney.resolve("features.npz"));
+    });
+  }
+
   @Test
-  void sydneyLayoutWithAFeatureFileRunsTheSameCells(@TempDir Path tmp) throws Exception {
-    Path sydney = tmp.resolve("sydney");
-    writeSydney(sydney);
-    ExecutedNotebook nb = ExecutedNotebook.runQuick(NOTEBOOK, tmp.resolve("out"), "-p", "sydneyDir=" + sydney, "-p",
-        "sydneyFeatures=" + sydney.resolve("features.npz"));
+  void sydneyLayoutWithAFeatureFileRunsTheSameCells() throws Exception {
+    ExecutedNotebook nb = sydneyRun();
     String text = nb.text();
     assertTrue(text.contains("Sydney-Captions from " + sydney), text);
     assertTrue(text.contains("region features: train [10, 49, 8], val [3, 49, 8], test [6, 49, 8]"), text);

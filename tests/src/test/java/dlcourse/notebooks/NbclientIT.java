@@ -30,7 +30,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>The two executions overlap: each is mostly one busy thread (JShell compiles, the nbclient kernel has
  * {@code OMP_NUM_THREADS=1}), so on two cores they run side by side instead of one after the other. The runner's
  * executions of all the notebooks run one after another on a thread of their own, started before the first test,
- * while each test executes its notebook under nbclient; at most two notebooks run at any moment. This class runs
+ * while each test executes its notebook under nbclient; at most two notebooks run at any moment. The lane then runs the
+ * notebooks TourIT asserts on (not run under nbclient) and the course ITs' runs with parameters of their own, in the
+ * time the lane is ahead of the tests (a run not started when this class ends is left to its test). This class runs
  * first (see junit-platform.properties), and the course ITs assert on the runner's executions made here
  * ({@link ExecutedNotebook#runQuick(String)} keeps them), so CI executes each notebook once with each executor.
  * {@code -Ddlcourse.notebooks=vu-dl-a3/,ist-dl-hw2/q1} limits the list to the notebooks whose path starts with one of
@@ -48,6 +50,14 @@ class NbclientIT {
   @BeforeAll
   static void installKernelspecAndStartTheRunnerLane() throws Exception {
     ItSupport.installKernel(jupyterData);
+    // The runner's executions below map the class archive the kernel maps (ItSupport.classArchiveOptions): the
+    // kernelspec names it only when it was written and maps, so CI would notice an archive that silently went away
+    // (unless the environment turns it off: DLCOURSE_KERNEL_CDS=off).
+    if (!"off".equals(System.getenv("DLCOURSE_KERNEL_CDS"))) {
+      String spec = Files.readString(jupyterData.resolve("kernels/dlcourse-java/kernel.json"));
+      Path archive = ItSupport.classArchive(Path.of(System.getProperty("java.home"), "bin", "java"));
+      assertTrue(spec.contains("-XX:SharedArchiveFile=" + archive), "the kernel maps " + archive + ": " + spec);
+    }
     if (!Arrays.asList(System.getProperty("dlcourse.without", "").split(",")).contains("kernel-tests")
         && ItSupport.python("nbclient")) {
       runnerLane = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -56,6 +66,15 @@ class NbclientIT {
         return t;
       });
       notebooks().forEach(nb -> runnerLane.submit(() -> ExecutedNotebook.runQuick(nb)));
+      // then the runs only the course ITs use: the runner lane ends sooner than this class's nbclient runs, so they
+      // take no time of their own there instead of running alone after this class
+      filtered(RUNNER_ONLY).forEach(nb -> runnerLane.submit(() -> ExecutedNotebook.runQuick(nb)));
+      if (filtered(List.of(IstCaptioningIT.NOTEBOOK)).findAny().isPresent()) {
+        runnerLane.submit(IstCaptioningIT::sydneyRun);
+      }
+      if (filtered(List.of("rdfia-basics/ch3_vit_large.ipynb")).findAny().isPresent()) {
+        runnerLane.submit(RdfiaTransformersIT::timmCheckpointRun);
+      }
     }
   }
 
@@ -86,9 +105,20 @@ class NbclientIT {
       "rdfia-basics/ch1_svm.ipynb",
       "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb");
 
+  /**
+   * Notebooks the course ITs run quick that this class does not run under nbclient (TourIT's); after them the lane
+   * makes the course ITs' runs with parameters of their own (IstCaptioningIT's Sydney layout, RdfiaTransformersIT's
+   * timm checkpoint).
+   */
+  private static final List<String> RUNNER_ONLY = List.of("00-tour.ipynb", "01-library.ipynb");
+
   static Stream<String> notebooks() {
+    return filtered(NOTEBOOKS);
+  }
+
+  private static Stream<String> filtered(List<String> notebooks) {
     String only = System.getProperty("dlcourse.notebooks", "");
-    return NOTEBOOKS.stream().filter(nb -> only.isBlank() || Arrays.stream(only.split(",")).map(String::strip)
+    return notebooks.stream().filter(nb -> only.isBlank() || Arrays.stream(only.split(",")).map(String::strip)
         .anyMatch(prefix -> !prefix.isEmpty() && nb.startsWith(prefix)));
   }
 

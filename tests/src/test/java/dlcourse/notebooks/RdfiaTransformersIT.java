@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
 
 /**
@@ -149,24 +148,36 @@ class RdfiaTransformersIT {
     assertEquals(2, nb.images()); // the 224x224 batch, the one-patch view
   }
 
-  @TempDir
-  static Path tmp;
+  /**
+   * The quick run of the large notebook given a ViT-S/16 checkpoint in timm's layout (random weights, written by
+   * ViTWeights.save), once per JVM: NbclientIT's runner lane makes it ahead of the test.
+   */
+  static ExecutedNotebook timmCheckpointRun() throws Exception {
+    return ExecutedNotebook.once("rdfia-basics/ch3_vit_large.ipynb with a timm checkpoint", () -> {
+      Path tmp = ExecutedNotebook.tempDir("dlcourse-timm");
+      Path file = tmp.resolve("vit_small_patch16_224.safetensors");
+      // Written by the library the notebooks run on (kernel-ext's class path), not this JVM's copy of it.
+      Path script = Files.writeString(tmp.resolve("save.jsh"), "import dlcourse.models.*;\nInit.manualSeed(7);\n"
+          + "ViTWeights.save(new ViT(ViT.Config.vitSmall16(1000)), Path.of(\"" + file + "\"));\n/exit\n");
+      List<String> cmd = ItSupport.runnerJava();
+      cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "jshell", script.toString()));
+      ItSupport.Run saved = ItSupport.run(cmd, Map.of(), QuickRun.root(), 300);
+      assertEquals(0, saved.exit, saved.output);
+      assertEquals(88_216_576L, Files.size(file), "22,050,664 floats and the header:\n" + saved.output);
+      try {
+        // not in out/test: NbclientIT compares its own quick run (without a file) with the plain one there
+        return ExecutedNotebook.runQuick("rdfia-basics/ch3_vit_large.ipynb", tmp.resolve("out"), "-p", "pretrained="
+            + file);
+      } finally {
+        Files.deleteIfExists(file); // 88 MB
+      }
+    });
+  }
 
-  /** The import path with a ViT-S/16 checkpoint in timm's layout (random weights, written by ViTWeights.save). */
+  /** The import path with a ViT-S/16 checkpoint in timm's layout. */
   @Test
   void largeNotebookImportsAGivenTimmCheckpointAndProbesIt() throws Exception {
-    Path file = tmp.resolve("vit_small_patch16_224.safetensors");
-    // Written by the library the notebooks run on (kernel-ext's class path), not this JVM's copy of it.
-    Path script = Files.writeString(tmp.resolve("save.jsh"), "import dlcourse.models.*;\nInit.manualSeed(7);\n"
-        + "ViTWeights.save(new ViT(ViT.Config.vitSmall16(1000)), Path.of(\"" + file + "\"));\n/exit\n");
-    List<String> cmd = ItSupport.runnerJava();
-    cmd.addAll(List.of("-cp", ItSupport.kernelClasspath(), "dlcourse.kernel.Main", "jshell", script.toString()));
-    ItSupport.Run saved = ItSupport.run(cmd, Map.of(), QuickRun.root(), 300);
-    assertEquals(0, saved.exit, saved.output);
-    assertEquals(88_216_576L, Files.size(file), "22,050,664 floats and the header:\n" + saved.output);
-    // not in out/test: NbclientIT compares its own quick run (without a file) with the plain one there
-    ExecutedNotebook nb = ExecutedNotebook.runQuick("rdfia-basics/ch3_vit_large.ipynb", tmp.resolve("out"),
-        "-p", "pretrained=" + file);
+    ExecutedNotebook nb = timmCheckpointRun();
     String text = nb.stdout();
     assertTrue(text.contains("vit_small_patch16_224.safetensors: 152 tensors (22,050,664 values) loaded"), text);
     List<String[]> loaded = nb.rows("timm");
