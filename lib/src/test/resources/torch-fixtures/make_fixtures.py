@@ -646,6 +646,32 @@ def tanh_mlp_case(name, batch, nx, nh, ny):
 tanh_mlp_case("tanh_mlp_cross_entropy_2_4_2", batch=6, nx=2, nh=4, ny=2)
 tanh_mlp_case("tanh_mlp_cross_entropy_5_7_3", batch=4, nx=5, nh=7, ny=3)
 
+# ---------------------------------------------------------------- additive attention weights (own generator)
+
+GEN_ADD = torch.Generator().manual_seed(2015)
+
+
+def add_randn(*shape):
+    return torch.round(torch.randn(*shape, generator=GEN_ADD) * 1e4) / 1e4
+
+
+def additive_attention_case(name, b, r, a, bias):
+    """softmax over r of Linear(A, 1)(relu(keys + query[:, None])): the IST captioner's attention weights (B, R)."""
+    inputs = [("keys", add_randn(b, r, a), True), ("query", add_randn(b, a), True), ("weight", add_randn(1, a), True)]
+    if bias:  # its gradient is 0 up to rounding (softmax ignores a shift), which a relative comparison cannot check
+        inputs.append(("bias", add_randn(1), False))
+
+    def fn(t):
+        scores = F.linear(torch.relu(t["keys"] + t["query"].unsqueeze(1)), t["weight"], t.get("bias"))
+        return scores.squeeze(2).softmax(1)
+
+    case(name, "additive_attention_weights", {}, inputs, fn)
+
+
+additive_attention_case("additive_attention_weights_2x5x4", 2, 5, 4, True)
+additive_attention_case("additive_attention_weights_3x6x3_nobias", 3, 6, 3, False)
+
+
 def main():
     for old in glob.glob(os.path.join(HERE, "*.json")):
         os.remove(old)

@@ -81,6 +81,57 @@ public final class Gemm {
   }
 
   /**
+   * A batch of products {@code c[i] = op(a[i]) op(b[i])} for {@code i < batch}, {@code op(a[i])} (M, K) and
+   * {@code op(b[i])} (K, N), on plain row-major float arrays holding the matrices one after another (e.g. (batch, M, K)
+   * or (batch, K, M) when transposed): one {@code dnnl_sgemm} per entry at pointer offsets, no views built. The result
+   * is a new plain (batch, M, N) array. Behind {@code Tensor.matmul}'s one-row batched products (an attention
+   * context: M = 1), where oneDNN's GEMV kernels beat a Java dot-product loop.
+   *
+   * @throws IllegalArgumentException if an operand is not a plain float array of the size these dimensions need
+   */
+  public static INDArray batched(INDArray a, boolean transA, INDArray b, boolean transB, long batch, long m, long n,
+      long k) {
+    if (!plainFloat(a, batch * m * k) || !plainFloat(b, batch * k * n)) {
+      throw new IllegalArgumentException("batched gemm: expected plain float arrays of " + batch + " x (" + m + ", "
+          + k + ") and (" + k + ", " + n + ") matrices");
+    }
+    INDArray out = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, m, n}, 'c');
+    FloatPointer pa = pointer(a), pb = pointer(b), pc = pointer(out);
+    try {
+      for (long i = 0; i < batch; i++) {
+        Dnnl.check(dnnl_sgemm((byte) (transA ? 'T' : 'N'), (byte) (transB ? 'T' : 'N'), m, n, k, 1f,
+            pa.position(i * m * k), transA ? m : k, pb.position(i * k * n), transB ? k : n, 0f,
+            pc.position(i * m * n), n), "sgemm");
+      }
+    } finally {
+      Reference.reachabilityFence(a);
+      Reference.reachabilityFence(b);
+      Reference.reachabilityFence(out);
+    }
+    return out;
+  }
+
+  private static boolean plainFloat(INDArray a, long length) {
+    return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.offset() == 0 && a.length() == length
+        && a.data().length() == length && !a.isView() && rowMajor(a);
+  }
+
+  /**
+   * Whether {@code a}'s strides are those of a row-major array of its shape (dimensions of size 1 may have any
+   * stride). Needed besides {@code ordering() == 'c'}: ND4J reports a permuted array as 'c', not a view, offset 0.
+   */
+  public static boolean rowMajor(INDArray a) {
+    long expected = 1;
+    for (int d = a.rank() - 1; d >= 0; d--) {
+      if (a.size(d) != 1 && a.stride(d) != expected) {
+        return false;
+      }
+      expected *= a.size(d);
+    }
+    return true;
+  }
+
+  /**
    * {@code x w^T + bias} for float matrices {@code x} (M, K) and {@code w} (N, K) and a float vector {@code bias} (N)
    * or null: a new (M, N) 'c' array (the rows start as the bias, the GEMM adds into them).
    */

@@ -87,6 +87,12 @@ public class Captioner extends Module {
     private final Linear hiddenProj;
     private final Linear score;
 
+    /**
+     * Whether the scores and their softmax run as one op ({@link F#additiveAttentionWeights}) instead of add, ReLU,
+     * Linear and softmax; {@code -Ddlcourse.attention.fused=false} turns it off (for A/B timings).
+     */
+    static volatile boolean fused = !"false".equals(System.getProperty("dlcourse.attention.fused"));
+
     public AdditiveAttention(long encoderDim, long hidden, long attention) {
       encoderProj = addModule("encoderProj", new Linear(encoderDim, attention));
       hiddenProj = addModule("hiddenProj", new Linear(hidden, attention));
@@ -108,8 +114,13 @@ public class Captioner extends Module {
     public Context forward(Tensor features, Tensor projected, Tensor h) {
       long b = features.size(0);
       long r = features.size(1);
-      Tensor a = projected.add(hiddenProj.call(h).unsqueeze(1)).relu(); // (B, R, A) + (B, 1, A)
-      Tensor w = score.call(a).reshape(b, r).softmax(1); // (B, R, 1) -> (B, R), sums to 1 over regions
+      Tensor w; // (B, R), sums to 1 over regions
+      if (fused) {
+        w = F.additiveAttentionWeights(projected, hiddenProj.call(h), score.weight(), score.bias());
+      } else {
+        Tensor a = projected.add(hiddenProj.call(h).unsqueeze(1)).relu(); // (B, R, A) + (B, 1, A)
+        w = score.call(a).reshape(b, r).softmax(1); // (B, R, 1) -> (B, R)
+      }
       Tensor ctx = w.unsqueeze(1).matmul(features).reshape(b, features.size(2)); // (B, 1, R) @ (B, R, E) -> (B, E)
       return new Context(ctx, w);
     }
@@ -120,6 +131,13 @@ public class Captioner extends Module {
       throw new UnsupportedOperationException("AdditiveAttention needs features, their projection and h");
     }
   }
+
+  /**
+   * Whether {@link #forward(Tensor, Tensor)} applies the vocabulary layer once to the (B, T, H) outputs of all steps
+   * (one GEMM each way instead of T small ones); {@code -Ddlcourse.captioner.outputOnce=false} applies it per step
+   * (for A/B timings). Same values either way up to rounding.
+   */
+  static volatile boolean outputOnce = !"false".equals(System.getProperty("dlcourse.captioner.outputOnce"));
 
   private final Config cfg;
   private final Embedding embedding;
@@ -161,14 +179,18 @@ public class Captioner extends Module {
    * @param token the current token ids (B) int64
    */
   public Step step(Tensor features, Tensor projected, Tensor token, LSTMCell.State state) {
+    Step s = recur(features, projected, token, state);
+    return new Step(s.state(), out.call(dropout.call(s.state().h())), s.weights()); // logits (B, V)
+  }
+
+  /** {@link #step} without the vocabulary scores (its logits are null): the new state and the attention weights. */
+  private Step recur(Tensor features, Tensor projected, Tensor token, LSTMCell.State state) {
     if (attention == null) { // vanilla: the image entered through h0, c0 only
-      LSTMCell.State s = cell.forward(embedding.call(token), state); // (B, embed) -> (B, H) each
-      return new Step(s, out.call(dropout.call(s.h())), null);
+      return new Step(cell.forward(embedding.call(token), state), null, null); // (B, embed) -> (B, H) each
     }
     Context a = attention.forward(features, projected, state.h()); // (B, E), (B, R)
     Tensor in = Tensor.cat(1, embedding.call(token), a.context()); // (B, embed + E)
-    LSTMCell.State s = cell.forward(in, state); // (B, H) each
-    return new Step(s, out.call(dropout.call(s.h())), a.weights()); // logits (B, V)
+    return new Step(cell.forward(in, state), null, a.weights()); // (B, H) each
   }
 
   /** The state after one step, its logits (B, V) and attention weights (B, R) (null without attention). */
@@ -191,15 +213,24 @@ public class Captioner extends Module {
     int t = (int) tokens.size(1);
     Tensor projected = attention == null ? null : attention.project(features); // (B, R, A), once per sequence
     LSTMCell.State state = initState(features);
-    Tensor[] logits = new Tensor[t];
+    Tensor[] outputs = new Tensor[t];
     Tensor[] weights = new Tensor[t];
     for (int i = 0; i < t; i++) {
-      Step s = step(features, projected, tokens.narrow(1, i, 1).reshape(b), state); // token i (B)
-      state = s.state();
-      logits[i] = s.logits();
-      weights[i] = s.weights();
+      Tensor token = tokens.narrow(1, i, 1).reshape(b); // token i (B)
+      if (outputOnce) { // dropout of h per step (the same random draws as step), the vocabulary layer after the loop
+        Step s = recur(features, projected, token, state);
+        state = s.state();
+        outputs[i] = dropout.call(state.h()); // (B, H)
+        weights[i] = s.weights();
+      } else {
+        Step s = step(features, projected, token, state);
+        state = s.state();
+        outputs[i] = s.logits(); // (B, V)
+        weights[i] = s.weights();
+      }
     }
-    return new Output(Tensor.stack(1, logits), attention == null ? null : Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
+    Tensor logits = outputOnce ? out.call(Tensor.stack(1, outputs)) : Tensor.stack(1, outputs); // (B, T, V)
+    return new Output(logits, attention == null ? null : Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
   }
 
   /**

@@ -1678,6 +1678,52 @@ public final class F {
     return Tensor.record("leakyRelu", a.mul(scale), new Tensor[] {x}, g -> new INDArray[] {g.mul(scale)});
   }
 
+  // ---------------------------------------------------------------- additive attention
+
+  /**
+   * The weights of additive (Bahdanau) attention as one op: a {@code Linear(A, 1)} with {@code weight} and
+   * {@code bias} applied to {@code relu(keys + query.unsqueeze(1))}, then a softmax over the R positions:
+   * {@code y[b, r] = softmax_r(sum_a weight[a] relu(keys[b, r, a] + query[b, a]) + bias)}. Equal (up to rounding) to
+   * {@code softmax(linear(relu(keys.add(query.unsqueeze(1))), weight, bias).reshape(B, R), 1)}, at the cost of one
+   * pass over the keys each way and no (B, R, A) temporaries; a key used at every step of a decoder has its
+   * gradients added in place.
+   *
+   * @param keys (B, R, A), e.g. the projected image regions {@code W_enc f_r + b_enc}
+   * @param query (B, A), e.g. the projected decoder state {@code W_hid h + b_hid}
+   * @param weight (1, A), the weight of the scoring {@code Linear(A, 1)}, or (A)
+   * @param bias (1), or null
+   * @return the weights (B, R), each row summing to 1
+   */
+  public static Tensor additiveAttentionWeights(Tensor keys, Tensor query, Tensor weight, Tensor bias) {
+    if (keys.dim() != 3 || query.dim() != 2 || query.size(0) != keys.size(0) || query.size(1) != keys.size(2)
+        || weight.numel() != keys.size(2) || weight.dim() > 2 || (bias != null && bias.numel() != 1)) {
+      throw new IllegalArgumentException("additiveAttentionWeights: expected keys (B, R, A), query (B, A), weight "
+          + "(1, A) and bias (1), got " + Shapes.str(keys.shape()) + ", " + Shapes.str(query.shape()) + ", "
+          + Shapes.str(weight.shape()) + (bias == null ? "" : ", " + Shapes.str(bias.shape())));
+    }
+    sameType(keys, query, "additiveAttentionWeights");
+    sameType(keys, weight, "additiveAttentionWeights");
+    if (keys.dtype() != DataType.FLOAT && keys.dtype() != DataType.DOUBLE) {
+      throw new IllegalArgumentException("additiveAttentionWeights: expected float or double, got " + keys.dtype());
+    }
+    double b = bias == null ? 0 : bias.array().getDouble(0);
+    INDArray y = dlcourse.kernels.AdditiveAttentionKernel.forward(keys.array(), query.array(), weight.array(), b);
+    Tensor[] inputs = bias == null ? new Tensor[] {keys, query, weight} : new Tensor[] {keys, query, weight, bias};
+    return Tensor.record("additiveAttention", y, inputs, (g, into) -> {
+      boolean[] need = new boolean[4];
+      INDArray[] to = new INDArray[4];
+      long[][] shapes = new long[4][];
+      for (int i = 0; i < inputs.length; i++) {
+        need[i] = inputs[i].requiresGrad();
+        to[i] = into[i];
+        shapes[i] = inputs[i].shape();
+      }
+      INDArray[] grads = dlcourse.kernels.AdditiveAttentionKernel.backward(g, y, keys.array(), query.array(),
+          weight.array(), need, to, shapes);
+      return java.util.Arrays.copyOf(grads, inputs.length);
+    }, keys, query, weight);
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static void sameType(Tensor x, Tensor weight, String op) {

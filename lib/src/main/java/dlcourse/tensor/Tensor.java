@@ -1,6 +1,7 @@
 package dlcourse.tensor;
 
 import dlcourse.kernels.Buffers;
+import dlcourse.kernels.ConcatKernel;
 import dlcourse.kernels.Gemm;
 import dlcourse.kernels.MatmulKernel;
 import dlcourse.kernels.NativeMemory;
@@ -746,9 +747,16 @@ public class Tensor {
       o.requiresGrad() ? Nd4j.matmul(x, g, true, false, false) : null}, this, o);
   }
 
+  /**
+   * Whether {@link #rowBatchMatmul}'s backward pass runs on {@code Gemm.batched} (oneDNN) instead of its Java loops
+   * ({@code -Ddlcourse.tensor.rowBatchSgemm=false}, for A/B timings). Its forward pass stays a Java loop: oneDNN's
+   * one-row products measured no faster there (1.05 against 0.92 ms for (8, 1, 256) x (8, 256, 512), load 16).
+   */
+  static volatile boolean rowBatchSgemm = !"false".equals(System.getProperty("dlcourse.tensor.rowBatchSgemm"));
+
   private static boolean plainFloat(INDArray a) {
     return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.offset() == 0
-        && a.data().length() == a.length();
+        && a.data().length() == a.length() && Gemm.rowMajor(a); // a permuted array is 'c', no view, offset 0
   }
 
   /**
@@ -777,6 +785,10 @@ public class Tensor {
     }
     return record("matmul", y, new Tensor[] {this, o}, g -> {
       INDArray gc = plainFloat(g) ? g : g.castTo(DataType.FLOAT).dup('c');
+      if (rowBatchSgemm && Gemm.supports()) { // one sgemm (a GEMV) per batch row: 2x faster than the loop below
+        return new INDArray[] {requiresGrad() ? Gemm.batched(gc, false, w, true, nb, 1, r, e) : null, // (B, 1, R)
+          o.requiresGrad() ? Gemm.batched(x, true, gc, false, nb, r, e, 1) : null}; // (B, R, E)
+      }
       java.nio.FloatBuffer gb = gc.data().asNioFloat();
       java.nio.FloatBuffer xv = x.data().asNioFloat(), wv = w.data().asNioFloat();
       INDArray gx = requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, nb, 1, r) : null;
@@ -916,6 +928,12 @@ public class Tensor {
     });
   }
 
+  /**
+   * Whether {@link #cat} copies small float arrays in Java ({@code kernels.ConcatKernel}) instead of ND4J's concat
+   * op ({@code -Ddlcourse.tensor.catInJava=false}, for A/B timings).
+   */
+  static volatile boolean catInJava = !"false".equals(System.getProperty("dlcourse.tensor.catInJava"));
+
   /** Concatenates tensors of equal shape except along {@code dim}. */
   public static Tensor cat(int dim, Tensor... tensors) {
     if (tensors.length == 0) {
@@ -936,8 +954,12 @@ public class Tensor {
       arrays[i] = tensors[i].data;
       sizes[i] = tensors[i].size(d);
     }
-    INDArray y = Nd4j.concat(d, arrays);
+    boolean inJava = catInJava && ConcatKernel.supports(arrays);
+    INDArray y = inJava ? ConcatKernel.cat(d, arrays) : Nd4j.concat(d, arrays);
     return record("cat", y, tensors, g -> {
+      if (inJava && ConcatKernel.supports(g)) {
+        return ConcatKernel.split(g, d, sizes);
+      }
       INDArray[] out = new INDArray[sizes.length];
       long start = 0;
       for (int i = 0; i < sizes.length; i++) {

@@ -104,4 +104,22 @@ class GemmTest {
     assertThrows(IllegalArgumentException.class,
         () -> Gemm.gemm(Checks.f(Checks.random(r, 2, 3)), false, Checks.f(Checks.random(r, 4, 2)), false, null, 0f));
   }
+  @Test
+  void batchedProductsMatchLoopsPerEntryForEveryTransposition() {
+    Random r = new Random(11);
+    long batch = 3, m = 2, n = 5, k = 4;
+    for (boolean ta : new boolean[] {false, true}) {
+      for (boolean tb : new boolean[] {false, true}) {
+        INDArray a = Checks.f(Checks.random(r, batch, ta ? k : m, ta ? m : k));
+        INDArray b = Checks.f(Checks.random(r, batch, tb ? n : k, tb ? k : n));
+        INDArray c = Gemm.batched(a, ta, b, tb, batch, m, n, k);
+        for (int i = 0; i < batch; i++) {
+          INDArray expected = loops(a.slice(i), ta, b.slice(i), tb);
+          close(expected, c.slice(i).castTo(DataType.DOUBLE), 1e-5, "entry " + i + " ta " + ta + " tb " + tb);
+        }
+      }
+    }
+    INDArray view = Checks.f(Checks.random(r, 3, 4, 4)).permute(0, 2, 1);
+    assertThrows(IllegalArgumentException.class, () -> Gemm.batched(view, false, view, false, 3, 4, 4, 4));
+  }
 }

@@ -218,4 +218,44 @@ class CaptionerTest {
     }
     assertEquals(0, decoded.weights().array().sub(w).amaxNumber().doubleValue(), 1e-6);
   }
+  /**
+   * The fused attention scores ({@code F.additiveAttentionWeights}) and the vocabulary layer applied once after the
+   * loop give the loss and gradients of the composed per-step ops (same dropout masks: the same random draws).
+   */
+  @Test
+  void fusedAttentionAndOneOutputLayerEqualTheComposedPerStepOps() {
+    Init.manualSeed(5);
+    var model = new Captioner(new Captioner.Config(12, 6, 8, 5, 17, 6, 0.5));
+    Tensor features = Tensor.randn(6, 3, 9, 12);
+    Tensor captions = Tensor.of(Nd4j.createFromArray(new long[][] {{1, 4, 9, 2, 0}, {1, 3, 3, 16, 2}, {1, 5, 2, 0,
+      0}}));
+    boolean fused = Captioner.AdditiveAttention.fused;
+    boolean once = Captioner.outputOnce;
+    List<INDArray> grads = new ArrayList<>();
+    double[] loss = new double[2];
+    try {
+      for (int run = 0; run < 2; run++) {
+        Captioner.AdditiveAttention.fused = run == 0;
+        Captioner.outputOnce = run == 0;
+        Init.manualSeed(7); // the same dropout masks in both runs
+        model.zeroGrad();
+        Tensor l = model.loss(features, captions);
+        loss[run] = l.item();
+        l.backward();
+        for (var p : model.parameters()) {
+          if (run == 0) {
+            grads.add(p.grad().array().dup());
+          } else {
+            INDArray expected = grads.get(model.parameters().indexOf(p));
+            double scale = Math.max(1e-3, expected.amaxNumber().doubleValue());
+            assertTrue(GradCheck.maxAbsDiff(p.grad().array(), expected) / scale < 1e-5, "gradient of a parameter");
+          }
+        }
+      }
+    } finally {
+      Captioner.AdditiveAttention.fused = fused;
+      Captioner.outputOnce = once;
+    }
+    assertEquals(loss[1], loss[0], 1e-6);
+  }
 }

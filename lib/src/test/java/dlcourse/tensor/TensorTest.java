@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class TensorTest {
   private static long seed = 1;
@@ -96,6 +97,62 @@ class TensorTest {
     xv.unsqueeze(1).matmul(wn).mul(cf).sum().backward();
     assertTrue(xv.grad().array().castTo(DataType.DOUBLE).reshape(3, 1, 4).equalsWithEps(xd.grad().array(), 1e-5));
     assertNull(wn.grad());
+    // a permuted right side (ND4J reports it as 'c' ordered, not a view, offset 0: its strides must be checked)
+    Tensor wp = Tensor.of(wd.array().castTo(DataType.FLOAT).permute(0, 2, 1).dup('c').permute(0, 2, 1))
+        .requiresGrad(true);
+    Tensor xp = Tensor.of(xd.array().castTo(DataType.FLOAT)).requiresGrad(true);
+    Tensor yp = xp.matmul(wp);
+    yp.mul(cf).sum().backward();
+    assertTrue(yp.array().castTo(DataType.DOUBLE).equalsWithEps(xd.matmul(wd).array(), 1e-5));
+    assertTrue(xp.grad().array().castTo(DataType.DOUBLE).equalsWithEps(xd.grad().array(), 1e-5));
+    assertTrue(wp.grad().array().castTo(DataType.DOUBLE).equalsWithEps(wd.grad().array(), 1e-5));
+  }
+
+  @Test
+  void floatOneRowBatchedMatmulMatchesTheDoublePathWithTheJavaBackwardLoop() {
+    boolean was = Tensor.rowBatchSgemm;
+    Tensor.rowBatchSgemm = false; // the loop that oneDNN's batched GEMVs replace by default
+    try {
+      floatOneRowBatchedMatmulMatchesTheDoublePath();
+    } finally {
+      Tensor.rowBatchSgemm = was;
+    }
+  }
+
+  /** The Java concatenation of small float arrays equals ND4J's concat op, values and split gradients, exactly. */
+  @Test
+  void floatCatInJavaEqualsNd4jsConcat() {
+    boolean was = Tensor.catInJava;
+    try {
+      for (int d = 0; d < 3; d++) {
+        long[] s1 = {2, 3, 4};
+        long[] s2 = s1.clone();
+        s2[d] = 5;
+        INDArray[] results = new INDArray[2];
+        INDArray[][] grads = new INDArray[2][];
+        for (int run = 0; run < 2; run++) {
+          Tensor.catInJava = run == 0;
+          Tensor a = Tensor.of(Tensor.randn(1, s1).array()).requiresGrad(true);
+          Tensor b = Tensor.of(Tensor.randn(2, s2[0] * s2[1] * s2[2]).array()).requiresGrad(true);
+          Tensor c = Tensor.of(Tensor.randn(3, s1[2], s1[1], s1[0]).array()).requiresGrad(true);
+          // a plain array, a reshaped view, a permuted array (ND4J's path for it: not row-major)
+          Tensor y = Tensor.cat(d, a, b.reshape(s2), c.permute(2, 1, 0));
+          y.mul(Tensor.randn(4, y.shape())).sum().backward();
+          results[run] = y.array().dup();
+          grads[run] = new INDArray[] {a.grad().array(), b.grad().array(), c.grad().array()};
+        }
+        assertEquals(results[1], results[0], "dim " + d);
+        for (int i = 0; i < 3; i++) {
+          assertEquals(grads[1][i], grads[0][i], "dim " + d + " gradient " + i);
+        }
+      }
+      Tensor.catInJava = true;
+      Tensor x = Tensor.of(Tensor.randn(5, 2, 3).array()).requiresGrad(true);
+      Tensor st = Tensor.stack(1, x, x.mul(2)); // (2, 2, 3), through unsqueezed views
+      assertEquals(x.array().mul(2), st.array().get(NDArrayIndex.all(), NDArrayIndex.point(1), NDArrayIndex.all()));
+    } finally {
+      Tensor.catInJava = was;
+    }
   }
 
   @Test

@@ -1,0 +1,245 @@
+package dlcourse.kernels;
+
+import java.lang.ref.Reference;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The weights of additive (Bahdanau) attention, {@code y[b, r] = softmax_r(s[b, r])} with
+ * {@code s[b, r] = sum_a w[a] relu(k[b, r, a] + q[b, a]) + bias}, forward and closed-form backward, behind
+ * {@code F.additiveAttentionWeights}. One pass over the keys each way, a row of A values at a time; nothing of size
+ * (B, R, A) is stored between the passes (the backward pass recomputes {@code k + q}). For the IST captioner (8 x 256
+ * regions, A = 100) this replaces a broadcast add, a ReLU, a (2048 x 100) x (100 x 1) GEMM, a reshape and a softmax
+ * per decoder step, each with its own (B, R, A) temporaries, forward and backward. Float loops for float arrays
+ * (softmax sums in double), double loops for double. Stateless.
+ */
+public final class AdditiveAttentionKernel {
+  private AdditiveAttentionKernel() {}
+
+  /**
+   * The weights {@code y} (B, R), a new 'c' array.
+   *
+   * @param keys (B, R, A)
+   * @param query (B, A)
+   * @param weight A values (any shape)
+   * @param bias the score bias
+   */
+  public static INDArray forward(INDArray keys, INDArray query, INDArray weight, double bias) {
+    int nb = (int) keys.size(0), nr = (int) keys.size(1), na = (int) keys.size(2);
+    if (keys.dataType() == DataType.DOUBLE) {
+      double[] k = doubles(keys), q = doubles(query), w = doubles(weight);
+      double[] y = new double[nb * nr];
+      for (int b = 0; b < nb; b++) {
+        for (int r = 0; r < nr; r++) {
+          double s = bias;
+          int off = (b * nr + r) * na;
+          for (int a = 0; a < na; a++) {
+            s += w[a] * Math.max(k[off + a] + q[b * na + a], 0);
+          }
+          y[b * nr + r] = s;
+        }
+        softmax(y, b * nr, nr);
+      }
+      return Nd4j.createFromArray(y).reshape('c', nb, nr);
+    }
+    INDArray kc = plain(keys), qc = plain(query), wc = plain(weight);
+    FloatBuffer kb = kc.data().asNioFloat();
+    float[] q = floats(qc), w = floats(wc);
+    float[] row = new float[na];
+    double[] s = new double[nr];
+    float[] out = new float[nb * nr];
+    float fb = (float) bias;
+    for (int b = 0; b < nb; b++) {
+      int qo = b * na;
+      for (int r = 0; r < nr; r++) {
+        kb.get((b * nr + r) * na, row);
+        for (int a = 0; a < na; a++) { // element-wise, so that it vectorizes; then the sum
+          row[a] = w[a] * Math.max(row[a] + q[qo + a], 0f);
+        }
+        s[r] = fb + sum(row);
+      }
+      softmax(s, 0, nr);
+      for (int r = 0; r < nr; r++) {
+        out[b * nr + r] = (float) s[r];
+      }
+    }
+    Reference.reachabilityFence(kc); // an NIO view does not keep its array's memory alive
+    return Nd4j.create(out, new long[] {nb, nr}, 'c');
+  }
+
+  /**
+   * The gradients of keys, query, weight and bias from {@code g = d loss / d y}. Each goes into {@code into[i]} where
+   * that is a plain array of the input's type and size (added in place, and that array returned), else into a new
+   * array of the input's shape; entries of {@code need} false are null.
+   *
+   * @param y the forward output (B, R)
+   * @param into per input (keys, query, weight, bias), an array to add the gradient into, or null
+   * @param shapes per input, its shape (the shape of a new gradient)
+   */
+  public static INDArray[] backward(INDArray g, INDArray y, INDArray keys, INDArray query, INDArray weight,
+      boolean[] need, INDArray[] into, long[][] shapes) {
+    int nb = (int) keys.size(0), nr = (int) keys.size(1), na = (int) keys.size(2);
+    DataType type = keys.dataType();
+    INDArray[] out = new INDArray[4];
+    for (int i = 0; i < 4; i++) {
+      if (need[i]) {
+        boolean reuse = into[i] != null && isPlain(into[i]) && into[i].dataType() == type
+            && into[i].length() == Shape.lengthOf(shapes[i]);
+        // a new keys gradient is written row by row (not read), the small ones are added into
+        out[i] = reuse ? into[i] : i == 0 ? Nd4j.createUninitialized(type, shapes[i]) : Nd4j.zeros(type, shapes[i]);
+      }
+    }
+    if (type == DataType.DOUBLE) {
+      double[] k = doubles(keys), q = doubles(query), w = doubles(weight), yv = doubles(y), gv = doubles(g);
+      double[] gk = new double[k.length], gq = new double[q.length], gw = new double[w.length], gb = new double[1];
+      for (int b = 0; b < nb; b++) {
+        double dot = 0;
+        for (int r = 0; r < nr; r++) {
+          dot += gv[b * nr + r] * yv[b * nr + r];
+        }
+        for (int r = 0; r < nr; r++) {
+          double c = yv[b * nr + r] * (gv[b * nr + r] - dot); // d loss / d score
+          gb[0] += c;
+          int off = (b * nr + r) * na;
+          for (int a = 0; a < na; a++) {
+            double v = k[off + a] + q[b * na + a];
+            if (v > 0) {
+              gk[off + a] = c * w[a];
+              gq[b * na + a] += c * w[a];
+              gw[a] += c * v;
+            }
+          }
+        }
+      }
+      double[][] parts = {gk, gq, gw, gb};
+      for (int i = 0; i < 4; i++) {
+        if (out[i] != null) {
+          INDArray part = Nd4j.createFromArray(parts[i]).reshape('c', out[i].shape());
+          if (out[i] == into[i]) {
+            out[i].addi(part);
+          } else {
+            out[i].assign(part);
+          }
+        }
+      }
+      return out;
+    }
+    INDArray kc = plain(keys), yc = plain(y), gc = plain(g);
+    FloatBuffer kb = kc.data().asNioFloat();
+    float[] q = floats(plain(query)), w = floats(plain(weight)), yv = floats(yc), gv = floats(gc);
+    FloatBuffer gkb = out[0] == null ? null : out[0].data().asNioFloat();
+    boolean accumulate = out[0] != null && out[0] == into[0];
+    float[] row = new float[na];
+    float[] gkRow = new float[na];
+    float[] gq = new float[nb * na];
+    float[] gw = new float[na];
+    double gb = 0;
+    for (int b = 0; b < nb; b++) {
+      double dot = 0;
+      for (int r = 0; r < nr; r++) {
+        dot += gv[b * nr + r] * yv[b * nr + r];
+      }
+      float d = (float) dot;
+      int qo = b * na;
+      for (int r = 0; r < nr; r++) {
+        float c = yv[b * nr + r] * (gv[b * nr + r] - d); // d loss / d score
+        gb += c;
+        int off = (b * nr + r) * na;
+        kb.get(off, row);
+        if (accumulate) {
+          gkb.get(off, gkRow); // the gradient accumulated so far
+        } else {
+          java.util.Arrays.fill(gkRow, 0f);
+        }
+        for (int a = 0; a < na; a++) { // branch-free, so that it vectorizes
+          float m = Math.max(row[a] + q[qo + a], 0f); // relu(k + q)
+          float t = c * w[a] * Math.min(m * 0x1p126f, 1f); // relu'(k + q) is 1 for every normal m > 0, else 0
+          gkRow[a] += t;
+          gq[qo + a] += t;
+          gw[a] += c * m;
+        }
+        if (gkb != null) {
+          gkb.put(off, gkRow);
+        }
+      }
+    }
+    addInto(out[1], gq);
+    addInto(out[2], gw);
+    addInto(out[3], new float[] {(float) gb});
+    Reference.reachabilityFence(kc);
+    Reference.reachabilityFence(out[0]);
+    return out;
+  }
+
+  /** The sum of {@code v}, in eight interleaved partial sums (a serial float sum neither vectorizes nor pipelines). */
+  private static float sum(float[] v) {
+    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+    int i = 0;
+    for (; i + 7 < v.length; i += 8) {
+      s0 += v[i];
+      s1 += v[i + 1];
+      s2 += v[i + 2];
+      s3 += v[i + 3];
+      s4 += v[i + 4];
+      s5 += v[i + 5];
+      s6 += v[i + 6];
+      s7 += v[i + 7];
+    }
+    for (; i < v.length; i++) {
+      s0 += v[i];
+    }
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  }
+
+  /** Softmax of {@code v[from .. from + n)} in place, in double. */
+  private static void softmax(double[] v, int from, int n) {
+    double m = Double.NEGATIVE_INFINITY;
+    for (int i = from; i < from + n; i++) {
+      m = Math.max(m, v[i]);
+    }
+    double sum = 0;
+    for (int i = from; i < from + n; i++) {
+      v[i] = Math.exp(v[i] - m);
+      sum += v[i];
+    }
+    for (int i = from; i < from + n; i++) {
+      v[i] /= sum;
+    }
+  }
+
+  private static void addInto(INDArray target, float[] v) {
+    if (target == null) {
+      return;
+    }
+    FloatBuffer t = target.data().asNioFloat();
+    for (int i = 0; i < v.length; i++) {
+      t.put(i, t.get(i) + v[i]);
+    }
+    Reference.reachabilityFence(target);
+  }
+
+  /** Whether {@code a}'s buffer holds exactly its values in row-major order from its start. */
+  private static boolean isPlain(INDArray a) {
+    return a.ordering() == 'c' && a.offset() == 0 && a.data().length() == a.length()
+        && Shape.hasDefaultStridesForShape(a);
+  }
+
+  /** {@code a} itself where {@link #isPlain}, else a row-major copy; keep it reachable while reading its buffer. */
+  private static INDArray plain(INDArray a) {
+    return isPlain(a) ? a : a.dup('c');
+  }
+
+  private static float[] floats(INDArray plain) {
+    float[] v = new float[(int) plain.length()];
+    plain.data().asNioFloat().get(0, v);
+    Reference.reachabilityFence(plain);
+    return v;
+  }
+
+  private static double[] doubles(INDArray a) {
+    return plain(a).data().asDouble();
+  }
+}
