@@ -41,7 +41,7 @@ final class TransformSupport {
       long[] s = batch.shape();
       INDArray f = floats(batch);
       // one copy: straight from the buffer when the array owns exactly its data in C order
-      float[] d = f.ordering() == 'c' && f.offset() == 0 && f.data().length() == f.length() && !f.isView()
+      float[] d = dlcourse.kernels.Layout.isPlain(f)
           ? f.data().asFloat()
           : f.dup('c').reshape(f.length()).toFloatVector();
       return new Images(d, (int) s[0], (int) s[1], (int) s[2], (int) s[3]);

@@ -153,8 +153,6 @@ final class Rows {
     if (t != DataType.FLOAT && t != DataType.DOUBLE) {
       throw new IllegalArgumentException("graph operations need FLOAT or DOUBLE values, got " + t);
     }
-    boolean owns = !a.isView() && a.ordering() == 'c' && a.offset() == 0 && a.data().length() == a.length()
-        && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
-    return owns ? a : a.dup('c');
+    return dlcourse.kernels.Layout.plain(a);
   }
 }

@@ -23,9 +23,7 @@ public final class CrossEntropyKernel {
    * The values of {@code a} in row-major order as doubles (a fresh array: the host loops may overwrite it).
    */
   public static double[] doubles(INDArray a) {
-    INDArray c = a.isView() || a.ordering() != 'c' || a.offset() != 0 || a.data().length() != a.length()
-        ? a.dup('c') : a;
-    return c.data().asDouble();
+    return Layout.plain(a).data().asDouble();
   }
 
   /** The class indices of {@code target} (any shape with {@code n} elements, any integer or float type). */
@@ -35,7 +33,7 @@ public final class CrossEntropyKernel {
           + java.util.Arrays.toString(target.shape()));
     }
     INDArray t = target.dataType() == DataType.LONG ? target : target.castTo(DataType.LONG);
-    return t.isView() || t.ordering() != 'c' || t.data().length() != n ? t.dup('c').data().asLong() : t.data().asLong();
+    return Layout.plain(t).data().asLong();
   }
 
   /** Checks that each target is a class index in {@code [0, c)} or {@code ignoreIndex}. */

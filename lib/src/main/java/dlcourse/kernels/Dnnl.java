@@ -209,7 +209,7 @@ public final class Dnnl {
     /** Points this buffer at {@code a}, which must be a float array in the descriptor's plain layout. */
     public void bind(INDArray a) {
       if (a != array) {
-        if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c'
+        if (a.dataType() != DataType.FLOAT || !Layout.isPlain(a)
             || a.length() * Float.BYTES != dnnl_memory_desc_get_size(md)) {
           throw new IllegalArgumentException("oneDNN buffer needs a contiguous float array of "
               + dnnl_memory_desc_get_size(md) / Float.BYTES + " elements, got " + a.dataType() + " "

@@ -93,9 +93,7 @@ public final class LstmKernel {
 
   /** The values of {@code a} in row-major order, as doubles. */
   public static double[] doubles(INDArray a) {
-    INDArray c = a.isView() || a.ordering() != 'c' || a.offset() != 0 || a.data().length() != a.length()
-        ? a.dup('c') : a;
-    return c.data().asDouble();
+    return Layout.plain(a).data().asDouble();
   }
 
   /** A fresh array of {@code type} and {@code shape} holding {@code v} (row-major). */

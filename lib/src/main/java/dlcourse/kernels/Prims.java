@@ -222,11 +222,7 @@ final class Prims {
 
   /** {@code a} itself when oneDNN can read its storage as a plain 'c' array, else a 'c' copy. */
   static INDArray plain(INDArray a) {
-    if (a.isView() || a.ordering() != 'c' || a.offset() != 0 || a.data().length() != a.length()
-        || !Shape.hasDefaultStridesForShape(a)) {
-      return a.dup('c');
-    }
-    return a;
+    return Layout.plain(a);
   }
 
   /** A float array large enough for {@code md}; zeroed (blocked layouts may carry padded channels). */

@@ -80,8 +80,7 @@ public final class SoftmaxKernel {
    * {@code data().asNioFloat()}: the NIO view does not keep the memory alive, and a collected copy frees it.
    */
   private static INDArray plainFloat(INDArray x) {
-    return x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c' && x.offset() == 0
-        ? x : x.castTo(DataType.FLOAT).dup('c');
+    return x.dataType() == DataType.FLOAT && Layout.isPlain(x) ? x : x.castTo(DataType.FLOAT).dup('c');
   }
 
   /** The gradient of the input: {@code y (g - sum(g y))} over the last dimension, for the output {@code y}. */

@@ -3,6 +3,7 @@ package dlcourse.nn;
 import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
 import dlcourse.kernels.Gemm;
+import dlcourse.kernels.Layout;
 import dlcourse.kernels.GeluKernel;
 import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.CrossEntropyKernel;
@@ -1000,15 +1001,13 @@ public final class F {
    */
   private static INDArray plainFloat(INDArray a) {
     INDArray f = a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
-    return !f.isView() && f.ordering() == 'c' && f.data().length() == f.length()
-        && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(f) ? f : f.dup('c');
+    return Layout.plain(f);
   }
 
   /** {@code a} as a double array that owns its whole c-ordered buffer, like {@link #plainFloat}. */
   private static INDArray plainDouble(INDArray a) {
     INDArray f = a.dataType() == DataType.DOUBLE ? a : a.castTo(DataType.DOUBLE);
-    return !f.isView() && f.ordering() == 'c' && f.data().length() == f.length()
-        && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(f) ? f : f.dup('c');
+    return Layout.plain(f);
   }
 
   /** The native buffer of a {@link #plainFloat} array. */
@@ -1735,6 +1734,6 @@ public final class F {
   }
 
   private static INDArray contiguous(INDArray a) {
-    return a.isView() || a.ordering() != 'c' ? a.dup('c') : a;
+    return Layout.plain(a);
   }
 }

@@ -3,6 +3,7 @@ package dlcourse.tensor;
 import dlcourse.kernels.Buffers;
 import dlcourse.kernels.ConcatKernel;
 import dlcourse.kernels.Gemm;
+import dlcourse.kernels.Layout;
 import dlcourse.kernels.MatmulKernel;
 import dlcourse.kernels.NativeMemory;
 import java.util.ArrayList;
@@ -556,7 +557,7 @@ public class Tensor {
       long rows = transA ? a.size(1) : a.size(0);
       long cols = transB ? b.size(0) : b.size(1);
       if (into != null && into.dataType() == a.dataType() && into.dataType() == b.dataType()
-          && into.ordering() == 'c' && !into.isView() && into.length() == rows * cols) {
+          && Layout.isPlain(into) && into.length() == rows * cols) {
         INDArray c = into.rank() == 2 && into.size(0) == rows ? into : into.reshape('c', rows, cols);
         if (Gemm.supports(a, b, c)) {
           Gemm.gemm(a, transA, b, transB, c, 1f);
@@ -755,8 +756,7 @@ public class Tensor {
   static volatile boolean rowBatchSgemm = !"false".equals(System.getProperty("dlcourse.tensor.rowBatchSgemm"));
 
   private static boolean plainFloat(INDArray a) {
-    return a.dataType() == DataType.FLOAT && !a.isView() && a.ordering() == 'c' && a.offset() == 0
-        && a.data().length() == a.length() && Gemm.rowMajor(a); // a permuted array is 'c', no view, offset 0
+    return a.dataType() == DataType.FLOAT && Layout.isPlain(a);
   }
 
   /**
@@ -1457,7 +1457,7 @@ public class Tensor {
   }
 
   private static INDArray contiguous(INDArray a) {
-    return a.isView() || a.ordering() != 'c' ? a.dup('c') : a;
+    return Layout.plain(a);
   }
 
   /** Sums a broadcast gradient back to {@code shape}: over leading extra dimensions and over stretched ones. */

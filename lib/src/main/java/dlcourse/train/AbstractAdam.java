@@ -93,8 +93,7 @@ abstract class AbstractAdam<O extends AbstractAdam<O>> extends Optimizer<O> {
   }
 
   private static boolean plainFloat(INDArray a) {
-    return a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && !a.isView() && a.ordering() == 'c'
-        && a.offset() == 0 && a.data().length() == a.length();
+    return a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && dlcourse.kernels.Layout.isPlain(a);
   }
 
   /**

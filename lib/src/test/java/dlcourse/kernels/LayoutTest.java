@@ -1,0 +1,73 @@
+package dlcourse.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dlcourse.nn.F;
+import dlcourse.tensor.GradCheck;
+import dlcourse.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A permuted array reports 'c' ordering, no view and offset 0, but its storage is not its elements in order: every
+ * kernel that reads {@code data()} must see that (F.softmax read it in storage order before {@link Layout}).
+ */
+class LayoutTest {
+
+  private static INDArray permuted() {
+    return Nd4j.arange(24).castTo(DataType.FLOAT).reshape(2, 3, 4).dup('c').permute(0, 2, 1); // (2, 4, 3)
+  }
+
+  @Test
+  void permutedArraysLookPlainToNd4jButNotToLayout() {
+    INDArray p = permuted();
+    assertEquals('c', p.ordering());
+    assertFalse(p.isView());
+    assertEquals(0, p.offset());
+    assertFalse(Layout.isPlain(p));
+    INDArray copy = Layout.plain(p);
+    assertTrue(Layout.isPlain(copy));
+    assertEquals(p, copy);
+    // element (0, 0, 1) of the permuted array is (0, 1, 0) = 4 of the original, whose storage holds 1 there
+    assertEquals(1f, p.data().getFloat(1));
+    assertEquals(4f, copy.data().getFloat(1));
+
+    INDArray c = Nd4j.rand(DataType.FLOAT, 3, 4);
+    assertTrue(Layout.isPlain(c));
+    assertSame(c, Layout.plain(c));
+    assertFalse(Layout.isPlain(c.transpose()));
+    assertFalse(Layout.isPlain(c.get(NDArrayIndex.interval(1, 3), NDArrayIndex.all())));
+    assertTrue(Layout.isPlain(Nd4j.rand(DataType.FLOAT, 5, 1)));
+  }
+
+  @Test
+  void opsOnPermutedTensorsEqualTheSameOpsOnCopies() {
+    INDArray p = Nd4j.rand(DataType.FLOAT, 2, 3, 5).permute(0, 2, 1); // (2, 5, 3)
+    INDArray c = p.dup('c');
+    for (int dim : new int[] {-1, 1}) {
+      Tensor tp = Tensor.of(p).requiresGrad(true);
+      Tensor tc = Tensor.of(c).requiresGrad(true);
+      Tensor w = Tensor.of(Nd4j.rand(DataType.FLOAT, 2, 5, 3));
+      Tensor yp = F.softmax(tp, dim);
+      Tensor yc = F.softmax(tc, dim);
+      assertEquals(0, GradCheck.maxAbsDiff(yp, yc), 1e-7, "softmax over " + dim);
+      yp.mul(w).sum().backward();
+      yc.mul(w).sum().backward();
+      assertEquals(0, GradCheck.maxAbsDiff(tp.grad(), tc.grad()), 1e-7, "softmax gradient over " + dim);
+      assertEquals(0, GradCheck.maxAbsDiff(F.logSoftmax(Tensor.of(p), dim), F.logSoftmax(Tensor.of(c), dim)), 1e-6);
+    }
+    assertEquals(0, GradCheck.maxAbsDiff(F.gelu(Tensor.of(p)), F.gelu(Tensor.of(c))), 1e-7);
+    double[] fromPermuted = CrossEntropyKernel.doubles(p);
+    double[] fromCopy = CrossEntropyKernel.doubles(c);
+    for (int i = 0; i < fromCopy.length; i++) {
+      assertEquals(fromCopy[i], fromPermuted[i], 0, "element " + i + " in row-major order");
+    }
+    assertEquals(java.util.Arrays.toString(LstmKernel.doubles(c)), java.util.Arrays.toString(LstmKernel.doubles(p)));
+  }
+}
