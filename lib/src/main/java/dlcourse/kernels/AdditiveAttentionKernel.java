@@ -45,7 +45,7 @@ public final class AdditiveAttentionKernel {
       }
       return Nd4j.createFromArray(y).reshape('c', nb, nr);
     }
-    INDArray kc = plain(keys), qc = plain(query), wc = plain(weight);
+    INDArray kc = Layout.plain(keys), qc = Layout.plain(query), wc = Layout.plain(weight);
     FloatBuffer kb = kc.data().asNioFloat();
     float[] q = floats(qc), w = floats(wc);
     float[] row = new float[na];
@@ -86,7 +86,7 @@ public final class AdditiveAttentionKernel {
     INDArray[] out = new INDArray[4];
     for (int i = 0; i < 4; i++) {
       if (need[i]) {
-        boolean reuse = into[i] != null && isPlain(into[i]) && into[i].dataType() == type
+        boolean reuse = into[i] != null && Layout.isPlain(into[i]) && into[i].dataType() == type
             && into[i].length() == Shape.lengthOf(shapes[i]);
         // a new keys gradient is written row by row (not read), the small ones are added into
         out[i] = reuse ? into[i] : i == 0 ? Nd4j.createUninitialized(type, shapes[i]) : Nd4j.zeros(type, shapes[i]);
@@ -127,9 +127,9 @@ public final class AdditiveAttentionKernel {
       }
       return out;
     }
-    INDArray kc = plain(keys), yc = plain(y), gc = plain(g);
+    INDArray kc = Layout.plain(keys), yc = Layout.plain(y), gc = Layout.plain(g);
     FloatBuffer kb = kc.data().asNioFloat();
-    float[] q = floats(plain(query)), w = floats(plain(weight)), yv = floats(yc), gv = floats(gc);
+    float[] q = floats(Layout.plain(query)), w = floats(Layout.plain(weight)), yv = floats(yc), gv = floats(gc);
     FloatBuffer gkb = out[0] == null ? null : out[0].data().asNioFloat();
     boolean accumulate = out[0] != null && out[0] == into[0];
     float[] row = new float[na];
@@ -221,17 +221,6 @@ public final class AdditiveAttentionKernel {
     Reference.reachabilityFence(target);
   }
 
-  /** Whether {@code a}'s buffer holds exactly its values in row-major order from its start. */
-  private static boolean isPlain(INDArray a) {
-    return a.ordering() == 'c' && a.offset() == 0 && a.data().length() == a.length()
-        && Shape.hasDefaultStridesForShape(a);
-  }
-
-  /** {@code a} itself where {@link #isPlain}, else a row-major copy; keep it reachable while reading its buffer. */
-  private static INDArray plain(INDArray a) {
-    return isPlain(a) ? a : a.dup('c');
-  }
-
   private static float[] floats(INDArray plain) {
     float[] v = new float[(int) plain.length()];
     plain.data().asNioFloat().get(0, v);
@@ -240,6 +229,6 @@ public final class AdditiveAttentionKernel {
   }
 
   private static double[] doubles(INDArray a) {
-    return plain(a).data().asDouble();
+    return Layout.plain(a).data().asDouble();
   }
 }

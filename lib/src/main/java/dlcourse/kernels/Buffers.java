@@ -137,7 +137,7 @@ public final class Buffers {
    * (a tensor on the tape keeps its shape) as long as its values are never read again.
    */
   public static boolean recycle(INDArray a) {
-    if (!enabled || a.isAttached() || !Layout.isPlain(a)) {
+    if (!enabled || a.isAttached() || a.isView() || !Layout.isPlain(a)) {
       return false;
     }
     long bytes = bytes(a.dataType(), a.shape());

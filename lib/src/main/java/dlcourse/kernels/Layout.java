@@ -14,11 +14,19 @@ public final class Layout {
   private Layout() {}
 
   /**
-   * True when {@code a} owns exactly its elements, in row-major order from offset 0 (strides of size-1 dimensions
-   * do not matter): {@code a.data()} is then the elements in order.
+   * Whether a view that starts at its buffer's first element and spans all of it counts as plain; off
+   * ({@code -Ddlcourse.kernels.layout.views=false}), every view is copied as before (for A/B timings).
+   */
+  static volatile boolean viewsPlain = !"false".equals(System.getProperty("dlcourse.kernels.layout.views"));
+
+  /**
+   * True when {@code a.data()} is exactly its elements, in row-major order from offset 0 (strides of size-1
+   * dimensions do not matter). A reshape of a plain array (what {@code F.linear} returns for a (B, T, C) input) is an
+   * ND4J view of the same buffer and counts as plain; a range of rows or columns does not (its offset, or its buffer
+   * holds other elements). Whether {@code a} owns its memory is another question ({@code Buffers.recycle} asks it).
    */
   public static boolean isPlain(INDArray a) {
-    return !a.isView() && a.offset() == 0 && a.data().length() == a.length() && Gemm.rowMajor(a);
+    return (viewsPlain || !a.isView()) && a.offset() == 0 && a.data().length() == a.length() && Gemm.rowMajor(a);
   }
 
   /** {@code a} itself when {@link #isPlain}, else a row-major copy. */

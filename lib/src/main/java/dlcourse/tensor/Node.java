@@ -37,6 +37,12 @@ final class Node {
    * ({@link AutogradFunction}).
    */
   boolean releasesGradient = true;
+  /**
+   * Whether each gradient the backward pass returns (other than an {@code into} array, or the incoming gradient) is
+   * a new array that nothing else references and that goes to one input only, so that the engine may add later
+   * gradients of that input into it in place (as into its own sums); set by operations inside {@link Tensor}.
+   */
+  boolean freshGradients;
   /** Arrays given back to the buffer pool once this node's backward pass has run ({@code recycleAfterBackward}). */
   INDArray[] recycleAfterRun;
   /** The backward pass that last reached this node while ordering the tape (see {@code Tensor.tape}). */

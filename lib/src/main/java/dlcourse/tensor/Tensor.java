@@ -312,6 +312,9 @@ public class Tensor {
             INDArray before = pending.get(in.gradFn);
             if (before == null) {
               pending.put(in.gradFn, grads[i]);
+              if (node.freshGradients && grads[i] != gy && (into == null || grads[i] != into[i])) {
+                ownedSums.add(grads[i]); // a new array nothing else references: later gradients may add into it
+              }
             } else if (ownedSums.contains(before) && before.dataType() == grads[i].dataType()) {
               before.addi(grads[i]);
               if (recycle) {
@@ -921,12 +924,39 @@ public class Tensor {
     for (int i = 0; i < from.length; i++) {
       index[i] = i == d ? NDArrayIndex.interval(start, start + length) : NDArrayIndex.all();
     }
-    return view("narrow", data.get(index), g -> {
-      INDArray full = Nd4j.zeros(g.dataType(), from);
-      full.get(index).assign(g);
+    if (!narrowInPlace) {
+      return view("narrow", data.get(index), g -> {
+        INDArray full = Nd4j.zeros(g.dataType(), from);
+        full.get(index).assign(g);
+        return new INDArray[] {full};
+      });
+    }
+    // Backward: the slice of the input's gradient; the pieces of one split (q, k, v of a fused projection) fill one
+    // array: the first piece's gradient is a new zeroed array the engine owns, the next ones add into its slices.
+    INDArray value = data.get(index);
+    Tensor t = record("narrow", value, new Tensor[] {this}, (AccumulatingBackward) (g, into) -> {
+      INDArray full = into[0];
+      if (full == null) {
+        full = Buffers.take(g.dataType(), from).assign(0);
+        full.get(index).assign(g);
+      } else {
+        full.get(index).addi(g);
+      }
       return new INDArray[] {full};
     });
+    if (t.gradFn == null) {
+      return new Tensor(value, null, version);
+    }
+    t.gradFn.freshGradients = true;
+    return new Tensor(value, t.gradFn, version);
   }
+
+  /**
+   * Whether {@link #narrow}'s backward pass fills one gradient array for all the pieces of a split (the first piece
+   * allocates it, the others add into their slices); off ({@code -Ddlcourse.tensor.narrowInPlace=false}), each piece
+   * returns a zeroed full-size array and the engine sums them (for A/B timings).
+   */
+  static volatile boolean narrowInPlace = !"false".equals(System.getProperty("dlcourse.tensor.narrowInPlace"));
 
   /**
    * Whether {@link #cat} copies small float arrays in Java ({@code kernels.ConcatKernel}) instead of ND4J's concat

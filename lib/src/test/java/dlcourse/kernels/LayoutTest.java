@@ -47,6 +47,36 @@ class LayoutTest {
   }
 
   @Test
+  void reshapesOfPlainArraysArePlainWithoutACopyAndRowRangesAreNot() {
+    INDArray m = Nd4j.arange(60).castTo(DataType.FLOAT).reshape(6, 10); // an ND4J view of the arange's buffer
+    assertTrue(m.isView());
+    assertTrue(Layout.isPlain(m));
+    assertSame(m, Layout.plain(m));
+    INDArray head = m.get(NDArrayIndex.interval(0, 2), NDArrayIndex.all()).reshape(4, 5); // rows 0..1: from offset 0
+    assertTrue(Layout.isPlain(head));
+    assertEquals(Nd4j.arange(20).castTo(DataType.FLOAT).reshape(4, 5), head);
+    assertEquals(java.util.Arrays.toString(Nd4j.arange(20).castTo(DataType.DOUBLE).data().asDouble()),
+        java.util.Arrays.toString(LstmKernel.doubles(head)));
+    for (INDArray notPlain : new INDArray[] {m.get(NDArrayIndex.interval(2, 4), NDArrayIndex.all()),
+        m.get(NDArrayIndex.interval(2, 4), NDArrayIndex.all()).reshape(4, 5), m.slice(1),
+        m.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 5))}) {
+      assertFalse(Layout.isPlain(notPlain), java.util.Arrays.toString(notPlain.shape()));
+      INDArray copy = Layout.plain(notPlain);
+      assertEquals(notPlain, copy);
+      assertEquals(notPlain.dup('c').getFloat(0), copy.data().asNioFloat().get(0), 0f); // the first element first
+    }
+    // a softmax over a reshaped array reads it in place and equals the softmax of a copy
+    INDArray r = Nd4j.rand(DataType.FLOAT, 4, 15).reshape(2, 2, 15);
+    assertEquals(0, GradCheck.maxAbsDiff(F.softmax(Tensor.of(r), -1), F.softmax(Tensor.of(r.dup('c')), -1)), 0);
+  }
+
+  @Test
+  void aReshapedArrayIsNotGivenToTheBufferPool() {
+    INDArray owner = Buffers.take(DataType.FLOAT, 128, 256); // 128 KB: pooled size
+    assertFalse(Buffers.recycle(owner.reshape(256, 128)), "a reshape shares its owner's memory");
+  }
+
+  @Test
   void opsOnPermutedTensorsEqualTheSameOpsOnCopies() {
     INDArray p = Nd4j.rand(DataType.FLOAT, 2, 3, 5).permute(0, 2, 1); // (2, 5, 3)
     INDArray c = p.dup('c');

@@ -431,4 +431,46 @@ class TensorTest {
     loss.backward(Tensor.scalar(1), false);
     assertEquals(Nd4j.createFromArray(16f, 32f), x.grad().array());
   }
+  /**
+   * The pieces of a split fill one gradient array (narrow's backward adds into the slices of the first piece's
+   * array): the gradients equal finite differences and the per-piece arrays summed by the engine, with a piece
+   * unused, the parent used again beside its pieces, pieces of a leaf and overlapping narrows.
+   */
+  @Test
+  void narrowPiecesOfOneTensorFillOneGradient() {
+    assertGrad(t -> {
+      Tensor[] qkv = t[0].matmul(t[1]).chunk(3, -1); // 3 x (4, 2)
+      return qkv[0].mul(qkv[1]).add(qkv[2].exp());
+    }, leaf(4, 3), leaf(3, 6));
+    assertGrad(t -> {
+      Tensor h = t[0].tanh();
+      Tensor[] p = h.chunk(3, 1); // the middle piece unused; h used again as a whole
+      return p[0].mul(p[2]).sum().add(h.mul(h).sum());
+    }, leaf(2, 6));
+    assertGrad(t -> t[0].narrow(0, 0, 2).mul(t[0].narrow(0, 1, 2)).add(t[0].narrow(0, 2, 2)), leaf(4, 3));
+    assertGrad(t -> t[0].exp().narrow(0, 0, 2).mul(t[0].exp().narrow(0, 1, 2)), leaf(4, 3));
+    for (int dim : new int[] {0, 1, 2}) {
+      Tensor x = Tensor.of(Tensor.randn(seed++, 3, 6, 4).array()).requiresGrad(true); // float
+      Tensor w = Tensor.randn(seed++, 3, 6, 4);
+      Tensor[] grads = new Tensor[2];
+      for (int k = 0; k < 2; k++) {
+        boolean before = Tensor.narrowInPlace;
+        Tensor.narrowInPlace = k == 0;
+        try {
+          x.zeroGrad();
+          Tensor y = x.mul(w).exp();
+          Tensor[] p = y.split(2, dim);
+          Tensor loss = y.mul(w).sum();
+          for (int i = 0; i < p.length; i++) {
+            loss = loss.add(p[i].mul(i + 1).mul(p[i]).sum());
+          }
+          loss.backward();
+          grads[k] = x.grad();
+        } finally {
+          Tensor.narrowInPlace = before;
+        }
+      }
+      assertEquals(0, GradCheck.maxAbsDiff(grads[0], grads[1]), 1e-5, "split along " + dim);
+    }
+  }
 }
