@@ -52,12 +52,13 @@ public final class AdditiveAttentionKernel {
     double[] s = new double[nr];
     float[] out = new float[nb * nr];
     float fb = (float) bias;
+    float[] qRow = new float[na];
     for (int b = 0; b < nb; b++) {
-      int qo = b * na;
+      System.arraycopy(q, b * na, qRow, 0, na); // every array indexed by a alone: the loop below vectorizes
       for (int r = 0; r < nr; r++) {
         kb.get((b * nr + r) * na, row);
         for (int a = 0; a < na; a++) { // element-wise, so that it vectorizes; then the sum
-          row[a] = w[a] * Math.max(row[a] + q[qo + a], 0f);
+          row[a] = w[a] * Math.max(row[a] + qRow[a], 0f);
         }
         s[r] = fb + sum(row);
       }
@@ -136,6 +137,8 @@ public final class AdditiveAttentionKernel {
     float[] gkRow = new float[na];
     float[] gq = new float[nb * na];
     float[] gw = new float[na];
+    float[] qRow = new float[na];
+    float[] gqRow = new float[na];
     double gb = 0;
     for (int b = 0; b < nb; b++) {
       double dot = 0;
@@ -144,6 +147,10 @@ public final class AdditiveAttentionKernel {
       }
       float d = (float) dot;
       int qo = b * na;
+      // Row b of q and of its gradient in arrays indexed by a alone: with q[qo + a] in the loop below, C2 did not
+      // vectorize it (a probe of this loop on the captioner's sizes: 0.44-0.49 against 0.17-0.18 ms per call).
+      System.arraycopy(q, qo, qRow, 0, na);
+      java.util.Arrays.fill(gqRow, 0f);
       for (int r = 0; r < nr; r++) {
         float c = yv[b * nr + r] * (gv[b * nr + r] - d); // d loss / d score
         gb += c;
@@ -155,15 +162,18 @@ public final class AdditiveAttentionKernel {
           java.util.Arrays.fill(gkRow, 0f);
         }
         for (int a = 0; a < na; a++) { // branch-free, so that it vectorizes
-          float m = Math.max(row[a] + q[qo + a], 0f); // relu(k + q)
+          float m = Math.max(row[a] + qRow[a], 0f); // relu(k + q)
           float t = c * w[a] * Math.min(m * 0x1p126f, 1f); // relu'(k + q) is 1 for every normal m > 0, else 0
           gkRow[a] += t;
-          gq[qo + a] += t;
+          gqRow[a] += t;
           gw[a] += c * m;
         }
         if (gkb != null) {
           gkb.put(off, gkRow);
         }
+      }
+      for (int a = 0; a < na; a++) {
+        gq[qo + a] += gqRow[a];
       }
     }
     addInto(out[1], gq);
