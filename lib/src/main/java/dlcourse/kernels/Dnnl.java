@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Shared by the kernels of this package and by {@code dlcourse.compile.CapturedCnnStep}.
  */
 public final class Dnnl {
-  private static dnnl_engine engine;
+  private static volatile dnnl_engine engine;
   private static Throwable loadFailure;
 
   private Dnnl() {}
@@ -39,7 +39,12 @@ public final class Dnnl {
    * ND4J's CUDA backend array buffers live on the GPU, so the kernels use ND4J's own ops instead). The reason when
    * not is in {@link #loadFailure()}.
    */
-  public static synchronized boolean available() {
+  public static boolean available() {
+    // Asked before every kernel call: once the engine exists, no lock (the lock showed in profiles of small ops).
+    return engine != null || load();
+  }
+
+  private static synchronized boolean load() {
     if (engine == null && loadFailure == null) {
       if (!Nd4j.getEnvironment().isCPU()) {
         loadFailure = new IllegalStateException("ND4J runs on " + Nd4j.getBackend().getClass().getSimpleName()

@@ -285,8 +285,8 @@ public class ViT extends Module {
     p = p.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
     Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
     Tensor h = Tensor.cat(1, cls, p).add(posEmbed); // (B, N + 1, C) + (N + 1, C)
-    h = norm.call(blocks.call(h)); // (B, N + 1, C)
-    return h.narrow(1, 0, 1).reshape(b, c); // the class token (B, C)
+    h = blocks.call(h); // (B, N + 1, C)
+    return norm.call(h.narrow(1, 0, 1).reshape(b, c)); // the class token (B, C): LayerNorm is per token
   }
 
   public Config config() {
