@@ -209,13 +209,24 @@ public class Captioner extends Module {
       throw new IllegalArgumentException("expected tokens (" + features.size(0) + ", T), got "
           + Shapes.str(tokens.shape()));
     }
-    long b = features.size(0);
     int t = (int) tokens.size(1);
     Tensor projected = attention == null ? null : attention.project(features); // (B, R, A), once per sequence
     LSTMCell.State state = initState(features);
     Tensor[] outputs = new Tensor[t];
     Tensor[] weights = new Tensor[t];
-    for (int i = 0; i < t; i++) {
+    try (var batch = F.batchWeightGradients(cell.weightIh(), cell.weightHh(), // used at every step: one GEMM each
+        attention == null ? null : attention.hiddenProj.weight(), outputOnce ? null : out.weight())) {
+      unroll(features, projected, tokens, state, outputs, weights);
+    }
+    Tensor logits = outputOnce ? out.call(Tensor.stack(1, outputs)) : Tensor.stack(1, outputs); // (B, T, V)
+    return new Output(logits, attention == null ? null : Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
+  }
+
+  /** The teacher-forced steps of {@link #forward(Tensor, Tensor)}: each step's output and attention weights. */
+  private void unroll(Tensor features, Tensor projected, Tensor tokens, LSTMCell.State state, Tensor[] outputs,
+      Tensor[] weights) {
+    long b = features.size(0);
+    for (int i = 0; i < outputs.length; i++) {
       Tensor token = tokens.narrow(1, i, 1).reshape(b); // token i (B)
       if (outputOnce) { // dropout of h per step (the same random draws as step), the vocabulary layer after the loop
         Step s = recur(features, projected, token, state);
@@ -229,8 +240,6 @@ public class Captioner extends Module {
         weights[i] = s.weights();
       }
     }
-    Tensor logits = outputOnce ? out.call(Tensor.stack(1, outputs)) : Tensor.stack(1, outputs); // (B, T, V)
-    return new Output(logits, attention == null ? null : Tensor.stack(1, weights)); // (B, T, V), (B, T, R)
   }
 
   /**

@@ -56,14 +56,20 @@ public final class F {
       y.addi(bias.array().reshape(1, out));
     }
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
+    boolean batched = WeightRows.batches(weight, bias);
     return Tensor.record("linear", y.reshape('c', outShape), inputs, (g, into) -> {
       INDArray g2 = contiguous(g).reshape('c', x2.size(0), out);
       // A weight used again (an LSTM's over the time steps) has its .grad already: its GEMM adds into it (beta 1).
       INDArray gx = x.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, w, false, false, into[0]) : null;
-      INDArray gw = weight.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, x2, true, false, into[1]) : null;
       if (gx != null && gx != into[0]) {
         gx = gx.reshape('c', xShape);
       }
+      WeightRows rows = batched ? Tensor.deferred(weight, () -> new WeightRows(weight, bias)) : null;
+      if (rows != null && rows.bias == bias) { // a recurrence's weight: one GEMM at the end of the pass
+        rows.add(g2, x2);
+        return bias == null ? new INDArray[] {gx, null} : new INDArray[] {gx, null, null};
+      }
+      INDArray gw = weight.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, x2, true, false, into[1]) : null;
       if (bias == null) {
         return new INDArray[] {gx, gw};
       }
@@ -73,6 +79,97 @@ public final class F {
       }
       return new INDArray[] {gx, gw, gb};
     }, x, weight);
+  }
+
+  /** A scope opened by {@link #batchWeightGradients}; closing it ends the marking. */
+  public interface WeightBatch extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Marks the weights of a recurrence: until the returned scope is closed, each {@link #linear} call on this thread
+   * whose weight is one of {@code weights} keeps its input, and its backward pass keeps its output gradient; the
+   * backward pass then computes that weight's gradient, and its bias's, once for all those calls: one GEMM over the
+   * rows of every time step, after every other operation of the pass, instead of one rank-B update of the whole
+   * gradient per call (for the IST captioner's LSTM input weights, 22 passes over a (1024, 612) gradient). The
+   * gradients equal the per-call ones up to rounding. For decoders that call a cell step by step, e.g.
+   * {@code try (var b = F.batchWeightGradients(cell.weightIh(), cell.weightHh())) { ... loop ... }}. Weights that are
+   * not leaves, and calls that pair a weight with another bias, are computed per call as usual.
+   * {@code -Ddlcourse.nn.batchWeightGradients=false} turns it off (for A/B timings).
+   */
+  public static WeightBatch batchWeightGradients(Tensor... weights) {
+    java.util.Set<Tensor> before = WeightRows.MARKED.get();
+    java.util.Set<Tensor> now = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    if (before != null) {
+      now.addAll(before);
+    }
+    for (Tensor w : weights) {
+      if (w != null) {
+        now.add(w);
+      }
+    }
+    WeightRows.MARKED.set(now);
+    return () -> WeightRows.MARKED.set(before);
+  }
+
+  /** The input rows and output gradient rows of one weight's {@link #linear} calls in one backward pass. */
+  private static final class WeightRows implements Tensor.Deferred {
+    static final ThreadLocal<java.util.Set<Tensor>> MARKED = new ThreadLocal<>();
+    static volatile boolean enabled = !"false".equals(System.getProperty("dlcourse.nn.batchWeightGradients"));
+    final Tensor weight;
+    final Tensor bias;
+    private final java.util.List<INDArray> grads = new java.util.ArrayList<>();
+    private final java.util.List<INDArray> inputs = new java.util.ArrayList<>();
+
+    WeightRows(Tensor weight, Tensor bias) {
+      this.weight = weight;
+      this.bias = bias;
+    }
+
+    /** Whether a linear call recorded now with this weight and bias leaves their gradients to the end of the pass. */
+    static boolean batches(Tensor weight, Tensor bias) {
+      java.util.Set<Tensor> marked = MARKED.get();
+      return enabled && marked != null && marked.contains(weight) && weight.isLeaf() && weight.requiresGrad()
+          && (bias == null || bias.isLeaf()) && dlcourse.tensor.GradMode.isEnabled();
+    }
+
+    /** One call's output gradient (copied: the engine may reuse its array) and input rows (kept). */
+    void add(INDArray g2, INDArray x2) {
+      grads.add(g2.dup('c'));
+      inputs.add(x2);
+    }
+
+    @Override
+    public String name() {
+      return "linear (batched weight gradient)";
+    }
+
+    @Override
+    public Tensor[] leaves() {
+      return new Tensor[] {weight, bias != null && bias.requiresGrad() ? bias : null};
+    }
+
+    @Override
+    public INDArray[] gradients(INDArray[] into) {
+      INDArray g = rows(grads); // (sum of M, out)
+      INDArray x = rows(inputs); // (sum of M, in)
+      INDArray gw = Tensor.AccumulatingBackward.gemm(g, x, true, false, into[0]);
+      INDArray gb = null;
+      if (bias != null && bias.requiresGrad()) {
+        long out = g.size(1);
+        gb = Gemm.supports(g) ? Gemm.sumRows(g, Gemm.accepts(into[1], out) ? into[1] : null) : g.sum(0);
+      }
+      return new INDArray[] {gw, gb};
+    }
+
+    private static INDArray rows(java.util.List<INDArray> parts) {
+      INDArray[] a = parts.toArray(new INDArray[0]);
+      if (a.length == 1) {
+        return a[0];
+      }
+      return dlcourse.kernels.ConcatKernel.supports(a) ? dlcourse.kernels.ConcatKernel.cat(0, a) : Nd4j.concat(0, a);
+    }
   }
 
   public static Tensor relu(Tensor x) {
@@ -790,12 +887,15 @@ public final class F {
     long[] out = Arrays.copyOf(input.shape(), input.dim() + 1);
     out[input.dim()] = d;
     INDArray rows = Nd4j.pullRows(weight.array(), 1, Arrays.stream(idx).mapToInt(Math::toIntExact).toArray());
-    return Tensor.record("embedding", rows.reshape(out), new Tensor[] {weight}, g -> {
+    return Tensor.record("embedding", rows.reshape(out), new Tensor[] {weight}, (g, into) -> {
       if (weight.dtype() == DataType.FLOAT) {
-        // Float weights: sum the rows straight into a zeroed native array (no Java arrays, no casts).
+        // Float weights: sum the rows straight into a zeroed native array (no Java arrays, no casts), or into the
+        // weight's gradient so far when the engine offers it (a decoder's embedding, used at every step).
         INDArray gp = plainFloat(g);
         java.nio.FloatBuffer gb = buf(gp);
-        INDArray gwa = Nd4j.zeros(DataType.FLOAT, v, d);
+        INDArray acc = into[0];
+        INDArray gwa = acc != null && acc.dataType() == DataType.FLOAT && Layout.isPlain(acc) ? acc
+            : Nd4j.zeros(DataType.FLOAT, v, d);
         java.nio.FloatBuffer gwb = buf(gwa);
         int di = (int) d;
         for (int i = 0; i < idx.length; i++) {
@@ -1309,8 +1409,12 @@ public final class F {
     LSTMCell.State s = state != null ? state : zeroState(x.dtype(), batch, hidden);
     checkState(s.h(), "h", batch, hidden);
     checkState(s.c(), "c", batch, hidden);
-    Tensor xg = linear(x, weightIh, lstmBias(biasIh, biasHh)); // (B, 4H)
-    Tensor hh = linear(s.h(), weightHh, null); // (B, 4H)
+    if ((biasIh == null) != (biasHh == null)) {
+      throw new IllegalArgumentException("give both LSTM biases or neither");
+    }
+    // Each bias in its own product's rows (no (4H) add per step, and each bias's gradient is one row sum).
+    Tensor xg = linear(x, weightIh, biasIh); // (B, 4H)
+    Tensor hh = linear(s.h(), weightHh, biasHh); // (B, 4H)
     LstmLayerRun run = new LstmLayerRun(xg, null, 1, (int) batch, (int) hidden);
     LstmStep step = run.step(0, hh, s.c(), LstmKernel.doubles(s.c().array()));
     return new LSTMCell.State(run.part(step, 0), run.part(step, 1));
@@ -1483,6 +1587,7 @@ public final class F {
             double[] dcPrev = new double[packed ? 2 * bh : bh];
             LstmKernel.backward(saved, gv, dGates, dcPrev, packed ? bh : 0);
             INDArray gx = null;
+            INDArray all = null;
             boolean gatherW = weightHh != null && weightHh.requiresGrad();
             if (xg.requiresGrad() || gatherW) {
               if (dxg == null) {
@@ -1490,7 +1595,7 @@ public final class F {
               }
               System.arraycopy(dGates, 0, dxg, t * rows, rows);
               if (t == 0) {
-                INDArray all = LstmKernel.array(dxg, type, (long) steps * batch, 4L * hidden);
+                all = LstmKernel.array(dxg, type, (long) steps * batch, 4L * hidden);
                 gx = xg.requiresGrad() ? all : null;
                 dGatesAll = gatherW ? all : null;
                 dxg = null;
@@ -1498,7 +1603,9 @@ public final class F {
             }
             INDArray gc = packed ? LstmKernel.array(dcPrev, type, 2, batch, hidden)
                 : LstmKernel.array(dcPrev, type, batch, hidden);
-            return new INDArray[] {gx, LstmKernel.array(dGates, type, batch, 4L * hidden), gc};
+            // One step (lstmCell): hh's gradient is xg's, the same values; both products only read it.
+            INDArray gh = steps == 1 && all != null ? all : LstmKernel.array(dGates, type, batch, 4L * hidden);
+            return new INDArray[] {gx, gh, gc};
           });
       return new LstmStep(out, LstmKernel.array(h, type, batch, hidden), h, c);
     }

@@ -278,6 +278,9 @@ public class Tensor {
     if (recycle) {
       Buffers.beginPass();
     }
+    Map<Object, Deferred> deferredBefore = DEFERRED.get();
+    Map<Object, Deferred> deferred = new java.util.LinkedHashMap<>();
+    DEFERRED.set(deferred);
     try (var g = noGrad()) {
       for (Node node : tape) {
         INDArray gy = pending.remove(node);
@@ -347,11 +350,65 @@ public class Tensor {
           node.free();
         }
       }
+      for (Deferred work : deferred.values()) { // after every node: each leaf has its other gradients by now
+        long started = Profiler.backwardStart();
+        Tensor[] leaves = work.leaves();
+        INDArray[] into = new INDArray[leaves.length];
+        for (int i = 0; i < leaves.length; i++) {
+          Tensor leaf = leaves[i];
+          into[i] = leaf != null && leaf.grad != null && leaf.gradOwned && accumulateInPlace ? leaf.grad.data : null;
+        }
+        INDArray[] grads = work.gradients(into);
+        Profiler.backward(work.name(), started);
+        for (int i = 0; i < leaves.length; i++) {
+          if (leaves[i] != null && grads[i] != null && grads[i] != into[i]) {
+            NativeMemory.allocated(grads[i]);
+            leaves[i].accumulate(grads[i], handedOut);
+          }
+        }
+      }
     } finally {
+      DEFERRED.set(deferredBefore);
       if (recycle) {
         Buffers.endPass();
       }
     }
+  }
+
+  /**
+   * Gradient work an operation's backward pass leaves to the end of the pass: gradients of leaves that are cheaper
+   * computed once from everything the pass collected, such as a recurrent weight's gradient as one GEMM over all time
+   * steps ({@code F.batchWeightGradients}) instead of one per step. Registered with {@link #deferred}.
+   */
+  public interface Deferred {
+    /** The operation's name in the profiler. */
+    String name();
+
+    /** The leaves whose gradients {@link #gradients} returns, in order (null entries are skipped). */
+    Tensor[] leaves();
+
+    /**
+     * Each leaf's gradient: added into {@code into[i]} when that is not null (an array shaped like the leaf that only
+     * the engine references, its gradient so far) and that array returned, or a new array the engine adds.
+     */
+    INDArray[] gradients(INDArray[] into);
+  }
+
+  private static final ThreadLocal<Map<Object, Deferred>> DEFERRED = new ThreadLocal<>();
+
+  /**
+   * The work registered under {@code key} in the backward pass running on this thread, made by {@code create} the
+   * first time; the engine runs each once that pass has run every recorded operation, in the order of registration.
+   * Null outside a backward pass (the caller then computes its gradients at once).
+   */
+  public static <T extends Deferred> T deferred(Object key, java.util.function.Supplier<T> create) {
+    Map<Object, Deferred> pass = DEFERRED.get();
+    if (pass == null) {
+      return null;
+    }
+    @SuppressWarnings("unchecked")
+    T work = (T) pass.computeIfAbsent(key, k -> create.get());
+    return work;
   }
 
   /**
@@ -939,7 +996,7 @@ public class Tensor {
       if (full == null) {
         full = Buffers.take(g.dataType(), from).assign(0);
         full.get(index).assign(g);
-      } else {
+      } else if (!ConcatKernel.addIntoSlice(full, d, start, g)) {
         full.get(index).addi(g);
       }
       return new INDArray[] {full};
@@ -1011,14 +1068,57 @@ public class Tensor {
     }
     Tensor[] expanded = new Tensor[tensors.length];
     for (int i = 0; i < tensors.length; i++) {
-      if (!Arrays.equals(tensors[i].shape(), tensors[0].shape())) {
-        throw new IllegalArgumentException("stack: tensor " + i + " has shape " + Shapes.str(tensors[i].shape())
-            + ", tensor 0 " + Shapes.str(tensors[0].shape()));
+      if (!Arrays.equals(tensors[i].shape(), tensors[0].shape()) || tensors[i].dtype() != tensors[0].dtype()) {
+        throw new IllegalArgumentException("stack: tensor " + i + " has shape " + Shapes.str(tensors[i].shape()) + " "
+            + tensors[i].dtype() + ", tensor 0 " + Shapes.str(tensors[0].shape()) + " " + tensors[0].dtype());
       }
-      expanded[i] = tensors[i].unsqueeze(dim);
+      expanded[i] = stackInOne ? null : tensors[i].unsqueeze(dim);
     }
-    return cat(dim, expanded);
+    if (!stackInOne) {
+      return cat(dim, expanded);
+    }
+    // One recorded op: the parts' arrays reshaped (not recorded), concatenated, and the gradient cut and reshaped back.
+    long[] part = tensors[0].shape();
+    int d = Shapes.axis(dim, part.length + 1);
+    long[] unsqueezed = new long[part.length + 1];
+    for (int i = 0, j = 0; i < unsqueezed.length; i++) {
+      unsqueezed[i] = i == d ? 1 : part[j++];
+    }
+    INDArray[] arrays = new INDArray[tensors.length];
+    long[] sizes = new long[tensors.length];
+    for (int i = 0; i < tensors.length; i++) {
+      INDArray a = tensors[i].data;
+      arrays[i] = (a.ordering() == 'c' ? a : a.dup('c')).reshape('c', unsqueezed);
+      sizes[i] = 1;
+    }
+    boolean inJava = catInJava && ConcatKernel.supports(arrays);
+    INDArray y = inJava ? ConcatKernel.cat(d, arrays) : Nd4j.concat(d, arrays);
+    return record("stack", y, tensors, g -> {
+      INDArray[] out;
+      if (inJava && ConcatKernel.supports(g)) {
+        out = ConcatKernel.split(g, d, sizes);
+      } else {
+        out = new INDArray[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+          var index = new org.nd4j.linalg.indexing.INDArrayIndex[g.rank()];
+          for (int k = 0; k < index.length; k++) {
+            index[k] = k == d ? NDArrayIndex.point(i) : NDArrayIndex.all();
+          }
+          out[i] = g.get(index).dup('c');
+        }
+      }
+      for (int i = 0; i < out.length; i++) {
+        out[i] = out[i].reshape('c', part);
+      }
+      return out;
+    });
   }
+
+  /**
+   * Whether {@link #stack} records one operation instead of an unsqueeze per part and a cat
+   * ({@code -Ddlcourse.tensor.stackInOne=false}, for A/B timings).
+   */
+  static volatile boolean stackInOne = !"false".equals(System.getProperty("dlcourse.tensor.stackInOne"));
 
   /** Converts to another data type; gradients are converted back. */
   public Tensor to(DataType type) {

@@ -272,4 +272,42 @@ class LSTMTest {
     }
   }
 
+  /**
+   * A decoder loop (cell steps, a projection of h fed back into the next input) whose weights are batched by
+   * {@link F#batchWeightGradients}: gradients by finite differences in double, and float gradients equal to the
+   * per-call ones, with one weight also used outside the scope and the scope's outputs only partly in the loss.
+   */
+  @Test
+  void batchedRecurrentWeightGradientsEqualThePerStepOnes() {
+    java.util.function.BiFunction<Tensor[], Boolean, Tensor> decoder = (in, batched) -> {
+      Tensor wIh = in[0], wHh = in[1], bIh = in[2], bHh = in[3], wP = in[4], bP = in[5], x0 = in[6];
+      LSTMCell.State s = new LSTMCell.State(x0.narrow(1, 0, 4).tanh(), x0.narrow(1, 0, 4));
+      Tensor loss = F.linear(s.h(), wHh, null).sum(); // wHh used once outside the scope too
+      try (var b = batched ? F.batchWeightGradients(wIh, wHh, wP) : null) {
+        for (int t = 0; t < 4; t++) {
+          Tensor in2 = Tensor.cat(1, x0, F.linear(s.h(), wP, bP)); // (B, 5 + 3)
+          s = F.lstmCell(in2, s, wIh, wHh, bIh, bHh);
+          if (t != 2) {
+            loss = loss.add(s.h().mul(s.h()).sum().mul(t + 1));
+          }
+        }
+      }
+      return loss;
+    };
+    Tensor[] d = {rand(1, 0.5, 16, 8), rand(2, 0.5, 16, 4), rand(3, 0.5, 16), rand(4, 0.5, 16), rand(5, 0.5, 3, 4),
+      rand(6, 0.5, 3), rand(7, 1, 3, 5)};
+    double err = GradCheck.check(in -> decoder.apply(in, true), d);
+    assertTrue(err < 1e-7, "max gradient error " + err);
+    Tensor[][] f = new Tensor[2][];
+    for (int k = 0; k < 2; k++) {
+      f[k] = new Tensor[d.length];
+      for (int i = 0; i < d.length; i++) {
+        f[k][i] = Tensor.of(d[i].array().castTo(DataType.FLOAT)).requiresGrad(true);
+      }
+      decoder.apply(f[k], k == 0).backward();
+    }
+    for (int i = 0; i < d.length; i++) {
+      assertEquals(0, GradCheck.maxAbsDiff(f[0][i].grad(), f[1][i].grad()), 1e-5, "input " + i);
+    }
+  }
 }

@@ -473,4 +473,35 @@ class TensorTest {
       assertEquals(0, GradCheck.maxAbsDiff(grads[0], grads[1]), 1e-5, "split along " + dim);
     }
   }
+  /** stack records one op (no unsqueeze per part): gradients by finite differences, float values as before. */
+  @Test
+  void stackIsOneOpWithTheGradientsOfUnsqueezeAndCat() {
+    for (int dim : new int[] {0, 1, 2, -1}) {
+      assertGrad(t -> Tensor.stack(dim, t[0], t[1].exp(), t[0]), leaf(2, 3), leaf(2, 3));
+    }
+    assertGrad(t -> Tensor.stack(0, t[0].sum(), t[1].sum()), leaf(2), leaf(3)); // scalars -> (2)
+    for (int dim : new int[] {0, 1, 2}) {
+      Tensor a = Tensor.of(Tensor.randn(seed++, 8, 5).array()).requiresGrad(true); // float: the Java copies
+      Tensor b = Tensor.of(Tensor.randn(seed++, 8, 5).array()).requiresGrad(true);
+      long[] shape = dim == 0 ? new long[] {2, 8, 5} : dim == 1 ? new long[] {8, 2, 5} : new long[] {8, 5, 2};
+      Tensor w = Tensor.randn(seed++, shape);
+      Tensor[] ys = new Tensor[2];
+      Tensor[] ga = new Tensor[2];
+      for (int k = 0; k < 2; k++) {
+        boolean before = Tensor.stackInOne;
+        Tensor.stackInOne = k == 0;
+        try {
+          a.zeroGrad();
+          ys[k] = Tensor.stack(dim, a, b.mul(2));
+          ys[k].mul(w).sum().backward();
+          ga[k] = a.grad();
+        } finally {
+          Tensor.stackInOne = before;
+        }
+      }
+      assertEquals(ys[1].array(), ys[0].array(), "stack along " + dim);
+      assertEquals(ga[1].array(), ga[0].array(), "gradient along " + dim);
+      assertEquals("stack", ys[0].gradFnName());
+    }
+  }
 }
