@@ -134,10 +134,13 @@ public final class F {
           && (bias == null || bias.isLeaf()) && dlcourse.tensor.GradMode.isEnabled();
     }
 
-    /** One call's output gradient (copied: the engine may reuse its array) and input rows (kept). */
+    /**
+     * One call's output gradient and input rows, both copied: the engine may reuse the gradient's array, and an
+     * input marked with {@link Tensor#recycleAfterBackward} may be reused before the end of the pass.
+     */
     void add(INDArray g2, INDArray x2) {
       grads.add(g2.dup('c'));
-      inputs.add(x2);
+      inputs.add(x2.dup('c'));
     }
 
     @Override

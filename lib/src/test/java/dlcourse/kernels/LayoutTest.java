@@ -58,8 +58,8 @@ class LayoutTest {
     assertEquals(java.util.Arrays.toString(Nd4j.arange(20).castTo(DataType.DOUBLE).data().asDouble()),
         java.util.Arrays.toString(LstmKernel.doubles(head)));
     for (INDArray notPlain : new INDArray[] {m.get(NDArrayIndex.interval(2, 4), NDArrayIndex.all()),
-        m.get(NDArrayIndex.interval(2, 4), NDArrayIndex.all()).reshape(4, 5), m.slice(1),
-        m.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 5))}) {
+      m.get(NDArrayIndex.interval(2, 4), NDArrayIndex.all()).reshape(4, 5), m.slice(1),
+      m.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 5))}) {
       assertFalse(Layout.isPlain(notPlain), java.util.Arrays.toString(notPlain.shape()));
       INDArray copy = Layout.plain(notPlain);
       assertEquals(notPlain, copy);
