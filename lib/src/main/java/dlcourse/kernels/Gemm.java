@@ -112,8 +112,7 @@ public final class Gemm {
   }
 
   private static boolean plainFloat(INDArray a, long length) {
-    return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.offset() == 0 && a.length() == length
-        && a.data().length() == length && !a.isView() && rowMajor(a);
+    return a.dataType() == DataType.FLOAT && a.length() == length && Layout.isPlain(a);
   }
 
   /**
