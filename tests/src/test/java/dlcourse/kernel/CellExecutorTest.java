@@ -262,7 +262,8 @@ class CellExecutorTest {
     assertEquals(1, executor.execute("caughtIn(() -> { throw new OutOfMemoryError(\"Requested array size exceeds VM"
         + " limit\"); })").value());
     assertEquals(1, executor.execute("caughtIn(() -> { throw new IllegalStateException(); })").value());
-    assertEquals(2, executor.execute("int k = 0;\ntry { throw new Error(\"x\"); } catch (Error x) { k = 2; }\nk").value());
+    assertEquals(2, executor.execute("int k = 0;\ntry { throw new Error(\"x\"); } catch (Error x) { k = 2; }\nk")
+        .value());
   }
 
   @Test
