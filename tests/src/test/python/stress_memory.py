@@ -1,6 +1,6 @@
-"""Stress for test_memory's heap test: the heap-filling cell runs while a second client asks for kernel_info on the
-control channel 20 times a second, so the kernel's ZeroMQ I/O thread and its control thread allocate all through the time
-the cell holds the heap full.
+"""Stress for test_memory's heap test: the heap-filling cell runs while a second client, 20 times a second, opens a new
+connection to the heartbeat channel and asks for kernel_info on the control channel, so the kernel's ZeroMQ I/O thread
+and its control thread allocate all through the time the cell holds the heap full.
 
 A kernel whose protocol threads can meet a full heap loses one there ("OutOfMemoryError ... in thread iothread-2") and
 stops answering; the control replies stop and the cell's reply never comes. Usage (a kernelspec installed with
@@ -56,15 +56,23 @@ class PingingMemoryTests(MemoryTests):
         self.assertGreater(self.pongs, pongs, "no control answer in the 3 s after the test")
 
     def ping(self, info):
-        """Asks for kernel_info on the control channel 20 times a second (the control thread answers while a cell runs),
-        so the I/O thread and the control thread allocate all the time."""
+        """20 times a second: a heartbeat on a new connection, and a kernel_info request on the control channel, whose
+        answer must come (the control thread answers while a cell runs); the I/O thread and the control thread
+        allocate all the time."""
         kc = BlockingKernelClient()
         kc.load_connection_info(info)  # for its signing session
         sock = zmq.Context.instance().socket(zmq.DEALER)
         sock.linger = 0
         sock.connect("%s://%s:%d" % (info["transport"], info["ip"], info["control_port"]))
         try:
+            hb = "%s://%s:%d" % (info["transport"], info["ip"], info["hb_port"])
             while not self.stop.is_set():
+                # a new connection each time: the I/O thread allocates its session and buffers (8 KiB and more)
+                ping = zmq.Context.instance().socket(zmq.DEALER)
+                ping.linger = 0
+                ping.connect(hb)
+                ping.send_multipart([b"", b"ping"])
+                ping.close()
                 msg = kc.session.send(sock, "kernel_info_request")
                 waited = 0
                 while True:
