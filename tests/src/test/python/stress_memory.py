@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 
 import zmq
 from jupyter_client.blocking import BlockingKernelClient
@@ -116,8 +117,6 @@ def main():
     print("%d of %d runs failed" % (failures, runs))
     return 1 if failures else 0
 
-
-import unittest  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())
