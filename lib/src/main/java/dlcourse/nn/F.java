@@ -1,5 +1,6 @@
 package dlcourse.nn;
 
+import dlcourse.kernels.AttentionSoftmaxKernel;
 import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
 import dlcourse.kernels.Gemm;
@@ -886,6 +887,23 @@ public final class F {
     long s = ks[r - 2];
     double scale = 1 / Math.sqrt(qs[r - 1]);
     if (attnMask == null && q.dtype() == DataType.FLOAT && k.dtype() == DataType.FLOAT) {
+      double p = training ? dropoutP : 0;
+      if (AttentionSoftmaxKernel.enabled() && p < 1) {
+        // The scale on q (T x E values) instead of on the scores (T x S); softmax, mask and dropout as one op.
+        Tensor scaled = q.mul(scale).matmul(k.transpose(-2, -1)); // (..., L, S)
+        if (AttentionSoftmaxKernel.supports(scaled.array())) {
+          Tensor weights = softmaxDropout(scaled, causal, p);
+          if (!weightsOut || weights.array() != scaled.array()) {
+            Tensor.recycleAfterBackward(scaled); // the probabilities: read only by the softmax's backward pass
+          }
+          if (!weightsOut && weights.array() != scaled.array()) {
+            Tensor.recycleAfterBackward(weights); // read only by the backward pass of weights @ v
+          }
+          return new Attention(weights.matmul(v), weights); // (..., L, Ev)
+        }
+        Tensor weights = dropout(scaledSoftmax(scaled, 1, causal), dropoutP, training); // (..., L, S)
+        return new Attention(weights.matmul(v), weights);
+      }
       // One fused op for scale, causal mask and softmax (no (..., L, S) mask array, no select).
       Tensor scores = q.matmul(k.transpose(-2, -1)); // (..., L, S)
       Tensor probs = scaledSoftmax(scores, scale, causal);
@@ -924,6 +942,74 @@ public final class F {
       throw new IllegalArgumentException("attnMask must be BOOL or floating point (additive), got " + mask.dtype());
     }
     return scores.add(mask.dtype() == scores.dtype() ? mask : mask.to(scores.dtype()));
+  }
+
+  /**
+   * Attention weights from scaled scores {@code x (..., L, S)} (float, plain; overwritten): {@code softmax} over the last
+   * dimension with the causal mask when {@code causal} ({@code kernels.AttentionSoftmaxKernel}, in place in x's
+   * array), then dropout with probability {@code p < 1} (none when 0), as one recorded op. Dropout draws only where a
+   * weight can be non-zero (a masked weight is 0 either way); its mask is kept as bits. Backward: the dropout mask
+   * applied to the gradient, then {@code y (g - sum(g y))} on oneDNN. Without dropout the result shares x's array.
+   */
+  private static Tensor softmaxDropout(Tensor x, boolean causal, double p) {
+    INDArray probs = x.array();
+    long[] shape = probs.shape();
+    AttentionSoftmaxKernel.forwardInPlace(probs, causal); // probs now holds softmax(x)
+    if (p == 0) {
+      return Tensor.record("attnSoftmax", probs, new Tensor[] {x}, g -> {
+        INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
+        INDArray gp = plainFloat(g);
+        AttentionSoftmaxKernel.backward(probs, gp, gx);
+        java.lang.ref.Reference.reachabilityFence(gp);
+        return new INDArray[] {gx};
+      });
+    }
+    int cols = Math.toIntExact(shape[shape.length - 1]);
+    int l = Math.toIntExact(shape[shape.length - 2]);
+    int mats = Math.toIntExact(probs.length() / ((long) l * cols));
+    MaskBits bits = new MaskBits(Init.generator(), p);
+    float fk = (float) (1 / (1 - p));
+    long[] kept = new long[Math.toIntExact((probs.length() + 63) >>> 6)];
+    float[] zeros = new float[cols];
+    INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
+    java.nio.FloatBuffer pb = buf(probs);
+    java.nio.FloatBuffer w = buf(out);
+    for (int m = 0; m < mats; m++) {
+      for (int i = 0; i < l; i++) {
+        int off = (m * l + i) * cols;
+        int n = causal ? Math.min(i + 1, cols) : cols;
+        for (int j = off; j < off + n; j++) {
+          boolean drop = bits.drop();
+          if (!drop) {
+            kept[j >>> 6] |= 1L << j;
+          }
+          w.put(j, pb.get(j) * (drop ? 0f : fk));
+        }
+        w.put(off + n, zeros, 0, cols - n); // masked: 0, no draw
+      }
+    }
+    java.lang.ref.Reference.reachabilityFence(probs); // an NIO view does not keep its array's memory alive
+    java.lang.ref.Reference.reachabilityFence(out);
+    return Tensor.record("attnSoftmaxDropout", out, new Tensor[] {x}, g -> {
+      INDArray gp = plainFloat(g);
+      java.nio.FloatBuffer gv = buf(gp);
+      INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
+      java.nio.FloatBuffer gb = buf(gx);
+      for (int m = 0; m < mats; m++) {
+        for (int i = 0; i < l; i++) {
+          int off = (m * l + i) * cols;
+          int n = causal ? Math.min(i + 1, cols) : cols;
+          for (int j = off; j < off + n; j++) {
+            gb.put(j, gv.get(j) * ((kept[j >>> 6] >>> j & 1L) * fk)); // j's low 6 bits select the bit: 0 or fk
+          }
+          gb.put(off + n, zeros, 0, cols - n);
+        }
+      }
+      AttentionSoftmaxKernel.backward(probs, gx, gx); // in place: the gradient of the softmax's input
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(gx);
+      return new INDArray[] {gx};
+    });
   }
 
   /**
