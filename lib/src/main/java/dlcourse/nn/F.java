@@ -7,6 +7,7 @@ import dlcourse.kernels.Gemm;
 import dlcourse.kernels.Layout;
 import dlcourse.kernels.GeluKernel;
 import dlcourse.kernels.LayerNormKernel;
+import dlcourse.kernels.LogSoftmaxKernel;
 import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
@@ -505,6 +506,9 @@ public final class F {
     long[] t = targets(logits, target, ignoreIndex, "logits");
     int n = t.length;
     int c = (int) logits.size(1);
+    if (logits.dtype() == DataType.FLOAT && LogSoftmaxKernel.supports(logits.array())) {
+      return crossEntropyFloat(logits, t, reduction, ignoreIndex, labelSmoothing);
+    }
     // The host loops of CrossEntropyKernel, shared with the captured CNN step (dlcourse.compile).
     double[] lp = CrossEntropyKernel.logSoftmax(CrossEntropyKernel.doubles(logits.array()), c);
     double[] perSample = new double[n];
@@ -522,6 +526,68 @@ public final class F {
       double[] grad = new double[n * c];
       CrossEntropyKernel.gradient(lp, t, c, ignoreIndex, labelSmoothing, up, gs, grad);
       return new INDArray[] {Nd4j.createFromArray(grad).reshape(n, c).castTo(logits.dtype())};
+    });
+  }
+
+  /**
+   * {@link #crossEntropy(Tensor, Tensor, Reduction, long, double)} of float logits on oneDNN's log-softmax
+   * ({@code kernels.LogSoftmaxKernel}): the per-row losses are read from the float log-probabilities and summed in
+   * double; backward, the log-softmax's backward pass from {@code gy = -w q} ({@code q} the smoothed one-hot target,
+   * {@code w} the row's upstream gradient; zero on ignored rows) gives {@code w (softmax - q)}.
+   */
+  private static Tensor crossEntropyFloat(Tensor logits, long[] t, Reduction reduction, long ignoreIndex,
+      double labelSmoothing) {
+    int n = t.length;
+    int c = (int) logits.size(1);
+    INDArray logp = LogSoftmaxKernel.forward(logits.array()); // (N, C)
+    java.nio.FloatBuffer lb = buf(logp);
+    double[] perSample = new double[n];
+    int kept = 0;
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+      if (t[i] == ignoreIndex) {
+        continue;
+      }
+      kept++;
+      double picked = -lb.get(i * c + (int) t[i]);
+      if (labelSmoothing > 0) {
+        double mean = 0;
+        for (int k = 0; k < c; k++) {
+          mean -= lb.get(i * c + k);
+        }
+        picked = (1 - labelSmoothing) * picked + labelSmoothing * mean / c;
+      }
+      perSample[i] = picked;
+      total += picked;
+    }
+    java.lang.ref.Reference.reachabilityFence(logp);
+    double scale = reduction == Reduction.MEAN ? 1.0 / kept : 1.0;
+    INDArray value = reduction == Reduction.NONE ? Nd4j.createFromArray(perSample).castTo(DataType.FLOAT)
+        : Nd4j.scalar(DataType.FLOAT, total * scale);
+    int keptFinal = kept;
+    return Tensor.record("crossEntropy", value, new Tensor[] {logits}, g -> {
+      double[] up = reduction == Reduction.NONE ? g.castTo(DataType.DOUBLE).data().asDouble() : null;
+      double gs = reduction == Reduction.NONE ? 1 : g.getDouble(0) * (reduction == Reduction.MEAN ? 1.0 / keptFinal
+          : 1);
+      INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, n, c); // every element written below
+      java.nio.FloatBuffer gb = buf(gx);
+      float[] row = new float[c];
+      float lastFill = Float.NaN;
+      for (int i = 0; i < n; i++) {
+        double w = t[i] == ignoreIndex ? 0 : up == null ? gs : up[i];
+        float fill = (float) (-w * labelSmoothing / c);
+        if (Float.compare(fill, lastFill) != 0) {
+          java.util.Arrays.fill(row, fill);
+          lastFill = fill;
+        }
+        gb.put(i * c, row);
+        if (t[i] != ignoreIndex) {
+          gb.put(i * c + (int) t[i], (float) (fill - w * (1 - labelSmoothing)));
+        }
+      }
+      LogSoftmaxKernel.backward(logp, gx, gx); // in place: gy - exp(logp) sum(gy) = w (softmax - q)
+      java.lang.ref.Reference.reachabilityFence(gx);
+      return new INDArray[] {gx};
     });
   }
 
