@@ -112,8 +112,7 @@ public final class Gemm {
   }
 
   private static boolean plainFloat(INDArray a, long length) {
-    return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.offset() == 0 && a.length() == length
-        && a.data().length() == length && !a.isView() && rowMajor(a);
+    return a.dataType() == DataType.FLOAT && a.length() == length && Layout.isPlain(a);
   }
 
   /**
@@ -168,8 +167,7 @@ public final class Gemm {
 
   /** Whether {@code into} can take {@link #sumRows} of an (M, N) matrix in place: a plain float array of N values. */
   public static boolean accepts(INDArray into, long n) {
-    return into != null && into.dataType() == DataType.FLOAT && !into.isView() && into.ordering() == 'c'
-        && into.length() == n;
+    return into != null && into.dataType() == DataType.FLOAT && into.length() == n && Layout.isPlain(into);
   }
 
   private static INDArray ones(long m) {
