@@ -37,6 +37,11 @@ final class Node {
    * ({@link AutogradFunction}).
    */
   boolean releasesGradient = true;
+  /**
+   * Whether every gradient this node's backward pass returns is a new array that nothing else references (narrow's
+   * zero-filled input gradient): the engine may then add later gradients of that input into it in place.
+   */
+  boolean freshGradients;
   /** Arrays given back to the buffer pool once this node's backward pass has run ({@code recycleAfterBackward}). */
   INDArray[] recycleAfterRun;
   /** The backward pass that last reached this node while ordering the tape (see {@code Tensor.tape}). */

@@ -312,6 +312,9 @@ public class Tensor {
             INDArray before = pending.get(in.gradFn);
             if (before == null) {
               pending.put(in.gradFn, grads[i]);
+              if (node.freshGradients && freshSums) {
+                ownedSums.add(grads[i]); // a new array held by this entry only: later gradients are added in place
+              }
             } else if (ownedSums.contains(before) && before.dataType() == grads[i].dataType()) {
               before.addi(grads[i]);
               if (recycle) {
@@ -921,12 +924,30 @@ public class Tensor {
     for (int i = 0; i < from.length; i++) {
       index[i] = i == d ? NDArrayIndex.interval(start, start + length) : NDArrayIndex.all();
     }
-    return view("narrow", data.get(index), g -> {
+    // Backward: the gradient into its slice of a zero array of the input's shape, or, where the engine holds a sum
+    // of the input's gradients (the other pieces of a split or chunk, which reach it first), added into that slice.
+    INDArray value = data.get(index);
+    Tensor t = record("narrow", value, new Tensor[] {this}, (AccumulatingBackward) (g, into) -> {
+      if (into[0] != null) {
+        into[0].get(index).addi(g);
+        return new INDArray[] {into[0]};
+      }
       INDArray full = Nd4j.zeros(g.dataType(), from);
       full.get(index).assign(g);
       return new INDArray[] {full};
     });
+    if (t.gradFn == null) {
+      return new Tensor(value, null, version);
+    }
+    t.gradFn.freshGradients = true;
+    return new Tensor(value, t.gradFn, version);
   }
+
+  /**
+   * Whether the engine adds later gradients in place into a new array a node returned ({@link Node#freshGradients}:
+   * narrow, so the pieces of a split share one input gradient); {@code -Ddlcourse.tensor.freshSums=false} for A/B.
+   */
+  static volatile boolean freshSums = !"false".equals(System.getProperty("dlcourse.tensor.freshSums"));
 
   /**
    * Whether {@link #cat} copies small float arrays in Java ({@code kernels.ConcatKernel}) instead of ND4J's concat
