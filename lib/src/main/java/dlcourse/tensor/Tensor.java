@@ -929,8 +929,16 @@ public class Tensor {
     INDArray value = data.get(index);
     Tensor t = record("narrow", value, new Tensor[] {this}, (AccumulatingBackward) (g, into) -> {
       if (into[0] != null) {
-        into[0].get(index).addi(g);
+        if (!slice(into[0], g, d, start, length, false)) {
+          into[0].get(index).addi(g);
+        }
         return new INDArray[] {into[0]};
+      }
+      if (g.dataType() == DataType.FLOAT && Layout.isPlain(g)) {
+        INDArray full = Buffers.take(DataType.FLOAT, from); // every element written by slice
+        if (slice(full, g, d, start, length, true)) {
+          return new INDArray[] {full};
+        }
       }
       INDArray full = Nd4j.zeros(g.dataType(), from);
       full.get(index).assign(g);
@@ -941,6 +949,54 @@ public class Tensor {
     }
     t.gradFn.freshGradients = true;
     return new Tensor(value, t.gradFn, version);
+  }
+
+  /**
+   * For plain float arrays, {@code g} (the slice's shape) added into, or with {@code fresh} written into, the slice
+   * {@code start .. start + length - 1} along dimension {@code d} of {@code full}, whose other elements {@code fresh}
+   * sets to 0: one contiguous block per index of the dimensions before {@code d}, in Java loops and bulk copies
+   * (ND4J's addi and assign on such a strided view cost more than zeroing, assigning and adding whole arrays). False,
+   * doing nothing, for other arrays.
+   */
+  private static boolean slice(INDArray full, INDArray g, int d, long start, long length, boolean fresh) {
+    if (full.dataType() != DataType.FLOAT || g.dataType() != DataType.FLOAT || !Layout.isPlain(full)
+        || !Layout.isPlain(g) || full.length() > Integer.MAX_VALUE) {
+      return false;
+    }
+    long[] s = full.shape();
+    long outer = 1;
+    for (int i = 0; i < d; i++) {
+      outer *= s[i];
+    }
+    long after = 1;
+    for (int i = d + 1; i < s.length; i++) {
+      after *= s[i];
+    }
+    int block = Math.toIntExact(length * after);
+    int fullBlock = Math.toIntExact(s[d] * after);
+    int before = Math.toIntExact(start * after);
+    if (g.length() != outer * block) {
+      return false;
+    }
+    java.nio.FloatBuffer fb = full.data().asNioFloat();
+    java.nio.FloatBuffer gb = g.data().asNioFloat();
+    float[] zeros = fresh ? new float[Math.max(before, fullBlock - before - block)] : null;
+    for (int o = 0; o < outer; o++) {
+      int dst = o * fullBlock;
+      int src = o * block;
+      if (fresh) {
+        fb.put(dst, zeros, 0, before);
+        fb.put(dst + before, gb, src, block);
+        fb.put(dst + before + block, zeros, 0, fullBlock - before - block);
+      } else {
+        for (int k = 0; k < block; k++) {
+          fb.put(dst + before + k, fb.get(dst + before + k) + gb.get(src + k));
+        }
+      }
+    }
+    java.lang.ref.Reference.reachabilityFence(full); // an NIO view does not keep its array's memory alive
+    java.lang.ref.Reference.reachabilityFence(g);
+    return true;
   }
 
   /**
