@@ -53,12 +53,14 @@ public final class F {
     INDArray x2 = contiguous(x.array()).reshape('c', x.numel() / in, in);
     INDArray w = weight.array();
     boolean sgemm = Gemm.supports(x2, w) && (bias == null || bias.dtype() == DataType.FLOAT);
-    INDArray y = sgemm ? Gemm.linear(x2, w, bias == null ? null : bias.array()) : Nd4j.gemm(x2, w, false, true);
+    INDArray y = sgemm ? Gemm.linear(x2, w, bias == null ? null : bias.array(), outShape) // in its final shape
+        : Nd4j.gemm(x2, w, false, true);
     if (bias != null && !sgemm) {
       y.addi(bias.array().reshape(1, out));
     }
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-    return Tensor.record("linear", y.reshape('c', outShape), inputs, (g, into) -> {
+    INDArray value = Arrays.equals(y.shape(), outShape) ? y : y.reshape('c', outShape);
+    return Tensor.record("linear", value, inputs, (g, into) -> {
       INDArray g2 = contiguous(g).reshape('c', x2.size(0), out);
       // A weight used again (an LSTM's over the time steps) has its .grad already: its GEMM adds into it (beta 1).
       INDArray gx = x.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, w, false, false, into[0]) : null;
