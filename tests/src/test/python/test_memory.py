@@ -11,7 +11,10 @@ from kernel_case import KernelTestCase
 
 class MemoryTests(KernelTestCase):
     def fill_heap(self, name):
-        """Fills the heap to the last KiB with blocks held by the variable `name`; returns the failed cell's reply."""
+        """Fills the heap with 4 MiB blocks held by the variable `name`, in a loop that catches the OutOfMemoryError to go
+        on with smaller blocks (down to 1 KiB); returns the failed cell's reply. The kernel ends such a cell at its first
+        OutOfMemoryError (HeapReserve): a cell that held the heap full while it went on left the kernel's protocol
+        threads none, and the ZeroMQ I/O thread died of it (tests/src/test/python/stress_memory.py shows it)."""
         self.assertEqual(self.run_cell("List<byte[]> %s = new ArrayList<>();" % name)[0]["status"], "ok")
         content, _ = self.run_cell(
             "int block = 4 << 20;\n"
@@ -28,6 +31,8 @@ class MemoryTests(KernelTestCase):
         self.assertIn("Java heap space: the cell filled the JVM heap", content["evalue"])
         self.assertIn("big = null;", content["evalue"])
         self.assertIn("DLCOURSE_KERNEL_HEAP", content["evalue"])
+        # the cell's catch block never ran: the kernel threw the first OutOfMemoryError on
+        self.assertEqual(self.value("block"), str(4 << 20))
         # the memory is still referenced: the next cells still compile and run (before: a javac internal error and
         # a false "cannot find symbol", then the protocol threads died)
         self.assertEqual(self.value("big.size() > 10"), "true")

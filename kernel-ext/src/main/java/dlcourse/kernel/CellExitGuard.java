@@ -4,6 +4,7 @@ import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
@@ -14,10 +15,19 @@ import org.objectweb.asm.Opcodes;
  * it is loaded, sending those calls here. Exits from the kernel's own code (shutdown requests, the runner's exit
  * status) are untouched; a library that calls {@code System.exit} itself still can.
  *
+ * <p>The same rewrite makes each catch block of a cell that could catch an {@link OutOfMemoryError} ({@code catch}
+ * of {@code OutOfMemoryError}, {@code VirtualMachineError}, {@code Error} or {@code Throwable}) call {@link
+ * HeapReserve#caughtInCell} first, so a cell ends at its first full heap instead of holding it full ({@link
+ * HeapReserve}).
+ *
  * <p>Public because the rewritten cell classes, in JShell's class loader, call it.
  */
 public final class CellExitGuard {
   private static final String SELF = CellExitGuard.class.getName().replace('.', '/');
+  private static final String HEAP_RESERVE = HeapReserve.class.getName().replace('.', '/');
+  /** The catch types that an {@link OutOfMemoryError} can land in. */
+  private static final java.util.Set<String> CATCHES_OUT_OF_MEMORY = java.util.Set.of("java/lang/OutOfMemoryError",
+      "java/lang/VirtualMachineError", "java/lang/Error", "java/lang/Throwable");
 
   private CellExitGuard() {}
 
@@ -41,7 +51,10 @@ public final class CellExitGuard {
         + " every variable and output. To stop a cell, throw an exception or return.");
   }
 
-  /** The class file with every exit call sent to this class; the same bytes when it has none. */
+  /**
+   * The class file with every exit call sent to this class and {@link HeapReserve#caughtInCell} first in every catch
+   * block that could catch an {@link OutOfMemoryError}; the same bytes when it has neither.
+   */
   static byte[] rewrite(byte[] classFile) {
     ClassReader reader = new ClassReader(classFile);
     ClassWriter writer = new ClassWriter(reader, 0);
@@ -50,8 +63,113 @@ public final class CellExitGuard {
       @Override
       public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
         return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, desc, signature, exceptions)) {
+          /** Handlers of catch blocks that could catch an OutOfMemoryError (a multi-catch lists one several times). */
+          private final java.util.Set<Label> oomHandlers = new java.util.HashSet<>();
+          /** True from such a handler's label to its first instruction (after its stack map frame). */
+          private boolean atOomHandler;
+
+          @Override
+          public void visitTryCatchBlock(Label start, Label end, Label handler, String type) {
+            if (type != null && CATCHES_OUT_OF_MEMORY.contains(type)) {
+              oomHandlers.add(handler);
+            }
+            super.visitTryCatchBlock(start, end, handler, type);
+          }
+
+          @Override
+          public void visitLabel(Label label) {
+            super.visitLabel(label);
+            if (oomHandlers.contains(label)) {
+              atOomHandler = true;
+            }
+          }
+
+          /** Before the handler's first instruction: the caught throwable is on the stack; pass a copy to the hook. */
+          private void beforeInstruction() {
+            if (atOomHandler) {
+              atOomHandler = false;
+              changed[0] = true;
+              super.visitInsn(Opcodes.DUP);
+              super.visitMethodInsn(Opcodes.INVOKESTATIC, HEAP_RESERVE, "caughtInCell", "(Ljava/lang/Throwable;)V",
+                  false);
+            }
+          }
+
+          @Override
+          public void visitMaxs(int maxStack, int maxLocals) {
+            // one more slot for the copy of the caught throwable
+            super.visitMaxs(oomHandlers.isEmpty() ? maxStack : Math.max(maxStack, 2), maxLocals);
+          }
+
+          @Override
+          public void visitInsn(int opcode) {
+            beforeInstruction();
+            super.visitInsn(opcode);
+          }
+
+          @Override
+          public void visitIntInsn(int opcode, int operand) {
+            beforeInstruction();
+            super.visitIntInsn(opcode, operand);
+          }
+
+          @Override
+          public void visitVarInsn(int opcode, int var) {
+            beforeInstruction();
+            super.visitVarInsn(opcode, var);
+          }
+
+          @Override
+          public void visitTypeInsn(int opcode, String type) {
+            beforeInstruction();
+            super.visitTypeInsn(opcode, type);
+          }
+
+          @Override
+          public void visitFieldInsn(int opcode, String owner, String field, String d) {
+            beforeInstruction();
+            super.visitFieldInsn(opcode, owner, field, d);
+          }
+
+          @Override
+          public void visitJumpInsn(int opcode, Label label) {
+            beforeInstruction();
+            super.visitJumpInsn(opcode, label);
+          }
+
+          @Override
+          public void visitLdcInsn(Object value) {
+            beforeInstruction();
+            super.visitLdcInsn(value);
+          }
+
+          @Override
+          public void visitIincInsn(int var, int increment) {
+            beforeInstruction();
+            super.visitIincInsn(var, increment);
+          }
+
+          @Override
+          public void visitTableSwitchInsn(int min, int max, Label dflt, Label... labels) {
+            beforeInstruction();
+            super.visitTableSwitchInsn(min, max, dflt, labels);
+          }
+
+          @Override
+          public void visitLookupSwitchInsn(Label dflt, int[] keys, Label[] labels) {
+            beforeInstruction();
+            super.visitLookupSwitchInsn(dflt, keys, labels);
+          }
+
+          @Override
+          public void visitMultiANewArrayInsn(String d, int dims) {
+            beforeInstruction();
+            super.visitMultiANewArrayInsn(d, dims);
+          }
+
           @Override
           public void visitMethodInsn(int opcode, String owner, String method, String d, boolean itf) {
+            beforeInstruction();
             String target = target(owner, method, d);
             if (target != null) {
               changed[0] = true;
@@ -65,6 +183,7 @@ public final class CellExitGuard {
 
           @Override
           public void visitInvokeDynamicInsn(String name, String d, Handle bsm, Object... args) {
+            beforeInstruction();
             for (int i = 0; i < args.length; i++) {
               if (args[i] instanceof Handle h) {
                 String target = target(h.getOwner(), h.getName(), h.getDesc());

@@ -11,8 +11,18 @@ import java.util.Locale;
  * ({@link #SIZE}) while cells run; the cell thread drops it the moment it catches an {@link OutOfMemoryError}, so the
  * compiler can still compile the user's {@code big = null;}, and the block is taken again before the first cell
  * that finds enough free heap.
+ *
+ * <p>A cell cannot catch running out of heap and go on: its catch blocks that could catch an {@link
+ * OutOfMemoryError} are rewritten ({@link CellExitGuard#rewrite}) to call {@link #caughtInCell} first, which drops
+ * the reserve and throws the error on, so the cell ends at its first one. A cell that caught it and kept allocating
+ * smaller blocks held the heap full for seconds, while the kernel still held the reserve: the Jupyter protocol's
+ * ZeroMQ I/O thread, which allocates for every message it receives (a heartbeat every second), met the full heap,
+ * died of an {@code OutOfMemoryError} ({@code zmq.poll.Poller} survives only runtime exceptions), and the kernel
+ * stopped answering.
+ *
+ * <p>Public because the rewritten cell classes, in JShell's class loader, call {@link #caughtInCell}.
  */
-final class HeapReserve {
+public final class HeapReserve {
 
   /** A sixteenth of the heap, between 24 and 48 MiB: javac compiles a cell in a few MB. */
   static final int SIZE = (int) Math.min(48L << 20, Math.max(24L << 20, Runtime.getRuntime().maxMemory() / 16));
@@ -39,6 +49,26 @@ final class HeapReserve {
     } catch (OutOfMemoryError e) {
       return false;
     }
+  }
+
+  /**
+   * Called first in each rewritten catch block of a cell with what it caught: an {@link OutOfMemoryError} for a full
+   * heap drops the reserve and is thrown on (no allocation); anything else returns, and the catch block runs.
+   */
+  public static void caughtInCell(Throwable caught) {
+    if (caught instanceof OutOfMemoryError && heapFull((OutOfMemoryError) caught)) {
+      release();
+      throw (OutOfMemoryError) caught;
+    }
+  }
+
+  /**
+   * True for the JVM's own heap exhaustion ({@code Java heap space}, {@code GC overhead limit exceeded}); false for
+   * ND4J's off-heap cap, direct buffers, metaspace or an array larger than the JVM allows, which leave the heap free.
+   */
+  static boolean heapFull(OutOfMemoryError e) {
+    String m = e.getMessage();
+    return m != null && (m.startsWith("Java heap space") || m.startsWith("GC overhead limit exceeded"));
   }
 
   /** Drops the reserve (no allocation: safe to call while the heap is full). */

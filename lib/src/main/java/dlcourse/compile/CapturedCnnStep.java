@@ -2,14 +2,20 @@ package dlcourse.compile;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Dnnl;
 import dlcourse.kernels.Dnnl.Buf;
 import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Dnnl.Call;
+import dlcourse.kernels.DropoutKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.nn.AdaptiveMaxPool2d;
+import dlcourse.nn.BatchNorm2d;
 import dlcourse.nn.Conv2d;
+import dlcourse.nn.Dropout;
+import dlcourse.nn.F;
 import dlcourse.nn.Flatten;
+import dlcourse.nn.Init;
 import dlcourse.nn.Linear;
 import dlcourse.nn.MaxPool2d;
 import dlcourse.nn.Module;
@@ -17,11 +23,13 @@ import dlcourse.nn.PaddingMode;
 import dlcourse.nn.Parameter;
 import dlcourse.nn.ReLU;
 import dlcourse.nn.Sequential;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.dnnl.dnnl_batch_normalization_desc_t;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
 import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_inner_product_desc_t;
@@ -40,10 +48,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * classifiers (the timings are in {@code bench/library/README.md}), checked against the eager step in {@code CapturedCnnStepTest}.
  *
  * <p>Supported: a (nested) {@link Sequential} of {@link Conv2d} (any stride and padding, padding modes zeros,
- * reflect, replicate and circular, bias or not, no dilation), {@link ReLU}, {@link MaxPool2d},
- * {@link AdaptiveMaxPool2d} with output sizes dividing the input, then {@link Flatten}, then {@link Linear} and
- * {@link ReLU} layers, on float inputs {@code (N, C, H, W)} with class-index targets. {@link #unsupported} says
- * why another model is not; callers then run the eager step.
+ * reflect, replicate and circular, bias or not, no dilation), {@link BatchNorm2d}, {@link ReLU}, {@link MaxPool2d},
+ * {@link AdaptiveMaxPool2d} with output sizes dividing the input, then {@link Flatten}, then {@link Linear},
+ * {@link ReLU} and {@link Dropout} layers, on float inputs {@code (N, C, H, W)} with class-index targets.
+ * {@link #unsupported} says why another model is not; callers then run the eager step.
  *
  * <p>How it runs: every primitive is created once per input shape with its buffers, which are reused by every
  * step. Activations stay in oneDNN's blocked layout ({@code nChw8c} when the channels are a multiple of 8) from
@@ -52,6 +60,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * backward adds them back), so the convolution itself always pads with zeros. The first layer does not compute
  * the gradient of the input. The linear layers are oneDNN inner products on the flattened features (plain
  * {@code (N, C*H*W)} order, as {@link Flatten} defines it); the loss is computed on the host.
+ *
+ * <p>Batch norm is oneDNN's batch-normalization primitive on the blocked activations (built by
+ * {@code BatchNormKernel}'s descriptors; a following ReLU fused into it), as {@code F.batchNorm}: in a step prepared
+ * for training, the batch's statistics, and the running estimates moved after the forward pass by
+ * {@code F.batchNormRunningStats} (momentum, unbiased variance); for evaluation, the running estimates.
+ * Dropout (after {@link Flatten}) runs {@code DropoutKernel} on the host with one draw of {@code Init.generator()}
+ * per step, as {@code F.dropout}, so a seeded run draws the same masks as the eager step; for evaluation it is the
+ * identity.
  */
 public final class CapturedCnnStep implements CapturedStep {
   private final List<Parameter> trainable = new ArrayList<>();
@@ -106,11 +122,20 @@ public final class CapturedCnnStep implements CapturedStep {
             return "Flatten(startDim=" + f.startDim() + ")";
           }
           features = false;
+        } else if (m instanceof BatchNorm2d bn) {
+          if (bn.runningMean().data().dataType() != DataType.FLOAT
+              || bn.runningVar().data().dataType() != DataType.FLOAT) {
+            return "running statistics of " + bn + " are not FLOAT";
+          }
         } else if (!(m instanceof ReLU || m instanceof MaxPool2d)) {
           return "layer " + m.getClass().getSimpleName() + " before Flatten";
         }
       } else if (m instanceof Linear) {
         sawLinear = true;
+      } else if (m instanceof Dropout d) {
+        if (d.p() == 1) {
+          return "Dropout(p=1)";
+        }
       } else if (!(m instanceof ReLU)) {
         return "layer " + m.getClass().getSimpleName() + " after Flatten";
       }
@@ -134,8 +159,8 @@ public final class CapturedCnnStep implements CapturedStep {
       }
       return null;
     }
-    List<Class<?>> known = List.of(Conv2d.class, ReLU.class, MaxPool2d.class, AdaptiveMaxPool2d.class,
-        Flatten.class, Linear.class);
+    List<Class<?>> known = List.of(Conv2d.class, BatchNorm2d.class, ReLU.class, MaxPool2d.class,
+        AdaptiveMaxPool2d.class, Flatten.class, Linear.class, Dropout.class);
     if (!known.contains(m.getClass())) {
       return "layer " + m.getClass().getName() + " (oneDNN path runs " + known.stream().map(Class::getSimpleName)
           .toList() + " in a Sequential)";
@@ -172,6 +197,9 @@ public final class CapturedCnnStep implements CapturedStep {
       if (m instanceof Conv2d c) {
         yg = conv(c, reluNext, x, gx, shape, training, back);
         i += reluNext ? 2 : 1;
+      } else if (m instanceof BatchNorm2d bn) {
+        yg = batchNorm(bn, reluNext, x, gx, shape, training, back);
+        i += reluNext ? 2 : 1;
       } else if (m instanceof ReLU) {
         yg = relu(x, gx, training, back);
         i++;
@@ -205,6 +233,12 @@ public final class CapturedCnnStep implements CapturedStep {
         x = yg[0];
         gx = yg[1];
         features = l.outFeatures();
+      } else if (layers.get(i) instanceof Dropout d) {
+        back = new ArrayList<>();
+        Buf[] yg = dropout(d, x, gx, features, training, back);
+        backwardStages.add(back);
+        x = yg[0];
+        gx = yg[1];
       } else if (!(layers.get(i - 1) instanceof Linear)) {
         throw new IllegalArgumentException("the oneDNN path runs ReLU after Flatten only right after a Linear layer");
       }
@@ -389,6 +423,105 @@ public final class CapturedCnnStep implements CapturedStep {
     Buf b = Buf.allocate(want);
     calls.add(Dnnl.reorder(plain, b, null, name));
     return b;
+  }
+
+  /**
+   * Batch norm on {@code x} (N, C, H, W) in its layout, with the following ReLU fused ({@code dnnl_fuse_norm_relu}:
+   * the backward pass masks the gradient by the forward pass's workspace). Training: the batch's statistics, kept for
+   * the backward pass, then the running estimates moved by {@code F.batchNormRunningStats}; evaluation: the running
+   * estimates, read at every call.
+   */
+  private Buf[] batchNorm(BatchNorm2d bn, boolean relu, Buf x, Buf gx, long[] in, boolean training,
+      List<Call> back) {
+    String name = "batch norm " + bn + (relu ? " + ReLU" : "");
+    boolean affine = bn.weight() != null;
+    int flags = BatchNormKernel.flags(affine, affine, !training, relu);
+    float eps = (float) bn.eps();
+    dnnl_memory_desc_t statMd = Dnnl.md(dnnl_x, in[1]);
+    dnnl_batch_normalization_desc_t fd = BatchNormKernel.forwardDesc(x.md, eps, flags);
+    dnnl_primitive_desc fpd = Dnnl.pd(fd, null, null, name);
+    implementations.add("batch norm " + Dnnl.implementation(fpd));
+    Buf y = Buf.allocate(Dnnl.query(fpd, dnnl_query_dst_md));
+    Buf w = affine ? Buf.view(statMd) : null;
+    Buf b = affine ? Buf.view(statMd) : null;
+    if (affine) {
+      bindParameters.add(() -> {
+        w.bind(bn.weight().data());
+        b.bind(bn.bias().data());
+      });
+    }
+    Call call = new Call(Dnnl.primitive(fpd, "batch norm"), name).arg(DNNL_ARG_SRC, x).arg(DNNL_ARG_DST, y);
+    if (affine) {
+      call.arg(DNNL_ARG_SCALE, w).arg(DNNL_ARG_SHIFT, b);
+    }
+    if (!training) {
+      Buf mean = Buf.view(statMd);
+      Buf var = Buf.view(statMd);
+      bindParameters.add(() -> {
+        mean.bind(bn.runningMean().data());
+        var.bind(bn.runningVar().data());
+      });
+      forward.add(call.arg(DNNL_ARG_MEAN, mean).arg(DNNL_ARG_VARIANCE, var));
+      return new Buf[] {y, null};
+    }
+    Buf mean = Buf.allocate(statMd);
+    Buf var = Buf.allocate(statMd);
+    call.arg(DNNL_ARG_MEAN, mean).arg(DNNL_ARG_VARIANCE, var);
+    Buf ws = relu ? Buf.allocate(Dnnl.query(fpd, dnnl_query_workspace_md)) : null;
+    forward.add(ws == null ? call : call.arg(DNNL_ARG_WORKSPACE, ws));
+    long count = in[0] * in[2] * in[3]; // values per channel
+    forward.add(new Call("running statistics " + bn, () -> F.batchNormRunningStats(bn.runningMean(), bn
+        .runningVar(), mean.array, var.array, bn.momentum(), count)));
+    Buf gy = Buf.allocate(y.md);
+    if (gx == null && !affine) {
+      return new Buf[] {y, gy}; // nothing to compute backward
+    }
+    dnnl_primitive_desc bpd = Dnnl.pd(BatchNormKernel.backwardDesc(x.md, eps, flags), null, fpd, name + " gradient");
+    implementations.add("batch norm gradient " + Dnnl.implementation(bpd));
+    Buf gsrc = gx != null ? gx : Buf.allocate(x.md); // the model's input needs no gradient, oneDNN computes one
+    Call bcall = new Call(Dnnl.primitive(bpd, "batch norm gradient"), name + " gradient").arg(DNNL_ARG_SRC, x)
+        .arg(DNNL_ARG_MEAN, mean).arg(DNNL_ARG_VARIANCE, var).arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_SRC, gsrc);
+    if (ws != null) {
+      bcall.arg(DNNL_ARG_WORKSPACE, ws);
+    }
+    if (affine) {
+      Buf gw = Buf.allocate(statMd);
+      Buf gb = Buf.allocate(statMd);
+      // oneDNN 2.5 wants the shift among the backward pass's arguments too
+      bcall.arg(DNNL_ARG_SCALE, w).arg(DNNL_ARG_SHIFT, b).arg(DNNL_ARG_DIFF_SCALE, gw).arg(DNNL_ARG_DIFF_SHIFT, gb);
+      trainable.add(bn.weight());
+      gradients.put(bn.weight(), gw);
+      trainable.add(bn.bias());
+      gradients.put(bn.bias(), gb);
+    }
+    back.add(bcall);
+    return new Buf[] {y, gy};
+  }
+
+  /**
+   * Dropout on the (N, features) rows in {@code x}, by {@code DropoutKernel} with one draw of {@code Init.generator()}
+   * per step, as {@code F.dropout} (the same masks from the same generator state); the identity for evaluation or
+   * p = 0 (no draw, as {@code F.dropout}).
+   */
+  private Buf[] dropout(Dropout d, Buf x, Buf gx, long features, boolean training, List<Call> back) {
+    if (!training || d.p() == 0) {
+      return new Buf[] {x, gx};
+    }
+    double p = d.p();
+    int n = Math.toIntExact(inputShape[0] * features);
+    long[] kept = new long[(n + 63) >>> 6];
+    Buf y = Buf.allocate(x.md);
+    FloatBuffer xb = x.array.data().asNioFloat();
+    FloatBuffer yb = y.array.data().asNioFloat();
+    forward.add(new Call("dropout " + d, () -> DropoutKernel.forward(xb, yb, n, p, Init.generator().nextLong(),
+        kept)));
+    Buf gy = Buf.allocate(y.md);
+    if (gx != null) {
+      FloatBuffer gyb = gy.array.data().asNioFloat();
+      FloatBuffer gxb = gx.array.data().asNioFloat();
+      back.add(new Call("dropout gradient " + d, () -> DropoutKernel.backward(gyb, gxb, n, p, kept)));
+    }
+    return new Buf[] {y, gy};
   }
 
   private Buf[] linear(Linear l, boolean relu, Buf x, Buf gx, long in, boolean training, List<Call> back) {

@@ -248,10 +248,49 @@ public final class BatchNormKernel {
   }
 
   private static BnPrims entry(Shape s, double eps, boolean scale, boolean shift, boolean global) {
-    int flags = (scale ? dnnl_use_scale : 0) | (shift ? dnnl_use_shift : 0) | (global ? dnnl_use_global_stats : 0);
+    int flags = flags(scale, shift, global, false);
     float e = (float) eps;
     return Prims.acquire(List.of("batchnorm", Arrays.toString(s.x), flags, Float.floatToIntBits(e)),
         () -> new BnPrims(s.x, e, flags, global));
+  }
+
+  /**
+   * oneDNN's batch-norm flags: {@code dnnl_use_scale} / {@code dnnl_use_shift} for a weight / bias,
+   * {@code dnnl_use_global_stats} to normalise with given statistics (inference), {@code dnnl_fuse_norm_relu} for a
+   * ReLU on the output (its backward pass then needs the forward pass's workspace).
+   */
+  public static int flags(boolean scale, boolean shift, boolean global, boolean relu) {
+    return (scale ? dnnl_use_scale : 0) | (shift ? dnnl_use_shift : 0) | (global ? dnnl_use_global_stats : 0)
+        | (relu ? dnnl_fuse_norm_relu : 0);
+  }
+
+  /**
+   * The oneDNN forward descriptor of a batch norm on {@code data} (any layout: the primitives of {@code =dnnl} use
+   * the plain one, the captured CNN step of {@code dlcourse.compile} its blocked activations): training (batch
+   * statistics, written to {@code DNNL_ARG_MEAN} / {@code DNNL_ARG_VARIANCE}) unless {@code flags} has
+   * {@code dnnl_use_global_stats}.
+   */
+  public static dnnl_batch_normalization_desc_t forwardDesc(dnnl_memory_desc_t data, float eps, int flags) {
+    dnnl_batch_normalization_desc_t fd = new dnnl_batch_normalization_desc_t();
+    boolean global = (flags & dnnl_use_global_stats) != 0;
+    Dnnl.check(dnnl_batch_normalization_forward_desc_init(fd, global ? dnnl_forward_inference : dnnl_forward_training,
+        data, eps, flags), "batch norm " + Arrays.toString(dims(data)));
+    return fd;
+  }
+
+  /** The backward descriptor matching {@link #forwardDesc}: input gradient, and weight / bias gradients if used. */
+  public static dnnl_batch_normalization_desc_t backwardDesc(dnnl_memory_desc_t data, float eps, int flags) {
+    boolean params = (flags & (dnnl_use_scale | dnnl_use_shift)) != 0;
+    dnnl_batch_normalization_desc_t bd = new dnnl_batch_normalization_desc_t();
+    Dnnl.check(dnnl_batch_normalization_backward_desc_init(bd, params ? dnnl_backward : dnnl_backward_data, data,
+        data, eps, flags), "batch norm gradient " + Arrays.toString(dims(data)));
+    return bd;
+  }
+
+  private static long[] dims(dnnl_memory_desc_t md) {
+    long[] d = new long[md.ndims()];
+    md.dims().get(d);
+    return d;
   }
 
   /** Forward and backward primitives of one batch normalisation (shape, flags, eps). */
@@ -270,16 +309,10 @@ public final class BatchNormKernel {
       String what = "batch norm " + Arrays.toString(x) + (global ? " inference" : "");
       data = Dnnl.md(tag, x);
       stat = Dnnl.md(dnnl_x, x[1]);
-      dnnl_batch_normalization_desc_t fd = new dnnl_batch_normalization_desc_t();
-      Dnnl.check(dnnl_batch_normalization_forward_desc_init(fd,
-          global ? dnnl_forward_inference : dnnl_forward_training, data, eps, flags), what);
-      dnnl_primitive_desc fpd = keep(Prims.pd(fd, null, null, what));
+      dnnl_primitive_desc fpd = keep(Prims.pd(forwardDesc(data, eps, flags), null, null, what));
       forward = primitive(fpd, "batch norm forward");
-      boolean params = (flags & (dnnl_use_scale | dnnl_use_shift)) != 0;
-      dnnl_batch_normalization_desc_t bd = new dnnl_batch_normalization_desc_t();
-      Dnnl.check(dnnl_batch_normalization_backward_desc_init(bd, params ? dnnl_backward : dnnl_backward_data, data,
-          data, eps, flags), what + " gradient");
-      backward = primitive(Prims.pd(bd, null, fpd, what + " gradient"), "batch norm backward");
+      backward = primitive(Prims.pd(backwardDesc(data, eps, flags), null, fpd, what + " gradient"),
+          "batch norm backward");
     }
   }
 
@@ -327,6 +360,28 @@ public final class BatchNormKernel {
 
     private static FloatBuffer nio(INDArray a) {
       return a.data().asNioFloat();
+    }
+
+    /**
+     * The output pass of channel {@code ch}, training and inference alike: {@code y = (x - mean) scale + shift} row
+     * by row ({@code max(., 0)} with {@code relu}), through this thread's {@code row}.
+     */
+    private static void normalize(FloatBuffer xb, FloatBuffer yb, float[] row, int ch, int n, int c, int sp,
+        float mean, float scale, float shift, boolean relu) {
+      for (int i = 0; i < n; i++) {
+        int off = (i * c + ch) * sp;
+        xb.get(off, row, 0, sp);
+        if (relu) {
+          for (int j = 0; j < sp; j++) {
+            row[j] = Math.max((row[j] - mean) * scale + shift, 0f);
+          }
+        } else {
+          for (int j = 0; j < sp; j++) {
+            row[j] = (row[j] - mean) * scale + shift;
+          }
+        }
+        yb.put(off, row, 0, sp);
+      }
     }
 
     static Stats training(INDArray x, INDArray weight, INDArray bias, double eps, Shape s, boolean relu) {
@@ -389,20 +444,7 @@ public final class BatchNormKernel {
         double inv = 1 / Math.sqrt(v + eps);
         float scale = (float) (w == null ? inv : w[ch] * inv);
         float shift = b == null ? 0 : b[ch];
-        for (int i = 0; i < n; i++) {
-          int off = (i * c + ch) * sp;
-          xb.get(off, row, 0, sp);
-          if (relu) {
-            for (int j = 0; j < sp; j++) {
-              row[j] = Math.max((row[j] - mu) * scale + shift, 0f);
-            }
-          } else {
-            for (int j = 0; j < sp; j++) {
-              row[j] = (row[j] - mu) * scale + shift;
-            }
-          }
-          yb.put(off, row, 0, sp);
-        }
+        normalize(xb, yb, row, ch, n, c, sp, mu, scale, shift, relu);
       });
       Reference.reachabilityFence(xp);
       return new Stats(y, Nd4j.createFromArray(mean), Nd4j.createFromArray(var));
@@ -426,21 +468,7 @@ public final class BatchNormKernel {
         double inv = 1 / Math.sqrt(va[ch] + eps);
         float scale = (float) (w == null ? inv : w[ch] * inv);
         float shift = b == null ? 0 : b[ch];
-        float mc = mu[ch];
-        for (int i = 0; i < n; i++) {
-          int off = (i * c + ch) * sp;
-          xb.get(off, row, 0, sp);
-          if (relu) {
-            for (int j = 0; j < sp; j++) {
-              row[j] = Math.max((row[j] - mc) * scale + shift, 0f);
-            }
-          } else {
-            for (int j = 0; j < sp; j++) {
-              row[j] = (row[j] - mc) * scale + shift;
-            }
-          }
-          yb.put(off, row, 0, sp);
-        }
+        normalize(xb, yb, row, ch, n, c, sp, mu[ch], scale, shift, relu);
       });
       Reference.reachabilityFence(xp);
       return y;

@@ -216,15 +216,6 @@ public final class Buffers {
   }
 
   private static long capFromSettings() {
-    String v = System.getProperty("dlcourse.bufferPool");
-    if (v != null) {
-      try {
-        return Long.parseLong(v.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("system property dlcourse.bufferPool must be a number of bytes, got '" + v
-            + "'");
-      }
-    }
-    return NativeMemory.budget() / 4;
+    return NativeMemory.bytesProperty("dlcourse.bufferPool", NativeMemory.budget() / 4);
   }
 }

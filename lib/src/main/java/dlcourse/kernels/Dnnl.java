@@ -221,9 +221,13 @@ public final class Dnnl {
     }
   }
 
-  /** A primitive with its arguments bound once; {@link #run} executes it. */
+  /**
+   * A primitive with its arguments bound once, or a host step between primitives (Java code on the buffers, e.g. a
+   * dropout mask); {@link #run} executes it.
+   */
   public static final class Call {
     private final dnnl_primitive primitive;
+    private final Runnable host;
     private final String name;
     private final List<int[]> kinds = new ArrayList<>();
     private final List<Buf> bufs = new ArrayList<>();
@@ -231,6 +235,14 @@ public final class Dnnl {
 
     public Call(dnnl_primitive primitive, String name) {
       this.primitive = primitive;
+      this.host = null;
+      this.name = name;
+    }
+
+    /** A host step: {@code host} runs in order with the primitives (this package's streams execute synchronously). */
+    public Call(String name, Runnable host) {
+      this.primitive = null;
+      this.host = java.util.Objects.requireNonNull(host, "host");
       this.name = name;
     }
 
@@ -264,6 +276,16 @@ public final class Dnnl {
 
     public void run(dnnl_stream stream) {
       long t0 = System.nanoTime();
+      if (host != null) {
+        host.run();
+      } else {
+        execute(stream);
+      }
+      nanos += System.nanoTime() - t0;
+      runs++;
+    }
+
+    private void execute(dnnl_stream stream) {
       if (args == null) {
         args = new dnnl_exec_arg_t(bufs.size());
         for (int i = 0; i < bufs.size(); i++) {
@@ -272,8 +294,6 @@ public final class Dnnl {
         args.position(0);
       }
       check(dnnl_primitive_execute(primitive, stream, bufs.size(), args), name);
-      nanos += System.nanoTime() - t0;
-      runs++;
     }
   }
 }

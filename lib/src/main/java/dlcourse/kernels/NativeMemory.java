@@ -69,15 +69,24 @@ public final class NativeMemory {
   }
 
   private static long budgetFromSettings() {
-    String v = System.getProperty("dlcourse.gcBudget");
-    if (v != null) {
-      try {
-        return Long.parseLong(v.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("system property dlcourse.gcBudget must be a number of bytes, got '" + v
-            + "'");
-      }
+    return bytesProperty("dlcourse.gcBudget", Math.max(64L << 20, Pointer.maxBytes() / 4));
+  }
+
+  /**
+   * A size in bytes from the system property {@code name} (a whole number), or {@code fallback} when it is not set;
+   * the one parser of this package's byte-size settings ({@code dlcourse.gcBudget}, {@code dlcourse.bufferPool}).
+   *
+   * @throws IllegalArgumentException naming the property when its value is not a number
+   */
+  static long bytesProperty(String name, long fallback) {
+    String v = System.getProperty(name);
+    if (v == null) {
+      return fallback;
     }
-    return Math.max(64L << 20, Pointer.maxBytes() / 4);
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("system property " + name + " must be a number of bytes, got '" + v + "'");
+    }
   }
 }

@@ -3,6 +3,7 @@ package dlcourse.nn;
 import dlcourse.kernels.AttentionSoftmaxKernel;
 import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
+import dlcourse.kernels.DropoutKernel;
 import dlcourse.kernels.Gemm;
 import dlcourse.kernels.Layout;
 import dlcourse.kernels.GeluKernel;
@@ -153,81 +154,32 @@ public final class F {
     if (p == 1) {
       return x.mul(0);
     }
-    MaskBits bits = new MaskBits(Init.generator(), p);
-    double keep = 1 / (1 - p);
+    long seed = Init.generator().nextLong();
     if (x.dtype() == DataType.FLOAT) {
       // The same draws and numbers as below, without the double mask, its cast and two ND4J products; the mask is
       // kept as bits in a Java array (3.1 M elements: 390 KB), not as a native float array.
       long[] shape = x.shape();
       INDArray xp = plainFloat(x.array());
-      java.nio.FloatBuffer a = buf(xp);
       INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
-      java.nio.FloatBuffer o = buf(out);
-      float fk = (float) keep;
       int n = Math.toIntExact(out.length());
-      long[] kept = new long[(n + 63) >>> 6];
-      for (int i = 0; i < n; i++) {
-        boolean drop = bits.drop();
-        if (!drop) {
-          kept[i >>> 6] |= 1L << i;
-        }
-        o.put(i, a.get(i) * (drop ? 0f : fk)); // as a product: -0 and NaN as before
-      }
+      long[] kept = DropoutKernel.forward(buf(xp), buf(out), n, p, seed, null);
       java.lang.ref.Reference.reachabilityFence(xp); // an NIO view does not keep its array's memory alive
       return Tensor.record("dropout", out, new Tensor[] {x}, g -> {
         INDArray gp = plainFloat(g);
-        java.nio.FloatBuffer gv = buf(gp);
         INDArray gxa = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
-        java.nio.FloatBuffer gx = buf(gxa);
-        for (int w = 0; w < kept.length; w++) {
-          long bitsW = kept[w];
-          int from = w << 6;
-          int to = Math.min(from + 64, n);
-          for (int i = from; i < to; i++) {
-            gx.put(i, gv.get(i) * ((bitsW >>> i & 1L) * fk)); // i's low 6 bits select the bit: 0 or fk
-          }
-        }
+        DropoutKernel.backward(buf(gp), buf(gxa), n, p, kept);
         java.lang.ref.Reference.reachabilityFence(gp);
         return new INDArray[] {gxa};
       });
     }
+    DropoutKernel.Bits bits = new DropoutKernel.Bits(seed, p);
+    double keep = 1 / (1 - p);
     double[] m = new double[Math.toIntExact(x.numel())];
     for (int i = 0; i < m.length; i++) {
       m[i] = bits.drop() ? 0 : keep;
     }
     INDArray mask = Nd4j.createFromArray(m).reshape(x.shape()).castTo(x.dtype());
     return Tensor.record("dropout", x.array().mul(mask), new Tensor[] {x}, g -> new INDArray[] {g.mul(mask)});
-  }
-
-  /**
-   * Dropout's Bernoulli draws: a SplitMix64 stream seeded by one {@code nextLong} of the thread's generator (so
-   * {@link Init#manualSeed} repeats the masks), each 64-bit word giving two 32-bit uniforms compared with
-   * {@code p * 2^32}. About 1 ns per element, against ~5 ns for a {@code nextDouble} of the 48-bit generator.
-   */
-  private static final class MaskBits {
-    private final long threshold;
-    private long state;
-    private long word;
-    private boolean half;
-
-    MaskBits(java.util.Random rng, double p) {
-      state = rng.nextLong();
-      threshold = (long) (p * 0x1p32);
-    }
-
-    /** True with probability p (to 2^-32). */
-    boolean drop() {
-      if (half) {
-        half = false;
-        return (word >>> 32) < threshold;
-      }
-      long z = (state += 0x9E3779B97F4A7C15L);
-      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-      word = z ^ (z >>> 31);
-      half = true;
-      return (word & 0xFFFFFFFFL) < threshold;
-    }
   }
 
   // ---------------------------------------------------------------- convolution, pooling, padding
@@ -699,11 +651,7 @@ public final class F {
       mean = st.mean();
       var = st.var();
       if (training && runningMean != null) {
-        try (var g = Tensor.noGrad()) {
-          runningMean.muli(1 - momentum).addi(Tensor.of(mean.castTo(runningMean.dtype()).mul(momentum)));
-          runningVar.muli(1 - momentum)
-              .addi(Tensor.of(var.castTo(runningVar.dtype()).mul(momentum * n / (n - 1.0))));
-        }
+        batchNormRunningStats(runningMean, runningVar, mean, var, momentum, n);
       }
     } else {
       // copies: the backward pass must see the statistics of this forward pass, whatever happens to the buffers
@@ -717,6 +665,20 @@ public final class F {
       BatchNormKernel.Grads gr = BatchNormKernel.backward(g, reluOutput, xv, mean, var, w, b, eps, batchStats);
       return normGrads(inputs, x, gr.x(), weight, gr.weight(), bias, gr.bias());
     }, weight == null ? new Tensor[] {x} : new Tensor[] {x, weight});
+  }
+
+  /**
+   * Moves batch norm's running estimates towards a training batch's statistics, in place:
+   * {@code running = (1 - momentum) running + momentum batch}, the variance unbiased ({@code var n / (n - 1)} for
+   * {@code n} values per channel), as PyTorch. {@code mean} and {@code var} (C) are the batch's mean and biased variance.
+   * Used by {@link #batchNorm} and by the captured CNN step ({@code dlcourse.compile}).
+   */
+  public static void batchNormRunningStats(Tensor runningMean, Tensor runningVar, INDArray mean, INDArray var,
+      double momentum, long n) {
+    try (var g = Tensor.noGrad()) {
+      runningMean.muli(1 - momentum).addi(Tensor.of(mean.castTo(runningMean.dtype()).mul(momentum)));
+      runningVar.muli(1 - momentum).addi(Tensor.of(var.castTo(runningVar.dtype()).mul(momentum * n / (n - 1.0))));
+    }
   }
 
   /**

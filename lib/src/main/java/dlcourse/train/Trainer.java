@@ -458,7 +458,8 @@ public final class Trainer {
         c = new CapturedCnnStep(model, b.x().shape(), training);
       } catch (RuntimeException e) {
         // A shape error: the eager forward pass reports it as it would without the capture, naming the layer path,
-        // the expected and the actual shape (these layers keep no state, so the pass changes nothing).
+        // the expected and the actual shape (as without the capture, batch norms before the failing layer have moved
+        // their running statistics by then).
         try (var g = Tensor.noGrad()) {
           forward.apply(b.x());
         }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dlcourse.nn.AdaptiveMaxPool2d;
+import dlcourse.nn.BatchNorm;
+import dlcourse.nn.BatchNorm2d;
 import dlcourse.nn.Conv2d;
 import dlcourse.nn.Dropout;
 import dlcourse.nn.F;
@@ -220,9 +222,129 @@ class CapturedCnnStepTest {
     var oddChannels = new CapturedCnnStep(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 81, 3).padding(1), new ReLU(), new AdaptiveMaxPool2d(1), new Flatten(), new Linear(81, 10)),
         new long[] {8, 1, 28, 28}, true);
-    for (CapturedCnnStep net : List.of(padding, greyScale, valid, oddChannels)) {
+    var batchNorm = new CapturedCnnStep(cifarBnDropout(), new long[] {8, 3, 8, 8}, true);
+    assertTrue(batchNorm.implementations().stream().anyMatch(s -> s.startsWith("batch norm gradient")), batchNorm
+        .implementations().toString());
+    for (CapturedCnnStep net : List.of(padding, greyScale, valid, oddChannels, batchNorm)) {
       List<String> slow = new ArrayList<>(net.implementations().stream().filter(s -> s.contains("ref")).toList());
       assertTrue(slow.isEmpty(), "reference kernels: " + slow + " of " + net.implementations());
     }
+  }
+
+  /**
+   * RDFIA's CIFAR net with batch norm and dropout (small): conv -> BatchNorm2d -> ReLU (fused) -> pool; conv ->
+   * BatchNorm2d without affine parameters, momentum 0.3 -> pool -> ReLU (not fused); fc -> ReLU -> Dropout(0.5) -> fc.
+   */
+  private static Module cifarBnDropout() {
+    return new Sequential(
+        new Conv2d(3, 8, 5).padding(2), new BatchNorm2d(8), new ReLU(), new MaxPool2d(2),
+        new Conv2d(8, 16, 3).padding(1).bias(false), new BatchNorm2d(16).affine(false).momentum(0.3),
+        new MaxPool2d(2), new ReLU(),
+        new Flatten(), new Linear(16 * 2 * 2, 32), new ReLU(), new Dropout(0.5), new Linear(32, 5));
+  }
+
+  @Test
+  void batchNormAndDropoutMatchTheEagerStepOverSeveralStepsAndInEvaluation() {
+    long[] xShape = {6, 3, 8, 8}; // 96 values per channel in the second batch norm: unbiased != biased
+    Init.manualSeed(11);
+    Module eager = cifarBnDropout();
+    Init.manualSeed(11);
+    Module captured = cifarBnDropout();
+    assertNull(CapturedCnnStep.unsupported(captured, xShape, DataType.FLOAT));
+    CapturedCnnStep net = new CapturedCnnStep(captured, xShape, true);
+    List<Parameter> ep = eager.parameters();
+    List<Parameter> cp = captured.parameters();
+    assertEquals(ep.size(), cp.size());
+    double lr = 0.1;
+    for (int step = 0; step < 4; step++) {
+      INDArray x = Nd4j.rand(DataType.FLOAT, xShape).subi(0.3).muli(1 + step); // statistics that move
+      INDArray y = Nd4j.createFromArray(new long[] {0, 1, 2, 3, 4, (step + 2) % 5});
+      Init.manualSeed(100 + step); // the same generator state: the same dropout masks
+      CapturedStep.StepResult expected = eagerStep(eager, x, y);
+      Init.manualSeed(100 + step);
+      CapturedStep.StepResult actual = net.step(x, y);
+      String at = " at step " + step;
+      assertEquals(expected.loss(), actual.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())), "loss" + at);
+      assertClose(expected.output(), actual.output(), "logits" + at);
+      double largest = 0;
+      for (Parameter p : ep) {
+        largest = Math.max(largest, p.grad().array().amaxNumber().doubleValue());
+      }
+      for (int i = 0; i < ep.size(); i++) {
+        assertNotNull(cp.get(i).grad(), "no gradient for " + cp.get(i) + at);
+        // the bias of a convolution before a batch norm has a zero gradient up to rounding: compared against the
+        // model's gradients' scale
+        assertClose(ep.get(i).grad().array(), cp.get(i).grad().array(), 1e-2 * largest, "gradient of " + ep.get(i)
+            .name() + at);
+        ep.get(i).data().subi(ep.get(i).grad().array().mul(lr));
+        cp.get(i).data().subi(cp.get(i).grad().array().mul(lr));
+      }
+      for (int i = 0; i < ep.size(); i++) {
+        assertClose(ep.get(i).data(), cp.get(i).data(), "parameter " + ep.get(i).name() + at);
+      }
+      assertSameRunningStatistics(eager, captured, at);
+    }
+    // Evaluation: the running statistics, no dropout; the eager model in eval mode against the captured evaluation.
+    INDArray x = Nd4j.rand(DataType.FLOAT, xShape).subi(0.3);
+    INDArray y = Nd4j.createFromArray(new long[] {4, 3, 2, 1, 0, 0});
+    eager.eval();
+    CapturedStep.StepResult expected;
+    try (var g = Tensor.noGrad()) {
+      Tensor out = eager.call(Tensor.of(x));
+      expected = new CapturedStep.StepResult(F.crossEntropy(out, Tensor.of(y)).item(), out.array());
+    }
+    CapturedStep.StepResult actual = new CapturedCnnStep(captured, xShape, false).run(x, y);
+    assertClose(expected.output(), actual.output(), "eval logits");
+    assertEquals(expected.loss(), actual.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())), "eval loss");
+    assertSameRunningStatistics(eager, captured, " after evaluation (unchanged)");
+  }
+
+  @Test
+  void dropoutMasksComeFromTheGeneratorLikeTheEagerStep() {
+    // Different seeds give different masks (so the test above can fail on a mask drawn elsewhere or in another order).
+    long[] xShape = {4, 3, 8, 8};
+    Init.manualSeed(5);
+    Module model = cifarBnDropout();
+    CapturedCnnStep net = new CapturedCnnStep(model, xShape, true);
+    INDArray x = Nd4j.rand(DataType.FLOAT, xShape);
+    INDArray y = Nd4j.createFromArray(0L, 1L, 2L, 3L);
+    Init.manualSeed(1);
+    double a = net.step(x, y).loss();
+    Init.manualSeed(1);
+    double b = net.step(x, y).loss();
+    Init.manualSeed(2);
+    double c = net.step(x, y).loss();
+    // running statistics moved between the calls, but the batch's own statistics normalise: a equals b
+    assertEquals(a, b, 1e-6, "same seed, same mask");
+    assertTrue(Math.abs(a - c) > 1e-6, "another seed, another mask: " + a + " " + c);
+  }
+
+  private static void assertSameRunningStatistics(Module eager, Module captured, String at) {
+    List<BatchNorm> e = batchNorms(eager);
+    List<BatchNorm> c = batchNorms(captured);
+    assertEquals(2, e.size());
+    for (int i = 0; i < e.size(); i++) {
+      assertClose(e.get(i).runningMean().data(), c.get(i).runningMean().data(), "running mean " + i + at);
+      assertClose(e.get(i).runningVar().data(), c.get(i).runningVar().data(), "running var " + i + at);
+    }
+    assertTrue(e.get(0).runningMean().data().amaxNumber().doubleValue() > 0, "the running mean moved");
+  }
+
+  private static List<BatchNorm> batchNorms(Module m) {
+    List<BatchNorm> out = new ArrayList<>();
+    for (Module l : ((Sequential) m).layers()) {
+      if (l instanceof BatchNorm b) {
+        out.add(b);
+      }
+    }
+    return out;
+  }
+
+  private static void assertClose(INDArray expected, INDArray actual, double floor, String what) {
+    assertEquals(java.util.Arrays.toString(expected.shape()), java.util.Arrays.toString(actual.shape()), what
+        + " shape");
+    double scale = Math.max(expected.amaxNumber().doubleValue(), floor);
+    double err = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    assertTrue(err <= 2e-4 * scale, what + ": max error " + err + " against max " + scale);
   }
 }

@@ -211,4 +211,22 @@ class BuffersTest {
     assertTrue(Buffers.recycle(a));
     assertSame(a, Buffers.take(DataType.FLOAT, 64, 1024), "last in, first out");
   }
+
+  @Test
+  void byteSizeSettingsAreParsedByOneHelperThatNamesABadProperty() {
+    String name = "dlcourse.test.bytesProperty";
+    System.clearProperty(name);
+    try {
+      org.junit.jupiter.api.Assertions.assertEquals(77, NativeMemory.bytesProperty(name, 77));
+      System.setProperty(name, " 1048576 ");
+      org.junit.jupiter.api.Assertions.assertEquals(1 << 20, NativeMemory.bytesProperty(name, 77));
+      System.setProperty(name, "1g");
+      var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> NativeMemory.bytesProperty(name, 77));
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(name) && e.getMessage().contains("'1g'"),
+          e.getMessage());
+    } finally {
+      System.clearProperty(name);
+    }
+  }
 }

@@ -86,6 +86,8 @@ class TrainerEngineTest {
     Trainer dropout = Trainer.of(new Sequential(new Conv2d(3, 4, 3), new dlcourse.nn.Dropout(0.5), new Flatten(),
         new Linear(4, 2)));
     assertTrue(dropout.stepKind(2, 3, 3, 3).reason().contains("Dropout"), dropout.stepKind(2, 3, 3, 3).reason());
+    // RDFIA's CIFAR net with batch norm and dropout after Flatten is captured too (the bench's cifar-bn)
+    assertTrue(Trainer.of(dlcourse.train.bench.ReferenceModels.cifarBnDropout()).stepKind(128, 3, 32, 32).captured());
     Trainer mlp = Trainer.of(new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 2)));
     assertTrue(mlp.stepKind(20, 2).reason().contains("(N, C, H, W)"), mlp.stepKind(20, 2).reason());
     var e = assertThrows(IllegalArgumentException.class, () -> mlp.engine(Trainer.Engine.ONEDNN).stepKind(20, 2));

@@ -241,6 +241,32 @@ class CellExecutorTest {
   }
 
   @Test
+  void aCellCannotCatchAFullHeapAndGoOnButCatchesEverythingElse() throws Exception {
+    // thrown here, not by filling the heap: the rewritten catch blocks see the same error object either way
+    for (String type : List.of("OutOfMemoryError", "VirtualMachineError", "Error", "Throwable")) {
+      String cell = "int reached = 0;\ntry { reached = 1; throw new OutOfMemoryError(\"Java heap space\"); }"
+          + " catch (" + type + " e) { reached = 2; } finally { reached += 10; }";
+      CellError e = assertThrows(CellError.class, () -> executor.execute(cell), cell);
+      assertEquals("java.lang.OutOfMemoryError", e.ename(), cell);
+      assertTrue(e.evalue().contains("the cell filled the JVM heap"), e.evalue());
+      assertEquals(11, executor.execute("reached").value(), "the catch block did not run, the finally block did");
+    }
+    // in a lambda and a method declared in a cell too
+    executor.execute("int caughtIn(Runnable r) { try { r.run(); return 0; } catch (Throwable t) { return 1; } }");
+    CellError e = assertThrows(CellError.class, () -> executor.execute(
+        "caughtIn(() -> { throw new OutOfMemoryError(\"Java heap space\"); })"));
+    assertEquals("java.lang.OutOfMemoryError", e.ename());
+    // ND4J's off-heap cap, an array larger than the JVM allows, and other throwables are the cell's to catch
+    assertEquals(1, executor.execute("caughtIn(() -> { throw new OutOfMemoryError(\"Failed to allocate memory within"
+        + " limits\"); })").value());
+    assertEquals(1, executor.execute("caughtIn(() -> { throw new OutOfMemoryError(\"Requested array size exceeds VM"
+        + " limit\"); })").value());
+    assertEquals(1, executor.execute("caughtIn(() -> { throw new IllegalStateException(); })").value());
+    assertEquals(2, executor.execute("int k = 0;\ntry { throw new Error(\"x\"); } catch (Error x) { k = 2; }\nk")
+        .value());
+  }
+
+  @Test
   void ijavasTopLevelDisplayAndUpdateDisplayAreDefined() throws Exception {
     // without a kernel backend the library's Display falls back to printing; the call must compile and run
     Object id = executor.execute("String id = display(\"first\"); id").value();

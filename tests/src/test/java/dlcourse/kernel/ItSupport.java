@@ -117,6 +117,12 @@ public final class ItSupport {
     return run(mainCommand(List.of(), args), Map.of(), cwd, timeoutSeconds);
   }
 
+  /**
+   * The lock the kernel's own ITs share: they run on a second thread beside NbclientIT, one class (and one method) at
+   * a time (junit-platform.properties).
+   */
+  public static final String KERNEL_IT_LANE = "dlcourse kernel IT lane";
+
   /** Installs the kernelspec into {@code dataDir}/kernels (JUPYTER_DATA_DIR), as ./dlcourse install-kernel does. */
   public static void installKernel(Path dataDir) throws Exception {
     installKernel(dataDir, Map.of());

@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The training loop a student writes, as the README shows it, runs as a {@code ./dlcourse jshell} script. */
+@Execution(ExecutionMode.CONCURRENT) // beside NbclientIT, one such class at a time (junit-platform.properties)
+@ResourceLock(ItSupport.KERNEL_IT_LANE)
 class JShellScriptIT {
   @Test
   void studentTrainingLoopRunsAsAScript(@TempDir Path dir) throws Exception {

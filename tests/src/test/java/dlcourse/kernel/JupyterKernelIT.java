@@ -14,12 +14,17 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kernel as Jupyter starts it, from a kernelspec written by install-kernel: the standard conformance
  * suite (jupyter_kernel_test), interrupt over the protocol, and nbclient giving the runner's outputs.
  */
+@Execution(ExecutionMode.CONCURRENT) // beside NbclientIT, one such class at a time (junit-platform.properties)
+@ResourceLock(ItSupport.KERNEL_IT_LANE)
 class JupyterKernelIT {
 
   @TempDir

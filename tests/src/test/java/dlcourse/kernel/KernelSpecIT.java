@@ -16,9 +16,14 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 /** install-kernel's options: DLCOURSE_KERNEL_JIT, DLCOURSE_KERNEL_CDS, and the class data sharing archive (ClassArchive). */
+@Execution(ExecutionMode.CONCURRENT) // beside NbclientIT, one such class at a time (junit-platform.properties)
+@ResourceLock(ItSupport.KERNEL_IT_LANE)
 class KernelSpecIT {
 
   private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");

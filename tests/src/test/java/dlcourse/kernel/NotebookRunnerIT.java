@@ -13,9 +13,14 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The runner end to end, in a fresh JVM per run as ./dlcourse run starts it. */
+@Execution(ExecutionMode.CONCURRENT) // beside NbclientIT, one such class at a time (junit-platform.properties)
+@ResourceLock(ItSupport.KERNEL_IT_LANE)
 class NotebookRunnerIT {
 
   private static JsonObject read(Path p) throws Exception {

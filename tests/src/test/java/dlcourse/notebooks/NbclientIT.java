@@ -30,10 +30,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>The two executions overlap: each is mostly one busy thread (JShell compiles, the nbclient kernel has
  * {@code OMP_NUM_THREADS=1}), so on two cores they run side by side instead of one after the other. The runner's
  * executions of all the notebooks run one after another on a thread of their own, started before the first test,
- * while each test executes its notebook under nbclient; at most two notebooks run at any moment. The lane then runs the
- * notebooks TourIT asserts on (not run under nbclient) and the course ITs' runs with parameters of their own, in the
- * time the lane is ahead of the tests (a run not started when this class ends is left to its test). This class runs
- * first (see junit-platform.properties), and the course ITs assert on the runner's executions made here
+ * while each test executes its notebook under nbclient; at most two notebooks run at any moment here (the kernel's
+ * own ITs and TourIT run beside this class on a thread of their own: junit-platform.properties). The lane then runs
+ * the course ITs' runs with parameters of their own, in the time the lane is ahead of the tests (a run not started
+ * when this class ends is left to its test). This class runs first among the others (see junit-platform.properties),
+ * and the course ITs assert on the runner's executions made here
  * ({@link ExecutedNotebook#runQuick(String)} keeps them), so CI executes each notebook once with each executor.
  * {@code -Ddlcourse.notebooks=vu-dl-a3/,ist-dl-hw2/q1} limits the list to the notebooks whose path starts with one of
  * those prefixes.
@@ -66,9 +67,9 @@ class NbclientIT {
         return t;
       });
       notebooks().forEach(nb -> runnerLane.submit(() -> ExecutedNotebook.runQuick(nb)));
-      // then the runs only the course ITs use: the runner lane ends sooner than this class's nbclient runs, so they
-      // take no time of their own there instead of running alone after this class
-      filtered(RUNNER_ONLY).forEach(nb -> runnerLane.submit(() -> ExecutedNotebook.runQuick(nb)));
+      // then the runs with parameters of their own that course ITs use: in the time the lane is ahead of the nbclient
+      // runs, instead of running alone after this class (TourIT's notebooks run on the kernel ITs' thread, beside
+      // this class: see junit-platform.properties)
       if (filtered(List.of(IstCaptioningIT.NOTEBOOK)).findAny().isPresent()) {
         runnerLane.submit(IstCaptioningIT::sydneyRun);
       }
@@ -104,13 +105,6 @@ class NbclientIT {
       "rdfia-basics/ch1_theory.ipynb", "rdfia-basics/ch1_backprop.ipynb", "rdfia-basics/ch1_mlp.ipynb",
       "rdfia-basics/ch1_svm.ipynb",
       "rdfia-basics/ch3_vit.ipynb", "rdfia-basics/ch3_vit_sweeps.ipynb", "rdfia-basics/ch3_vit_large.ipynb");
-
-  /**
-   * Notebooks the course ITs run quick that this class does not run under nbclient (TourIT's); after them the lane
-   * makes the course ITs' runs with parameters of their own (IstCaptioningIT's Sydney layout, RdfiaTransformersIT's
-   * timm checkpoint).
-   */
-  private static final List<String> RUNNER_ONLY = List.of("00-tour.ipynb", "01-library.ipynb");
 
   static Stream<String> notebooks() {
     return filtered(NOTEBOOKS);

@@ -166,8 +166,10 @@ class RdfiaTransformersIT {
       assertEquals(88_216_576L, Files.size(file), "22,050,664 floats and the header:\n" + saved.output);
       try {
         // not in out/test: NbclientIT compares its own quick run (without a file) with the plain one there
+        // 16 probe images of each split instead of quick's 32: the test checks the import and the probe's table, not
+        // its accuracy, and each image is a ViT-S/16 forward pass at 224x224 for each of the two backbones
         return ExecutedNotebook.runQuick("rdfia-basics/ch3_vit_large.ipynb", tmp.resolve("out"), "-p", "pretrained="
-            + file);
+            + file, "-p", "probeTrain=16", "-p", "probeTest=16");
       } finally {
         Files.deleteIfExists(file); // 88 MB
       }
@@ -186,6 +188,7 @@ class RdfiaTransformersIT {
         List.of(loaded.get(7)));
     Table probe = nb.table("linear_probe");
     assertEquals(2, probe.rowCount());
+    assertEquals("16", probe.getString(0, "train images")); // the run's -p probeTrain=16
     probe.doubleColumn("test accuracy %").forEach(a -> assertTrue(a >= 0 && a <= 100, "accuracy " + a));
     assertTrue(text.contains("The probe on the given weights reaches"), text);
   }

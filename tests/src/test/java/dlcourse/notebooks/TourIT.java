@@ -5,12 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import tech.tablesaw.api.Table;
 
 /**
  * The main job ({@code notebooks/00-tour.ipynb}) and the library tour ({@code notebooks/01-library.ipynb}) in
  * quick mode, in a fresh JVM as {@code ./dlcourse run} starts it: no errors, the expected tables and charts, sane numbers.
  */
+// on the kernel ITs' thread, beside NbclientIT (junit-platform.properties): its two notebooks run only here, not under
+// nbclient, so it waits for no other run
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(dlcourse.kernel.ItSupport.KERNEL_IT_LANE)
 class TourIT {
 
   private static double col(Table t, int row, String column) {

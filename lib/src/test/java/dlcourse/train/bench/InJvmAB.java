@@ -18,9 +18,13 @@ import java.util.*;
  *   dlcourse.train.bench.InJvmAB captioner dlcourse.kernels.Gemm#dnnl 8 4   # case, switch, blocks, steps per block
  * }</pre>
  *
- * Cases: {@code gpt-nano}, {@code gpt-micro}, {@code vit}, {@code captioner}, {@code cifar-bn} (eager, SGD).
+ * Cases: {@code gpt-nano}, {@code gpt-micro}, {@code vit}, {@code captioner}, {@code cifar-bn} (SGD; the captured
+ * step or the eager one by the switch {@code dlcourse.train.bench.InJvmAB#captured}, default eager).
  */
 public class InJvmAB {
+  /** cifar-bn: the captured CNN step ({@code CapturedCnnStep}) instead of the eager one; a switch for the A/B. */
+  static volatile boolean captured;
+
   public static void main(String[] args) throws Exception {
     String name = args[0];
     // Several switches, comma-separated, flip together (e.g. a branch's code path against main's).
@@ -87,9 +91,20 @@ public class InJvmAB {
     for (int i = 0; i < 128; i++)
       ys[i] = i % 10;
     var y = dlcourse.tensor.Tensor.of(org.nd4j.linalg.factory.Nd4j.createFromArray(ys));
+    var net = new dlcourse.compile.CapturedCnnStep(model, x.shape(), true);
     return new Bench.EagerTraining() {
       public dlcourse.nn.Module model() {
         return model;
+      }
+      @Override
+      public double step() {
+        if (!captured) {
+          return Bench.EagerTraining.super.step();
+        }
+        long t0 = System.nanoTime();
+        net.step(x.array(), y.array());
+        opt.step();
+        return (System.nanoTime() - t0) / 1e6;
       }
       public dlcourse.tensor.Tensor forwardLoss() {
         return dlcourse.nn.F.crossEntropy(model.call(x), y);
