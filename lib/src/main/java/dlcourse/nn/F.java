@@ -997,7 +997,7 @@ public final class F {
     int cols = Math.toIntExact(shape[shape.length - 1]);
     int l = Math.toIntExact(shape[shape.length - 2]);
     int mats = Math.toIntExact(probs.length() / ((long) l * cols));
-    MaskBits bits = new MaskBits(Init.generator(), p);
+    DropoutKernel.Bits bits = new DropoutKernel.Bits(Init.generator().nextLong(), p);
     float fk = (float) (1 / (1 - p));
     long[] kept = new long[Math.toIntExact((probs.length() + 63) >>> 6)];
     float[] zeros = new float[cols];
