@@ -135,22 +135,39 @@ public final class Gemm {
    * or null: a new (M, N) 'c' array (the rows start as the bias, the GEMM adds into them).
    */
   public static INDArray linear(INDArray x, INDArray w, INDArray bias) {
-    if (bias == null) {
-      return gemm(x, false, w, true, null, 0f);
-    }
+    return linear(x, w, bias, x.size(0), w.size(0));
+  }
+
+  /**
+   * {@link #linear(INDArray, INDArray, INDArray)} into a new array of {@code outShape} (M x N elements, e.g. the
+   * caller's (B, T, N)): the buffer pool keeps arrays by shape, so a result recycled in its caller's shape is found
+   * again by the next call.
+   */
+  public static INDArray linear(INDArray x, INDArray w, INDArray bias, long... outShape) {
     long m = x.size(0);
     int n = Math.toIntExact(w.size(0));
+    INDArray y = Buffers.take(DataType.FLOAT, outShape);
+    if (y.length() != m * n) {
+      throw new IllegalArgumentException("linear: " + java.util.Arrays.toString(outShape) + " cannot hold (" + m
+          + ", " + n + ")");
+    }
+    INDArray y2 = outShape.length == 2 ? y : y.reshape('c', m, n); // the same buffer
+    if (bias == null) {
+      gemm(x, false, w, true, y2, 0f);
+      return y;
+    }
     if (bias.length() != n || bias.dataType() != DataType.FLOAT) {
       throw new IllegalArgumentException("linear: bias of " + bias.length() + " " + bias.dataType() + " values for "
           + n + " outputs");
     }
     float[] b = Prims.plain(bias).data().asFloat();
-    INDArray y = Buffers.take(DataType.FLOAT, m, n);
     FloatBuffer yb = y.data().asNioFloat();
     for (long r = 0; r < m; r++) {
       yb.put(Math.toIntExact(r * n), b);
     }
-    return gemm(x, false, w, true, y, 1f);
+    Reference.reachabilityFence(y);
+    gemm(x, false, w, true, y2, 1f);
+    return y;
   }
 
   /**
@@ -167,8 +184,7 @@ public final class Gemm {
 
   /** Whether {@code into} can take {@link #sumRows} of an (M, N) matrix in place: a plain float array of N values. */
   public static boolean accepts(INDArray into, long n) {
-    return into != null && into.dataType() == DataType.FLOAT && !into.isView() && into.ordering() == 'c'
-        && into.length() == n;
+    return into != null && into.dataType() == DataType.FLOAT && into.length() == n && Layout.isPlain(into);
   }
 
   private static INDArray ones(long m) {

@@ -54,7 +54,7 @@ public final class MatmulKernel {
     long[] cd = ad.clone();
     cd[r - 1] = bd[r - 1];
     boolean acc = into != null && Arrays.equals(into.shape(), cd) && into.dataType() == DataType.FLOAT
-        && !into.isView() && into.ordering() == 'c'; // else declined: a new array
+        && Layout.isPlain(into); // else declined: a new array
     long[] as = strides(a, transA);
     long[] bs = strides(b, transB);
     String key = "matmul " + Arrays.toString(ad) + Arrays.toString(as) + Arrays.toString(bd) + Arrays.toString(bs)

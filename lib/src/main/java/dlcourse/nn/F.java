@@ -1,5 +1,6 @@
 package dlcourse.nn;
 
+import dlcourse.kernels.AttentionSoftmaxKernel;
 import dlcourse.kernels.BatchNormKernel;
 import dlcourse.kernels.Conv2dKernel;
 import dlcourse.kernels.DropoutKernel;
@@ -7,6 +8,7 @@ import dlcourse.kernels.Gemm;
 import dlcourse.kernels.Layout;
 import dlcourse.kernels.GeluKernel;
 import dlcourse.kernels.LayerNormKernel;
+import dlcourse.kernels.LogSoftmaxKernel;
 import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Pad2dKernel;
 import dlcourse.kernels.Pool2dKernel;
@@ -52,13 +54,15 @@ public final class F {
     INDArray x2 = contiguous(x.array()).reshape('c', x.numel() / in, in);
     INDArray w = weight.array();
     boolean sgemm = Gemm.supports(x2, w) && (bias == null || bias.dtype() == DataType.FLOAT);
-    INDArray y = sgemm ? Gemm.linear(x2, w, bias == null ? null : bias.array()) : Nd4j.gemm(x2, w, false, true);
+    INDArray y = sgemm ? Gemm.linear(x2, w, bias == null ? null : bias.array(), outShape) // in its final shape
+        : Nd4j.gemm(x2, w, false, true);
     if (bias != null && !sgemm) {
       y.addi(bias.array().reshape(1, out));
     }
     Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
     boolean batched = WeightRows.batches(weight, bias);
-    return Tensor.record("linear", y.reshape('c', outShape), inputs, (g, into) -> {
+    INDArray value = Arrays.equals(y.shape(), outShape) ? y : y.reshape('c', outShape);
+    return Tensor.record("linear", value, inputs, (g, into) -> {
       INDArray g2 = contiguous(g).reshape('c', x2.size(0), out);
       // A weight used again (an LSTM's over the time steps) has its .grad already: its GEMM adds into it (beta 1).
       INDArray gx = x.requiresGrad() ? Tensor.AccumulatingBackward.gemm(g2, w, false, false, into[0]) : null;
@@ -556,6 +560,9 @@ public final class F {
     long[] t = targets(logits, target, ignoreIndex, "logits");
     int n = t.length;
     int c = (int) logits.size(1);
+    if (logits.dtype() == DataType.FLOAT && LogSoftmaxKernel.supports(logits.array())) {
+      return crossEntropyFloat(logits, t, reduction, ignoreIndex, labelSmoothing);
+    }
     // The host loops of CrossEntropyKernel, shared with the captured CNN step (dlcourse.compile).
     double[] lp = CrossEntropyKernel.logSoftmax(CrossEntropyKernel.doubles(logits.array()), c);
     double[] perSample = new double[n];
@@ -573,6 +580,68 @@ public final class F {
       double[] grad = new double[n * c];
       CrossEntropyKernel.gradient(lp, t, c, ignoreIndex, labelSmoothing, up, gs, grad);
       return new INDArray[] {Nd4j.createFromArray(grad).reshape(n, c).castTo(logits.dtype())};
+    });
+  }
+
+  /**
+   * {@link #crossEntropy(Tensor, Tensor, Reduction, long, double)} of float logits on oneDNN's log-softmax
+   * ({@code kernels.LogSoftmaxKernel}): the per-row losses are read from the float log-probabilities and summed in
+   * double; backward, the log-softmax's backward pass from {@code gy = -w q} ({@code q} the smoothed one-hot target,
+   * {@code w} the row's upstream gradient; zero on ignored rows) gives {@code w (softmax - q)}.
+   */
+  private static Tensor crossEntropyFloat(Tensor logits, long[] t, Reduction reduction, long ignoreIndex,
+      double labelSmoothing) {
+    int n = t.length;
+    int c = (int) logits.size(1);
+    INDArray logp = LogSoftmaxKernel.forward(logits.array()); // (N, C)
+    java.nio.FloatBuffer lb = buf(logp);
+    double[] perSample = new double[n];
+    int kept = 0;
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+      if (t[i] == ignoreIndex) {
+        continue;
+      }
+      kept++;
+      double picked = -lb.get(i * c + (int) t[i]);
+      if (labelSmoothing > 0) {
+        double mean = 0;
+        for (int k = 0; k < c; k++) {
+          mean -= lb.get(i * c + k);
+        }
+        picked = (1 - labelSmoothing) * picked + labelSmoothing * mean / c;
+      }
+      perSample[i] = picked;
+      total += picked;
+    }
+    java.lang.ref.Reference.reachabilityFence(logp);
+    double scale = reduction == Reduction.MEAN ? 1.0 / kept : 1.0;
+    INDArray value = reduction == Reduction.NONE ? Nd4j.createFromArray(perSample).castTo(DataType.FLOAT)
+        : Nd4j.scalar(DataType.FLOAT, total * scale);
+    int keptFinal = kept;
+    return Tensor.record("crossEntropy", value, new Tensor[] {logits}, g -> {
+      double[] up = reduction == Reduction.NONE ? g.castTo(DataType.DOUBLE).data().asDouble() : null;
+      double gs = reduction == Reduction.NONE ? 1 : g.getDouble(0) * (reduction == Reduction.MEAN ? 1.0 / keptFinal
+          : 1);
+      INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, n, c); // every element written below
+      java.nio.FloatBuffer gb = buf(gx);
+      float[] row = new float[c];
+      float lastFill = Float.NaN;
+      for (int i = 0; i < n; i++) {
+        double w = t[i] == ignoreIndex ? 0 : up == null ? gs : up[i];
+        float fill = (float) (-w * labelSmoothing / c);
+        if (Float.compare(fill, lastFill) != 0) {
+          java.util.Arrays.fill(row, fill);
+          lastFill = fill;
+        }
+        gb.put(i * c, row);
+        if (t[i] != ignoreIndex) {
+          gb.put(i * c + (int) t[i], (float) (fill - w * (1 - labelSmoothing)));
+        }
+      }
+      LogSoftmaxKernel.backward(logp, gx, gx); // in place: gy - exp(logp) sum(gy) = w (softmax - q)
+      java.lang.ref.Reference.reachabilityFence(gx);
+      return new INDArray[] {gx};
     });
   }
 
@@ -951,6 +1020,23 @@ public final class F {
     long s = ks[r - 2];
     double scale = 1 / Math.sqrt(qs[r - 1]);
     if (attnMask == null && q.dtype() == DataType.FLOAT && k.dtype() == DataType.FLOAT) {
+      double p = training ? dropoutP : 0;
+      if (AttentionSoftmaxKernel.enabled() && p < 1) {
+        // The scale on q (T x E values) instead of on the scores (T x S); softmax, mask and dropout as one op.
+        Tensor scaled = q.mul(scale).matmul(k.transpose(-2, -1)); // (..., L, S)
+        if (AttentionSoftmaxKernel.supports(scaled.array())) {
+          Tensor weights = softmaxDropout(scaled, causal, p);
+          if (!weightsOut || weights.array() != scaled.array()) {
+            Tensor.recycleAfterBackward(scaled); // the probabilities: read only by the softmax's backward pass
+          }
+          if (!weightsOut && weights.array() != scaled.array()) {
+            Tensor.recycleAfterBackward(weights); // read only by the backward pass of weights @ v
+          }
+          return new Attention(weights.matmul(v), weights); // (..., L, Ev)
+        }
+        Tensor weights = dropout(scaledSoftmax(scaled, 1, causal), dropoutP, training); // (..., L, S)
+        return new Attention(weights.matmul(v), weights);
+      }
       // One fused op for scale, causal mask and softmax (no (..., L, S) mask array, no select).
       Tensor scores = q.matmul(k.transpose(-2, -1)); // (..., L, S)
       Tensor probs = scaledSoftmax(scores, scale, causal);
@@ -989,6 +1075,74 @@ public final class F {
       throw new IllegalArgumentException("attnMask must be BOOL or floating point (additive), got " + mask.dtype());
     }
     return scores.add(mask.dtype() == scores.dtype() ? mask : mask.to(scores.dtype()));
+  }
+
+  /**
+   * Attention weights from scaled scores {@code x (..., L, S)} (float, plain; overwritten): {@code softmax} over the last
+   * dimension with the causal mask when {@code causal} ({@code kernels.AttentionSoftmaxKernel}, in place in x's
+   * array), then dropout with probability {@code p < 1} (none when 0), as one recorded op. Dropout draws only where a
+   * weight can be non-zero (a masked weight is 0 either way); its mask is kept as bits. Backward: the dropout mask
+   * applied to the gradient, then {@code y (g - sum(g y))} on oneDNN. Without dropout the result shares x's array.
+   */
+  private static Tensor softmaxDropout(Tensor x, boolean causal, double p) {
+    INDArray probs = x.array();
+    long[] shape = probs.shape();
+    AttentionSoftmaxKernel.forwardInPlace(probs, causal); // probs now holds softmax(x)
+    if (p == 0) {
+      return Tensor.record("attnSoftmax", probs, new Tensor[] {x}, g -> {
+        INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape);
+        INDArray gp = plainFloat(g);
+        AttentionSoftmaxKernel.backward(probs, gp, gx);
+        java.lang.ref.Reference.reachabilityFence(gp);
+        return new INDArray[] {gx};
+      });
+    }
+    int cols = Math.toIntExact(shape[shape.length - 1]);
+    int l = Math.toIntExact(shape[shape.length - 2]);
+    int mats = Math.toIntExact(probs.length() / ((long) l * cols));
+    DropoutKernel.Bits bits = new DropoutKernel.Bits(Init.generator().nextLong(), p);
+    float fk = (float) (1 / (1 - p));
+    long[] kept = new long[Math.toIntExact((probs.length() + 63) >>> 6)];
+    float[] zeros = new float[cols];
+    INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
+    java.nio.FloatBuffer pb = buf(probs);
+    java.nio.FloatBuffer w = buf(out);
+    for (int m = 0; m < mats; m++) {
+      for (int i = 0; i < l; i++) {
+        int off = (m * l + i) * cols;
+        int n = causal ? Math.min(i + 1, cols) : cols;
+        for (int j = off; j < off + n; j++) {
+          boolean drop = bits.drop();
+          if (!drop) {
+            kept[j >>> 6] |= 1L << j;
+          }
+          w.put(j, pb.get(j) * (drop ? 0f : fk));
+        }
+        w.put(off + n, zeros, 0, cols - n); // masked: 0, no draw
+      }
+    }
+    java.lang.ref.Reference.reachabilityFence(probs); // an NIO view does not keep its array's memory alive
+    java.lang.ref.Reference.reachabilityFence(out);
+    return Tensor.record("attnSoftmaxDropout", out, new Tensor[] {x}, g -> {
+      INDArray gp = plainFloat(g);
+      java.nio.FloatBuffer gv = buf(gp);
+      INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
+      java.nio.FloatBuffer gb = buf(gx);
+      for (int m = 0; m < mats; m++) {
+        for (int i = 0; i < l; i++) {
+          int off = (m * l + i) * cols;
+          int n = causal ? Math.min(i + 1, cols) : cols;
+          for (int j = off; j < off + n; j++) {
+            gb.put(j, gv.get(j) * ((kept[j >>> 6] >>> j & 1L) * fk)); // j's low 6 bits select the bit: 0 or fk
+          }
+          gb.put(off + n, zeros, 0, cols - n);
+        }
+      }
+      AttentionSoftmaxKernel.backward(probs, gx, gx); // in place: the gradient of the softmax's input
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(gx);
+      return new INDArray[] {gx};
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 package dlcourse.nn;
 
+import dlcourse.kernels.Layout;
 import dlcourse.util.Check;
 import dlcourse.tensor.AutogradFunction;
 import dlcourse.tensor.Context;
@@ -244,10 +245,7 @@ public final class FlashAttention extends AutogradFunction {
 
   /** {@code a} in type {@code t}, c-ordered over its whole buffer from offset 0 (a copy only when it is not). */
   private static INDArray plain(INDArray a, DataType t) {
-    INDArray c = a.dataType() == t ? a : a.castTo(t);
-    boolean plain = c.ordering() == 'c' && c.offset() == 0 && c.data().length() == c.length()
-        && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(c); // a reshape of a whole buffer is fine
-    return plain ? c : c.dup('c');
+    return Layout.plain(a.dataType() == t ? a : a.castTo(t));
   }
 
   /** The sizes of one call: M matrices of L queries, S keys, E channels of q and k, Ev of v. */

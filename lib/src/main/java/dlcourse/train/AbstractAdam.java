@@ -66,11 +66,22 @@ abstract class AbstractAdam<O extends AbstractAdam<O>> extends Optimizer<O> {
 
   /** The Adam step proper, on a gradient that already includes any coupled weight decay. */
   final void adamUpdate(INDArray p, INDArray g, State s) {
+    adamUpdate(p, g, s, 1);
+  }
+
+  /**
+   * The Adam step after multiplying {@code p} by {@code decay} (AdamW's decoupled weight decay, 1 for none): in the
+   * same pass over the buffers where the update is fused, else as one ND4J product first.
+   */
+  final void adamUpdate(INDArray p, INDArray g, State s, double decay) {
     INDArray m = s.buffer("exp_avg", p);
     INDArray v = s.buffer("exp_avg_sq", p);
     if (!amsgrad && plainFloat(p) && plainFloat(g) && plainFloat(m) && plainFloat(v)) {
-      fusedFloat(p, g, m, v, s.step());
+      fusedFloat(p, g, m, v, s.step(), decay);
       return;
+    }
+    if (decay != 1) {
+      p.muli(decay);
     }
     INDArray tmp = s.scratch("tmp", p);
     m.muli(beta1);
@@ -100,7 +111,7 @@ abstract class AbstractAdam<O extends AbstractAdam<O>> extends Optimizer<O> {
    * The same update in one pass over the native buffers (float arithmetic, the order of the ND4J ops above)
    * instead of ~9 ND4J calls per parameter: the captioner's 17 small parameters paid the per-call cost each.
    */
-  private void fusedFloat(INDArray p, INDArray g, INDArray m, INDArray v, int t) {
+  private void fusedFloat(INDArray p, INDArray g, INDArray m, INDArray v, int t, double decay) {
     java.nio.FloatBuffer pb = p.data().asNioFloat(), gb = g.data().asNioFloat();
     java.nio.FloatBuffer mb = m.data().asNioFloat(), vb = v.data().asNioFloat();
     float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
@@ -108,13 +119,14 @@ abstract class AbstractAdam<O extends AbstractAdam<O>> extends Optimizer<O> {
     float e = (float) eps;
     float step = (float) (-lr() / (1 - Math.pow(beta1, t)));
     int n = Math.toIntExact(p.length());
+    float d = (float) decay; // as ND4J's p.muli(decay) rounds it for a float array; x * 1f is x exactly
     for (int i = 0; i < n; i++) {
       float gi = gb.get(i);
       float mi = mb.get(i) * b1 + c1 * gi;
       float vi = vb.get(i) * b2 + c2 * (gi * gi);
       mb.put(i, mi);
       vb.put(i, vi);
-      pb.put(i, pb.get(i) + step * (mi / ((float) Math.sqrt(vi) / sbc2 + e)));
+      pb.put(i, pb.get(i) * d + step * (mi / ((float) Math.sqrt(vi) / sbc2 + e)));
     }
     // NIO views do not keep their arrays' memory alive: the arrays must stay reachable until the loop is done.
     java.lang.ref.Reference.reachabilityFence(p);

@@ -23,9 +23,7 @@ public class AdamW extends AbstractAdam<AdamW> {
 
   @Override
   protected void update(INDArray p, INDArray grad, double weightDecay, State s) {
-    if (weightDecay != 0) {
-      p.muli(1 - lr() * weightDecay);
-    }
-    adamUpdate(p, effectiveGrad(p, grad, 0.0, s), s);
+    // The decay p *= 1 - lr * weightDecay happens inside the Adam pass where that pass is fused (float arrays).
+    adamUpdate(p, effectiveGrad(p, grad, 0.0, s), s, weightDecay == 0 ? 1 : 1 - lr() * weightDecay);
   }
 }

@@ -27,15 +27,21 @@ public class InJvmAB {
 
   public static void main(String[] args) throws Exception {
     String name = args[0];
-    String[] cf = args[1].split("#");
+    // Several switches, comma-separated, flip together (e.g. a branch's code path against main's).
+    String[] names = args[1].split(",");
+    Field[] fs = new Field[names.length];
+    boolean[] origs = new boolean[names.length];
+    for (int i = 0; i < names.length; i++) {
+      String[] cf = names[i].split("#");
+      fs[i] = Class.forName(cf[0]).getDeclaredField(cf[1]);
+      fs[i].setAccessible(true);
+      origs[i] = fs[i].getBoolean(null);
+    }
     int blocks = Integer.parseInt(args[2]);
     int per = Integer.parseInt(args[3]);
-    Field f = Class.forName(cf[0]).getDeclaredField(cf[1]);
-    f.setAccessible(true);
     Bench.EagerTraining step = name.startsWith("gpt") ? new SequenceModels.Step(SequenceModels.create(name), 42)
         : name.equals("cifar-bn") ? cifar() : SequenceCases.create(name, 42);
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    boolean orig = f.getBoolean(null);
     for (int i = 0; i < 3 * per; i++)
       step.step();
     Map<Boolean, List<Double>> wall = new TreeMap<>(), cpu = new TreeMap<>();
@@ -44,7 +50,9 @@ public class InJvmAB {
       double[] medW = new double[2], medC = new double[2];
       for (int s = 0; s < 2; s++) {
         boolean on = (b + s) % 2 == 0;
-        f.setBoolean(null, on);
+        for (Field f : fs) {
+          f.setBoolean(null, on);
+        }
         step.step();
         List<Double> w = new ArrayList<>(), c = new ArrayList<>();
         for (int i = 0; i < per; i++) {
@@ -61,7 +69,9 @@ public class InJvmAB {
       ratiosW.add(medW[0] / medW[1]);
       ratiosC.add(medC[0] / medC[1]);
     }
-    f.setBoolean(null, orig);
+    for (int i = 0; i < fs.length; i++) {
+      fs[i].setBoolean(null, origs[i]);
+    }
     System.out.printf(Locale.ROOT,
         "%s %s: on wall %.1f ms cpu %.1f ms | off wall %.1f ms cpu %.1f ms | on/off wall %.3f (%.2f-%.2f) cpu %.3f (%.2f-%.2f), %d blocks x %d%n",
         name, args[1], med(wall.get(true)), med(cpu.get(true)), med(wall.get(false)), med(cpu.get(false)),
