@@ -203,7 +203,7 @@ class UvaAttentionTheoryIT {
       assertEquals(4 * (2 * n * d + 2 * d * 64 * tiles * (tiles + 1) / 2 + n) / mib,
           traffic.numberColumn("flash B=64 causal (MiB)").getDouble(r), 1e-9);
       // Measured allocations equal the computed working memory to the byte.
-      assertEquals((8 * n * n + 4 * n * d) / mib, memory.numberColumn("standard measured (MiB)").getDouble(r), 1e-12);
+      assertEquals((4 * n * n + 8 * n * d) / mib, memory.numberColumn("standard measured (MiB)").getDouble(r), 1e-12);
       assertEquals((4 * n * d + 8 * n + 4 * 64 * 64 + 4 * 64) / mib, memory.numberColumn("flash measured (MiB)")
           .getDouble(r), 1e-12);
     }
