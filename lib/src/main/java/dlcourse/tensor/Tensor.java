@@ -578,6 +578,21 @@ public class Tensor {
     t.gradFn.recycleAfterRun = r == null ? new INDArray[] {t.data} : append(r, t.data);
   }
 
+  /**
+   * Like {@link #recycleAfterBackward(Tensor)} for arrays that only the backward pass of the operation that computed
+   * {@code t} reads (what that operation saved for it, e.g. {@code F}'s fused attention heads and weights); they go
+   * back to the buffer pool once that backward pass has run. Nothing else may hold them.
+   */
+  public static void recycleAfterBackward(Tensor t, INDArray... arrays) {
+    if (t.gradFn == null) {
+      return;
+    }
+    for (INDArray a : arrays) {
+      t.gradFn.recycleAfterRun = t.gradFn.recycleAfterRun == null ? new INDArray[] {a}
+          : append(t.gradFn.recycleAfterRun, a);
+    }
+  }
+
   private static INDArray[] append(INDArray[] a, INDArray x) {
     INDArray[] b = Arrays.copyOf(a, a.length + 1);
     b[a.length] = x;
