@@ -157,7 +157,10 @@ public class ViT extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-      return fc2.call(gelu.call(fc1.call(x))); // (B, T, mlpHidden) inside, (B, T, C) out
+      Tensor h = fc1.call(x); // (B, T, mlpHidden)
+      Tensor a = gelu.call(h); // (B, T, mlpHidden)
+      recycle(h, a);
+      return fc2.call(a); // (B, T, C)
     }
 
     public Linear fc1() {
@@ -185,8 +188,13 @@ public class ViT extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-      x = x.add(attn.call(norm1.call(x))); // (B, T, C)
-      return x.add(mlp.call(norm2.call(x))); // (B, T, C)
+      Tensor n1 = norm1.call(x); // (B, T, C)
+      Tensor a = attn.call(n1); // (B, T, C)
+      Tensor h = x.add(a); // (B, T, C)
+      Tensor n2 = norm2.call(h); // (B, T, C)
+      Tensor m = mlp.call(n2); // (B, T, C)
+      recycle(n1, a, h, n2, m);
+      return h.add(m); // (B, T, C)
     }
 
     public LayerNorm norm1() {
@@ -203,6 +211,24 @@ public class ViT extends Module {
 
     public Mlp mlp() {
       return mlp;
+    }
+  }
+
+  /**
+   * Whether the activations inside the model go back to the buffer pool once the backward pass has used them
+   * ({@link Tensor#recycleAfterBackward}), so that the next step reuses their memory instead of faulting in fresh
+   * pages; {@code -Ddlcourse.vit.recycleActivations=false} turns it off (A/B timings). Only tensors that no caller
+   * sees are recycled: the logits and {@link #features} are not, nor the output of a {@link Block} or {@link Mlp}
+   * called on its own.
+   */
+  static volatile boolean recycleActivations =
+      !"false".equals(System.getProperty("dlcourse.vit.recycleActivations"));
+
+  private static void recycle(Tensor... internal) {
+    if (recycleActivations) {
+      for (Tensor t : internal) {
+        Tensor.recycleAfterBackward(t);
+      }
     }
   }
 
@@ -281,11 +307,17 @@ public class ViT extends Module {
     }
     long b = x.size(0);
     long c = cfg.embed();
-    Tensor p = patchEmbed.call(x); // (B, C, H/patch, W/patch)
-    p = p.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
+    Tensor conv = patchEmbed.call(x); // (B, C, H/patch, W/patch)
+    Tensor p = conv.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
     Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
-    Tensor h = Tensor.cat(1, cls, p).add(posEmbed); // (B, N + 1, C) + (N + 1, C)
-    h = blocks.call(h); // (B, N + 1, C)
+    Tensor tokens = Tensor.cat(1, cls, p); // (B, N + 1, C)
+    Tensor h = tokens.add(posEmbed); // (B, N + 1, C) + (N + 1, C)
+    recycle(conv, tokens);
+    for (int i = 0; i < blocks.size(); i++) {
+      recycle(h);
+      h = blocks.get(i).call(h); // (B, N + 1, C)
+    }
+    recycle(h);
     return norm.call(h.narrow(1, 0, 1).reshape(b, c)); // the class token (B, C): LayerNorm is per token
   }
 
