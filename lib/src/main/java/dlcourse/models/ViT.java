@@ -323,10 +323,8 @@ public class ViT extends Module {
       h = tokens.add(posEmbed); // (B, N + 1, C) + (N + 1, C)
       recycle(conv, tokens);
     }
-    for (int i = 0; i < blocks.size(); i++) {
-      recycle(h);
-      h = blocks.get(i).call(h); // (B, N + 1, C)
-    }
+    recycle(h);
+    h = blocks.call(h); // (B, N + 1, C); the outputs between blocks are left to the collector
     recycle(h);
     return norm.call(h.narrow(1, 0, 1).reshape(b, c)); // the class token (B, C): LayerNorm is per token
   }
