@@ -1432,7 +1432,8 @@ public class Tensor {
       if (a.length() <= SMALL && small(a) && small(b)) {
         return smallArith(a, b, op);
       }
-      if (arithPool && Buffers.enabled() && a.dataType() == b.dataType()) {
+      if (arithPool && Buffers.enabled() && a.dataType() == b.dataType() && a.dataType().isFPType()
+          && a.length() > 0) {
         INDArray out = Buffers.take(a.dataType(), a.shape()); // a recycled activation's memory, where one is free
         return switch (op) {
           case ADD -> a.add(b, out);
