@@ -12,11 +12,8 @@ import dlcourse.nn.Parameter;
 import dlcourse.nn.Sequential;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
-import dlcourse.kernels.Buffers;
-import dlcourse.kernels.Layout;
 import dlcourse.util.Check;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -309,103 +306,12 @@ public class ViT extends Module {
           + cfg.imageSize() + "), got " + Shapes.str(x.shape()));
     }
     long b = x.size(0);
-    long c = cfg.embed();
     Tensor conv = patchEmbed.call(x); // (B, C, H/patch, W/patch)
-    Tensor h;
-    if (fusedTokens && conv.dtype() == DataType.FLOAT && posEmbed.dtype() == DataType.FLOAT
-        && clsToken.dtype() == DataType.FLOAT) {
-      h = tokens(conv, clsToken, posEmbed); // (B, N + 1, C)
-      recycle(conv);
-    } else {
-      Tensor p = conv.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
-      Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
-      Tensor tokens = Tensor.cat(1, cls, p); // (B, N + 1, C)
-      h = tokens.add(posEmbed); // (B, N + 1, C) + (N + 1, C)
-      recycle(conv, tokens);
-    }
-    recycle(h);
+    Tensor h = F.patchTokens(conv, clsToken, posEmbed); // (B, N + 1, C): class token first, positions added
+    recycle(conv, h);
     h = blocks.call(h); // (B, N + 1, C); the outputs between blocks are left to the collector
     recycle(h);
-    return norm.call(h.narrow(1, 0, 1).reshape(b, c)); // the class token (B, C): LayerNorm is per token
-  }
-
-  /**
-   * Whether the tokens are made by one op ({@link #tokens}) instead of flatten, transpose, expand, cat and add
-   * ({@code -Ddlcourse.vit.fusedTokens=false}, for A/B timings).
-   */
-  static volatile boolean fusedTokens = !"false".equals(System.getProperty("dlcourse.vit.fusedTokens"));
-
-  /**
-   * The tokens {@code (B, N + 1, C)} from the patch conv's output {@code conv (B, C, h, w)} (float), as one recorded op:
-   * row 0 of each image is the class token, row {@code 1 + n} the conv's channels at patch n (row by row), each plus
-   * its row of the position table {@code pos (N + 1, C)}. The same values as
-   * {@code cat(1, cls.expand(B, 1, C), conv.flatten(2).transpose(1, 2)).add(pos)}. Backward: the conv's gradient is
-   * the rows transposed back, the class token's the sum of row 0 over the batch, the table's (when trained) the sum
-   * over the batch.
-   */
-  static Tensor tokens(Tensor conv, Tensor cls, Tensor pos) {
-    int b = Math.toIntExact(conv.size(0));
-    int c = Math.toIntExact(conv.size(1));
-    int n = Math.toIntExact(conv.size(2) * conv.size(3));
-    int t = n + 1;
-    INDArray cv = Layout.plain(conv.array());
-    float[] pv = Layout.plain(pos.array()).data().asFloat(); // (T, C)
-    float[] clsRow = Layout.plain(cls.array()).data().asFloat(); // (C)
-    INDArray out = Buffers.take(DataType.FLOAT, b, t, c);
-    java.nio.FloatBuffer src = cv.data().asNioFloat();
-    java.nio.FloatBuffer dst = out.data().asNioFloat();
-    float[] block = new float[c * n]; // one image's conv output (C, N)
-    float[] rows = new float[t * c]; // one image's tokens (T, C)
-    for (int i = 0; i < b; i++) {
-      src.get(i * c * n, block);
-      for (int k = 0; k < c; k++) {
-        rows[k] = clsRow[k] + pv[k];
-      }
-      for (int j = 0; j < n; j++) {
-        int r = (j + 1) * c;
-        for (int k = 0; k < c; k++) {
-          rows[r + k] = block[k * n + j] + pv[r + k];
-        }
-      }
-      dst.put(i * t * c, rows);
-    }
-    java.lang.ref.Reference.reachabilityFence(cv); // NIO views do not keep their arrays' memory alive
-    java.lang.ref.Reference.reachabilityFence(out);
-    long[] convShape = conv.shape();
-    long[] clsShape = cls.shape();
-    long[] posShape = pos.shape();
-    return Tensor.record("tokens", out, new Tensor[] {conv, cls, pos}, g -> {
-      INDArray gp = Layout.plain(g.dataType() == DataType.FLOAT ? g : g.castTo(DataType.FLOAT));
-      java.nio.FloatBuffer gb = gp.data().asNioFloat();
-      INDArray gConv = conv.requiresGrad() ? Buffers.take(DataType.FLOAT, convShape) : null;
-      java.nio.FloatBuffer gc = gConv == null ? null : gConv.data().asNioFloat();
-      float[] gCls = new float[c];
-      float[] gPos = new float[t * c];
-      float[] rows2 = new float[t * c];
-      float[] block2 = new float[c * n];
-      for (int i = 0; i < b; i++) {
-        gb.get(i * t * c, rows2);
-        for (int k = 0; k < c; k++) {
-          gCls[k] += rows2[k];
-        }
-        for (int q = 0; q < t * c; q++) {
-          gPos[q] += rows2[q];
-        }
-        if (gc != null) {
-          for (int j = 0; j < n; j++) {
-            int r = (j + 1) * c;
-            for (int k = 0; k < c; k++) {
-              block2[k * n + j] = rows2[r + k];
-            }
-          }
-          gc.put(i * c * n, block2);
-        }
-      }
-      java.lang.ref.Reference.reachabilityFence(gp);
-      java.lang.ref.Reference.reachabilityFence(gConv);
-      return new INDArray[] {gConv, cls.requiresGrad() ? Nd4j.createFromArray(gCls).reshape(clsShape) : null,
-        pos.requiresGrad() ? Nd4j.createFromArray(gPos).reshape(posShape) : null};
-    });
+    return norm.call(h.narrow(1, 0, 1).reshape(b, cfg.embed())); // the class token (B, C): LayerNorm is per token
   }
 
   public Config config() {

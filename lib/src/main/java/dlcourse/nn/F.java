@@ -11,6 +11,8 @@ import dlcourse.kernels.LayerNormKernel;
 import dlcourse.kernels.LogSoftmaxKernel;
 import dlcourse.kernels.CrossEntropyKernel;
 import dlcourse.kernels.Pad2dKernel;
+import dlcourse.kernels.PatchTokensKernel;
+import dlcourse.kernels.Buffers;
 import dlcourse.kernels.Pool2dKernel;
 import dlcourse.util.Check;
 import dlcourse.kernels.LstmKernel;
@@ -1539,6 +1541,54 @@ public final class F {
     }
     return Tensor.of(Nd4j.createFromArray(pe).reshape(n, dd).castTo(DataType.FLOAT));
   }
+
+  /**
+   * A vision transformer's input tokens: the patch embeddings {@code patches (B, C, h, w)} (a patch convolution's
+   * output) as N = h w tokens row by row, the class token {@code cls (1, 1, C)} prepended, each token plus its row of
+   * {@code positions (N + 1, C)}. The same as
+   * {@code Tensor.cat(1, cls.expand(B, 1, C), patches.flatten(2).transpose(1, 2)).add(positions)}, which it runs for
+   * double tensors; float tensors take one recorded op ({@link PatchTokensKernel}).
+   *
+   * @return {@code (B, N + 1, C)}
+   */
+  public static Tensor patchTokens(Tensor patches, Tensor cls, Tensor positions) {
+    if (patches.dim() != 4) {
+      throw new IllegalArgumentException("patchTokens: expected patches (B, C, h, w), got " + Shapes.str(
+          patches.shape()));
+    }
+    long b = patches.size(0);
+    long c = patches.size(1);
+    long t = patches.size(2) * patches.size(3) + 1;
+    if (cls.numel() != c || positions.dim() != 2 || positions.size(0) != t || positions.size(1) != c) {
+      throw new IllegalArgumentException("patchTokens: patches " + Shapes.str(patches.shape()) + " need a class token"
+          + " of " + c + " values and positions (" + t + ", " + c + "), got " + Shapes.str(cls.shape()) + " and "
+          + Shapes.str(positions.shape()));
+    }
+    if (!fusedPatchTokens || patches.dtype() != DataType.FLOAT || cls.dtype() != DataType.FLOAT
+        || positions.dtype() != DataType.FLOAT) {
+      Tensor p = patches.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
+      return Tensor.cat(1, cls.reshape(1, 1, c).expand(b, 1, c), p).add(positions);
+    }
+    INDArray out = PatchTokensKernel.forward(patches.array(), Layout.plain(cls.array()).data().asFloat(),
+        Layout.plain(positions.array()).data().asFloat());
+    long[] patchShape = patches.shape();
+    long[] clsShape = cls.shape();
+    long[] posShape = positions.shape();
+    return Tensor.record("patchTokens", out, new Tensor[] {patches, cls, positions}, g -> {
+      INDArray gPatches = patches.requiresGrad() ? Buffers.take(DataType.FLOAT, patchShape) : null;
+      float[] gCls = new float[(int) c];
+      float[] gPos = new float[(int) (t * c)];
+      PatchTokensKernel.backward(g, gPatches, gCls, gPos);
+      return new INDArray[] {gPatches, cls.requiresGrad() ? Nd4j.createFromArray(gCls).reshape(clsShape) : null,
+        positions.requiresGrad() ? Nd4j.createFromArray(gPos).reshape(posShape) : null};
+    });
+  }
+
+  /**
+   * Whether {@link #patchTokens} of float tensors is one op ({@code -Ddlcourse.nn.fusedPatchTokens=false}: the
+   * general ops, for A/B timings).
+   */
+  static volatile boolean fusedPatchTokens = !"false".equals(System.getProperty("dlcourse.nn.fusedPatchTokens"));
 
   // ---------------------------------------------------------------- recurrent
 

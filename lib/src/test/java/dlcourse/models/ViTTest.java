@@ -182,37 +182,4 @@ class ViTTest {
     }
   }
 
-  /** The model's output and every parameter's gradient for sum(logits * r), the fused tokens on or off. */
-  private static java.util.List<org.nd4j.linalg.api.ndarray.INDArray> tokenGradients(boolean fused, boolean learned) {
-    boolean old = ViT.fusedTokens;
-    ViT.fusedTokens = fused;
-    try {
-      Init.manualSeed(21);
-      ViT model = new ViT(ViT.Config.base().withLearnedPositions(learned));
-      Init.normal(model.clsToken().data(), 0, 1); // a non-zero class token
-      Tensor x = Tensor.randn(22, 5, 1, 28, 28);
-      Tensor out = model.forward(x);
-      out.mul(Tensor.randn(23, 5, 10)).sum().backward();
-      java.util.List<org.nd4j.linalg.api.ndarray.INDArray> res = new java.util.ArrayList<>();
-      res.add(out.array().dup());
-      model.parameters().forEach(p -> res.add(p.grad().array().dup()));
-      return res;
-    } finally {
-      ViT.fusedTokens = old;
-    }
-  }
-
-  @Test
-  void fusedTokensEqualCatExpandAndAdd() {
-    for (boolean learned : new boolean[] {false, true}) {
-      var fused = tokenGradients(true, learned);
-      var general = tokenGradients(false, learned);
-      assertEquals(general.size(), fused.size());
-      for (int i = 0; i < fused.size(); i++) {
-        double scale = general.get(i).amaxNumber().doubleValue() + 1e-6;
-        double err = fused.get(i).sub(general.get(i)).amaxNumber().doubleValue();
-        assertTrue(err <= 1e-5 * scale, "learned " + learned + " item " + i + ": max error " + err + " of " + scale);
-      }
-    }
-  }
 }
