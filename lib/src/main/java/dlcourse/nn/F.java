@@ -1534,9 +1534,50 @@ public final class F {
     // Each bias in its own product's rows (no (4H) add per step, and each bias's gradient is one row sum).
     Tensor xg = linear(x, weightIh, biasIh); // (B, 4H)
     Tensor hh = linear(s.h(), weightHh, biasHh); // (B, 4H)
+    if (floatCell && x.dtype() == DataType.FLOAT && s.c().dtype() == DataType.FLOAT) {
+      return lstmCellFloat(xg, hh, s.c(), (int) batch, (int) hidden);
+    }
     LstmLayerRun run = new LstmLayerRun(xg, null, 1, (int) batch, (int) hidden);
     LstmStep step = run.step(0, hh, s.c(), LstmKernel.doubles(s.c().array()));
     return new LSTMCell.State(run.part(step, 0), run.part(step, 1));
+  }
+
+  /**
+   * Whether {@link #lstmCell} on float tensors runs its gates in float ({@code LstmKernel}'s float step, one recorded
+   * op and two parts per step) instead of the double step of {@link LstmLayerRun};
+   * {@code -Ddlcourse.nn.lstmCellFloat=false} turns it off (for A/B timings).
+   */
+  static volatile boolean floatCell = !"false".equals(System.getProperty("dlcourse.nn.lstmCellFloat"));
+
+  /**
+   * The gates of one float {@link #lstmCell} step on Java float arrays: one recorded op {@code lstmGates} with the
+   * packed (2, B, H) output h' then c' (closed-form backward; xg and hh share one gradient array, as their gradients
+   * are the same values), and h' and c' as its two parts.
+   */
+  private static LSTMCell.State lstmCellFloat(Tensor xg, Tensor hh, Tensor c, int batch, int hidden) {
+    int bh = batch * hidden;
+    float[] hc = new float[2 * bh];
+    LstmKernel.SavedFloat saved = LstmKernel.forward(LstmKernel.floats(xg.array()), LstmKernel.floats(hh.array()),
+        LstmKernel.floats(c.array()), hc, batch, hidden);
+    Tensor out = Tensor.record("lstmGates", LstmKernel.array(hc, 2, batch, hidden), new Tensor[] {xg, hh, c}, g -> {
+      float[] dGates = new float[4 * bh];
+      float[] dc = new float[bh];
+      LstmKernel.backward(saved, LstmKernel.floats(g), dGates, dc);
+      INDArray gGates = LstmKernel.array(dGates, batch, 4L * hidden);
+      return new INDArray[] {xg.requiresGrad() ? gGates : null, hh.requiresGrad() ? gGates : null,
+        c.requiresGrad() ? LstmKernel.array(dc, batch, hidden) : null};
+    });
+    Tensor[] parts = new Tensor[2];
+    for (int which = 0; which < 2; which++) {
+      int from = which * bh;
+      parts[which] = Tensor.record(which == 0 ? "lstmH" : "lstmC",
+          LstmKernel.array(Arrays.copyOfRange(hc, from, from + bh), batch, hidden), new Tensor[] {out}, g -> {
+            float[] d = new float[2 * bh]; // the other part's half stays zero
+            System.arraycopy(LstmKernel.floats(g), 0, d, from, bh);
+            return new INDArray[] {LstmKernel.array(d, 2, batch, hidden)};
+          });
+    }
+    return new LSTMCell.State(parts[0], parts[1]);
   }
 
   /**
