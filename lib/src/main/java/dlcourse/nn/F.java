@@ -140,12 +140,67 @@ public final class F {
     }
 
     /**
+     * Whether float rows are appended to two growing Java arrays ({@link HeapRows}) instead of a native copy of each
+     * call's rows that {@link #rows} then concatenates; {@code -Ddlcourse.nn.weightRowsInHeap=false} (for A/B).
+     */
+    static volatile boolean inHeap = !"false".equals(System.getProperty("dlcourse.nn.weightRowsInHeap"));
+
+    /** The float rows of all calls, when every call's are float ({@link #inHeap}); else null (the lists hold them). */
+    private HeapRows heapGrads;
+    private HeapRows heapInputs;
+
+    /**
      * One call's output gradient and input rows, both copied: the engine may reuse the gradient's array, and an
      * input marked with {@link Tensor#recycleAfterBackward} may be reused before the end of the pass.
      */
     void add(INDArray g2, INDArray x2) {
+      boolean heap = inHeap && grads.isEmpty() && g2.dataType() == DataType.FLOAT && x2.dataType() == DataType.FLOAT;
+      if (heap) {
+        if (heapGrads == null) {
+          heapGrads = new HeapRows(g2.size(1));
+          heapInputs = new HeapRows(x2.size(1));
+        }
+        heapGrads.append(g2);
+        heapInputs.append(x2);
+        return;
+      }
+      if (heapGrads != null) { // a later call in double (not seen in practice): back to the native lists
+        grads.add(heapGrads.array());
+        inputs.add(heapInputs.array());
+        heapGrads = null;
+        heapInputs = null;
+      }
       grads.add(g2.dup('c'));
       inputs.add(x2.dup('c'));
+    }
+
+    /** Float rows of a fixed width appended to one Java array (doubling), made a native (rows, width) array once. */
+    private static final class HeapRows {
+      private final int width;
+      private float[] v = new float[0];
+      private int used;
+
+      HeapRows(long width) {
+        this.width = Math.toIntExact(width);
+      }
+
+      void append(INDArray rows) {
+        INDArray p = Layout.plain(rows);
+        int n = Math.toIntExact(p.length());
+        if (used + n > v.length) {
+          v = Arrays.copyOf(v, Math.max(used + n, 2 * v.length));
+        }
+        p.data().asNioFloat().get(0, v, used, n);
+        java.lang.ref.Reference.reachabilityFence(p);
+        used += n;
+      }
+
+      /** The rows as a native (rows, width) array from the buffer pool (give it back with Buffers.recycle). */
+      INDArray array() {
+        INDArray a = dlcourse.kernels.Buffers.take(DataType.FLOAT, used / width, width);
+        a.data().asNioFloat().put(0, v, 0, used);
+        return a;
+      }
     }
 
     @Override
@@ -160,13 +215,18 @@ public final class F {
 
     @Override
     public INDArray[] gradients(INDArray[] into) {
-      INDArray g = rows(grads); // (sum of M, out)
-      INDArray x = rows(inputs); // (sum of M, in)
+      boolean heap = heapGrads != null;
+      INDArray g = heap ? heapGrads.array() : rows(grads); // (sum of M, out)
+      INDArray x = heap ? heapInputs.array() : rows(inputs); // (sum of M, in)
       INDArray gw = Tensor.AccumulatingBackward.gemm(g, x, true, false, into[0]);
       INDArray gb = null;
       if (bias != null && bias.requiresGrad()) {
         long out = g.size(1);
         gb = Gemm.supports(g) ? Gemm.sumRows(g, Gemm.accepts(into[1], out) ? into[1] : null) : g.sum(0);
+      }
+      if (heap) { // read by the GEMMs above only
+        dlcourse.kernels.Buffers.recycle(g);
+        dlcourse.kernels.Buffers.recycle(x);
       }
       return new INDArray[] {gw, gb};
     }
