@@ -74,7 +74,8 @@ public final class Bench {
       case "cifar-bn" -> new Plan(3, 7, 3);
       case OP_COST -> new Plan(300, 7, 100);
       case "gpt-nano", "gpt-micro" -> new Plan(1, 5, 2);
-      case "vit" -> new Plan(40, 7, 4); // run alone, 2 warm-up steps left it at 62-82 ms, 40 at 52 ms (JIT)
+      case "vit" -> new Plan(40, 7, 12); // 40 warm-up steps for the JIT; 12 per round: at ~20 ms a step, 4 left one
+      // pause or descheduling deciding a round (quiet brackets 0.68-1.98 in session 12)
       default -> new Plan(2, 7, 4);
     };
     return new Plan(p.warmup(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)), p.perRound());
