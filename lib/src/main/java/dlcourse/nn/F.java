@@ -145,7 +145,14 @@ public final class F {
      */
     static volatile boolean inHeap = !"false".equals(System.getProperty("dlcourse.nn.weightRowsInHeap"));
 
-    /** The float rows of all calls, when every call's are float ({@link #inHeap}); else null (the lists hold them). */
+    /**
+     * Each float weight's two row arrays of its last pass, taken again by its next pass (a training step fills the
+     * same sizes every time: no new Java arrays, no growth); weak keys, so a dropped weight drops them.
+     */
+    private static final java.util.Map<Tensor, float[][]> SPARE =
+        java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The float rows of all calls for a float weight ({@link #inHeap}); else null (the lists hold them). */
     private HeapRows heapGrads;
     private HeapRows heapInputs;
 
@@ -154,21 +161,15 @@ public final class F {
      * input marked with {@link Tensor#recycleAfterBackward} may be reused before the end of the pass.
      */
     void add(INDArray g2, INDArray x2) {
-      boolean heap = inHeap && grads.isEmpty() && g2.dataType() == DataType.FLOAT && x2.dataType() == DataType.FLOAT;
-      if (heap) {
-        if (heapGrads == null) {
-          heapGrads = new HeapRows(g2.size(1));
-          heapInputs = new HeapRows(x2.size(1));
-        }
+      if (heapGrads == null && grads.isEmpty() && inHeap && weight.dtype() == DataType.FLOAT) {
+        float[][] spare = SPARE.remove(weight);
+        heapGrads = new HeapRows(weight.size(0), spare == null ? null : spare[0]);
+        heapInputs = new HeapRows(weight.size(1), spare == null ? null : spare[1]);
+      }
+      if (heapGrads != null) { // a float weight: float rows (linear checks that x and the weight share a type)
         heapGrads.append(g2);
         heapInputs.append(x2);
         return;
-      }
-      if (heapGrads != null) { // a later call in double (not seen in practice): back to the native lists
-        grads.add(heapGrads.array());
-        inputs.add(heapInputs.array());
-        heapGrads = null;
-        heapInputs = null;
       }
       grads.add(g2.dup('c'));
       inputs.add(x2.dup('c'));
@@ -177,11 +178,12 @@ public final class F {
     /** Float rows of a fixed width appended to one Java array (doubling), made a native (rows, width) array once. */
     private static final class HeapRows {
       private final int width;
-      private float[] v = new float[0];
+      private float[] v;
       private int used;
 
-      HeapRows(long width) {
+      HeapRows(long width, float[] spare) {
         this.width = Math.toIntExact(width);
+        this.v = spare != null ? spare : new float[0];
       }
 
       void append(INDArray rows) {
@@ -227,6 +229,7 @@ public final class F {
       if (heap) { // read by the GEMMs above only
         dlcourse.kernels.Buffers.recycle(g);
         dlcourse.kernels.Buffers.recycle(x);
+        SPARE.put(weight, new float[][] {heapGrads.v, heapInputs.v});
       }
       return new INDArray[] {gw, gb};
     }

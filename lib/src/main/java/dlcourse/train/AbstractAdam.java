@@ -110,6 +110,9 @@ abstract class AbstractAdam<O extends AbstractAdam<O>> extends Optimizer<O> {
   /** Elements per heap chunk of {@link #fusedFloat} (4 x 16 KB: within L1/L2 while the chunk is updated). */
   private static final int CHUNK = 4096;
 
+  /** {@link #fusedFloat}'s four chunk arrays, made on first use and kept (no Java garbage per parameter and step). */
+  private float[][] chunks;
+
   /**
    * Whether {@link #fusedFloat} updates heap copies of 4096-element chunks (vectorized) instead of reading and
    * writing the native buffers element by element; the same float operations in the same order, so the same
@@ -141,8 +144,11 @@ abstract class AbstractAdam<O extends AbstractAdam<O>> extends Optimizer<O> {
       }
     } else {
       // The same arithmetic on heap chunks: C2 vectorizes array loops (sqrt and division included), not NIO gets.
-      int size = Math.min(n, CHUNK);
-      float[] pa = new float[size], ga = new float[size], ma = new float[size], va = new float[size];
+      int size = CHUNK;
+      if (chunks == null) {
+        chunks = new float[4][CHUNK]; // this optimizer's scratch (one thread steps an optimizer)
+      }
+      float[] pa = chunks[0], ga = chunks[1], ma = chunks[2], va = chunks[3];
       for (int at = 0; at < n; at += size) {
         int len = Math.min(size, n - at);
         pb.get(at, pa, 0, len);
