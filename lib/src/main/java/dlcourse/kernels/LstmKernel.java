@@ -1,5 +1,6 @@
 package dlcourse.kernels;
 
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -91,61 +92,59 @@ public final class LstmKernel {
     return 1 / (1 + Math.exp(-a));
   }
 
-  /** What the backward pass of one float step reads: the four activations (B, 4H), the previous c and tanh(c'). */
-  public record SavedFloat(float[] act, float[] cPrev, float[] tanhC, int batch, int hidden) {}
+  /** What the backward pass of one float step reads besides the previous c: the activations (B, 4H) and tanh(c'). */
+  public record SavedFloat(float[] act, float[] tanhC, int batch, int hidden) {}
 
   /**
    * One step forward in float ({@code F.lstmCell} on float tensors): the same formulas as
    * {@link #forward(double[], int, double[], double[], double[], double[], int, int)}, each activation from one
    * {@code Math.exp} (an intrinsic) evaluated in double and rounded once to float, instead of {@code Math.tanh}
-   * ({@code StrictMath}'s, 3.7% of the captioner's samples in session 12) and the float/double conversions.
+   * ({@code StrictMath}'s, 3.7% of the captioner's samples in session 12) and the float/double conversions. Reads and
+   * writes the native buffers in place (no Java copies of the inputs and outputs).
    *
    * @param xg input pre-activations, B x 4H
    * @param hh recurrent pre-activations, B x 4H, added to {@code xg}
    * @param cPrev the previous cell state, B x H
    * @param hc receives the new hidden state (B x H) followed by the new cell state (B x H)
    */
-  public static SavedFloat forward(float[] xg, float[] hh, float[] cPrev, float[] hc, int batch, int hidden) {
+  public static SavedFloat forward(FloatBuffer xg, FloatBuffer hh, FloatBuffer cPrev, FloatBuffer hc, int batch,
+      int hidden) {
     int n4 = 4 * hidden;
     int bh = batch * hidden;
     float[] act = new float[batch * n4];
     float[] tanhC = new float[bh];
     for (int b = 0; b < batch; b++) {
       int row = b * n4;
-      for (int k = 0; k < 2 * hidden; k++) {
-        act[row + k] = sigmoid(xg[row + k] + hh[row + k]);
-      }
-      for (int k = 2 * hidden; k < 3 * hidden; k++) {
-        act[row + k] = tanh(xg[row + k] + hh[row + k]);
-      }
-      for (int k = 3 * hidden; k < n4; k++) {
-        act[row + k] = sigmoid(xg[row + k] + hh[row + k]);
+      for (int k = 0; k < n4; k++) {
+        float a = xg.get(row + k) + hh.get(row + k);
+        act[row + k] = k >= 2 * hidden && k < 3 * hidden ? tanh(a) : sigmoid(a);
       }
       for (int j = 0; j < hidden; j++) {
         int e = b * hidden + j;
-        float cn = act[row + hidden + j] * cPrev[e] + act[row + j] * act[row + 2 * hidden + j];
+        float cn = act[row + hidden + j] * cPrev.get(e) + act[row + j] * act[row + 2 * hidden + j];
         float tc = tanh(cn);
-        hc[bh + e] = cn;
+        hc.put(bh + e, cn);
         tanhC[e] = tc;
-        hc[e] = act[row + 3 * hidden + j] * tc;
+        hc.put(e, act[row + 3 * hidden + j] * tc);
       }
     }
-    return new SavedFloat(act, cPrev, tanhC, batch, hidden);
+    return new SavedFloat(act, tanhC, batch, hidden);
   }
 
   /**
    * One float step backward (the closed form of the double {@link #backward(Saved, double[], double[], double[], int)}).
    *
+   * @param cPrev the previous cell state the forward step read, B x H
    * @param dhc d loss / d h' (B x H) followed by d loss / d c' (B x H)
    * @param dGates receives d loss / d a, B x 4H
-   * @param dcPrev receives d loss / d c, B x H
+   * @param dcPrev receives d loss / d c, B x H, or null when not needed
    */
-  public static void backward(SavedFloat s, float[] dhc, float[] dGates, float[] dcPrev) {
+  public static void backward(SavedFloat s, FloatBuffer cPrev, FloatBuffer dhc, FloatBuffer dGates,
+      FloatBuffer dcPrev) {
     int hidden = s.hidden();
     int bh = s.batch() * hidden;
     int n4 = 4 * hidden;
     float[] act = s.act();
-    float[] cPrev = s.cPrev();
     float[] tanhC = s.tanhC();
     for (int b = 0; b < s.batch(); b++) {
       int row = b * n4;
@@ -156,13 +155,15 @@ public final class LstmKernel {
         float g = act[row + 2 * hidden + j];
         float o = act[row + 3 * hidden + j];
         float tc = tanhC[e];
-        float gh = dhc[e];
-        float gc = dhc[bh + e] + gh * o * (1 - tc * tc);
-        dGates[row + j] = gc * g * i * (1 - i);
-        dGates[row + hidden + j] = gc * cPrev[e] * f * (1 - f);
-        dGates[row + 2 * hidden + j] = gc * i * (1 - g * g);
-        dGates[row + 3 * hidden + j] = gh * tc * o * (1 - o);
-        dcPrev[e] = gc * f;
+        float gh = dhc.get(e);
+        float gc = dhc.get(bh + e) + gh * o * (1 - tc * tc);
+        dGates.put(row + j, gc * g * i * (1 - i));
+        dGates.put(row + hidden + j, gc * cPrev.get(e) * f * (1 - f));
+        dGates.put(row + 2 * hidden + j, gc * i * (1 - g * g));
+        dGates.put(row + 3 * hidden + j, gh * tc * o * (1 - o));
+        if (dcPrev != null) {
+          dcPrev.put(e, gc * f);
+        }
       }
     }
   }
@@ -182,16 +183,6 @@ public final class LstmKernel {
       return a;
     }
     return (float) (1 - 2 / (Math.exp(2.0 * a) + 1));
-  }
-
-  /** The values of a float array {@code a} in row-major order. */
-  public static float[] floats(INDArray a) {
-    return Layout.plain(a).data().asFloat();
-  }
-
-  /** A fresh float array of {@code shape} holding {@code v} (row-major, not copied again by ND4J's buffer). */
-  public static INDArray array(float[] v, long... shape) {
-    return Nd4j.create(Nd4j.createBuffer(v), shape);
   }
 
   /** The values of {@code a} in row-major order, as doubles. */

@@ -1613,33 +1613,42 @@ public final class F {
   static volatile boolean floatCell = !"false".equals(System.getProperty("dlcourse.nn.lstmCellFloat"));
 
   /**
-   * The gates of one float {@link #lstmCell} step on Java float arrays: one recorded op {@code lstmGates} with the
-   * packed (2, B, H) output h' then c' (closed-form backward; xg and hh share one gradient array, as their gradients
-   * are the same values), and h' and c' as its two parts.
+   * The gates of one float {@link #lstmCell} step: one recorded op {@code lstmGates} with the packed (2, B, H)
+   * output h' then c' (closed-form backward on the native buffers; xg and hh share one gradient array, as their
+   * gradients are the same values), and h' and c' as its two parts.
    */
   private static LSTMCell.State lstmCellFloat(Tensor xg, Tensor hh, Tensor c, int batch, int hidden) {
     int bh = batch * hidden;
-    float[] hc = new float[2 * bh];
-    LstmKernel.SavedFloat saved = LstmKernel.forward(LstmKernel.floats(xg.array()), LstmKernel.floats(hh.array()),
-        LstmKernel.floats(c.array()), hc, batch, hidden);
-    Tensor out = Tensor.record("lstmGates", LstmKernel.array(hc, 2, batch, hidden), new Tensor[] {xg, hh, c}, g -> {
-      float[] dGates = new float[4 * bh];
-      float[] dc = new float[bh];
-      LstmKernel.backward(saved, LstmKernel.floats(g), dGates, dc);
-      INDArray gGates = LstmKernel.array(dGates, batch, 4L * hidden);
-      return new INDArray[] {xg.requiresGrad() ? gGates : null, hh.requiresGrad() ? gGates : null,
-        c.requiresGrad() ? LstmKernel.array(dc, batch, hidden) : null};
-    });
+    INDArray xa = Layout.plain(xg.array()), ha = Layout.plain(hh.array()), ca = Layout.plain(c.array());
+    INDArray hc = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, batch, hidden}, 'c');
+    LstmKernel.SavedFloat saved = LstmKernel.forward(buf(xa), buf(ha), buf(ca), buf(hc), batch, hidden);
+    java.lang.ref.Reference.reachabilityFence(xa);
+    java.lang.ref.Reference.reachabilityFence(ha);
+    Tensor out = Tensor.record("lstmGates", hc, new Tensor[] {xg, hh, c}, g -> {
+      INDArray gp = plainFloat(g);
+      INDArray gGates = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, 4L * hidden}, 'c');
+      INDArray gc = c.requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, hidden}, 'c') : null;
+      LstmKernel.backward(saved, buf(ca), buf(gp), buf(gGates), gc == null ? null : buf(gc));
+      java.lang.ref.Reference.reachabilityFence(ca); // the NIO views do not keep their arrays' memory alive
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(gGates);
+      java.lang.ref.Reference.reachabilityFence(gc);
+      return new INDArray[] {xg.requiresGrad() ? gGates : null, hh.requiresGrad() ? gGates : null, gc};
+    }, c);
     Tensor[] parts = new Tensor[2];
     for (int which = 0; which < 2; which++) {
       int from = which * bh;
-      parts[which] = Tensor.record(which == 0 ? "lstmH" : "lstmC",
-          LstmKernel.array(Arrays.copyOfRange(hc, from, from + bh), batch, hidden), new Tensor[] {out}, g -> {
-            float[] d = new float[2 * bh]; // the other part's half stays zero
-            System.arraycopy(LstmKernel.floats(g), 0, d, from, bh);
-            return new INDArray[] {LstmKernel.array(d, 2, batch, hidden)};
-          });
+      INDArray part = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, hidden}, 'c');
+      buf(part).put(0, buf(hc), from, bh);
+      parts[which] = Tensor.record(which == 0 ? "lstmH" : "lstmC", part, new Tensor[] {out}, g -> {
+        INDArray gp = plainFloat(g);
+        INDArray d = Nd4j.zeros(DataType.FLOAT, 2, batch, hidden); // the other part's half stays zero
+        buf(d).put(from, buf(gp), 0, bh);
+        java.lang.ref.Reference.reachabilityFence(gp);
+        return new INDArray[] {d};
+      });
     }
+    java.lang.ref.Reference.reachabilityFence(hc);
     return new LSTMCell.State(parts[0], parts[1]);
   }
 
