@@ -65,7 +65,7 @@ public final class CellExitGuard {
         return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, desc, signature, exceptions)) {
           /** Handlers of catch blocks that could catch an OutOfMemoryError (a multi-catch lists one several times). */
           private final java.util.Set<Label> oomHandlers = new java.util.HashSet<>();
-          /** True from such a handler's label to its first instruction (after its stack map frame). */
+          /** True from such a handler's label to its stack map frame. */
           private boolean atOomHandler;
 
           @Override
@@ -84,8 +84,13 @@ public final class CellExitGuard {
             }
           }
 
-          /** Before the handler's first instruction: the caught throwable is on the stack; pass a copy to the hook. */
-          private void beforeInstruction() {
+          /**
+           * After the stack map frame that starts each handler (JVMS 4.10.1; JShell's class files always carry them),
+           * before its first instruction: the caught throwable is on the stack; pass a copy to the hook.
+           */
+          @Override
+          public void visitFrame(int type, int numLocal, Object[] local, int numStack, Object[] stack) {
+            super.visitFrame(type, numLocal, local, numStack, stack);
             if (atOomHandler) {
               atOomHandler = false;
               changed[0] = true;
@@ -102,74 +107,7 @@ public final class CellExitGuard {
           }
 
           @Override
-          public void visitInsn(int opcode) {
-            beforeInstruction();
-            super.visitInsn(opcode);
-          }
-
-          @Override
-          public void visitIntInsn(int opcode, int operand) {
-            beforeInstruction();
-            super.visitIntInsn(opcode, operand);
-          }
-
-          @Override
-          public void visitVarInsn(int opcode, int var) {
-            beforeInstruction();
-            super.visitVarInsn(opcode, var);
-          }
-
-          @Override
-          public void visitTypeInsn(int opcode, String type) {
-            beforeInstruction();
-            super.visitTypeInsn(opcode, type);
-          }
-
-          @Override
-          public void visitFieldInsn(int opcode, String owner, String field, String d) {
-            beforeInstruction();
-            super.visitFieldInsn(opcode, owner, field, d);
-          }
-
-          @Override
-          public void visitJumpInsn(int opcode, Label label) {
-            beforeInstruction();
-            super.visitJumpInsn(opcode, label);
-          }
-
-          @Override
-          public void visitLdcInsn(Object value) {
-            beforeInstruction();
-            super.visitLdcInsn(value);
-          }
-
-          @Override
-          public void visitIincInsn(int var, int increment) {
-            beforeInstruction();
-            super.visitIincInsn(var, increment);
-          }
-
-          @Override
-          public void visitTableSwitchInsn(int min, int max, Label dflt, Label... labels) {
-            beforeInstruction();
-            super.visitTableSwitchInsn(min, max, dflt, labels);
-          }
-
-          @Override
-          public void visitLookupSwitchInsn(Label dflt, int[] keys, Label[] labels) {
-            beforeInstruction();
-            super.visitLookupSwitchInsn(dflt, keys, labels);
-          }
-
-          @Override
-          public void visitMultiANewArrayInsn(String d, int dims) {
-            beforeInstruction();
-            super.visitMultiANewArrayInsn(d, dims);
-          }
-
-          @Override
           public void visitMethodInsn(int opcode, String owner, String method, String d, boolean itf) {
-            beforeInstruction();
             String target = target(owner, method, d);
             if (target != null) {
               changed[0] = true;
@@ -183,7 +121,6 @@ public final class CellExitGuard {
 
           @Override
           public void visitInvokeDynamicInsn(String name, String d, Handle bsm, Object... args) {
-            beforeInstruction();
             for (int i = 0; i < args.length; i++) {
               if (args[i] instanceof Handle h) {
                 String target = target(h.getOwner(), h.getName(), h.getDesc());

@@ -2,14 +2,10 @@ package dlcourse.kernels;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
-import dlcourse.kernels.Prims.Entry;
+import dlcourse.kernels.Prims.Unary;
 import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import java.util.List;
-import org.bytedeco.dnnl.dnnl_memory_desc_t;
-import org.bytedeco.dnnl.dnnl_primitive;
-import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.dnnl.dnnl_softmax_desc_t;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -49,9 +45,9 @@ public final class AttentionSoftmaxKernel {
     if (causal) {
       fillMasked(x, Float.NEGATIVE_INFINITY);
     }
-    SoftmaxPrims e = entry(rows, cols);
+    Unary e = entry(rows, cols);
     try {
-      Prims.run(e.forward, Prims.args().add(DNNL_ARG_SRC, e.md, x).add(DNNL_ARG_DST, e.md, x));
+      e.forward(x, x);
     } finally {
       Prims.release(e);
     }
@@ -67,10 +63,9 @@ public final class AttentionSoftmaxKernel {
   public static void backward(INDArray y, INDArray g, INDArray out) {
     long cols = y.size(-1);
     long rows = y.length() / cols;
-    SoftmaxPrims e = entry(rows, cols);
+    Unary e = entry(rows, cols);
     try {
-      Prims.run(e.backward, Prims.args().add(DNNL_ARG_DST, e.md, y).add(DNNL_ARG_DIFF_DST, e.md, g)
-          .add(DNNL_ARG_DIFF_SRC, e.md, out));
+      e.backward(DNNL_ARG_DST, y, g, out);
     } finally {
       Prims.release(e);
     }
@@ -98,27 +93,8 @@ public final class AttentionSoftmaxKernel {
     Reference.reachabilityFence(x); // an NIO view does not keep its array's memory alive
   }
 
-  private static SoftmaxPrims entry(long rows, long cols) {
-    return Prims.acquire(List.of("attnSoftmax", rows, cols), () -> new SoftmaxPrims(rows, cols));
-  }
-
-  /** Forward (training) and backward softmax primitives over the rows of a (rows, cols) float matrix. */
-  private static final class SoftmaxPrims extends Entry {
-    final dnnl_memory_desc_t md;
-    final dnnl_primitive forward;
-    final dnnl_primitive backward;
-
-    SoftmaxPrims(long rows, long cols) {
-      String what = "softmax (" + rows + ", " + cols + ")";
-      md = Dnnl.md(dnnl_ab, rows, cols);
-      dnnl_softmax_desc_t f = new dnnl_softmax_desc_t();
-      Dnnl.check(dnnl_softmax_forward_desc_init(f, dnnl_forward_training, md, 1), what);
-      dnnl_primitive_desc fpd = keep(Prims.pd(f, null, null, what));
-      forward = primitive(fpd, "softmax forward");
-      dnnl_softmax_desc_t b = new dnnl_softmax_desc_t();
-      Dnnl.check(dnnl_softmax_backward_desc_init(b, md, md, 1), what + " gradient");
-      backward = primitive(Prims.pd(b, null, fpd, what + " gradient"), "softmax backward");
-    }
+  private static Unary entry(long rows, long cols) {
+    return Prims.acquire(List.of("attnSoftmax", rows, cols), () -> Unary.softmax(rows, cols, false));
   }
 
   /** For tests: the implementations oneDNN picked for the cached softmax primitives. */

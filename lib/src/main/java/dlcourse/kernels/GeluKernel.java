@@ -2,12 +2,10 @@ package dlcourse.kernels;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
-import dlcourse.kernels.Prims.Entry;
+import dlcourse.kernels.Prims.Unary;
 import java.util.List;
 import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
-import org.bytedeco.dnnl.dnnl_primitive;
-import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -32,10 +30,10 @@ public final class GeluKernel {
 
   /** GELU of {@code x}, a new array of its shape. */
   public static INDArray forward(INDArray x, boolean tanh) {
-    GeluPrims e = entry(x.length(), tanh);
+    Unary e = entry(x.length(), tanh);
     try {
       INDArray y = Buffers.take(DataType.FLOAT, x.shape());
-      Prims.run(e.forward, Prims.args().add(DNNL_ARG_SRC, e.md, Prims.plain(x)).add(DNNL_ARG_DST, e.md, y));
+      e.forward(Prims.plain(x), y);
       return y;
     } finally {
       Prims.release(e);
@@ -47,38 +45,29 @@ public final class GeluKernel {
     if (gy.length() != x.length()) {
       throw new IllegalArgumentException("GELU gradient of " + gy.length() + " values for an input of " + x.length());
     }
-    GeluPrims e = entry(x.length(), tanh);
+    Unary e = entry(x.length(), tanh);
     try {
       INDArray gx = Buffers.take(DataType.FLOAT, x.shape());
-      Prims.run(e.backward, Prims.args().add(DNNL_ARG_SRC, e.md, Prims.plain(x))
-          .add(DNNL_ARG_DIFF_DST, e.md, Prims.plain(gy.castTo(DataType.FLOAT))).add(DNNL_ARG_DIFF_SRC, e.md, gx));
+      e.backward(DNNL_ARG_SRC, Prims.plain(x), Prims.plain(gy.castTo(DataType.FLOAT)), gx);
       return gx;
     } finally {
       Prims.release(e);
     }
   }
 
-  private static GeluPrims entry(long n, boolean tanh) {
-    return Prims.acquire(List.of("gelu", n, tanh), () -> new GeluPrims(n, tanh));
+  private static Unary entry(long n, boolean tanh) {
+    return Prims.acquire(List.of("gelu", n, tanh), () -> geluPrims(n, tanh));
   }
 
   /** Forward (training) and backward primitives of GELU on a vector of n floats. */
-  private static final class GeluPrims extends Entry {
-    final dnnl_memory_desc_t md;
-    final dnnl_primitive forward;
-    final dnnl_primitive backward;
-
-    GeluPrims(long n, boolean tanh) {
-      String what = "GELU (" + n + (tanh ? ", tanh)" : ", erf)");
-      int alg = tanh ? dnnl_eltwise_gelu_tanh : dnnl_eltwise_gelu_erf;
-      md = Dnnl.md(dnnl_a, n);
-      dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
-      Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, alg, md, 0f, 0f), what);
-      dnnl_primitive_desc fpd = keep(Prims.pd(f, null, null, what));
-      forward = primitive(fpd, "GELU forward");
-      dnnl_eltwise_desc_t b = new dnnl_eltwise_desc_t();
-      Dnnl.check(dnnl_eltwise_backward_desc_init(b, alg, md, md, 0f, 0f), what + " gradient");
-      backward = primitive(Prims.pd(b, null, fpd, what + " gradient"), "GELU backward");
-    }
+  private static Unary geluPrims(long n, boolean tanh) {
+    String what = "GELU (" + n + (tanh ? ", tanh)" : ", erf)");
+    int alg = tanh ? dnnl_eltwise_gelu_tanh : dnnl_eltwise_gelu_erf;
+    dnnl_memory_desc_t md = Dnnl.md(dnnl_a, n);
+    dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
+    Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, alg, md, 0f, 0f), what);
+    dnnl_eltwise_desc_t b = new dnnl_eltwise_desc_t();
+    Dnnl.check(dnnl_eltwise_backward_desc_init(b, alg, md, md, 0f, 0f), what + " gradient");
+    return new Unary(md, f, b, what, "GELU");
   }
 }

@@ -2,12 +2,8 @@ package dlcourse.kernels;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
-import dlcourse.kernels.Prims.Entry;
+import dlcourse.kernels.Prims.Unary;
 import java.util.List;
-import org.bytedeco.dnnl.dnnl_softmax_desc_t;
-import org.bytedeco.dnnl.dnnl_memory_desc_t;
-import org.bytedeco.dnnl.dnnl_primitive;
-import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -33,10 +29,10 @@ public final class LogSoftmaxKernel {
   /** The log-softmax of each row of {@code x} (N, C): a new plain array. */
   public static INDArray forward(INDArray x) {
     INDArray xp = Layout.plain(x);
-    LogSoftmaxPrims e = entry(x.size(0), x.size(1));
+    Unary e = entry(x.size(0), x.size(1));
     try {
       INDArray y = Buffers.take(DataType.FLOAT, x.shape());
-      Prims.run(e.forward, Prims.args().add(DNNL_ARG_SRC, e.md, xp).add(DNNL_ARG_DST, e.md, y));
+      e.forward(xp, y);
       return y;
     } finally {
       Prims.release(e);
@@ -48,36 +44,16 @@ public final class LogSoftmaxKernel {
    * {@code gy - exp(logp) sum(gy)} per row, written into {@code out} (plain (N, C), may be {@code gy}).
    */
   public static void backward(INDArray logp, INDArray gy, INDArray out) {
-    LogSoftmaxPrims e = entry(logp.size(0), logp.size(1));
+    Unary e = entry(logp.size(0), logp.size(1));
     try {
-      Prims.run(e.backward, Prims.args().add(DNNL_ARG_DST, e.md, logp).add(DNNL_ARG_DIFF_DST, e.md, gy)
-          .add(DNNL_ARG_DIFF_SRC, e.md, out));
+      e.backward(DNNL_ARG_DST, logp, gy, out);
     } finally {
       Prims.release(e);
     }
   }
 
-  private static LogSoftmaxPrims entry(long rows, long cols) {
-    return Prims.acquire(List.of("logSoftmax", rows, cols), () -> new LogSoftmaxPrims(rows, cols));
-  }
-
-  /** Forward (training) and backward logsoftmax primitives over the rows of a (rows, cols) float matrix. */
-  private static final class LogSoftmaxPrims extends Entry {
-    final dnnl_memory_desc_t md;
-    final dnnl_primitive forward;
-    final dnnl_primitive backward;
-
-    LogSoftmaxPrims(long rows, long cols) {
-      String what = "logsoftmax (" + rows + ", " + cols + ")";
-      md = Dnnl.md(dnnl_ab, rows, cols);
-      dnnl_softmax_desc_t f = new dnnl_softmax_desc_t();
-      Dnnl.check(dnnl_logsoftmax_forward_desc_init(f, dnnl_forward_training, md, 1), what);
-      dnnl_primitive_desc fpd = keep(Prims.pd(f, null, null, what));
-      forward = primitive(fpd, "logsoftmax forward");
-      dnnl_softmax_desc_t b = new dnnl_softmax_desc_t();
-      Dnnl.check(dnnl_logsoftmax_backward_desc_init(b, md, md, 1), what + " gradient");
-      backward = primitive(Prims.pd(b, null, fpd, what + " gradient"), "logsoftmax backward");
-    }
+  private static Unary entry(long rows, long cols) {
+    return Prims.acquire(List.of("logSoftmax", rows, cols), () -> Unary.softmax(rows, cols, true));
   }
 
   /** For tests: the implementations oneDNN picked for the cached logsoftmax primitives. */

@@ -16,6 +16,7 @@ import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_softmax_desc_t;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -113,6 +114,57 @@ final class Prims {
         primitives.forEach(p -> dnnl_primitive_destroy(p));
         descs.forEach(d -> dnnl_primitive_desc_destroy(d));
       }
+    }
+  }
+
+  /**
+   * Forward (training) and backward primitives of an operation whose source, destination and their gradients are all
+   * described by one memory descriptor {@code md} (softmax, log-softmax, GELU): the backward primitive descriptor takes
+   * the forward one as its hint, as oneDNN requires. The implementations are recorded as {@code name + " forward"} and
+   * {@code name + " backward"}; a failure names {@code what} (or {@code what + " gradient"}).
+   */
+  static final class Unary extends Entry {
+    final dnnl_memory_desc_t md;
+    final dnnl_primitive forward;
+    final dnnl_primitive backward;
+
+    /** From the initialised forward and backward operation descriptors (e.g. {@code dnnl_softmax_desc_t}). */
+    Unary(dnnl_memory_desc_t md, Pointer forwardDesc, Pointer backwardDesc, String what, String name) {
+      this.md = md;
+      dnnl_primitive_desc fpd = keep(pd(forwardDesc, null, null, what));
+      forward = primitive(fpd, name + " forward");
+      backward = primitive(pd(backwardDesc, null, fpd, what + " gradient"), name + " backward");
+    }
+
+    /**
+     * Softmax ({@code log} false, recorded as "softmax") or log-softmax ({@code log} true, "logsoftmax") over the rows
+     * of a plain (rows, cols) float matrix.
+     */
+    static Unary softmax(long rows, long cols, boolean log) {
+      String name = log ? "logsoftmax" : "softmax";
+      String what = name + " (" + rows + ", " + cols + ")";
+      dnnl_memory_desc_t md = Dnnl.md(dnnl_ab, rows, cols);
+      dnnl_softmax_desc_t f = new dnnl_softmax_desc_t();
+      Dnnl.check(log ? dnnl_logsoftmax_forward_desc_init(f, dnnl_forward_training, md, 1)
+          : dnnl_softmax_forward_desc_init(f, dnnl_forward_training, md, 1), what);
+      dnnl_softmax_desc_t b = new dnnl_softmax_desc_t();
+      Dnnl.check(log ? dnnl_logsoftmax_backward_desc_init(b, md, md, 1) : dnnl_softmax_backward_desc_init(b, md, md, 1),
+          what + " gradient");
+      return new Unary(md, f, b, what, name);
+    }
+
+    /** Runs the forward primitive from {@code src} into {@code dst} (plain float arrays of {@code md}). */
+    void forward(INDArray src, INDArray dst) {
+      run(forward, args().add(DNNL_ARG_SRC, md, src).add(DNNL_ARG_DST, md, dst));
+    }
+
+    /**
+     * Runs the backward primitive: the input's gradient into {@code gx} from the output's gradient {@code gy} and
+     * {@code saved}, the forward's source or destination as {@code savedArg} says ({@code DNNL_ARG_SRC} /
+     * {@code DNNL_ARG_DST}).
+     */
+    void backward(int savedArg, INDArray saved, INDArray gy, INDArray gx) {
+      run(backward, args().add(savedArg, md, saved).add(DNNL_ARG_DIFF_DST, md, gy).add(DNNL_ARG_DIFF_SRC, md, gx));
     }
   }
 

@@ -2,8 +2,6 @@ package dlcourse.nn;
 
 import dlcourse.tensor.Tensor;
 
-import dlcourse.util.Check;
-
 /**
  * Pools to a fixed output size whatever the input size: output cell i takes the maximum over rows
  * {@code floor(i*H/outH)} to {@code ceil((i+1)*H/outH)} (exclusive), as PyTorch. Output 1x1 is global pooling.
@@ -17,28 +15,14 @@ import dlcourse.util.Check;
  * </ul>
  * Example: {@code new Sequential(new AdaptiveMaxPool2d(1), new Flatten())} maps (N, C, H, W) to (N, C).
  */
-public class AdaptiveMaxPool2d extends Module {
-  private final int[] outputSize;
-
+public class AdaptiveMaxPool2d extends AdaptivePool2d {
   /** @param outputSize one value or (outH, outW) */
   public AdaptiveMaxPool2d(int... outputSize) {
-    this.outputSize = Check.pair(outputSize, "outputSize");
-    Check.positive(this.outputSize[0], "outputSize");
-    Check.positive(this.outputSize[1], "outputSize");
-  }
-
-  public int[] outputSize() {
-    return outputSize.clone();
+    super(outputSize);
   }
 
   @Override
   public Tensor forward(Tensor x) {
     return F.adaptiveMaxPool2d(x, outputSize[0], outputSize[1]);
-  }
-
-  @Override
-  protected String extraRepr() {
-    return "outputSize=" + (outputSize[0] == outputSize[1] ? String.valueOf(outputSize[0])
-        : "(" + outputSize[0] + ", " + outputSize[1] + ")");
   }
 }

@@ -1166,24 +1166,18 @@ public final class F {
     DropoutKernel.Bits bits = new DropoutKernel.Bits(Init.generator().nextLong(), p);
     float fk = (float) (1 / (1 - p));
     long[] kept = new long[Math.toIntExact((probs.length() + 63) >>> 6)];
-    float[] zeros = new float[cols];
     INDArray out = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
     java.nio.FloatBuffer pb = buf(probs);
     java.nio.FloatBuffer w = buf(out);
-    for (int m = 0; m < mats; m++) {
-      for (int i = 0; i < l; i++) {
-        int off = (m * l + i) * cols;
-        int n = causal ? Math.min(i + 1, cols) : cols;
-        for (int j = off; j < off + n; j++) {
-          boolean drop = bits.drop();
-          if (!drop) {
-            kept[j >>> 6] |= 1L << j;
-          }
-          w.put(j, pb.get(j) * (drop ? 0f : fk));
+    attentionRows(mats, l, cols, causal, w, (off, n) -> { // masked: 0, no draw
+      for (int j = off; j < off + n; j++) {
+        boolean drop = bits.drop();
+        if (!drop) {
+          kept[j >>> 6] |= 1L << j;
         }
-        w.put(off + n, zeros, 0, cols - n); // masked: 0, no draw
+        w.put(j, pb.get(j) * (drop ? 0f : fk));
       }
-    }
+    });
     java.lang.ref.Reference.reachabilityFence(probs); // an NIO view does not keep its array's memory alive
     java.lang.ref.Reference.reachabilityFence(out);
     return Tensor.record("attnSoftmaxDropout", out, new Tensor[] {x}, g -> {
@@ -1191,16 +1185,11 @@ public final class F {
       java.nio.FloatBuffer gv = buf(gp);
       INDArray gx = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
       java.nio.FloatBuffer gb = buf(gx);
-      for (int m = 0; m < mats; m++) {
-        for (int i = 0; i < l; i++) {
-          int off = (m * l + i) * cols;
-          int n = causal ? Math.min(i + 1, cols) : cols;
-          for (int j = off; j < off + n; j++) {
-            gb.put(j, gv.get(j) * ((kept[j >>> 6] >>> j & 1L) * fk)); // j's low 6 bits select the bit: 0 or fk
-          }
-          gb.put(off + n, zeros, 0, cols - n);
+      attentionRows(mats, l, cols, causal, gb, (off, n) -> {
+        for (int j = off; j < off + n; j++) {
+          gb.put(j, gv.get(j) * ((kept[j >>> 6] >>> j & 1L) * fk)); // j's low 6 bits select the bit: 0 or fk
         }
-      }
+      });
       AttentionSoftmaxKernel.backward(probs, gx, gx); // in place: the gradient of the softmax's input
       java.lang.ref.Reference.reachabilityFence(gp);
       java.lang.ref.Reference.reachabilityFence(gx);
@@ -1226,29 +1215,24 @@ public final class F {
     double[] e = new double[cols];
     float[] zeros = new float[cols];
     int mats = rows * cols == 0 ? 0 : Math.toIntExact(xv.length() / ((long) rows * cols));
-    for (int m = 0; m < mats; m++) {
-      for (int i = 0; i < rows; i++) {
-        int off = (m * rows + i) * cols;
-        int n = causal ? Math.min(i + 1, cols) : cols;
-        y.put(off + n, zeros, 0, cols - n); // the masked columns
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-          max = Math.max(max, a.get(off + j));
-        }
-        if (max == Double.NEGATIVE_INFINITY) {
-          y.put(off, zeros, 0, n); // only -inf scores: zeros, as safeSoftmax
-          continue;
-        }
-        double sum = 0;
-        for (int j = 0; j < n; j++) {
-          e[j] = Math.exp((a.get(off + j) - max) * scale);
-          sum += e[j];
-        }
-        for (int j = 0; j < n; j++) {
-          y.put(off + j, (float) (e[j] / sum));
-        }
+    attentionRows(mats, rows, cols, causal, y, (off, n) -> {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < n; j++) {
+        max = Math.max(max, a.get(off + j));
       }
-    }
+      if (max == Double.NEGATIVE_INFINITY) {
+        y.put(off, zeros, 0, n); // only -inf scores: zeros, as safeSoftmax
+        return;
+      }
+      double sum = 0;
+      for (int j = 0; j < n; j++) {
+        e[j] = Math.exp((a.get(off + j) - max) * scale);
+        sum += e[j];
+      }
+      for (int j = 0; j < n; j++) {
+        y.put(off + j, (float) (e[j] / sum));
+      }
+    });
     java.lang.ref.Reference.reachabilityFence(xv); // an NIO view does not keep its array's memory alive
     return Tensor.record("attnSoftmax", out, new Tensor[] {x}, g -> {
       INDArray gp = plainFloat(g);
@@ -1256,24 +1240,42 @@ public final class F {
       java.nio.FloatBuffer y2 = buf(out); // through the array: it stays alive while the graph does
       INDArray gxa = dlcourse.kernels.Buffers.take(DataType.FLOAT, shape); // every element written below
       java.nio.FloatBuffer gx = buf(gxa);
-      for (int m = 0; m < mats; m++) {
-        for (int i = 0; i < rows; i++) {
-          int off = (m * rows + i) * cols;
-          int n = causal ? Math.min(i + 1, cols) : cols;
-          gx.put(off + n, zeros, 0, cols - n); // the masked columns
-          double dot = 0;
-          for (int j = 0; j < n; j++) {
-            dot += (double) gv.get(off + j) * y2.get(off + j);
-          }
-          for (int j = 0; j < n; j++) {
-            gx.put(off + j, (float) (scale * y2.get(off + j) * (gv.get(off + j) - dot)));
-          }
+      attentionRows(mats, rows, cols, causal, gx, (off, n) -> {
+        double dot = 0;
+        for (int j = 0; j < n; j++) {
+          dot += (double) gv.get(off + j) * y2.get(off + j);
         }
-      }
+        for (int j = 0; j < n; j++) {
+          gx.put(off + j, (float) (scale * y2.get(off + j) * (gv.get(off + j) - dot)));
+        }
+      });
       java.lang.ref.Reference.reachabilityFence(gp);
       java.lang.ref.Reference.reachabilityFence(out);
       return new INDArray[] {gxa};
     });
+  }
+
+  /** The visible part of one row of attention weights: elements {@code off .. off + n - 1} of the flat array. */
+  private interface AttentionRow {
+    void visit(int off, int n);
+  }
+
+  /**
+   * Visits each row of {@code mats} plain {@code (l, cols)} matrices of attention weights, in order, with the columns
+   * it sees ({@code n = cols}, or {@code i + 1} for row i when {@code causal}), and writes 0 to the masked rest of the
+   * row in {@code dst}.
+   */
+  private static void attentionRows(int mats, int l, int cols, boolean causal, java.nio.FloatBuffer dst,
+      AttentionRow row) {
+    float[] zeros = new float[cols];
+    for (int m = 0; m < mats; m++) {
+      for (int i = 0; i < l; i++) {
+        int off = (m * l + i) * cols;
+        int n = causal ? Math.min(i + 1, cols) : cols;
+        dst.put(off + n, zeros, 0, cols - n); // the masked columns
+        row.visit(off, n);
+      }
+    }
   }
 
   /**

@@ -4,7 +4,6 @@ import dlcourse.tensor.Tensor;
 
 import dlcourse.util.Check;
 import dlcourse.tensor.Shapes;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -27,13 +26,7 @@ public class RMSNorm extends Module {
   private Parameter weight;
 
   public RMSNorm(long... normalizedShape) {
-    if (normalizedShape.length == 0) {
-      throw new IllegalArgumentException("normalizedShape must have at least one dimension");
-    }
-    for (long d : normalizedShape) {
-      Check.positive(d, "normalizedShape");
-    }
-    this.normalizedShape = normalizedShape.clone();
+    this.normalizedShape = NormalizedShape.check(normalizedShape);
     weight = addParameter("weight", Nd4j.create(DataType.FLOAT, normalizedShape));
     resetParameters();
   }
@@ -70,13 +63,7 @@ public class RMSNorm extends Module {
 
   @Override
   public Tensor forward(Tensor x) {
-    int k = normalizedShape.length;
-    long[] s = x.shape();
-    if (s.length < k || !Arrays.equals(Arrays.copyOfRange(s, s.length - k, s.length), normalizedShape)) {
-      throw new IllegalArgumentException("expected input ending in " + Shapes.str(normalizedShape) + ", got " + Shapes
-          .str(s));
-    }
-    return F.rmsNorm(x, k, weight, eps(x.dtype()));
+    return F.rmsNorm(x, NormalizedShape.match(x.shape(), normalizedShape), weight, eps(x.dtype()));
   }
 
   public long[] normalizedShape() {

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,6 +33,21 @@ class TensorTest {
   private static void assertGrad(Function<Tensor[], Tensor> f, Tensor... in) {
     double err = GradCheck.check(f, in);
     assertTrue(err < 1e-6, "gradient error " + err + " of " + f.apply(in).gradFnName());
+  }
+
+  /**
+   * What {@code run} returns with a static switch on, then off: the switch is set through {@code set} and put back to
+   * {@code before} afterwards.
+   */
+  private static <T> List<T> onAndOff(boolean before, Consumer<Boolean> set, Supplier<T> run) {
+    try {
+      set.accept(true);
+      T on = run.get();
+      set.accept(false);
+      return List.of(on, run.get());
+    } finally {
+      set.accept(before);
+    }
   }
 
   @Test
@@ -452,25 +470,18 @@ class TensorTest {
     for (int dim : new int[] {0, 1, 2}) {
       Tensor x = Tensor.of(Tensor.randn(seed++, 3, 6, 4).array()).requiresGrad(true); // float
       Tensor w = Tensor.randn(seed++, 3, 6, 4);
-      Tensor[] grads = new Tensor[2];
-      for (int k = 0; k < 2; k++) {
-        boolean before = Tensor.narrowInPlace;
-        Tensor.narrowInPlace = k == 0;
-        try {
-          x.zeroGrad();
-          Tensor y = x.mul(w).exp();
-          Tensor[] p = y.split(2, dim);
-          Tensor loss = y.mul(w).sum();
-          for (int i = 0; i < p.length; i++) {
-            loss = loss.add(p[i].mul(i + 1).mul(p[i]).sum());
-          }
-          loss.backward();
-          grads[k] = x.grad();
-        } finally {
-          Tensor.narrowInPlace = before;
+      List<Tensor> grads = onAndOff(Tensor.narrowInPlace, on -> Tensor.narrowInPlace = on, () -> {
+        x.zeroGrad();
+        Tensor y = x.mul(w).exp();
+        Tensor[] p = y.split(2, dim);
+        Tensor loss = y.mul(w).sum();
+        for (int i = 0; i < p.length; i++) {
+          loss = loss.add(p[i].mul(i + 1).mul(p[i]).sum());
         }
-      }
-      assertEquals(0, GradCheck.maxAbsDiff(grads[0], grads[1]), 1e-5, "split along " + dim);
+        loss.backward();
+        return x.grad();
+      });
+      assertEquals(0, GradCheck.maxAbsDiff(grads.get(0), grads.get(1)), 1e-5, "split along " + dim);
     }
   }
   /** stack records one op (no unsqueeze per part): gradients by finite differences, float values as before. */
@@ -485,23 +496,15 @@ class TensorTest {
       Tensor b = Tensor.of(Tensor.randn(seed++, 8, 5).array()).requiresGrad(true);
       long[] shape = dim == 0 ? new long[] {2, 8, 5} : dim == 1 ? new long[] {8, 2, 5} : new long[] {8, 5, 2};
       Tensor w = Tensor.randn(seed++, shape);
-      Tensor[] ys = new Tensor[2];
-      Tensor[] ga = new Tensor[2];
-      for (int k = 0; k < 2; k++) {
-        boolean before = Tensor.stackInOne;
-        Tensor.stackInOne = k == 0;
-        try {
-          a.zeroGrad();
-          ys[k] = Tensor.stack(dim, a, b.mul(2));
-          ys[k].mul(w).sum().backward();
-          ga[k] = a.grad();
-        } finally {
-          Tensor.stackInOne = before;
-        }
-      }
-      assertEquals(ys[1].array(), ys[0].array(), "stack along " + dim);
-      assertEquals(ga[1].array(), ga[0].array(), "gradient along " + dim);
-      assertEquals("stack", ys[0].gradFnName());
+      List<Tensor[]> r = onAndOff(Tensor.stackInOne, on -> Tensor.stackInOne = on, () -> { // {y, a's gradient}
+        a.zeroGrad();
+        Tensor y = Tensor.stack(dim, a, b.mul(2));
+        y.mul(w).sum().backward();
+        return new Tensor[] {y, a.grad()};
+      });
+      assertEquals(r.get(1)[0].array(), r.get(0)[0].array(), "stack along " + dim);
+      assertEquals(r.get(1)[1].array(), r.get(0)[1].array(), "gradient along " + dim);
+      assertEquals("stack", r.get(0)[0].gradFnName());
     }
   }
 }

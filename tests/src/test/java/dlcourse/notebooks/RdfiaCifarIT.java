@@ -3,12 +3,7 @@ package dlcourse.notebooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,69 +16,30 @@ import org.junit.jupiter.api.Test;
  */
 class RdfiaCifarIT {
 
-  /** All text outputs of the executed notebook, then {@code images=N}; fails on an error output. */
-  private static String outputs(Path executed) throws Exception {
-    JsonObject nb = JsonParser.parseString(Files.readString(executed)).getAsJsonObject();
+  /**
+   * All text outputs of the executed notebook (streams, and plain-text results that have no HTML form), then
+   * {@code images=N} (the run itself has no error output: {@link ExecutedNotebook#runQuick(String)}).
+   */
+  private static String outputs(ExecutedNotebook nb) {
     StringBuilder all = new StringBuilder();
-    int images = 0;
-    for (JsonElement c : nb.getAsJsonArray("cells")) {
-      JsonObject cell = c.getAsJsonObject();
-      if (!cell.has("outputs")) {
-        continue;
+    for (JsonObject out : nb.outputs()) {
+      if (out.has("text")) {
+        all.append(out.get("text").getAsString());
       }
-      for (JsonElement o : cell.getAsJsonArray("outputs")) {
-        JsonObject out = o.getAsJsonObject();
-        assertTrue(!out.get("output_type").getAsString().equals("error"), "error output: " + out);
-        if (out.has("text")) {
-          all.append(out.get("text").getAsString());
-        }
-        if (out.has("data")) {
-          JsonObject data = out.getAsJsonObject("data");
-          if (data.has("image/png")) {
-            images++;
-          } else if (data.has("text/plain") && !data.has("text/html")) {
-            all.append(data.get("text/plain").getAsString()).append('\n');
-          }
+      if (out.has("data")) {
+        JsonObject data = out.getAsJsonObject("data");
+        if (!data.has("image/png") && data.has("text/plain") && !data.has("text/html")) {
+          all.append(data.get("text/plain").getAsString()).append('\n');
         }
       }
     }
-    return all.append("\nimages=").append(images).toString();
+    return all.append("\nimages=").append(nb.images()).toString();
   }
 
-  /** A CSV written by the runner: header row first; quotes only protect commas. */
-  private static List<String[]> csv(Path file) throws Exception {
-    assertTrue(Files.exists(file), "missing table " + file);
-    List<String[]> rows = new ArrayList<>();
-    for (String line : Files.readAllLines(file)) {
-      List<String> cells = new ArrayList<>();
-      StringBuilder cell = new StringBuilder();
-      boolean quoted = false;
-      for (char ch : line.toCharArray()) {
-        if (ch == '"') {
-          quoted = !quoted;
-        } else if (ch == ',' && !quoted) {
-          cells.add(cell.toString());
-          cell.setLength(0);
-        } else {
-          cell.append(ch);
-        }
-      }
-      cells.add(cell.toString());
-      rows.add(cells.toArray(new String[0]));
-    }
-    return rows;
-  }
-
-  /** Column {@code name} of a CSV, header left out. */
+  /** Column {@code name} of a CSV's rows ({@link ExecutedNotebook#rows}), header left out. */
   private static List<String> column(List<String[]> rows, String name) {
-    String[] header = rows.get(0);
-    for (int i = 0; i < header.length; i++) {
-      if (header[i].equals(name)) {
-        final int c = i;
-        return rows.subList(1, rows.size()).stream().map(r -> r[c]).toList();
-      }
-    }
-    throw new AssertionError("no column " + name + " in " + String.join(",", header));
+    int c = ExecutedNotebook.column(rows, name);
+    return rows.subList(1, rows.size()).stream().map(r -> r[c]).toList();
   }
 
   private static List<Long> longs(List<String> cells) {
@@ -92,12 +48,10 @@ class RdfiaCifarIT {
 
   @Test
   void theoryNotebookComputesSizesCountsReceptiveFieldsAndTheReportsErrors() throws Exception {
-    ExecutedNotebook.runQuick("rdfia-basics/ch2_cnn_theory.ipynb");
-    Path out = QuickRun.outDir("rdfia-basics");
-    String text = outputs(out.resolve("ch2_cnn_theory.ipynb"));
-    Path tables = out.resolve("ch2_cnn_theory");
+    ExecutedNotebook nb = ExecutedNotebook.runQuick("rdfia-basics/ch2_cnn_theory.ipynb");
+    String text = outputs(nb);
 
-    List<String[]> q1 = csv(tables.resolve("Q1_conv_vs_fully_connected.csv"));
+    List<String[]> q1 = nb.rows("Q1_conv_vs_fully_connected.csv");
     assertEquals(List.of("32x32x32", "16x16x64", "8x8x64"), column(q1, "output (formula)"));
     assertEquals(List.of(76L, 801L, 1601L), longs(column(q1, "weights per filter")));
     assertEquals(List.of(2432L, 51264L, 102464L), longs(column(q1, "conv weights")));
@@ -110,30 +64,30 @@ class RdfiaCifarIT {
         "conv\\(b\\) and conv\\(a\\) moved by one column differ by at most (\\S+) ").matcher(text);
     assertTrue(eq.find(), text);
     assertTrue(Double.parseDouble(eq.group(1)) < 1e-5, "convolution commutes with the shift: " + eq.group(1));
-    List<String[]> shift = csv(tables.resolve("relative_change_under_a_1-pixel_shift.csv"));
+    List<String[]> shift = nb.rows("relative_change_under_a_1-pixel_shift.csv");
     assertEquals(11, shift.size(), "input and the nine layers");
     assertTrue(text.contains("3 of the 3 max pools lower the change"), text);
 
     assertTrue(text.contains("The forward pass fails: [10 (Linear)] expected input (*, 1024), got (1, 4096)"), text);
     assertTrue(text.contains("conv3's pooled output is [1, 64, 8, 8] = 4096 values"), text);
     assertTrue(text.contains("the same function, within 1e-6"), text);
-    List<String[]> maps = csv(tables.resolve("score_maps.csv"));
+    List<String[]> maps = nb.rows("score_maps.csv");
     assertEquals(List.of("[1, 10, 1, 1]", "[1, 10, 2, 2]", "[1, 10, 5, 5]"), column(maps,
         "fully convolutional output"));
     assertEquals(List.of("[1, 10]", "error", "error"), column(maps, "original network"));
 
-    List<String[]> rf = csv(tables.resolve("receptive_fields.csv"));
+    List<String[]> rf = nb.rows("receptive_fields.csv");
     List<Long> expected = List.of(5L, 5L, 6L, 14L, 14L, 16L, 32L, 32L, 36L);
     assertEquals(expected, longs(column(rf, "formula (px)")));
     assertEquals(expected, longs(column(rf, "measured (px)")), "the gradient sees the same receptive fields");
 
-    List<String[]> pads = csv(tables.resolve("size-preserving_padding.csv"));
+    List<String[]> pads = nb.rows("size-preserving_padding.csv");
     assertEquals(List.of("2.0", "17.5", "33.0", "48.5", "-7.5", "0.0", "7.5", "15.0"), column(pads,
         "p from the formula"));
     assertEquals("32", column(pads, "library output on 32x32").get(0));
     assertEquals("16", column(pads, "library output on 32x32").get(5));
 
-    List<String[]> counts = csv(tables.resolve("parameter_counts.csv"));
+    List<String[]> counts = nb.rows("parameter_counts.csv");
     assertEquals(List.of("conv1", "conv2", "conv3", "fc4", "fc5", "total"), column(counts, "layer"));
     assertEquals(List.of(2432L, 51264L, 102464L, 1025000L, 10010L, 1191170L), longs(column(counts, "library")));
     assertEquals(List.of(2400L, 51200L, 102400L, 1025024L, 11000L, 1192024L), longs(column(counts, "report")));
@@ -146,12 +100,10 @@ class RdfiaCifarIT {
 
   @Test
   void improvementsNotebookTrainsEveryNamedRunAndSummarisesThem() throws Exception {
-    ExecutedNotebook.runQuick("rdfia-basics/ch2_cifar_improvements.ipynb");
-    Path out = QuickRun.outDir("rdfia-basics");
-    String text = outputs(out.resolve("ch2_cifar_improvements.ipynb"));
-    Path tables = out.resolve("ch2_cifar_improvements");
+    ExecutedNotebook nb = ExecutedNotebook.runQuick("rdfia-basics/ch2_cifar_improvements.ipynb");
+    String text = outputs(nb);
 
-    List<String[]> runs = csv(tables.resolve("runs.csv"));
+    List<String[]> runs = nb.rows("runs.csv");
     List<String> names = column(runs, "run");
     assertEquals(41, names.size(), "every run of the practical");
     for (String n : List.of("baseline", "lr0.001-b32", "lr0.08-b256", "standardize", "norm-zca", "crop-flip", "shift",
@@ -165,7 +117,7 @@ class RdfiaCifarIT {
           names.get(i) + ": quick runs all but the two whitening runs");
     }
 
-    List<String[]> summary = csv(tables.resolve("best_test_accuracy_per_run.csv"));
+    List<String[]> summary = nb.rows("best_test_accuracy_per_run.csv");
     List<String> ran = column(summary, "run");
     assertEquals(39, ran.size());
     assertEquals(names.stream().filter(n -> !n.startsWith("norm-zca") && !n.startsWith("norm-pca")).toList(), ran);
@@ -186,7 +138,7 @@ class RdfiaCifarIT {
         .mapToDouble(best::get).average().orElseThrow();
     assertTrue(adaptive > best.get("baseline"), "adaptive optimizers " + adaptive + " vs SGD " + best.get("baseline"));
 
-    List<String[]> dropout = csv(tables.resolve("dropout_sweep.csv"));
+    List<String[]> dropout = nb.rows("dropout_sweep.csv");
     assertEquals(List.of("0.0", "0.1", "0.3", "0.5", "0.7", "0.9", "1.0"), column(dropout, "p"));
     assertTrue(text.contains(
         "The rates the trainer used in the 6 schedule runs differ from the curves above by at most 0"), text);
