@@ -12,8 +12,11 @@ import dlcourse.nn.Parameter;
 import dlcourse.nn.Sequential;
 import dlcourse.tensor.Shapes;
 import dlcourse.tensor.Tensor;
+import dlcourse.kernels.Buffers;
+import dlcourse.kernels.Layout;
 import dlcourse.util.Check;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -157,7 +160,10 @@ public class ViT extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-      return fc2.call(gelu.call(fc1.call(x))); // (B, T, mlpHidden) inside, (B, T, C) out
+      Tensor h = fc1.call(x); // (B, T, mlpHidden)
+      Tensor a = gelu.call(h); // (B, T, mlpHidden)
+      recycle(h, a);
+      return fc2.call(a); // (B, T, C)
     }
 
     public Linear fc1() {
@@ -185,8 +191,13 @@ public class ViT extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-      x = x.add(attn.call(norm1.call(x))); // (B, T, C)
-      return x.add(mlp.call(norm2.call(x))); // (B, T, C)
+      Tensor n1 = norm1.call(x); // (B, T, C)
+      Tensor a = attn.call(n1); // (B, T, C)
+      Tensor h = x.add(a); // (B, T, C)
+      Tensor n2 = norm2.call(h); // (B, T, C)
+      Tensor m = mlp.call(n2); // (B, T, C)
+      recycle(n1, a, h, n2, m);
+      return h.add(m); // (B, T, C)
     }
 
     public LayerNorm norm1() {
@@ -203,6 +214,24 @@ public class ViT extends Module {
 
     public Mlp mlp() {
       return mlp;
+    }
+  }
+
+  /**
+   * Whether the activations inside the model go back to the buffer pool once the backward pass has used them
+   * ({@link Tensor#recycleAfterBackward}), so that the next step reuses their memory instead of faulting in fresh
+   * pages; {@code -Ddlcourse.vit.recycleActivations=false} turns it off (A/B timings). Only tensors that no caller
+   * sees are recycled: the logits and {@link #features} are not, nor the output of a {@link Block} or {@link Mlp}
+   * called on its own.
+   */
+  static volatile boolean recycleActivations =
+      !"false".equals(System.getProperty("dlcourse.vit.recycleActivations"));
+
+  private static void recycle(Tensor... internal) {
+    if (recycleActivations) {
+      for (Tensor t : internal) {
+        Tensor.recycleAfterBackward(t);
+      }
     }
   }
 
@@ -281,12 +310,102 @@ public class ViT extends Module {
     }
     long b = x.size(0);
     long c = cfg.embed();
-    Tensor p = patchEmbed.call(x); // (B, C, H/patch, W/patch)
-    p = p.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
-    Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
-    Tensor h = Tensor.cat(1, cls, p).add(posEmbed); // (B, N + 1, C) + (N + 1, C)
-    h = blocks.call(h); // (B, N + 1, C)
+    Tensor conv = patchEmbed.call(x); // (B, C, H/patch, W/patch)
+    Tensor h;
+    if (fusedTokens && conv.dtype() == DataType.FLOAT && posEmbed.dtype() == DataType.FLOAT
+        && clsToken.dtype() == DataType.FLOAT) {
+      h = tokens(conv, clsToken, posEmbed); // (B, N + 1, C)
+      recycle(conv);
+    } else {
+      Tensor p = conv.flatten(2).transpose(1, 2); // (B, N, C): one token per patch, row by row
+      Tensor cls = clsToken.expand(b, 1, c); // (B, 1, C)
+      Tensor tokens = Tensor.cat(1, cls, p); // (B, N + 1, C)
+      h = tokens.add(posEmbed); // (B, N + 1, C) + (N + 1, C)
+      recycle(conv, tokens);
+    }
+    recycle(h);
+    h = blocks.call(h); // (B, N + 1, C); the outputs between blocks are left to the collector
+    recycle(h);
     return norm.call(h.narrow(1, 0, 1).reshape(b, c)); // the class token (B, C): LayerNorm is per token
+  }
+
+  /**
+   * Whether the tokens are made by one op ({@link #tokens}) instead of flatten, transpose, expand, cat and add
+   * ({@code -Ddlcourse.vit.fusedTokens=false}, for A/B timings).
+   */
+  static volatile boolean fusedTokens = !"false".equals(System.getProperty("dlcourse.vit.fusedTokens"));
+
+  /**
+   * The tokens {@code (B, N + 1, C)} from the patch conv's output {@code conv (B, C, h, w)} (float), as one recorded op:
+   * row 0 of each image is the class token, row {@code 1 + n} the conv's channels at patch n (row by row), each plus
+   * its row of the position table {@code pos (N + 1, C)}. The same values as
+   * {@code cat(1, cls.expand(B, 1, C), conv.flatten(2).transpose(1, 2)).add(pos)}. Backward: the conv's gradient is
+   * the rows transposed back, the class token's the sum of row 0 over the batch, the table's (when trained) the sum
+   * over the batch.
+   */
+  static Tensor tokens(Tensor conv, Tensor cls, Tensor pos) {
+    int b = Math.toIntExact(conv.size(0));
+    int c = Math.toIntExact(conv.size(1));
+    int n = Math.toIntExact(conv.size(2) * conv.size(3));
+    int t = n + 1;
+    INDArray cv = Layout.plain(conv.array());
+    float[] pv = Layout.plain(pos.array()).data().asFloat(); // (T, C)
+    float[] clsRow = Layout.plain(cls.array()).data().asFloat(); // (C)
+    INDArray out = Buffers.take(DataType.FLOAT, b, t, c);
+    java.nio.FloatBuffer src = cv.data().asNioFloat();
+    java.nio.FloatBuffer dst = out.data().asNioFloat();
+    float[] block = new float[c * n]; // one image's conv output (C, N)
+    float[] rows = new float[t * c]; // one image's tokens (T, C)
+    for (int i = 0; i < b; i++) {
+      src.get(i * c * n, block);
+      for (int k = 0; k < c; k++) {
+        rows[k] = clsRow[k] + pv[k];
+      }
+      for (int j = 0; j < n; j++) {
+        int r = (j + 1) * c;
+        for (int k = 0; k < c; k++) {
+          rows[r + k] = block[k * n + j] + pv[r + k];
+        }
+      }
+      dst.put(i * t * c, rows);
+    }
+    java.lang.ref.Reference.reachabilityFence(cv); // NIO views do not keep their arrays' memory alive
+    java.lang.ref.Reference.reachabilityFence(out);
+    long[] convShape = conv.shape();
+    long[] clsShape = cls.shape();
+    long[] posShape = pos.shape();
+    return Tensor.record("tokens", out, new Tensor[] {conv, cls, pos}, g -> {
+      INDArray gp = Layout.plain(g.dataType() == DataType.FLOAT ? g : g.castTo(DataType.FLOAT));
+      java.nio.FloatBuffer gb = gp.data().asNioFloat();
+      INDArray gConv = conv.requiresGrad() ? Buffers.take(DataType.FLOAT, convShape) : null;
+      java.nio.FloatBuffer gc = gConv == null ? null : gConv.data().asNioFloat();
+      float[] gCls = new float[c];
+      float[] gPos = new float[t * c];
+      float[] rows2 = new float[t * c];
+      float[] block2 = new float[c * n];
+      for (int i = 0; i < b; i++) {
+        gb.get(i * t * c, rows2);
+        for (int k = 0; k < c; k++) {
+          gCls[k] += rows2[k];
+        }
+        for (int q = 0; q < t * c; q++) {
+          gPos[q] += rows2[q];
+        }
+        if (gc != null) {
+          for (int j = 0; j < n; j++) {
+            int r = (j + 1) * c;
+            for (int k = 0; k < c; k++) {
+              block2[k * n + j] = rows2[r + k];
+            }
+          }
+          gc.put(i * c * n, block2);
+        }
+      }
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(gConv);
+      return new INDArray[] {gConv, cls.requiresGrad() ? Nd4j.createFromArray(gCls).reshape(clsShape) : null,
+        pos.requiresGrad() ? Nd4j.createFromArray(gPos).reshape(posShape) : null};
+    });
   }
 
   public Config config() {

@@ -1343,7 +1343,16 @@ public final class F {
     Tensor k;
     Tensor v;
     if (query == key && key == value) {
-      Tensor[] qkv = linear(query, inProjWeight, inProjBias).chunk(3, -1); // 3 x (B, L, E)
+      Tensor fused = linear(query, inProjWeight, inProjBias); // (B, L, 3E)
+      if (attnMask == null && keyPaddingMask == null && !needWeights && (dropoutP == 0 || !training)
+          && dlcourse.kernels.HeadsAttentionKernel.supports(fused.array(), numHeads)) {
+        Tensor y = headsAttention(fused, numHeads, causal); // (B, L, E): heads side by side
+        if (!WeightRows.batches(outProjWeight, outProjBias)) { // else the deferred weight gradient reads y late
+          Tensor.recycleAfterBackward(y); // read by the output projection's backward pass, which runs first
+        }
+        return new Attention(linear(y, outProjWeight, outProjBias), null);
+      }
+      Tensor[] qkv = fused.chunk(3, -1); // 3 x (B, L, E)
       q = qkv[0];
       k = qkv[1];
       v = qkv[2];
@@ -1362,6 +1371,29 @@ public final class F {
     Tensor y = a.output().transpose(1, 2).reshape(b, l, e); // (B, L, E): heads side by side
     Tensor out = linear(y, outProjWeight, outProjBias); // (B, L, E)
     return new Attention(out, needWeights ? a.weights().mean(false, 1) : null); // weights (B, L, S)
+  }
+
+  /**
+   * Self-attention of the fused projection {@code qkv (B, L, 3E)} without masks or dropout as one recorded op
+   * ({@code kernels.HeadsAttentionKernel}): the heads split into plain arrays, {@code softmax(q k^T / sqrt(d)) v} per
+   * head (causal when asked) and the heads merged into {@code (B, L, E)}; the same values as the narrow, reshape,
+   * transpose, scale, matmul, softmax and merge ops of {@link #multiheadAttention}'s general path. The saved heads and
+   * weights and qkv itself go back to the buffer pool after the backward pass: all are internal to
+   * {@link #multiheadAttention}. {@code -Ddlcourse.kernels.headsAttention=false}: the general path (A/B timings).
+   */
+  private static Tensor headsAttention(Tensor qkv, int numHeads, boolean causal) {
+    var saved = new dlcourse.kernels.HeadsAttentionKernel.Saved[1];
+    INDArray y = dlcourse.kernels.HeadsAttentionKernel.forward(qkv.array(), numHeads, causal, saved);
+    var s = saved[0];
+    Tensor out = Tensor.record("headsAttention", y, new Tensor[] {qkv},
+        g -> new INDArray[] {dlcourse.kernels.HeadsAttentionKernel.backward(s, g)});
+    if (!out.requiresGrad()) {
+      s.recycle(); // no backward pass will read them
+      return out;
+    }
+    Tensor.recycleAfterBackward(out, s.arrays());
+    Tensor.recycleAfterBackward(qkv); // read by this op only (its forward pass)
+    return out;
   }
 
   /**

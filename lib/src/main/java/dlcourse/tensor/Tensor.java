@@ -324,7 +324,9 @@ public class Tensor {
                 consumed.add(grads[i]);
               }
             } else {
-              INDArray sum = before.add(grads[i]);
+              INDArray sum = arithPool && before.dataType() == grads[i].dataType()
+                  ? before.add(grads[i], Buffers.take(before.dataType(), before.shape())) // back to the pool once used
+                  : before.add(grads[i]);
               ownedSums.add(sum);
               pending.put(in.gradFn, sum);
               if (recycle) {
@@ -576,6 +578,21 @@ public class Tensor {
     }
     INDArray[] r = t.gradFn.recycleAfterRun;
     t.gradFn.recycleAfterRun = r == null ? new INDArray[] {t.data} : append(r, t.data);
+  }
+
+  /**
+   * Like {@link #recycleAfterBackward(Tensor)} for arrays that only the backward pass of the operation that computed
+   * {@code t} reads (what that operation saved for it, e.g. {@code F}'s fused attention heads and weights); they go
+   * back to the buffer pool once that backward pass has run. Nothing else may hold them.
+   */
+  public static void recycleAfterBackward(Tensor t, INDArray... arrays) {
+    if (t.gradFn == null) {
+      return;
+    }
+    for (INDArray a : arrays) {
+      t.gradFn.recycleAfterRun = t.gradFn.recycleAfterRun == null ? new INDArray[] {a}
+          : append(t.gradFn.recycleAfterRun, a);
+    }
   }
 
   private static INDArray[] append(INDArray[] a, INDArray x) {
@@ -1424,6 +1441,16 @@ public class Tensor {
       if (a.length() <= SMALL && small(a) && small(b)) {
         return smallArith(a, b, op);
       }
+      if (arithPool && Buffers.enabled() && a.dataType() == b.dataType() && a.dataType().isFPType()
+          && a.length() > 0) {
+        INDArray out = Buffers.take(a.dataType(), a.shape()); // a recycled activation's memory, where one is free
+        return switch (op) {
+          case ADD -> a.add(b, out);
+          case SUB -> a.sub(b, out);
+          case MUL -> a.mul(b, out);
+          case DIV -> a.div(b, out);
+        };
+      }
       return switch (op) {
         case ADD -> a.add(b);
         case SUB -> a.sub(b);
@@ -1439,6 +1466,14 @@ public class Tensor {
       case DIV -> y.divi(b);
     };
   }
+
+  /**
+   * Whether same-shape arithmetic writes into an array from the buffer pool ({@code kernels.Buffers.take}: memory a
+   * model recycled with {@link #recycleAfterBackward}, e.g. the ViT's residual sums) and the backward pass makes the
+   * sum of two gradients of one tensor there too, instead of fresh ND4J arrays
+   * ({@code -Ddlcourse.tensor.arithPool=false}, for A/B timings).
+   */
+  static volatile boolean arithPool = !"false".equals(System.getProperty("dlcourse.tensor.arithPool"));
 
   /**
    * Element count up to which same-shape arithmetic runs as a Java loop: ND4J's fixed cost per native op (~8 us)

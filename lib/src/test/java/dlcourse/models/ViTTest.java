@@ -115,4 +115,104 @@ class ViTTest {
     // MLP 128 -> 256: each of the 2 blocks gains 2 * 17 * 32 * 128 multiply-adds
     assertEquals(2 * 2 * 17 * 32 * 128, base.withMlpHidden(256).macs() - base.macs());
   }
+
+  /**
+   * Losses and parameters after {@code steps} steps of Adam (or SGD) of the base model on one batch of 64 (sizes the
+   * buffer pool takes).
+   */
+  private static java.util.List<org.nd4j.linalg.api.ndarray.INDArray> train(int steps, boolean adam) {
+    Init.manualSeed(11);
+    ViT model = new ViT(ViT.Config.base());
+    dlcourse.train.Optimizer<?> opt = adam ? new Adam(model.parameters(), 1e-2)
+        : new dlcourse.train.SGD(model.parameters(), 0.1);
+    Tensor x = Tensor.randn(12, 64, 1, 28, 28);
+    long[] labels = new long[64];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = (i * 7) % 10;
+    }
+    Tensor y = Tensor.of(Nd4j.createFromArray(labels));
+    java.util.List<org.nd4j.linalg.api.ndarray.INDArray> out = new java.util.ArrayList<>();
+    for (int s = 0; s < steps; s++) {
+      model.zeroGrad();
+      Tensor loss = F.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      out.add(loss.array().dup());
+    }
+    model.parameters().forEach(p -> out.add(p.data().dup()));
+    return out;
+  }
+
+  /** Reads, or sets when {@code on} is not null, the switch of {@code kernels.HeadsAttentionKernel} (as InJvmAB). */
+  private static boolean headsKernel(Boolean on) {
+    try {
+      var f = Class.forName("dlcourse.kernels.HeadsAttentionKernel").getDeclaredField("enabled");
+      f.setAccessible(true);
+      if (on != null) {
+        f.setBoolean(null, on);
+      }
+      return f.getBoolean(null);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void recycledActivationsAndFusedAttentionTrainAsTheGeneralPath() {
+    boolean[] old = {ViT.recycleActivations, headsKernel(null)};
+    try {
+      var fast = train(4, true);
+      ViT.recycleActivations = false;
+      var unrecycled = train(4, true);
+      for (int i = 0; i < fast.size(); i++) { // the same ops in the same order: equal
+        assertEquals(unrecycled.get(i), fast.get(i), "recycling changed item " + i);
+      }
+      // Adam turns rounding noise in gradients that are 0 in exact arithmetic (the key bias's) into steps of lr: SGD
+      fast = train(4, false);
+      headsKernel(false);
+      var general = train(4, false);
+      for (int i = 0; i < fast.size(); i++) { // other summation orders: equal up to float rounding
+        double scale = general.get(i).amaxNumber().doubleValue() + 1e-3;
+        double err = fast.get(i).sub(general.get(i)).amaxNumber().doubleValue();
+        assertTrue(err <= 1e-4 * scale, "item " + i + ": max error " + err + " of " + scale);
+      }
+    } finally {
+      ViT.recycleActivations = old[0];
+      headsKernel(old[1]);
+    }
+  }
+
+  /** The model's output and every parameter's gradient for sum(logits * r), the fused tokens on or off. */
+  private static java.util.List<org.nd4j.linalg.api.ndarray.INDArray> tokenGradients(boolean fused, boolean learned) {
+    boolean old = ViT.fusedTokens;
+    ViT.fusedTokens = fused;
+    try {
+      Init.manualSeed(21);
+      ViT model = new ViT(ViT.Config.base().withLearnedPositions(learned));
+      Init.normal(model.clsToken().data(), 0, 1); // a non-zero class token
+      Tensor x = Tensor.randn(22, 5, 1, 28, 28);
+      Tensor out = model.forward(x);
+      out.mul(Tensor.randn(23, 5, 10)).sum().backward();
+      java.util.List<org.nd4j.linalg.api.ndarray.INDArray> res = new java.util.ArrayList<>();
+      res.add(out.array().dup());
+      model.parameters().forEach(p -> res.add(p.grad().array().dup()));
+      return res;
+    } finally {
+      ViT.fusedTokens = old;
+    }
+  }
+
+  @Test
+  void fusedTokensEqualCatExpandAndAdd() {
+    for (boolean learned : new boolean[] {false, true}) {
+      var fused = tokenGradients(true, learned);
+      var general = tokenGradients(false, learned);
+      assertEquals(general.size(), fused.size());
+      for (int i = 0; i < fused.size(); i++) {
+        double scale = general.get(i).amaxNumber().doubleValue() + 1e-6;
+        double err = fused.get(i).sub(general.get(i)).amaxNumber().doubleValue();
+        assertTrue(err <= 1e-5 * scale, "learned " + learned + " item " + i + ": max error " + err + " of " + scale);
+      }
+    }
+  }
 }
