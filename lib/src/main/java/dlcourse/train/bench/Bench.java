@@ -76,6 +76,9 @@ public final class Bench {
       case "gpt-nano", "gpt-micro" -> new Plan(1, 5, 2);
       case "vit" -> new Plan(40, 7, 12); // 40 warm-up steps for the JIT; 12 per round: at ~20 ms a step, 4 left one
       // pause or descheduling deciding a round (quiet brackets 0.68-1.98 in session 12)
+      // 20 warm-up steps (~2 s): with 2 the JIT's C2 threads still compiled on the pinned core during the rounds
+      // (11% of the process's samples in session 13's perf profile); a training run has thousands of steps
+      case "captioner" -> new Plan(20, 7, 4);
       default -> new Plan(2, 7, 4);
     };
     return new Plan(p.warmup(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)), p.perRound());
