@@ -142,12 +142,69 @@ public final class F {
     }
 
     /**
+     * Whether float rows are appended to two growing Java arrays ({@link HeapRows}) instead of a native copy of each
+     * call's rows that {@link #rows} then concatenates; {@code -Ddlcourse.nn.weightRowsInHeap=false} (for A/B).
+     */
+    static volatile boolean inHeap = !"false".equals(System.getProperty("dlcourse.nn.weightRowsInHeap"));
+
+    /**
+     * Each float weight's two row arrays of its last pass, taken again by its next pass (a training step fills the
+     * same sizes every time: no new Java arrays, no growth); weak keys, so a dropped weight drops them.
+     */
+    private static final java.util.Map<Tensor, float[][]> SPARE =
+        java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The float rows of all calls for a float weight ({@link #inHeap}); else null (the lists hold them). */
+    private HeapRows heapGrads;
+    private HeapRows heapInputs;
+
+    /**
      * One call's output gradient and input rows, both copied: the engine may reuse the gradient's array, and an
      * input marked with {@link Tensor#recycleAfterBackward} may be reused before the end of the pass.
      */
     void add(INDArray g2, INDArray x2) {
+      if (heapGrads == null && grads.isEmpty() && inHeap && weight.dtype() == DataType.FLOAT) {
+        float[][] spare = SPARE.remove(weight);
+        heapGrads = new HeapRows(weight.size(0), spare == null ? null : spare[0]);
+        heapInputs = new HeapRows(weight.size(1), spare == null ? null : spare[1]);
+      }
+      if (heapGrads != null) { // a float weight: float rows (linear checks that x and the weight share a type)
+        heapGrads.append(g2);
+        heapInputs.append(x2);
+        return;
+      }
       grads.add(g2.dup('c'));
       inputs.add(x2.dup('c'));
+    }
+
+    /** Float rows of a fixed width appended to one Java array (doubling), made a native (rows, width) array once. */
+    private static final class HeapRows {
+      private final int width;
+      private float[] v;
+      private int used;
+
+      HeapRows(long width, float[] spare) {
+        this.width = Math.toIntExact(width);
+        this.v = spare != null ? spare : new float[0];
+      }
+
+      void append(INDArray rows) {
+        INDArray p = Layout.plain(rows);
+        int n = Math.toIntExact(p.length());
+        if (used + n > v.length) {
+          v = Arrays.copyOf(v, Math.max(used + n, 2 * v.length));
+        }
+        p.data().asNioFloat().get(0, v, used, n);
+        java.lang.ref.Reference.reachabilityFence(p);
+        used += n;
+      }
+
+      /** The rows as a native (rows, width) array from the buffer pool (give it back with Buffers.recycle). */
+      INDArray array() {
+        INDArray a = dlcourse.kernels.Buffers.take(DataType.FLOAT, used / width, width);
+        a.data().asNioFloat().put(0, v, 0, used);
+        return a;
+      }
     }
 
     @Override
@@ -162,13 +219,19 @@ public final class F {
 
     @Override
     public INDArray[] gradients(INDArray[] into) {
-      INDArray g = rows(grads); // (sum of M, out)
-      INDArray x = rows(inputs); // (sum of M, in)
+      boolean heap = heapGrads != null;
+      INDArray g = heap ? heapGrads.array() : rows(grads); // (sum of M, out)
+      INDArray x = heap ? heapInputs.array() : rows(inputs); // (sum of M, in)
       INDArray gw = Tensor.AccumulatingBackward.gemm(g, x, true, false, into[0]);
       INDArray gb = null;
       if (bias != null && bias.requiresGrad()) {
         long out = g.size(1);
         gb = Gemm.supports(g) ? Gemm.sumRows(g, Gemm.accepts(into[1], out) ? into[1] : null) : g.sum(0);
+      }
+      if (heap) { // read by the GEMMs above only
+        dlcourse.kernels.Buffers.recycle(g);
+        dlcourse.kernels.Buffers.recycle(x);
+        SPARE.put(weight, new float[][] {heapGrads.v, heapInputs.v});
       }
       return new INDArray[] {gw, gb};
     }
@@ -1618,9 +1681,59 @@ public final class F {
     // Each bias in its own product's rows (no (4H) add per step, and each bias's gradient is one row sum).
     Tensor xg = linear(x, weightIh, biasIh); // (B, 4H)
     Tensor hh = linear(s.h(), weightHh, biasHh); // (B, 4H)
+    if (floatCell && x.dtype() == DataType.FLOAT && s.c().dtype() == DataType.FLOAT) {
+      return lstmCellFloat(xg, hh, s.c(), (int) batch, (int) hidden);
+    }
     LstmLayerRun run = new LstmLayerRun(xg, null, 1, (int) batch, (int) hidden);
     LstmStep step = run.step(0, hh, s.c(), LstmKernel.doubles(s.c().array()));
     return new LSTMCell.State(run.part(step, 0), run.part(step, 1));
+  }
+
+  /**
+   * Whether {@link #lstmCell} on float tensors runs its gates in float ({@code LstmKernel}'s float step, one recorded
+   * op and two parts per step) instead of the double step of {@link LstmLayerRun};
+   * {@code -Ddlcourse.nn.lstmCellFloat=false} turns it off (for A/B timings).
+   */
+  static volatile boolean floatCell = !"false".equals(System.getProperty("dlcourse.nn.lstmCellFloat"));
+
+  /**
+   * The gates of one float {@link #lstmCell} step: one recorded op {@code lstmGates} with the packed (2, B, H)
+   * output h' then c' (closed-form backward on the native buffers; xg and hh share one gradient array, as their
+   * gradients are the same values), and h' and c' as its two parts.
+   */
+  private static LSTMCell.State lstmCellFloat(Tensor xg, Tensor hh, Tensor c, int batch, int hidden) {
+    int bh = batch * hidden;
+    INDArray xa = Layout.plain(xg.array()), ha = Layout.plain(hh.array()), ca = Layout.plain(c.array());
+    INDArray hc = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, batch, hidden}, 'c');
+    LstmKernel.SavedFloat saved = LstmKernel.forward(buf(xa), buf(ha), buf(ca), buf(hc), batch, hidden);
+    java.lang.ref.Reference.reachabilityFence(xa);
+    java.lang.ref.Reference.reachabilityFence(ha);
+    Tensor out = Tensor.record("lstmGates", hc, new Tensor[] {xg, hh, c}, g -> {
+      INDArray gp = plainFloat(g);
+      INDArray gGates = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, 4L * hidden}, 'c');
+      INDArray gc = c.requiresGrad() ? Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, hidden}, 'c') : null;
+      LstmKernel.backward(saved, buf(ca), buf(gp), buf(gGates), gc == null ? null : buf(gc));
+      java.lang.ref.Reference.reachabilityFence(ca); // the NIO views do not keep their arrays' memory alive
+      java.lang.ref.Reference.reachabilityFence(gp);
+      java.lang.ref.Reference.reachabilityFence(gGates);
+      java.lang.ref.Reference.reachabilityFence(gc);
+      return new INDArray[] {xg.requiresGrad() ? gGates : null, hh.requiresGrad() ? gGates : null, gc};
+    }, c);
+    Tensor[] parts = new Tensor[2];
+    for (int which = 0; which < 2; which++) {
+      int from = which * bh;
+      INDArray part = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, hidden}, 'c');
+      buf(part).put(0, buf(hc), from, bh);
+      parts[which] = Tensor.record(which == 0 ? "lstmH" : "lstmC", part, new Tensor[] {out}, g -> {
+        INDArray gp = plainFloat(g);
+        INDArray d = Nd4j.zeros(DataType.FLOAT, 2, batch, hidden); // the other part's half stays zero
+        buf(d).put(from, buf(gp), 0, bh);
+        java.lang.ref.Reference.reachabilityFence(gp);
+        return new INDArray[] {d};
+      });
+    }
+    java.lang.ref.Reference.reachabilityFence(hc);
+    return new LSTMCell.State(parts[0], parts[1]);
   }
 
   /**

@@ -1176,8 +1176,17 @@ public class Tensor {
     long[] s = shape();
     long[] kept = Shapes.reduce(s, axes, true);
     double n = (double) Shapes.numel(s) / Shapes.numel(kept);
-    return unary("mean", data.mean(keepDim, axes), g -> new INDArray[] {g.reshape(kept).broadcast(s).divi(n)});
+    INDArray value = meanInJava && axes.length == 1 && dlcourse.kernels.MeanKernel.supports(data)
+        ? dlcourse.kernels.MeanKernel.meanAlong(data, axes[0], keepDim) : data.mean(keepDim, axes);
+    return unary("mean", value, g -> new INDArray[] {g.reshape(kept).broadcast(s).divi(n)});
   }
+
+  /**
+   * Whether {@link #mean(boolean, int...)} of a small float array over one dimension runs as a Java loop
+   * ({@code MeanKernel.meanAlong}) instead of ND4J's reduction, which took 1.4 ms for the captioner's (8, 256, 512)
+   * region mean; {@code -Ddlcourse.tensor.meanInJava=false} turns it off (for A/B timings).
+   */
+  static volatile boolean meanInJava = !"false".equals(System.getProperty("dlcourse.tensor.meanInJava"));
 
   /** Maximum over {@code dims}; ties share the gradient equally. */
   public Tensor max(boolean keepDim, int... dims) {

@@ -159,6 +159,53 @@ class LSTMTest {
     assertTrue(GradCheck.maxAbsDiff(s.c().array(), d.c().array()) < 1e-6);
   }
 
+  /**
+   * The float cell (LstmKernel's float step) against the same cell in double: three steps from a given state, a loss
+   * reading h and c of every step, and the gradients of the input, the initial state and all four weights. Large
+   * pre-activations (weights x 3) put gates near saturation, where a wrong derivative shows most.
+   */
+  @Test
+  void floatCellGradientsMatchTheDoubleOnes() {
+    Init.manualSeed(5);
+    LSTMCell cell = new LSTMCell(7, 6);
+    for (Parameter p : cell.parameters()) {
+      p.data().muli(3);
+    }
+    double[][] grads = new double[2][];
+    INDArray[] values = new INDArray[2];
+    for (int run = 0; run < 2; run++) {
+      DataType type = run == 0 ? DataType.FLOAT : DataType.DOUBLE;
+      cell.to(type);
+      cell.zeroGrad();
+      Tensor x = Tensor.of(Tensor.randn(11, 3, 4, 7).array().castTo(type)).requiresGrad(true);
+      Tensor h0 = Tensor.of(Tensor.randn(12, 4, 6).array().castTo(type)).requiresGrad(true);
+      Tensor c0 = Tensor.of(Tensor.randn(13, 4, 6).array().castTo(type)).requiresGrad(true);
+      Tensor u = Tensor.of(Tensor.randn(14, 4, 6).array().castTo(type));
+      LSTMCell.State s = new LSTMCell.State(h0, c0);
+      Tensor loss = null;
+      for (int t = 0; t < 3; t++) {
+        s = cell.forward(x.narrow(0, t, 1).reshape(4, 7), s);
+        Tensor term = s.h().mul(u).sum().add(s.c().mul(s.c()).sum().mul(0.5));
+        loss = loss == null ? term : loss.add(term);
+      }
+      loss.backward();
+      List<Double> all = new ArrayList<>();
+      for (Tensor t : List.of(x, h0, c0, cell.weightIh(), cell.weightHh(), cell.biasIh(), cell.biasHh())) {
+        for (double v : t.grad().array().castTo(DataType.DOUBLE).data().asDouble()) {
+          all.add(v);
+        }
+      }
+      grads[run] = all.stream().mapToDouble(Double::doubleValue).toArray();
+      values[run] = s.h().array().castTo(DataType.DOUBLE);
+    }
+    assertTrue(GradCheck.maxAbsDiff(values[0], values[1]) < 1e-6);
+    double worst = 0;
+    for (int i = 0; i < grads[0].length; i++) {
+      worst = Math.max(worst, Math.abs(grads[0][i] - grads[1][i]) / (1 + Math.abs(grads[1][i])));
+    }
+    assertTrue(worst < 1e-5, "float vs double gradients differ by " + worst);
+  }
+
   @Test
   void layersHavePyTorchShapesNamesAndInit() {
     Init.manualSeed(0);

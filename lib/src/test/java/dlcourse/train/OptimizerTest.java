@@ -250,6 +250,33 @@ class OptimizerTest {
     assertArrayEquals(want, p.data().toFloatVector(), 1e-6f);
   }
 
+  /**
+   * Adam's fused float pass on heap chunks (AbstractAdam#chunked) gives bit for bit the values of the element-wise
+   * pass, over three steps of AdamW on 10,000 elements (two full 4096-element chunks and a partial one).
+   */
+  @Test
+  void adamChunkedFloatPassEqualsTheElementwiseOne() {
+    float[][] results = new float[2][];
+    boolean was = AbstractAdam.chunked;
+    try {
+      for (int run = 0; run < 2; run++) {
+        AbstractAdam.chunked = run == 0;
+        Parameter p = param("p", Nd4j.linspace(-3, 3, 10_000, DataType.FLOAT));
+        AdamW opt = new AdamW(List.of(p), 0.01).weightDecay(0.1);
+        for (int step = 0; step < 3; step++) {
+          INDArray g = Nd4j.linspace(-1, 1, 10_000, DataType.FLOAT).muli(step + 1).addi(0.01);
+          p.grad(dlcourse.tensor.Tensor.of(g));
+          opt.step();
+        }
+        results[run] = p.data().toFloatVector();
+      }
+    } finally {
+      AbstractAdam.chunked = was;
+    }
+    assertArrayEquals(results[1], results[0], 0f);
+    assertNotEquals(-3f, results[0][0]);
+  }
+
   @Test
   void sgdStepIsLrTimesGradient() {
     Parameter p = param("p", Nd4j.createFromArray(1.0, 2.0));
