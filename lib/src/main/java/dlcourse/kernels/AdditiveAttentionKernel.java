@@ -28,15 +28,6 @@ public final class AdditiveAttentionKernel {
    * @param bias the score bias
    */
   public static INDArray forward(INDArray keys, INDArray query, INDArray weight, double bias) {
-    return forward(keys, null, query, weight, bias);
-  }
-
-  /**
-   * {@link #forward(INDArray, INDArray, INDArray, double)} with the float keys already on the Java heap.
-   *
-   * @param heapKeys null, or the float keys' values in c order (read instead of the native array's rows)
-   */
-  public static INDArray forward(INDArray keys, float[] heapKeys, INDArray query, INDArray weight, double bias) {
     int nb = (int) keys.size(0), nr = (int) keys.size(1), na = (int) keys.size(2);
     if (keys.dataType() == DataType.DOUBLE) {
       double[] k = doubles(keys), q = doubles(query), w = doubles(weight);
@@ -53,9 +44,6 @@ public final class AdditiveAttentionKernel {
         softmax(y, b * nr, nr);
       }
       return Nd4j.createFromArray(y).reshape('c', nb, nr);
-    }
-    if (heapKeys != null) {
-      return forwardHeap(heapKeys, nb, nr, na, floats(Layout.plain(query)), floats(Layout.plain(weight)), bias);
     }
     INDArray kc = Layout.plain(keys), qc = Layout.plain(query), wc = Layout.plain(weight);
     FloatBuffer kb = kc.data().asNioFloat();
@@ -83,30 +71,6 @@ public final class AdditiveAttentionKernel {
     return Nd4j.create(out, new long[] {nb, nr}, 'c');
   }
 
-  /** The float forward pass reading the keys {@code k} (B * R * A) from the Java heap: the same operations in order. */
-  private static INDArray forwardHeap(float[] k, int nb, int nr, int na, float[] q, float[] w, double bias) {
-    float[] row = new float[na];
-    double[] s = new double[nr];
-    float[] out = new float[nb * nr];
-    float fb = (float) bias;
-    float[] qRow = new float[na];
-    for (int b = 0; b < nb; b++) {
-      System.arraycopy(q, b * na, qRow, 0, na);
-      for (int r = 0; r < nr; r++) {
-        int off = (b * nr + r) * na;
-        for (int a = 0; a < na; a++) {
-          row[a] = w[a] * Math.max(k[off + a] + qRow[a], 0f);
-        }
-        s[r] = fb + sum(row);
-      }
-      softmax(s, 0, nr);
-      for (int r = 0; r < nr; r++) {
-        out[b * nr + r] = (float) s[r];
-      }
-    }
-    return Nd4j.create(out, new long[] {nb, nr}, 'c');
-  }
-
   /**
    * The gradients of keys, query, weight and bias from {@code g = d loss / d y}. Each goes into {@code into[i]} where
    * that is a plain array of the input's type and size (added in place, and that array returned), else into a new
@@ -118,19 +82,6 @@ public final class AdditiveAttentionKernel {
    */
   public static INDArray[] backward(INDArray g, INDArray y, INDArray keys, INDArray query, INDArray weight,
       boolean[] need, INDArray[] into, long[][] shapes) {
-    return backward(g, y, keys, null, null, query, weight, need, into, shapes);
-  }
-
-  /**
-   * {@link #backward(INDArray, INDArray, INDArray, INDArray, INDArray, boolean[], INDArray[], long[][])} with the
-   * float keys already on the Java heap and a scratch array for the keys gradient: the keys gradient is read (when
-   * accumulated) and written with one bulk copy each instead of row by row.
-   *
-   * @param heapKeys null, or the float keys' values in c order
-   * @param gkScratch with {@code heapKeys}: an array of the keys' length, overwritten
-   */
-  public static INDArray[] backward(INDArray g, INDArray y, INDArray keys, float[] heapKeys, float[] gkScratch,
-      INDArray query, INDArray weight, boolean[] need, INDArray[] into, long[][] shapes) {
     int nb = (int) keys.size(0), nr = (int) keys.size(1), na = (int) keys.size(2);
     DataType type = keys.dataType();
     INDArray[] out = new INDArray[4];
@@ -175,10 +126,6 @@ public final class AdditiveAttentionKernel {
           }
         }
       }
-      return out;
-    }
-    if (heapKeys != null) {
-      backwardHeap(g, y, heapKeys, gkScratch, query, weight, out, out[0] != null && out[0] == into[0], nb, nr, na);
       return out;
     }
     INDArray kc = Layout.plain(keys), yc = Layout.plain(y), gc = Layout.plain(g);
@@ -235,65 +182,6 @@ public final class AdditiveAttentionKernel {
     Reference.reachabilityFence(kc);
     Reference.reachabilityFence(out[0]);
     return out;
-  }
-
-  /** The float backward pass with the keys on the heap: the same operations in order as the row-by-row one. */
-  private static void backwardHeap(INDArray g, INDArray y, float[] k, float[] gk, INDArray query, INDArray weight,
-      INDArray[] out, boolean accumulate, int nb, int nr, int na) {
-    INDArray yc = Layout.plain(y), gc = Layout.plain(g);
-    float[] q = floats(Layout.plain(query)), w = floats(Layout.plain(weight)), yv = floats(yc), gv = floats(gc);
-    FloatBuffer gkb = out[0] == null ? null : out[0].data().asNioFloat();
-    if (gkb != null) {
-      if (accumulate) {
-        gkb.get(0, gk, 0, nb * nr * na); // the gradient accumulated so far, in one copy
-      } else {
-        java.util.Arrays.fill(gk, 0, nb * nr * na, 0f);
-      }
-    }
-    float[] gkRow = new float[na];
-    float[] gq = new float[nb * na];
-    float[] gw = new float[na];
-    float[] qRow = new float[na];
-    float[] gqRow = new float[na];
-    double gb = 0;
-    for (int b = 0; b < nb; b++) {
-      double dot = 0;
-      for (int r = 0; r < nr; r++) {
-        dot += gv[b * nr + r] * yv[b * nr + r];
-      }
-      float d = (float) dot;
-      int qo = b * na;
-      System.arraycopy(q, qo, qRow, 0, na);
-      java.util.Arrays.fill(gqRow, 0f);
-      for (int r = 0; r < nr; r++) {
-        float c = yv[b * nr + r] * (gv[b * nr + r] - d); // d loss / d score
-        gb += c;
-        int off = (b * nr + r) * na;
-        if (gkb != null) {
-          System.arraycopy(gk, off, gkRow, 0, na);
-        }
-        for (int a = 0; a < na; a++) { // branch-free, so that it vectorizes
-          float m = Math.max(k[off + a] + qRow[a], 0f); // relu(k + q)
-          float t = c * w[a] * Math.min(m * 0x1p126f, 1f); // relu'(k + q) is 1 for every normal m > 0, else 0
-          gkRow[a] += t;
-          gqRow[a] += t;
-          gw[a] += c * m;
-        }
-        if (gkb != null) {
-          System.arraycopy(gkRow, 0, gk, off, na);
-        }
-      }
-      for (int a = 0; a < na; a++) {
-        gq[qo + a] += gqRow[a];
-      }
-    }
-    if (gkb != null) {
-      gkb.put(0, gk, 0, nb * nr * na);
-    }
-    addInto(out[1], gq);
-    addInto(out[2], gw);
-    addInto(out[3], new float[] {(float) gb});
-    Reference.reachabilityFence(out[0]);
   }
 
   /** The sum of {@code v}, in eight interleaved partial sums (a serial float sum neither vectorizes nor pipelines). */

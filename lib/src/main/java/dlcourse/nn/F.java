@@ -977,7 +977,8 @@ public final class F {
     }
     long v = weight.size(0);
     long d = weight.size(1);
-    long[] idx = embeddingIndexRows ? indices(input.array()) : input.array().dup('c').reshape(input.numel()).toLongVector();
+    long[] idx = embeddingIndexRows ? indices(input.array())
+        : input.array().dup('c').reshape(input.numel()).toLongVector();
     for (int i = 0; i < idx.length; i++) {
       if (idx[i] < 0 || idx[i] >= v) {
         throw new IllegalArgumentException("index " + idx[i] + " at position " + i + " is outside [0, " + v + ")");
@@ -2197,9 +2198,7 @@ public final class F {
       throw new IllegalArgumentException("additiveAttentionWeights: expected float or double, got " + keys.dtype());
     }
     double b = bias == null ? 0 : bias.array().getDouble(0);
-    float[] heapKeys = keysOnHeap ? HeapKeys.of(keys) : null;
-    INDArray y = dlcourse.kernels.AdditiveAttentionKernel.forward(keys.array(), heapKeys, query.array(),
-        weight.array(), b);
+    INDArray y = dlcourse.kernels.AdditiveAttentionKernel.forward(keys.array(), query.array(), weight.array(), b);
     Tensor[] inputs = bias == null ? new Tensor[] {keys, query, weight} : new Tensor[] {keys, query, weight, bias};
     return Tensor.record("additiveAttention", y, inputs, (g, into) -> {
       boolean[] need = new boolean[4];
@@ -2210,58 +2209,10 @@ public final class F {
         to[i] = into[i];
         shapes[i] = inputs[i].shape();
       }
-      float[] hk = heapKeys == null ? null : HeapKeys.of(keys); // the same array unless the cache moved on
-      INDArray[] grads = dlcourse.kernels.AdditiveAttentionKernel.backward(g, y, keys.array(), hk,
-          hk == null ? null : HeapKeys.scratch(hk.length), query.array(), weight.array(), need, to, shapes);
+      INDArray[] grads = dlcourse.kernels.AdditiveAttentionKernel.backward(g, y, keys.array(), query.array(),
+          weight.array(), need, to, shapes);
       return java.util.Arrays.copyOf(grads, inputs.length);
     }, keys, query, weight);
-  }
-
-  /**
-   * Whether {@link #additiveAttentionWeights} reads float keys from a copy on the Java heap made once per keys array
-   * and version ({@link HeapKeys}: a decoder's projected regions, read at every step both ways) instead of copying
-   * them row by row out of the native array at every call; {@code -Ddlcourse.nn.attentionKeysOnHeap=false} turns it
-   * off (A/B timings).
-   */
-  static volatile boolean keysOnHeap = !"false".equals(System.getProperty("dlcourse.nn.attentionKeysOnHeap"));
-
-  /**
-   * Per thread, the heap copy of the float keys last given to {@link #additiveAttentionWeights} (held weakly, valid
-   * for that array at that version of its tensor) and a scratch array for their gradient.
-   */
-  static final class HeapKeys {
-    private static final ThreadLocal<HeapKeys> LAST = ThreadLocal.withInitial(HeapKeys::new);
-    private java.lang.ref.WeakReference<INDArray> array = new java.lang.ref.WeakReference<>(null);
-    private int version;
-    private float[] values;
-    private float[] scratch = new float[0];
-
-    /** The values of float, plain keys from the heap copy (made now if the cache holds other keys); else null. */
-    static float[] of(Tensor keys) {
-      INDArray a = keys.array();
-      if (a.dataType() != DataType.FLOAT || !Layout.isPlain(a) || a.length() > Integer.MAX_VALUE) {
-        return null;
-      }
-      HeapKeys c = LAST.get();
-      if (c.array.get() != a || c.version != keys.version()) {
-        float[] v = new float[(int) a.length()];
-        a.data().asNioFloat().get(0, v);
-        java.lang.ref.Reference.reachabilityFence(a);
-        c.array = new java.lang.ref.WeakReference<>(a);
-        c.version = keys.version();
-        c.values = v;
-      }
-      return c.values;
-    }
-
-    /** This thread's scratch array of at least {@code n} floats. */
-    static float[] scratch(int n) {
-      HeapKeys c = LAST.get();
-      if (c.scratch.length < n) {
-        c.scratch = new float[n];
-      }
-      return c.scratch;
-    }
   }
 
   // ---------------------------------------------------------------- helpers

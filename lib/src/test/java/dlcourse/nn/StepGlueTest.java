@@ -14,8 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The decoder-step fast paths of session 13's second captioner pass, each against the path it replaces (switch off),
- * bit for bit: {@link F#embedding}'s Java rows, {@link F#additiveAttentionWeights} with the keys on the heap, and the
- * float LSTM cell's h'/c' parts adding into one gradient.
+ * bit for bit: {@link F#embedding}'s Java rows and the float LSTM
+ * cell's h'/c' parts adding into one gradient.
  */
 class StepGlueTest {
   private static float[] values(INDArray a) {
@@ -53,45 +53,6 @@ class StepGlueTest {
       assertArrayEquals(got.get(n + i), got.get(i), "array " + i);
     }
     assertEquals(w.getFloat(10, 2), got.get(0)[2 * 5 + 2]); // step 0, batch row 2 is id 10
-  }
-
-  /** Three steps on the same keys (their gradient accumulates), then the keys change in place and are read again. */
-  @Test
-  void attentionKeysOnTheHeapEqualTheRowByRowPath() {
-    boolean orig = F.keysOnHeap;
-    List<float[]> got = new ArrayList<>();
-    try {
-      for (int run = 0; run < 2; run++) {
-        F.keysOnHeap = run == 0;
-        Tensor keys = Tensor.of(Tensor.randn(1, 3, 7, 5).array()).requiresGrad(true);
-        Tensor query = Tensor.of(Tensor.randn(2, 3, 5).array()).requiresGrad(true);
-        Tensor weight = Tensor.of(Tensor.randn(3, 1, 5).array()).requiresGrad(true);
-        Tensor bias = Tensor.of(Tensor.randn(4, 1).array()).requiresGrad(true);
-        for (int round = 0; round < 2; round++) {
-          Tensor loss = null;
-          for (int t = 0; t < 3; t++) {
-            Tensor y = F.additiveAttentionWeights(keys, query.mul(1.0 + 0.5 * t).sub(0.3 * t), weight, bias);
-            got.add(values(y.array()));
-            Tensor term = y.mul(Tensor.randn(10 + t, 3, 7)).sum();
-            loss = loss == null ? term : loss.add(term);
-          }
-          loss.backward();
-          for (Tensor p : List.of(keys, query, weight, bias)) {
-            got.add(values(p.grad().array()));
-            p.zeroGrad();
-          }
-          try (var g = Tensor.noGrad()) {
-            keys.muli(-1.5); // a new version: the heap copy must not be read again
-          }
-        }
-      }
-    } finally {
-      F.keysOnHeap = orig;
-    }
-    int n = got.size() / 2;
-    for (int i = 0; i < n; i++) {
-      assertArrayEquals(got.get(n + i), got.get(i), "array " + i);
-    }
   }
 
   /** Three float steps whose h' and c' both carry gradient: the parts adding into one array equal the padded path. */
