@@ -139,6 +139,13 @@ public class Captioner extends Module {
    */
   static volatile boolean outputOnce = !"false".equals(System.getProperty("dlcourse.captioner.outputOnce"));
 
+  /**
+   * Whether {@link #forward(Tensor, Tensor)} reads the token ids once as (T, B) Java arrays and gives each step its
+   * column as a new array, instead of a recorded narrow and reshape of the (B, T) tensor per step;
+   * {@code -Ddlcourse.captioner.tokenColumns=false} turns it off (for A/B timings). The same ids either way.
+   */
+  static volatile boolean tokenColumns = !"false".equals(System.getProperty("dlcourse.captioner.tokenColumns"));
+
   private final Config cfg;
   private final Embedding embedding;
   private final Linear initH;
@@ -226,8 +233,10 @@ public class Captioner extends Module {
   private void unroll(Tensor features, Tensor projected, Tensor tokens, LSTMCell.State state, Tensor[] outputs,
       Tensor[] weights) {
     long b = features.size(0);
+    long[][] columns = tokenColumns ? tokens.array().transpose().toLongMatrix() : null; // (T, B)
     for (int i = 0; i < outputs.length; i++) {
-      Tensor token = tokens.narrow(1, i, 1).reshape(b); // token i (B)
+      Tensor token = tokenColumns ? Tensor.of(Nd4j.createFromArray(columns[i])) // token i (B)
+          : tokens.narrow(1, i, 1).reshape(b);
       if (outputOnce) { // dropout of h per step (the same random draws as step), the vocabulary layer after the loop
         Step s = recur(features, projected, token, state);
         state = s.state();

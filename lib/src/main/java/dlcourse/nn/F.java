@@ -977,7 +977,8 @@ public final class F {
     }
     long v = weight.size(0);
     long d = weight.size(1);
-    long[] idx = input.array().dup('c').reshape(input.numel()).toLongVector();
+    long[] idx = embeddingIndexRows ? indices(input.array())
+        : input.array().dup('c').reshape(input.numel()).toLongVector();
     for (int i = 0; i < idx.length; i++) {
       if (idx[i] < 0 || idx[i] >= v) {
         throw new IllegalArgumentException("index " + idx[i] + " at position " + i + " is outside [0, " + v + ")");
@@ -985,7 +986,8 @@ public final class F {
     }
     long[] out = Arrays.copyOf(input.shape(), input.dim() + 1);
     out[input.dim()] = d;
-    INDArray rows = Nd4j.pullRows(weight.array(), 1, Arrays.stream(idx).mapToInt(Math::toIntExact).toArray());
+    INDArray rows = embeddingIndexRows && weight.dtype() == DataType.FLOAT ? embeddingRows(weight.array(), idx)
+        : Nd4j.pullRows(weight.array(), 1, Arrays.stream(idx).mapToInt(Math::toIntExact).toArray());
     return Tensor.record("embedding", rows.reshape(out), new Tensor[] {weight}, (g, into) -> {
       if (weight.dtype() == DataType.FLOAT) {
         // Float weights: sum the rows straight into a zeroed native array (no Java arrays, no casts), or into the
@@ -1018,6 +1020,47 @@ public final class F {
       }
       return new INDArray[] {Nd4j.createFromArray(gw).reshape(v, d).castTo(weight.dtype())};
     });
+  }
+
+  /**
+   * Whether {@link #embedding} reads the indices with one bulk get and copies a float weight's rows in Java (one
+   * array in, one out) instead of a {@code dup}, {@code toLongVector} and ND4J's {@code pullRows} (~0.3-0.6 ms per
+   * call for a decoder step's 8 tokens); {@code -Ddlcourse.nn.embeddingIndexRows=false} turns it off (A/B timings).
+   */
+  static volatile boolean embeddingIndexRows = !"false".equals(System.getProperty("dlcourse.nn.embeddingIndexRows"));
+
+  /** The integer entries of {@code a} in c order, as longs (an int64 array without a copy on the ND4J side). */
+  private static long[] indices(INDArray a) {
+    if (a.dataType() != DataType.LONG) {
+      return a.dup('c').reshape(a.length()).toLongVector();
+    }
+    long[] idx = new long[Math.toIntExact(a.length())];
+    if (Layout.isPlain(a)) {
+      a.data().asNioLong().get(0, idx);
+      java.lang.ref.Reference.reachabilityFence(a);
+      return idx;
+    }
+    if (a.rank() == 1 || a.length() == a.size(0)) { // a column or a strided vector: element by element
+      INDArray v = a.reshape(a.length());
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = v.getLong(i);
+      }
+      return idx;
+    }
+    return a.dup('c').reshape(a.length()).toLongVector();
+  }
+
+  /** Rows {@code idx} of the float matrix {@code weight} (V, D) as a new (n, D) 'c' array. */
+  private static INDArray embeddingRows(INDArray weight, long[] idx) {
+    INDArray w = Layout.plain(weight);
+    int d = (int) w.size(1);
+    float[] out = new float[idx.length * d];
+    java.nio.FloatBuffer wb = w.data().asNioFloat();
+    for (int i = 0; i < idx.length; i++) {
+      wb.get((int) idx[i] * d, out, i * d, d);
+    }
+    java.lang.ref.Reference.reachabilityFence(w);
+    return Nd4j.create(out, new long[] {idx.length, d}, 'c');
   }
 
   // ---------------------------------------------------------------- attention and positions
@@ -1697,6 +1740,13 @@ public final class F {
   static volatile boolean floatCell = !"false".equals(System.getProperty("dlcourse.nn.lstmCellFloat"));
 
   /**
+   * Whether the h' and c' parts of a float {@link #lstmCell} step add their gradient into the packed (2, B, H)
+   * gradient the engine accumulates (the other part's, when it came first) instead of each returning a zero-padded
+   * (2, B, H) array that the engine then adds; {@code -Ddlcourse.nn.lstmPartsInto=false} turns it off (A/B timings).
+   */
+  static volatile boolean lstmPartsInto = !"false".equals(System.getProperty("dlcourse.nn.lstmPartsInto"));
+
+  /**
    * The gates of one float {@link #lstmCell} step: one recorded op {@code lstmGates} with the packed (2, B, H)
    * output h' then c' (closed-form backward on the native buffers; xg and hh share one gradient array, as their
    * gradients are the same values), and h' and c' as its two parts.
@@ -1724,13 +1774,32 @@ public final class F {
       int from = which * bh;
       INDArray part = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch, hidden}, 'c');
       buf(part).put(0, buf(hc), from, bh);
-      parts[which] = Tensor.record(which == 0 ? "lstmH" : "lstmC", part, new Tensor[] {out}, g -> {
+      Tensor.AccumulatingBackward back = (g, into) -> {
         INDArray gp = plainFloat(g);
+        INDArray acc = into == null ? null : into[0];
+        if (lstmPartsInto && acc != null && acc.dataType() == DataType.FLOAT && Layout.isPlain(acc)
+            && acc.length() == 2L * bh) { // the other part's gradient so far: add this half into it
+          java.nio.FloatBuffer ab = buf(acc), gb = buf(gp);
+          float[] half = new float[bh], add = new float[bh];
+          ab.get(from, half);
+          gb.get(0, add);
+          for (int i = 0; i < bh; i++) {
+            half[i] += add[i];
+          }
+          ab.put(from, half);
+          java.lang.ref.Reference.reachabilityFence(gp);
+          java.lang.ref.Reference.reachabilityFence(acc);
+          return new INDArray[] {acc};
+        }
         INDArray d = Nd4j.zeros(DataType.FLOAT, 2, batch, hidden); // the other part's half stays zero
         buf(d).put(from, buf(gp), 0, bh);
         java.lang.ref.Reference.reachabilityFence(gp);
         return new INDArray[] {d};
-      });
+      };
+      String name = which == 0 ? "lstmH" : "lstmC";
+      Tensor[] in = {out};
+      // a fresh d: the other part may add into it (lstmPartsInto)
+      parts[which] = lstmPartsInto ? Tensor.recordFresh(name, part, in, back) : Tensor.record(name, part, in, back);
     }
     java.lang.ref.Reference.reachabilityFence(hc);
     return new LSTMCell.State(parts[0], parts[1]);

@@ -656,6 +656,20 @@ public class Tensor {
     return record(name, value, inputs, saved, () -> new Node(name, inputs, backward::apply));
   }
 
+  /**
+   * {@link #record(String, INDArray, Tensor[], AccumulatingBackward, Tensor...)} for a backward pass whose returned
+   * gradients (other than an {@code into} array) are new arrays that nothing else references, each for one input:
+   * the engine may then add later gradients of that input into them in place.
+   */
+  public static Tensor recordFresh(String name, INDArray value, Tensor[] inputs, AccumulatingBackward backward,
+      Tensor... saved) {
+    Tensor t = record(name, value, inputs, backward, saved);
+    if (t.gradFn != null) {
+      t.gradFn.freshGradients = true;
+    }
+    return t;
+  }
+
   private Tensor unary(String name, INDArray value, Backward backward, Tensor... saved) {
     return record(name, value, new Tensor[] {this}, backward, saved);
   }
