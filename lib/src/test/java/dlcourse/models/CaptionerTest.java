@@ -218,45 +218,56 @@ class CaptionerTest {
     }
     assertEquals(0, decoded.weights().array().sub(w).amaxNumber().doubleValue(), 1e-6);
   }
+  /** The small captioner, region features and padded captions that the path comparisons below train on. */
+  private static final Captioner.Config SMALL = new Captioner.Config(12, 6, 8, 5, 17, 6, 0.5);
+
+  private static final long[][] CAPTIONS = {{1, 4, 9, 2, 0}, {1, 3, 3, 16, 2}, {1, 5, 2, 0, 0}};
+
+  /** One loss and the gradient of every parameter of a fresh small model, with the same dropout masks each call. */
+  private record LossAndGradients(double loss, List<INDArray> gradients) {}
+
+  private static LossAndGradients lossAndGradients() {
+    Init.manualSeed(5);
+    var model = new Captioner(SMALL);
+    Tensor features = Tensor.randn(6, 3, 9, 12);
+    Tensor captions = Tensor.of(Nd4j.createFromArray(CAPTIONS));
+    Init.manualSeed(7); // the same dropout masks in every run
+    Tensor l = model.loss(features, captions);
+    l.backward();
+    List<INDArray> grads = new ArrayList<>();
+    for (var p : model.parameters()) {
+      grads.add(p.grad().array().dup());
+    }
+    return new LossAndGradients(l.item(), grads);
+  }
+
   /**
    * The fused attention scores ({@code F.additiveAttentionWeights}) and the vocabulary layer applied once after the
    * loop give the loss and gradients of the composed per-step ops (same dropout masks: the same random draws).
    */
   @Test
   void fusedAttentionAndOneOutputLayerEqualTheComposedPerStepOps() {
-    Init.manualSeed(5);
-    var model = new Captioner(new Captioner.Config(12, 6, 8, 5, 17, 6, 0.5));
-    Tensor features = Tensor.randn(6, 3, 9, 12);
-    Tensor captions = Tensor.of(Nd4j.createFromArray(new long[][] {{1, 4, 9, 2, 0}, {1, 3, 3, 16, 2}, {1, 5, 2, 0,
-      0}}));
     boolean fused = Captioner.AdditiveAttention.fused;
     boolean once = Captioner.outputOnce;
-    List<INDArray> grads = new ArrayList<>();
-    double[] loss = new double[2];
+    LossAndGradients composed;
+    LossAndGradients fast;
     try {
-      for (int run = 0; run < 2; run++) {
-        Captioner.AdditiveAttention.fused = run == 0;
-        Captioner.outputOnce = run == 0;
-        Init.manualSeed(7); // the same dropout masks in both runs
-        model.zeroGrad();
-        Tensor l = model.loss(features, captions);
-        loss[run] = l.item();
-        l.backward();
-        for (var p : model.parameters()) {
-          if (run == 0) {
-            grads.add(p.grad().array().dup());
-          } else {
-            INDArray expected = grads.get(model.parameters().indexOf(p));
-            double scale = Math.max(1e-3, expected.amaxNumber().doubleValue());
-            assertTrue(GradCheck.maxAbsDiff(p.grad().array(), expected) / scale < 1e-5, "gradient of a parameter");
-          }
-        }
-      }
+      Captioner.AdditiveAttention.fused = true;
+      Captioner.outputOnce = true;
+      fast = lossAndGradients();
+      Captioner.AdditiveAttention.fused = false;
+      Captioner.outputOnce = false;
+      composed = lossAndGradients();
     } finally {
       Captioner.AdditiveAttention.fused = fused;
       Captioner.outputOnce = once;
     }
-    assertEquals(loss[1], loss[0], 1e-6);
+    assertEquals(composed.loss(), fast.loss(), 1e-6);
+    for (int i = 0; i < fast.gradients().size(); i++) {
+      INDArray expected = composed.gradients().get(i);
+      double scale = Math.max(1e-3, expected.amaxNumber().doubleValue());
+      assertTrue(GradCheck.maxAbsDiff(fast.gradients().get(i), expected) / scale < 1e-5, "gradient of parameter " + i);
+    }
   }
 
   /**
@@ -265,34 +276,21 @@ class CaptionerTest {
    */
   @Test
   void tokenColumnsEqualThePerStepNarrow() {
-    Init.manualSeed(5);
-    var model = new Captioner(new Captioner.Config(12, 6, 8, 5, 17, 6, 0.5));
-    Tensor features = Tensor.randn(6, 3, 9, 12);
-    Tensor captions = Tensor.of(Nd4j.createFromArray(new long[][] {{1, 4, 9, 2, 0}, {1, 3, 3, 16, 2}, {1, 5, 2, 0,
-      0}}));
     boolean columns = Captioner.tokenColumns;
-    List<INDArray> grads = new ArrayList<>();
-    double[] loss = new double[2];
+    LossAndGradients narrow;
+    LossAndGradients read;
     try {
-      for (int run = 0; run < 2; run++) {
-        Captioner.tokenColumns = run == 0;
-        Init.manualSeed(7); // the same dropout masks in both runs
-        model.zeroGrad();
-        Tensor l = model.loss(features, captions);
-        loss[run] = l.item();
-        l.backward();
-        for (var p : model.parameters()) {
-          if (run == 0) {
-            grads.add(p.grad().array().dup());
-          } else {
-            assertEquals(0, GradCheck.maxAbsDiff(p.grad().array(), grads.get(model.parameters().indexOf(p))),
-                "gradient of a parameter");
-          }
-        }
-      }
+      Captioner.tokenColumns = true;
+      read = lossAndGradients();
+      Captioner.tokenColumns = false;
+      narrow = lossAndGradients();
     } finally {
       Captioner.tokenColumns = columns;
     }
-    assertEquals(loss[1], loss[0]);
+    assertEquals(narrow.loss(), read.loss());
+    for (int i = 0; i < read.gradients().size(); i++) {
+      assertEquals(0, GradCheck.maxAbsDiff(read.gradients().get(i), narrow.gradients().get(i)), "gradient of parameter "
+          + i);
+    }
   }
 }
