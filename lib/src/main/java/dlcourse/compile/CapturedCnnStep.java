@@ -99,8 +99,17 @@ public final class CapturedCnnStep implements CapturedStep {
   static final String CHANNEL_BLOCK = System.getProperty("dlcourse.compile.channelBlock", "auto");
 
   /**
+   * Whether the gradient of a ReLU between a convolution and a max pooling is taken on the pooled values ({@link
+   * #pool}; {@code -Ddlcourse.compile.reluGradientOnPooled=false}: on the convolution's output). Read when a step is
+   * built.
+   */
+  static volatile boolean reluGradientOnPooled = !"false".equals(System.getProperty(
+      "dlcourse.compile.reluGradientOnPooled"));
+
+  /**
    * Whether a weight gradient that oneDNN would run on its reference kernel for its implicit zero padding runs on a
-   * zero-padded copy of the input instead ({@code -Ddlcourse.compile.explicitZeroPadding=false}: off).
+   * zero-padded copy of the input instead ({@code -Ddlcourse.compile.explicitZeroPadding=false}: off). Read when a
+   * step is built.
    */
   static volatile boolean explicitZeroPadding = !"false".equals(System.getProperty(
       "dlcourse.compile.explicitZeroPadding"));
@@ -260,13 +269,15 @@ public final class CapturedCnnStep implements CapturedStep {
     Buf gx = null; // no gradient for the model's input
     List<List<Call>> backwardStages = new ArrayList<>();
     int i = 0;
+    boolean reluGradientAtPool = false; // the last convolution's ReLU gradient is left to the max pooling after it
     while (!(layers.get(i) instanceof Flatten)) {
       Module m = layers.get(i);
       boolean reluNext = layers.get(i + 1) instanceof ReLU;
       List<Call> back = new ArrayList<>();
       Buf[] yg;
       if (m instanceof Conv2d c) {
-        yg = conv(c, reluNext, x, gx, shape, training, back);
+        reluGradientAtPool = reluNext && reluGradientOnPooled && isMaxPool(layers.get(i + 2));
+        yg = conv(c, reluNext, reluGradientAtPool, x, gx, shape, training, back);
         i += reluNext ? 2 : 1;
       } else if (m instanceof BatchNorm2d bn) {
         yg = batchNorm(bn, reluNext, x, gx, shape, training, back);
@@ -275,8 +286,11 @@ public final class CapturedCnnStep implements CapturedStep {
         yg = relu(x, gx, training, back);
         i++;
       } else {
-        yg = pool(m, x, gx, shape, training, back);
+        yg = pool(m, reluGradientAtPool, x, gx, shape, training, back);
         i++;
+      }
+      if (!(m instanceof Conv2d)) {
+        reluGradientAtPool = false;
       }
       x = yg[0];
       gx = yg[1];
@@ -345,7 +359,12 @@ public final class CapturedCnnStep implements CapturedStep {
     return blocked;
   }
 
-  private Buf[] conv(Conv2d c, boolean relu, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
+  /**
+   * A convolution, with {@code relu} the ReLU after it fused; with {@code reluGradientAtPool} that ReLU's gradient is
+   * left to the max pooling that follows ({@link #pool}).
+   */
+  private Buf[] conv(Conv2d c, boolean relu, boolean reluGradientAtPool, Buf x, Buf gx, long[] in, boolean training,
+      List<Call> back) {
     int[] k = c.kernelSize();
     long[] strides = {c.stride()[0], c.stride()[1]};
     long[] pad = {c.padding()[0], c.padding()[1]};
@@ -408,8 +427,8 @@ public final class CapturedCnnStep implements CapturedStep {
       return new Buf[] {y, null};
     }
     Buf gy = Buf.allocate(y.md);
-    if (relu) {
-      back.add(reluBackward(y, gy, gy));
+    if (relu && !reluGradientAtPool) {
+      back.add(reluBackward(y, gy, gy, "ReLU gradient"));
     }
     dnnl_primitive_desc wpd = weightGradient(src.md, anyWeights, biasMd, gy.md, strides, pad, padR, fpd, c);
     Buf wsrc = src;
@@ -492,6 +511,10 @@ public final class CapturedCnnStep implements CapturedStep {
       back.addAll(padBack);
     }
     return new Buf[] {y, gy};
+  }
+
+  private static boolean isMaxPool(Module m) {
+    return m instanceof MaxPool2d || m instanceof AdaptiveMaxPool2d;
   }
 
   /** The activation layout of {@code x} of shape {@code shape}: the blocked one of this step, or plain. */
@@ -649,7 +672,7 @@ public final class CapturedCnnStep implements CapturedStep {
     }
     Buf gy = Buf.allocate(yMd);
     if (relu) {
-      back.add(reluBackward(y, gy, gy));
+      back.add(reluBackward(y, gy, gy, "ReLU gradient"));
     }
     dnnl_inner_product_desc_t wd = new dnnl_inner_product_desc_t();
     Dnnl.check(dnnl_inner_product_backward_weights_desc_init(wd, x.md, wMd, biasMd, yMd), "linear weight gradient "
@@ -679,7 +702,7 @@ public final class CapturedCnnStep implements CapturedStep {
     return new Buf[] {y, gy};
   }
 
-  private Call reluBackward(Buf y, Buf gy, Buf gx) {
+  private Call reluBackward(Buf y, Buf gy, Buf gx, String name) {
     dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
     Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, y.md, 0f,
         0f),
@@ -690,7 +713,7 @@ public final class CapturedCnnStep implements CapturedStep {
         "ReLU gradient");
     dnnl_primitive_desc bpd = Dnnl.pd(d, null, fpd, "ReLU gradient");
     implementations.add("ReLU gradient " + Dnnl.implementation(bpd));
-    return new Call(Dnnl.primitive(bpd, "ReLU gradient"), "ReLU gradient").arg(DNNL_ARG_DST, y)
+    return new Call(Dnnl.primitive(bpd, "ReLU gradient"), name).arg(DNNL_ARG_DST, y)
         .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_SRC, gx);
   }
 
@@ -706,12 +729,18 @@ public final class CapturedCnnStep implements CapturedStep {
     }
     Buf gy = Buf.allocate(y.md);
     if (gx != null) {
-      back.add(reluBackward(y, gy, gx));
+      back.add(reluBackward(y, gy, gx, "ReLU gradient"));
     }
     return new Buf[] {y, gy};
   }
 
-  private Buf[] pool(Module m, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
+  /**
+   * Max pooling; with {@code reluGradient} also the gradient of the ReLU before it (fused into the convolution before
+   * that), taken on the pooled values: the pooling gradient goes to each window's maximum, where the ReLU's output is
+   * the pooled value, so masking by {@code pooled > 0} before it equals masking its result by {@code relu(x) > 0},
+   * on a tensor a quarter the size for 2x2 windows (bit for bit: both pass a value or write 0).
+   */
+  private Buf[] pool(Module m, boolean reluGradient, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
     long[] kernel;
     long[] strides;
     long[] padL;
@@ -759,6 +788,9 @@ public final class CapturedCnnStep implements CapturedStep {
           padL, padR), "max pooling gradient " + m);
       dnnl_primitive_desc bpd = Dnnl.pd(bd, null, fpd, "max pooling gradient " + m);
       implementations.add("pool gradient " + Dnnl.implementation(bpd));
+      if (reluGradient) {
+        back.add(reluBackward(y, gy, gy, "ReLU gradient on the pooled values"));
+      }
       back.add(new Call(Dnnl.primitive(bpd, "max pooling gradient"), "max pooling gradient " + m)
           .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WORKSPACE, ws).arg(DNNL_ARG_DIFF_SRC, gx));
     }

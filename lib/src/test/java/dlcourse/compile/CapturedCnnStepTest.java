@@ -214,6 +214,44 @@ class CapturedCnnStepTest {
     }
   }
 
+  /**
+   * The ReLU gradient taken on the pooled values, before the max-pooling gradient, against taken after it on the
+   * convolution's output: bit for bit the same parameter gradients (overlapping, padded and ceil-mode windows, global
+   * pooling), and the switch changes what runs.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void reluGradientOnThePooledValuesIsExact(int block) {
+    Supplier<Module> build = () -> new Sequential(
+        new Conv2d(3, 16, 3).padding(1), new ReLU(), new MaxPool2d(3).stride(2).padding(1),
+        new Conv2d(16, 16, 3).padding(1), new ReLU(), new MaxPool2d(2).ceilMode(true),
+        new Conv2d(16, 32, 3), new ReLU(), new AdaptiveMaxPool2d(1), new Flatten(), new Linear(32, 4));
+    INDArray x = Nd4j.rand(DataType.FLOAT, 5, 3, 17, 17).subi(0.5); // many windows with only negative values
+    INDArray y = Nd4j.createFromArray(0L, 1L, 2L, 3L, 1L);
+    Map<Boolean, List<INDArray>> grads = new LinkedHashMap<>();
+    Map<Boolean, List<String>> calls = new LinkedHashMap<>();
+    boolean original = CapturedCnnStep.reluGradientOnPooled;
+    try {
+      for (boolean onPooled : new boolean[] {true, false}) {
+        CapturedCnnStep.reluGradientOnPooled = onPooled;
+        Init.manualSeed(17);
+        Module model = build.get();
+        CapturedCnnStep net = new CapturedCnnStep(model, x.shape(), true, block);
+        net.step(x, y);
+        grads.put(onPooled, model.parameters().stream().map(p -> p.grad().array().dup()).toList());
+        calls.put(onPooled, List.copyOf(net.timings().keySet()));
+      }
+    } finally {
+      CapturedCnnStep.reluGradientOnPooled = original;
+    }
+    assertTrue(calls.get(true).contains("ReLU gradient on the pooled values"), calls.get(true).toString());
+    assertTrue(!calls.get(false).contains("ReLU gradient on the pooled values"), calls.get(false).toString());
+    for (int i = 0; i < grads.get(true).size(); i++) {
+      assertTrue(java.util.Arrays.equals(grads.get(false).get(i).data().asFloat(), grads.get(true).get(i).data()
+          .asFloat()), "gradient " + i + " differs");
+    }
+  }
+
   @Test
   void theChannelBlockFollowsTheCpuUnlessForced() {
     Module whole = net1(2, PaddingMode.ZEROS); // convolutions read 32 and 64 channels
