@@ -54,10 +54,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link #unsupported} says why another model is not; callers then run the eager step.
  *
  * <p>How it runs: every primitive is created once per input shape with its buffers, which are reused by every
- * step. Activations stay in oneDNN's blocked layout ({@code nChw16c} where oneDNN runs AVX-512 kernels, else {@code nChw8c}; {@link #channelBlock}) from
- * convolution to convolution; a ReLU after a convolution is the convolution's post-op, and its backward pass
- * reads the stored output. Mirror padding modes copy border rows and columns with region reorders (their
- * backward adds them back), so the convolution itself always pads with zeros. The first layer does not compute
+ * step. Activations stay in oneDNN's blocked layout ({@code nChw16c} where oneDNN runs AVX-512 kernels, else
+ * {@code nChw8c}; {@link #channelBlock}) from convolution to convolution; a ReLU after a convolution is the
+ * convolution's post-op, and its backward pass reads the stored output (the pooled output when a max pooling follows:
+ * {@link #pool}). Mirror padding modes copy border rows and columns with region reorders (their backward adds them
+ * back), so the convolution itself always pads with zeros. The first layer does not compute
  * the gradient of the input. The linear layers are oneDNN inner products on the flattened features (plain
  * {@code (N, C*H*W)} order, as {@link Flatten} defines it); the loss is computed on the host.
  *
