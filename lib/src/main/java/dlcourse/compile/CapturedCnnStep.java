@@ -97,7 +97,7 @@ public final class CapturedCnnStep implements CapturedStep {
    * by the CPU and the model ({@link #channelBlock}); {@code 8} or {@code 16} force one for every model (for A/B on
    * either kind of machine; the other block runs, slower).
    */
-  static final String CHANNEL_BLOCK = System.getProperty("dlcourse.compile.channelBlock", "auto");
+  static final String CHANNEL_BLOCK_SETTING = System.getProperty("dlcourse.compile.channelBlock", "auto");
 
   /**
    * Whether the gradient of a ReLU between a convolution and a max pooling is taken on the pooled values ({@link
@@ -117,7 +117,7 @@ public final class CapturedCnnStep implements CapturedStep {
 
   /** The channel block (8 or 16) of {@code model}'s activations by {@code -Ddlcourse.compile.channelBlock}. */
   public static int channelBlock(Module model) {
-    return channelBlockFor(CHANNEL_BLOCK, model);
+    return channelBlockFor(CHANNEL_BLOCK_SETTING, model);
   }
 
   /**
