@@ -64,7 +64,7 @@ public final class AdditiveAttentionKernel {
     if (rowBlocks) {
       float[] out = forwardBlocks(kb, q, w, (float) bias, nb, nr, na);
       Reference.reachabilityFence(kc); // an NIO view does not keep its array's memory alive
-      return Nd4j.create(out, new long[] {nb, nr}, 'c');
+      return Layout.plainFloats(out, nb, nr);
     }
     float[] row = new float[na];
     double[] s = new double[nr];
@@ -86,7 +86,7 @@ public final class AdditiveAttentionKernel {
       }
     }
     Reference.reachabilityFence(kc); // an NIO view does not keep its array's memory alive
-    return Nd4j.create(out, new long[] {nb, nr}, 'c');
+    return Layout.plainFloats(out, nb, nr);
   }
 
   /**
