@@ -20,6 +20,19 @@ public final class AdditiveAttentionKernel {
   private AdditiveAttentionKernel() {}
 
   /**
+   * Whether the float passes run over blocks of {@link #BLOCK_ROWS} key rows as one flat loop (q, w and the score
+   * gradients tiled to the block's length) instead of one loop of A values per row;
+   * {@code -Ddlcourse.kernels.attentionRowBlocks=false} turns it off (for A/B timings). Why: a loop of A = 100 floats
+   * runs mostly in C2's scalar pre- and post-loops, and each row costs its own NIO copy; a block's loop of 800 runs
+   * vectorized, with one copy per block. The forward weights and the keys gradient are the same bit for bit; the
+   * query and weight gradients are summed in another order (per row of the block, then over the block's rows).
+   */
+  static volatile boolean rowBlocks = !"false".equals(System.getProperty("dlcourse.kernels.attentionRowBlocks"));
+
+  /** Key rows per block: 8 x A floats per array, the ~7 arrays of a block in L1 for A = 100. */
+  static final int BLOCK_ROWS = 8;
+
+  /**
    * The weights {@code y} (B, R), a new 'c' array.
    *
    * @param keys (B, R, A)
@@ -48,6 +61,11 @@ public final class AdditiveAttentionKernel {
     INDArray kc = Layout.plain(keys), qc = Layout.plain(query), wc = Layout.plain(weight);
     FloatBuffer kb = kc.data().asNioFloat();
     float[] q = floats(qc), w = floats(wc);
+    if (rowBlocks) {
+      float[] out = forwardBlocks(kb, q, w, (float) bias, nb, nr, na);
+      Reference.reachabilityFence(kc); // an NIO view does not keep its array's memory alive
+      return Layout.plainFloats(out, nb, nr);
+    }
     float[] row = new float[na];
     double[] s = new double[nr];
     float[] out = new float[nb * nr];
@@ -68,7 +86,7 @@ public final class AdditiveAttentionKernel {
       }
     }
     Reference.reachabilityFence(kc); // an NIO view does not keep its array's memory alive
-    return Nd4j.create(out, new long[] {nb, nr}, 'c');
+    return Layout.plainFloats(out, nb, nr);
   }
 
   /**
@@ -133,6 +151,16 @@ public final class AdditiveAttentionKernel {
     float[] q = floats(Layout.plain(query)), w = floats(Layout.plain(weight)), yv = floats(yc), gv = floats(gc);
     FloatBuffer gkb = out[0] == null ? null : out[0].data().asNioFloat();
     boolean accumulate = out[0] != null && out[0] == into[0];
+    if (rowBlocks) {
+      float[] gq = new float[nb * na], gw = new float[na];
+      double gb = backwardBlocks(kb, q, w, yv, gv, gkb, accumulate, gq, gw, nb, nr, na);
+      addInto(out[1], gq);
+      addInto(out[2], gw);
+      addInto(out[3], new float[] {(float) gb});
+      Reference.reachabilityFence(kc);
+      Reference.reachabilityFence(out[0]);
+      return out;
+    }
     float[] row = new float[na];
     float[] gkRow = new float[na];
     float[] gq = new float[nb * na];
@@ -182,6 +210,122 @@ public final class AdditiveAttentionKernel {
     Reference.reachabilityFence(kc);
     Reference.reachabilityFence(out[0]);
     return out;
+  }
+
+  /** The float forward pass over blocks of key rows ({@link #rowBlocks}): the weights (B, R) row-major. */
+  private static float[] forwardBlocks(FloatBuffer kb, float[] q, float[] w, float fb, int nb, int nr, int na) {
+    int len = BLOCK_ROWS * na;
+    float[] k = new float[len], qt = new float[len], wt = tile(w, 0, na), v = new float[len];
+    double[] s = new double[nr];
+    float[] out = new float[nb * nr];
+    for (int b = 0; b < nb; b++) {
+      tileInto(qt, q, b * na, na);
+      for (int r0 = 0; r0 < nr; r0 += BLOCK_ROWS) {
+        int rows = Math.min(BLOCK_ROWS, nr - r0), n = rows * na;
+        kb.get((b * nr + r0) * na, k, 0, n);
+        for (int i = 0; i < n; i++) { // every array indexed by i alone: vectorizes
+          v[i] = wt[i] * Math.max(k[i] + qt[i], 0f);
+        }
+        for (int j = 0; j < rows; j++) {
+          s[r0 + j] = fb + sum(v, j * na, na); // the same products and partial sums as the row loop
+        }
+      }
+      softmax(s, 0, nr);
+      for (int r = 0; r < nr; r++) {
+        out[b * nr + r] = (float) s[r];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The float backward pass over blocks of key rows ({@link #rowBlocks}): the keys gradient into {@code gkb} (added to
+   * what it holds when {@code accumulate}; null when not needed), the query gradient into {@code gq} (B x A) and the
+   * weight gradient into {@code gw} (A); returns the bias gradient.
+   */
+  private static double backwardBlocks(FloatBuffer kb, float[] q, float[] w, float[] yv, float[] gv, FloatBuffer gkb,
+      boolean accumulate, float[] gq, float[] gw, int nb, int nr, int na) {
+    int len = BLOCK_ROWS * na;
+    float[] k = new float[len], gk = new float[len], qt = new float[len], wt = tile(w, 0, na), ct = new float[len];
+    float[] gqt = new float[len], gwt = new float[len]; // per row of the block, summed over the rows at the end
+    double gb = 0;
+    for (int b = 0; b < nb; b++) {
+      double dot = 0;
+      for (int r = 0; r < nr; r++) {
+        dot += gv[b * nr + r] * yv[b * nr + r];
+      }
+      float d = (float) dot;
+      tileInto(qt, q, b * na, na);
+      java.util.Arrays.fill(gqt, 0f);
+      for (int r0 = 0; r0 < nr; r0 += BLOCK_ROWS) {
+        int rows = Math.min(BLOCK_ROWS, nr - r0), n = rows * na, off = (b * nr + r0) * na;
+        for (int j = 0; j < rows; j++) {
+          float c = yv[b * nr + r0 + j] * (gv[b * nr + r0 + j] - d); // d loss / d score of row r0 + j
+          gb += c;
+          java.util.Arrays.fill(ct, j * na, (j + 1) * na, c);
+        }
+        kb.get(off, k, 0, n);
+        if (accumulate) {
+          gkb.get(off, gk, 0, n); // the gradient accumulated so far
+        } else {
+          java.util.Arrays.fill(gk, 0, n, 0f);
+        }
+        for (int i = 0; i < n; i++) { // branch-free and indexed by i alone, so that it vectorizes
+          float m = Math.max(k[i] + qt[i], 0f); // relu(k + q)
+          float t = ct[i] * wt[i] * Math.min(m * 0x1p126f, 1f); // relu'(k + q) is 1 for every normal m > 0, else 0
+          gk[i] += t;
+          gqt[i] += t;
+          gwt[i] += ct[i] * m;
+        }
+        if (gkb != null) {
+          gkb.put(off, gk, 0, n);
+        }
+      }
+      for (int j = 0; j < BLOCK_ROWS; j++) {
+        for (int a = 0; a < na; a++) {
+          gq[b * na + a] += gqt[j * na + a];
+        }
+      }
+    }
+    for (int j = 0; j < BLOCK_ROWS; j++) {
+      for (int a = 0; a < na; a++) {
+        gw[a] += gwt[j * na + a];
+      }
+    }
+    return gb;
+  }
+
+  /** {@code v[from .. from + n)} repeated {@link #BLOCK_ROWS} times. */
+  private static float[] tile(float[] v, int from, int n) {
+    float[] t = new float[BLOCK_ROWS * n];
+    tileInto(t, v, from, n);
+    return t;
+  }
+
+  private static void tileInto(float[] t, float[] v, int from, int n) {
+    for (int j = 0; j < BLOCK_ROWS; j++) {
+      System.arraycopy(v, from, t, j * n, n);
+    }
+  }
+
+  /** The sum of {@code v[from .. from + n)}, the same partial sums as {@link #sum(float[])}. */
+  private static float sum(float[] v, int from, int n) {
+    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+    int i = from, end = from + n;
+    for (; i + 7 < end; i += 8) {
+      s0 += v[i];
+      s1 += v[i + 1];
+      s2 += v[i + 2];
+      s3 += v[i + 3];
+      s4 += v[i + 4];
+      s5 += v[i + 5];
+      s6 += v[i + 6];
+      s7 += v[i + 7];
+    }
+    for (; i < end; i++) {
+      s0 += v[i];
+    }
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   /** The sum of {@code v}, in eight interleaved partial sums (a serial float sum neither vectorizes nor pipelines). */

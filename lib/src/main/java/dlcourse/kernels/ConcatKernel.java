@@ -4,7 +4,6 @@ import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Concatenation of small float arrays along one dimension, and its inverse split, as block copies in Java, behind
@@ -56,7 +55,7 @@ public final class ConcatKernel {
       }
       at += chunk;
     }
-    return Nd4j.create(out, shape, 'c');
+    return Layout.plainFloats(out, shape);
   }
 
   /** The inverse of {@link #cat}: {@code g} cut along {@code dim} into parts of {@code sizes}, each a new 'c' array. */
@@ -76,7 +75,7 @@ public final class ConcatKernel {
       }
       long[] s = shape.clone();
       s[dim] = sizes[i];
-      out[i] = Nd4j.create(part, s, 'c');
+      out[i] = Layout.plainFloats(part, s);
       at += chunk;
     }
     Reference.reachabilityFence(g);

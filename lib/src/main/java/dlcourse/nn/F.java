@@ -1060,7 +1060,7 @@ public final class F {
       wb.get((int) idx[i] * d, out, i * d, d);
     }
     java.lang.ref.Reference.reachabilityFence(w);
-    return Nd4j.create(out, new long[] {idx.length, d}, 'c');
+    return Layout.plainFloats(out, idx.length, d);
   }
 
   // ---------------------------------------------------------------- attention and positions

@@ -846,6 +846,13 @@ public class Tensor {
    */
   static volatile boolean rowBatchSgemm = !"false".equals(System.getProperty("dlcourse.tensor.rowBatchSgemm"));
 
+  /**
+   * Whether {@link #rowBatchMatmul}'s forward pass runs on {@code Gemm.batched} (oneDNN) instead of its Java loop
+   * ({@code -Ddlcourse.tensor.rowBatchForwardSgemm=false}, for A/B timings).
+   */
+  static volatile boolean rowBatchForwardSgemm =
+      !"false".equals(System.getProperty("dlcourse.tensor.rowBatchForwardSgemm"));
+
   private static boolean plainFloat(INDArray a) {
     return a.dataType() == DataType.FLOAT && Layout.isPlain(a);
   }
@@ -859,20 +866,25 @@ public class Tensor {
     INDArray x = plainFloat(data) ? data : data.dup('c');
     INDArray w = plainFloat(o.data) ? o.data : o.data.dup('c');
     int nb = Math.toIntExact(x.size(0)), r = Math.toIntExact(x.size(2)), e = Math.toIntExact(w.size(2));
-    INDArray y = Nd4j.createUninitialized(DataType.FLOAT, nb, 1, e);
-    java.nio.FloatBuffer xb = x.data().asNioFloat(), wb = w.data().asNioFloat(), yb = y.data().asNioFloat();
-    float[] acc = new float[e];
-    float[] row = new float[e];
-    for (int b = 0; b < nb; b++) {
-      Arrays.fill(acc, 0f);
-      for (int i = 0; i < r; i++) {
-        float xv = xb.get(b * r + i);
-        wb.get((b * r + i) * e, row);
-        for (int j = 0; j < e; j++) {
-          acc[j] += xv * row[j];
+    INDArray y;
+    if (rowBatchForwardSgemm && Gemm.supports()) { // one sgemm (a GEMV) per batch row
+      y = Gemm.batched(x, false, w, false, nb, 1, e, r);
+    } else {
+      y = Nd4j.createUninitialized(DataType.FLOAT, nb, 1, e);
+      java.nio.FloatBuffer xb = x.data().asNioFloat(), wb = w.data().asNioFloat(), yb = y.data().asNioFloat();
+      float[] acc = new float[e];
+      float[] row = new float[e];
+      for (int b = 0; b < nb; b++) {
+        Arrays.fill(acc, 0f);
+        for (int i = 0; i < r; i++) {
+          float xv = xb.get(b * r + i);
+          wb.get((b * r + i) * e, row);
+          for (int j = 0; j < e; j++) {
+            acc[j] += xv * row[j];
+          }
         }
+        yb.put(b * e, acc);
       }
-      yb.put(b * e, acc);
     }
     return record("matmul", y, new Tensor[] {this, o}, g -> {
       INDArray gc = plainFloat(g) ? g : g.castTo(DataType.FLOAT).dup('c');

@@ -100,4 +100,39 @@ class LayoutTest {
     }
     assertEquals(java.util.Arrays.toString(LstmKernel.doubles(c)), java.util.Arrays.toString(LstmKernel.doubles(p)));
   }
+
+  /**
+   * {@link Layout#plainFloats} (one bulk copy) makes the same array as {@code Nd4j.create(float[], shape, 'c')} (the
+   * path with its switch off), and the Java kernels that use it (concatenation and its split, embedding rows, the
+   * attention weights) give the same values either way.
+   */
+  @Test
+  void plainFloatsEqualsNd4jCreate() {
+    float[] v = new float[2 * 3 * 5];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = i * 0.37f - 4;
+    }
+    INDArray[] made = new INDArray[2];
+    INDArray[] cats = new INDArray[2];
+    INDArray[][] parts = new INDArray[2][];
+    boolean before = Layout.bulkFill;
+    try {
+      for (int side = 0; side < 2; side++) {
+        Layout.bulkFill = side == 0;
+        made[side] = Layout.plainFloats(v, 2, 3, 5);
+        INDArray a = Nd4j.create(v, new long[] {6, 5}, 'c');
+        INDArray b = Nd4j.create(v, new long[] {6, 5}, 'c').mul(2);
+        cats[side] = ConcatKernel.cat(1, a, b);
+        parts[side] = ConcatKernel.split(cats[side], 1, new long[] {2, 8});
+      }
+    } finally {
+      Layout.bulkFill = before;
+    }
+    assertEquals(made[1], made[0]);
+    assertTrue(Layout.isPlain(made[0]));
+    assertEquals('c', made[0].ordering());
+    assertEquals(cats[1], cats[0]);
+    assertEquals(parts[1][0], parts[0][0]);
+    assertEquals(parts[1][1], parts[0][1]);
+  }
 }

@@ -137,6 +137,41 @@ class TensorTest {
     }
   }
 
+  /**
+   * The one-row batched product's forward pass on oneDNN's GEMVs ({@code rowBatchForwardSgemm}) against its Java loop,
+   * at the captioner's context sizes (8, 1, 256) x (8, 256, 512): values within float rounding of a 256-term sum (the
+   * two sum in different orders), gradients bit for bit (the backward pass does not depend on the switch); and the
+   * double-path check above with the Java loop.
+   */
+  @Test
+  void floatOneRowBatchedMatmulForwardOnGemvEqualsTheJavaLoop() {
+    boolean was = Tensor.rowBatchForwardSgemm;
+    try {
+      Tensor.rowBatchForwardSgemm = false;
+      floatOneRowBatchedMatmulMatchesTheDoublePath();
+      INDArray x = Tensor.randn(5, 8, 1, 256).array().castTo(DataType.FLOAT);
+      INDArray w = Tensor.randn(6, 8, 256, 512).array().castTo(DataType.FLOAT);
+      INDArray c = Tensor.randn(7, 8, 1, 512).array().castTo(DataType.FLOAT);
+      INDArray[][] runs = new INDArray[2][];
+      for (int run = 0; run < 2; run++) {
+        Tensor.rowBatchForwardSgemm = run == 0;
+        Tensor xt = Tensor.of(x.dup()).requiresGrad(true);
+        Tensor wt = Tensor.of(w.dup()).requiresGrad(true);
+        Tensor y = xt.matmul(wt);
+        y.mul(Tensor.of(c)).sum().backward();
+        runs[run] = new INDArray[] {y.array().dup(), xt.grad().array(), wt.grad().array()};
+      }
+      double scale = runs[1][0].castTo(DataType.DOUBLE).amaxNumber().doubleValue();
+      double diff = runs[0][0].castTo(DataType.DOUBLE).sub(runs[1][0].castTo(DataType.DOUBLE)).amaxNumber()
+          .doubleValue();
+      assertTrue(diff <= 1e-5 * scale, "GEMV and loop differ by " + diff + " at scale " + scale);
+      assertEquals(runs[1][1], runs[0][1]);
+      assertEquals(runs[1][2], runs[0][2]);
+    } finally {
+      Tensor.rowBatchForwardSgemm = was;
+    }
+  }
+
   /** The Java concatenation of small float arrays equals ND4J's concat op, values and split gradients, exactly. */
   @Test
   void floatCatInJavaEqualsNd4jsConcat() {

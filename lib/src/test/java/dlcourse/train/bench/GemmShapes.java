@@ -29,6 +29,12 @@ public class GemmShapes {
   static final List<Shape> SHAPES = List.of(
       new Shape("LSTM input product x W_ih^T", 'N', 'T', 8, 1024, 612),
       new Shape("LSTM recurrent product h W_hh^T", 'N', 'T', 8, 1024, 256),
+      new Shape("input product swapped: W_ih x^T", 'N', 'T', 1024, 8, 612),
+      new Shape("recurrent product swapped: W_hh h^T", 'N', 'T', 1024, 8, 256),
+      new Shape("input product on W_ih^T stored", 'N', 'N', 8, 1024, 612),
+      new Shape("input product swapped, x^T stored: W_ih x^T", 'N', 'N', 1024, 8, 612),
+      new Shape("recurrent product swapped, h^T stored", 'N', 'N', 1024, 8, 256),
+      new Shape("recurrent product on W_hh^T stored", 'N', 'N', 8, 1024, 256),
       new Shape("attention hidden projection", 'N', 'T', 8, 100, 256),
       new Shape("vocabulary layer (once)", 'N', 'T', 176, 190, 256),
       new Shape("region projection (once)", 'N', 'T', 2048, 100, 512),
