@@ -54,10 +54,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link #unsupported} says why another model is not; callers then run the eager step.
  *
  * <p>How it runs: every primitive is created once per input shape with its buffers, which are reused by every
- * step. Activations stay in oneDNN's blocked layout ({@code nChw8c} when the channels are a multiple of 8) from
- * convolution to convolution; a ReLU after a convolution is the convolution's post-op, and its backward pass
- * reads the stored output. Mirror padding modes copy border rows and columns with region reorders (their
- * backward adds them back), so the convolution itself always pads with zeros. The first layer does not compute
+ * step. Activations stay in oneDNN's blocked layout ({@code nChw16c} where oneDNN runs AVX-512 kernels, else
+ * {@code nChw8c}; {@link #channelBlock}) from convolution to convolution; a ReLU after a convolution is the
+ * convolution's post-op, and its backward pass reads the stored output (the pooled output when a max pooling follows:
+ * {@link #pool}). Mirror padding modes copy border rows and columns with region reorders (their backward adds them
+ * back), so the convolution itself always pads with zeros. The first layer does not compute
  * the gradient of the input. The linear layers are oneDNN inner products on the flattened features (plain
  * {@code (N, C*H*W)} order, as {@link Flatten} defines it); the loss is computed on the host.
  *
@@ -88,6 +89,73 @@ public final class CapturedCnnStep implements CapturedStep {
   private final List<String> implementations = new ArrayList<>();
   private static final long IGNORE_INDEX = -100; // PyTorch's default, as F.crossEntropy(logits, target)
   private double[] perSample;
+  /** The blocked layout of this step's activations: {@code dnnl_nChw8c} or {@code dnnl_nChw16c}. */
+  private final int blocked;
+
+  /**
+   * oneDNN's channel block for activations, {@code -Ddlcourse.compile.channelBlock}: {@code auto} (default) decides
+   * by the CPU and the model ({@link #channelBlock}); {@code 8} or {@code 16} force one for every model (for A/B on
+   * either kind of machine; the other block runs, slower).
+   */
+  static final String CHANNEL_BLOCK_SETTING = System.getProperty("dlcourse.compile.channelBlock", "auto");
+
+  /**
+   * Whether the gradient of a ReLU between a convolution and a max pooling is taken on the pooled values ({@link
+   * #pool}; {@code -Ddlcourse.compile.reluGradientOnPooled=false}: on the convolution's output). Read when a step is
+   * built.
+   */
+  static volatile boolean reluGradientOnPooled = !"false".equals(System.getProperty(
+      "dlcourse.compile.reluGradientOnPooled"));
+
+  /**
+   * Whether a weight gradient that oneDNN would run on its reference kernel for its implicit zero padding runs on a
+   * zero-padded copy of the input instead ({@code -Ddlcourse.compile.explicitZeroPadding=false}: off). Read when a
+   * step is built.
+   */
+  static volatile boolean explicitZeroPadding = !"false".equals(System.getProperty(
+      "dlcourse.compile.explicitZeroPadding"));
+
+  /** The channel block (8 or 16) of {@code model}'s activations by {@code -Ddlcourse.compile.channelBlock}. */
+  public static int channelBlock(Module model) {
+    return channelBlockFor(CHANNEL_BLOCK_SETTING, model);
+  }
+
+  /**
+   * The one place the block is decided. With AVX-512, oneDNN's kernels for it (jit:avx512_common) read 16-channel
+   * blocks; given 8-channel blocks it runs its AVX2 kernels instead, and on a Sapphire-Rapids Xeon the CNN steps then
+   * lose to PyTorch (bench/library/README.md, "Session 14, CNNs on AVX-512"). But those AVX-512 convolutions take
+   * blocked inputs only in whole blocks (8 input channels in a 16-channel block got its reference kernel, ~100x
+   * slower), so a model with such a convolution stays on 8-channel blocks, whose AVX2 kernels pad the block.
+   */
+  static int channelBlockFor(String setting, Module model) {
+    return switch (setting) {
+      case "auto" -> Dnnl.available() && Dnnl.avx512() && blockedConvInputsFillBlocksOf(16, model) ? 16 : 8;
+      case "8", "16" -> Integer.parseInt(setting);
+      default -> throw new IllegalArgumentException("-Ddlcourse.compile.channelBlock=" + setting
+          + ": expected auto, 8 or 16");
+    };
+  }
+
+  /**
+   * Whether every convolution that reads a blocked activation (any but one reading the model's plain input) has input
+   * channels in whole blocks of {@code block}.
+   */
+  private static boolean blockedConvInputsFillBlocksOf(int block, Module model) {
+    List<Module> layers = new ArrayList<>();
+    leaves(model, layers);
+    boolean plain = true; // the model's input; convolutions and pooling write blocked outputs
+    for (Module m : layers) {
+      if (m instanceof Conv2d c) {
+        if (!plain && c.inChannels() % block != 0) {
+          return false;
+        }
+        plain = false;
+      } else if (m instanceof MaxPool2d || m instanceof AdaptiveMaxPool2d) {
+        plain = false;
+      }
+    }
+    return true;
+  }
 
   /**
    * Why {@code model} cannot run here, or {@code null} when it can. Also null only if oneDNN loads on this
@@ -176,6 +244,19 @@ public final class CapturedCnnStep implements CapturedStep {
    * @throws IllegalArgumentException with the reason when {@link #unsupported} is not null
    */
   public CapturedCnnStep(Module model, long[] inputShape, boolean training) {
+    this(model, inputShape, training, channelBlock(model));
+  }
+
+  /**
+   * The same with activations in oneDNN's {@code channelBlock}-channel blocks (8 or 16) whatever the CPU: the other
+   * block runs too, slower, on either kind of machine (for tests and A/B of the two layouts).
+   */
+  public CapturedCnnStep(Module model, long[] inputShape, boolean training, int channelBlock) {
+    if (channelBlock != 8 && channelBlock != 16) {
+      throw new IllegalArgumentException("channel block " + channelBlock
+          + ": oneDNN's blocked layouts here are 8 or 16");
+    }
+    blocked = channelBlock == 16 ? dnnl_nChw16c : dnnl_nChw8c;
     String why = unsupported(model, inputShape, DataType.FLOAT);
     if (why != null) {
       throw new IllegalArgumentException("the oneDNN path cannot run this model: " + why);
@@ -189,13 +270,15 @@ public final class CapturedCnnStep implements CapturedStep {
     Buf gx = null; // no gradient for the model's input
     List<List<Call>> backwardStages = new ArrayList<>();
     int i = 0;
+    boolean reluGradientAtPool = false; // the last convolution's ReLU gradient is left to the max pooling after it
     while (!(layers.get(i) instanceof Flatten)) {
       Module m = layers.get(i);
       boolean reluNext = layers.get(i + 1) instanceof ReLU;
       List<Call> back = new ArrayList<>();
       Buf[] yg;
       if (m instanceof Conv2d c) {
-        yg = conv(c, reluNext, x, gx, shape, training, back);
+        reluGradientAtPool = reluNext && reluGradientOnPooled && isMaxPool(layers.get(i + 2));
+        yg = conv(c, reluNext, reluGradientAtPool, x, gx, shape, training, back);
         i += reluNext ? 2 : 1;
       } else if (m instanceof BatchNorm2d bn) {
         yg = batchNorm(bn, reluNext, x, gx, shape, training, back);
@@ -204,8 +287,11 @@ public final class CapturedCnnStep implements CapturedStep {
         yg = relu(x, gx, training, back);
         i++;
       } else {
-        yg = pool(m, x, gx, shape, training, back);
+        yg = pool(m, reluGradientAtPool, x, gx, shape, training, back);
         i++;
+      }
+      if (!(m instanceof Conv2d)) {
+        reluGradientAtPool = false;
       }
       x = yg[0];
       gx = yg[1];
@@ -267,14 +353,19 @@ public final class CapturedCnnStep implements CapturedStep {
   }
 
   /**
-   * Activations in oneDNN's 8-channel blocks, its AVX2 kernels' own layout, for any channel count (oneDNN pads the
+   * Activations in oneDNN's channel blocks (8 or 16, {@link #channelBlock}) for any channel count (oneDNN pads the
    * last block): with plain {@code nchw} outputs, e.g. 81 channels, the gradients fall back to reference kernels.
    */
-  private static int layout(long channels) {
-    return dnnl_nChw8c;
+  private int layout() {
+    return blocked;
   }
 
-  private Buf[] conv(Conv2d c, boolean relu, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
+  /**
+   * A convolution, with {@code relu} the ReLU after it fused; with {@code reluGradientAtPool} that ReLU's gradient is
+   * left to the max pooling that follows ({@link #pool}).
+   */
+  private Buf[] conv(Conv2d c, boolean relu, boolean reluGradientAtPool, Buf x, Buf gx, long[] in, boolean training,
+      List<Call> back) {
     int[] k = c.kernelSize();
     long[] strides = {c.stride()[0], c.stride()[1]};
     long[] pad = {c.padding()[0], c.padding()[1]};
@@ -284,8 +375,7 @@ public final class CapturedCnnStep implements CapturedStep {
     List<Call> padBack = new ArrayList<>();
     if (c.paddingMode() != PaddingMode.ZEROS && (pad[0] > 0 || pad[1] > 0)) {
       srcShape = new long[] {in[0], in[1], in[2] + 2 * pad[0], in[3] + 2 * pad[1]};
-      boolean blocked = Dnnl.same(x.md, Dnnl.md(dnnl_nChw8c, in));
-      src = Buf.allocate(Dnnl.md(blocked ? dnnl_nChw8c : dnnl_nchw, srcShape));
+      src = Buf.allocate(Dnnl.md(layoutOf(x, in), srcShape));
       int[] sides = {(int) pad[1], (int) pad[1], (int) pad[0], (int) pad[0]}; // left, right, top, bottom
       Pad2dKernel.Mode mode = Pad2dKernel.Mode.valueOf(c.paddingMode().name());
       String what = c.paddingMode() + " padding";
@@ -315,7 +405,7 @@ public final class CapturedCnnStep implements CapturedStep {
     long[] wShape = {out, c.inChannels(), k[0], k[1]};
     dnnl_memory_desc_t anyWeights = Dnnl.md(dnnl_format_tag_any, wShape);
     dnnl_memory_desc_t biasMd = c.bias() == null ? null : Dnnl.md(dnnl_x, out);
-    dnnl_memory_desc_t dstMd = Dnnl.md(layout(out), in[0], out, o[0], o[1]);
+    dnnl_memory_desc_t dstMd = Dnnl.md(layout(), in[0], out, o[0], o[1]);
     dnnl_convolution_desc_t fd = new dnnl_convolution_desc_t();
     Dnnl.check(dnnl_convolution_forward_desc_init(fd, training ? dnnl_forward_training : dnnl_forward_inference,
         dnnl_convolution_direct, src.md, anyWeights, biasMd, dstMd, strides, pad, padR), "convolution " + c);
@@ -338,20 +428,40 @@ public final class CapturedCnnStep implements CapturedStep {
       return new Buf[] {y, null};
     }
     Buf gy = Buf.allocate(y.md);
-    if (relu) {
-      back.add(reluBackward(y, gy, gy));
+    if (relu && !reluGradientAtPool) {
+      back.add(reluBackward(y, gy, gy, "ReLU gradient"));
     }
     dnnl_primitive_desc wpd = weightGradient(src.md, anyWeights, biasMd, gy.md, strides, pad, padR, fpd, c);
     Buf wsrc = src;
     if (Dnnl.implementation(wpd).startsWith("ref")) {
       // Few input channels in plain layout (a grey-scale first layer) leave only the reference kernel, 100x slower
-      // than the input copied into the 8-channel blocks the AVX2 kernel reads.
+      // than the input copied into the channel blocks the jit kernel reads.
       dnnl_primitive_desc blocked = weightGradient(Dnnl.md(dnnl_format_tag_any, srcShape), anyWeights, biasMd, gy.md,
           strides, pad, padR, fpd, c);
       if (!Dnnl.implementation(blocked).startsWith("ref")) {
         wpd = blocked;
         wsrc = Buf.allocate(Dnnl.query(wpd, dnnl_query_src_md));
         back.add(Dnnl.reorder(src, wsrc, null, "input to weight-gradient layout " + c));
+      }
+    }
+    if (Dnnl.implementation(wpd).startsWith("ref") && (pad[0] > 0 || pad[1] > 0) && explicitZeroPadding) {
+      // oneDNN's AVX-512 weight-gradient kernel takes at most half the kernel as implicit padding (Net1's 3x3 with
+      // padding 2 got its reference kernel, ~300x slower): the input copied into a zero-bordered buffer (the borders
+      // are never written), convolved with padding 0.
+      long[] padded = {srcShape[0], srcShape[1], srcShape[2] + 2 * pad[0], srcShape[3] + 2 * pad[1]};
+      long[] paddedR = {padR[0] - pad[0], padR[1] - pad[1]};
+      long[] none = {0, 0};
+      Buf zeroPadded = Buf.allocate(Dnnl.md(layoutOf(src, srcShape), padded));
+      dnnl_convolution_desc_t hd = new dnnl_convolution_desc_t();
+      Dnnl.check(dnnl_convolution_forward_desc_init(hd, dnnl_forward_training, dnnl_convolution_direct, zeroPadded.md,
+          anyWeights, biasMd, gy.md, strides, none, paddedR), "convolution " + c);
+      dnnl_primitive_desc explicit = weightGradient(zeroPadded.md, anyWeights, biasMd, gy.md, strides, none, paddedR,
+          Dnnl.pd(hd, null, null, "convolution " + c), c);
+      if (!Dnnl.implementation(explicit).startsWith("ref")) {
+        wpd = explicit;
+        wsrc = zeroPadded;
+        back.add(Dnnl.reorder(src, Buf.region(zeroPadded, srcShape, new long[] {0, 0, pad[0], pad[1]}), null,
+            "input into zero padding for the weight gradient " + c));
       }
     }
     implementations.add("conv weight grad " + Dnnl.implementation(wpd));
@@ -379,8 +489,7 @@ public final class CapturedCnnStep implements CapturedStep {
       Buf gread = gsrc;
       dnnl_primitive_desc hint = fpd;
       if (cropped) {
-        gread = Buf.allocate(Dnnl.md(Dnnl.same(gsrc.md, Dnnl.md(dnnl_nChw8c, srcShape)) ? dnnl_nChw8c : dnnl_nchw,
-            read));
+        gread = Buf.allocate(Dnnl.md(layoutOf(gsrc, srcShape), read));
         dnnl_convolution_desc_t hd = new dnnl_convolution_desc_t();
         Dnnl.check(dnnl_convolution_forward_desc_init(hd, dnnl_forward_training, dnnl_convolution_direct, gread.md,
             anyWeights, null, gy.md, strides, pad, readPadR), "convolution " + c);
@@ -403,6 +512,15 @@ public final class CapturedCnnStep implements CapturedStep {
       back.addAll(padBack);
     }
     return new Buf[] {y, gy};
+  }
+
+  private static boolean isMaxPool(Module m) {
+    return m instanceof MaxPool2d || m instanceof AdaptiveMaxPool2d;
+  }
+
+  /** The activation layout of {@code x} of shape {@code shape}: the blocked one of this step, or plain. */
+  private int layoutOf(Buf x, long[] shape) {
+    return Dnnl.same(x.md, Dnnl.md(layout(), shape)) ? layout() : dnnl_nchw;
   }
 
   private static dnnl_primitive_desc weightGradient(dnnl_memory_desc_t src, dnnl_memory_desc_t weights,
@@ -555,7 +673,7 @@ public final class CapturedCnnStep implements CapturedStep {
     }
     Buf gy = Buf.allocate(yMd);
     if (relu) {
-      back.add(reluBackward(y, gy, gy));
+      back.add(reluBackward(y, gy, gy, "ReLU gradient"));
     }
     dnnl_inner_product_desc_t wd = new dnnl_inner_product_desc_t();
     Dnnl.check(dnnl_inner_product_backward_weights_desc_init(wd, x.md, wMd, biasMd, yMd), "linear weight gradient "
@@ -585,7 +703,7 @@ public final class CapturedCnnStep implements CapturedStep {
     return new Buf[] {y, gy};
   }
 
-  private Call reluBackward(Buf y, Buf gy, Buf gx) {
+  private Call reluBackward(Buf y, Buf gy, Buf gx, String name) {
     dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
     Dnnl.check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, y.md, 0f,
         0f),
@@ -596,7 +714,7 @@ public final class CapturedCnnStep implements CapturedStep {
         "ReLU gradient");
     dnnl_primitive_desc bpd = Dnnl.pd(d, null, fpd, "ReLU gradient");
     implementations.add("ReLU gradient " + Dnnl.implementation(bpd));
-    return new Call(Dnnl.primitive(bpd, "ReLU gradient"), "ReLU gradient").arg(DNNL_ARG_DST, y)
+    return new Call(Dnnl.primitive(bpd, "ReLU gradient"), name).arg(DNNL_ARG_DST, y)
         .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_DIFF_SRC, gx);
   }
 
@@ -612,12 +730,18 @@ public final class CapturedCnnStep implements CapturedStep {
     }
     Buf gy = Buf.allocate(y.md);
     if (gx != null) {
-      back.add(reluBackward(y, gy, gx));
+      back.add(reluBackward(y, gy, gx, "ReLU gradient"));
     }
     return new Buf[] {y, gy};
   }
 
-  private Buf[] pool(Module m, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
+  /**
+   * Max pooling; with {@code reluGradient} also the gradient of the ReLU before it (fused into the convolution before
+   * that), taken on the pooled values: the pooling gradient goes to each window's maximum, where the ReLU's output is
+   * the pooled value, so masking by {@code pooled > 0} before it equals masking its result by {@code relu(x) > 0},
+   * on a tensor a quarter the size for 2x2 windows (bit for bit: both pass a value or write 0).
+   */
+  private Buf[] pool(Module m, boolean reluGradient, Buf x, Buf gx, long[] in, boolean training, List<Call> back) {
     long[] kernel;
     long[] strides;
     long[] padL;
@@ -643,7 +767,7 @@ public final class CapturedCnnStep implements CapturedStep {
       padR[d] = Math.max(padL[d], (o[d] - 1) * strides[d] + kernel[d] - in[2 + d] - padL[d]);
     }
     long[] dilation = {0, 0};
-    dnnl_memory_desc_t dstMd = Dnnl.md(layout(in[1]), in[0], in[1], o[0], o[1]);
+    dnnl_memory_desc_t dstMd = Dnnl.md(layout(), in[0], in[1], o[0], o[1]);
     dnnl_pooling_v2_desc_t fd = new dnnl_pooling_v2_desc_t();
     Dnnl.check(dnnl_pooling_v2_forward_desc_init(fd, training ? dnnl_forward_training : dnnl_forward_inference,
         dnnl_pooling_max, x.md, dstMd, strides, kernel, dilation, padL, padR), "max pooling " + m);
@@ -665,6 +789,9 @@ public final class CapturedCnnStep implements CapturedStep {
           padL, padR), "max pooling gradient " + m);
       dnnl_primitive_desc bpd = Dnnl.pd(bd, null, fpd, "max pooling gradient " + m);
       implementations.add("pool gradient " + Dnnl.implementation(bpd));
+      if (reluGradient) {
+        back.add(reluBackward(y, gy, gy, "ReLU gradient on the pooled values"));
+      }
       back.add(new Call(Dnnl.primitive(bpd, "max pooling gradient"), "max pooling gradient " + m)
           .arg(DNNL_ARG_DIFF_DST, gy).arg(DNNL_ARG_WORKSPACE, ws).arg(DNNL_ARG_DIFF_SRC, gx));
     }

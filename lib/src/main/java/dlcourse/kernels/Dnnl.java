@@ -74,6 +74,17 @@ public final class Dnnl {
     return engine;
   }
 
+  /**
+   * Whether oneDNN runs AVX-512 kernels here (its effective ISA, which {@code ONEDNN_MAX_CPU_ISA} may lower below the
+   * CPU's): those kernels work on 16-channel blocks, the AVX2 ones on 8.
+   */
+  public static boolean avx512() {
+    engine(); // loads the library
+    int isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core
+        || (isa & dnnl_cpu_isa_avx512_mic) == dnnl_cpu_isa_avx512_mic;
+  }
+
   public static dnnl_stream newStream() {
     dnnl_stream s = new dnnl_stream();
     check(dnnl_stream_create(s, engine(), dnnl_stream_default_flags), "creating a stream");

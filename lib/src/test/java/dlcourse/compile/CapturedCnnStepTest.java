@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dlcourse.kernels.Dnnl;
 import dlcourse.nn.AdaptiveMaxPool2d;
 import dlcourse.nn.BatchNorm;
 import dlcourse.nn.BatchNorm2d;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,7 +41,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The captured oneDNN step against the eager step (whose layers are checked against numerical gradients in double
  * precision and against PyTorch elsewhere): same loss, logits and parameter gradients, for every layer and padding
- * mode it runs.
+ * mode it runs, with activations in both of oneDNN's channel blocks (8 for its AVX2 kernels, 16 for AVX-512; on a
+ * machine without AVX-512 the 16-channel layout runs on slower kernels, but runs).
  */
 class CapturedCnnStepTest {
   /** The padding experiment's feature extractor (uva-dl1-hw2 Q1.1). */
@@ -56,13 +59,13 @@ class CapturedCnnStepTest {
     return new Sequential(features(pad, mode), new AdaptiveMaxPool2d(1), new Flatten(), new Linear(64, 2));
   }
 
-  /** Both engines' loss, logits and gradients for one step on a fixed random batch. */
-  private static void assertSameStep(Supplier<Module> build, long... xShape) {
-    assertSameStep(build, new long[0], xShape);
+  /** Both engines' loss, logits and gradients for one step on a fixed random batch, activations in {@code block}s. */
+  private static void assertSameStep(Supplier<Module> build, int block, long... xShape) {
+    assertSameStep(build, block, new long[0], xShape);
   }
 
   /** The same, with the rows in {@code ignored} labelled -100 (PyTorch's ignore index). */
-  private static void assertSameStep(Supplier<Module> build, long[] ignored, long... xShape) {
+  private static void assertSameStep(Supplier<Module> build, int block, long[] ignored, long... xShape) {
     Init.manualSeed(7);
     Module model = build.get();
     INDArray x = Nd4j.rand(DataType.FLOAT, xShape).subi(0.3); // some negative inputs: ReLU and max pool see both signs
@@ -79,7 +82,7 @@ class CapturedCnnStepTest {
     model.parameters().forEach(p -> expectedGrads.put(p, p.grad().array().dup()));
     model.parameters().forEach(p -> p.zeroGrad());
 
-    CapturedCnnStep net = new CapturedCnnStep(model, x.shape(), true);
+    CapturedCnnStep net = new CapturedCnnStep(model, x.shape(), true, block);
     CapturedStep.StepResult actual = net.step(x, y);
     assertEquals(expected.loss(), actual.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())), "loss");
     assertClose(expected.output(), actual.output(), "logits");
@@ -88,7 +91,7 @@ class CapturedCnnStepTest {
       assertClose(e.getValue(), e.getKey().grad().array(), "gradient of " + e.getKey());
     }
     // The same net evaluates (forward only) to the same logits and loss.
-    CapturedCnnStep eval = new CapturedCnnStep(model, x.shape(), false);
+    CapturedCnnStep eval = new CapturedCnnStep(model, x.shape(), false, block);
     CapturedStep.StepResult out = eval.run(x, y);
     assertClose(expected.output(), out.output(), "eval logits");
     assertEquals(expected.loss(), out.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())));
@@ -122,59 +125,144 @@ class CapturedCnnStepTest {
     assertTrue(err <= 2e-4 * scale, what + ": max error " + err + " against max " + scale);
   }
 
+  /** Padding mode, padding, channel block. */
   @ParameterizedTest
-  @ValueSource(strings = {"ZEROS:0", "ZEROS:1", "ZEROS:2", "REFLECT:2", "REPLICATE:2", "CIRCULAR:2", "REFLECT:1"})
-  void paddingNet1MatchesTheEagerStep(String setting) {
-    PaddingMode mode = PaddingMode.valueOf(setting.split(":")[0]);
-    int pad = Integer.parseInt(setting.split(":")[1]);
-    assertSameStep(() -> net1(pad, mode), 4, 3, 32, 32);
+  @CsvSource({"ZEROS, 0, 8", "ZEROS, 1, 8", "ZEROS, 2, 8", "REFLECT, 2, 8", "REPLICATE, 2, 8", "CIRCULAR, 2, 8",
+    "REFLECT, 1, 8", "ZEROS, 0, 16", "ZEROS, 1, 16", "ZEROS, 2, 16", "REFLECT, 2, 16", "REPLICATE, 2, 16",
+    "CIRCULAR, 2, 16", "REFLECT, 1, 16"})
+  void paddingNet1MatchesTheEagerStep(PaddingMode mode, int pad, int block) {
+    assertSameStep(() -> net1(pad, mode), block, 4, 3, 32, 32);
   }
 
-  @Test
-  void paddingNet2MatchesTheEagerStep() {
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void paddingNet2MatchesTheEagerStep(int block) {
     // conv1 34x34, conv2 18, conv3 10, conv4 6: Linear(64*6*6, 64) without activation, then Linear(64, 2)
     assertSameStep(() -> new Sequential(features(2, PaddingMode.REPLICATE), new Flatten(), new Linear(64 * 36, 64),
-        new Linear(64, 2)), 3, 3, 32, 32);
+        new Linear(64, 2)), block, 3, 3, 32, 32);
   }
 
-  @Test
-  void mnistCnnWithBiasAndMaxPoolMatchesTheEagerStep() {
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void mnistCnnWithBiasAndMaxPoolMatchesTheEagerStep(int block) {
     assertSameStep(() -> new Sequential(
         new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 32, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(32, 64, 3).padding(1), new ReLU(), new MaxPool2d(2),
-        new Flatten(), new Linear(576, 10)), 5, 1, 28, 28);
+        new Flatten(), new Linear(576, 10)), block, 5, 1, 28, 28);
   }
 
-  @Test
-  void channelCountsOutsideTheEightBlocksMatchTheEagerStep() {
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void channelCountsOutsideTheBlocksMatchTheEagerStep(int block) {
     // the variable-resolution net of vu-dl-a3 with N = 81 channels
     assertSameStep(() -> new Sequential(
         new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Conv2d(16, 81, 3).padding(1), new ReLU(), new MaxPool2d(2),
-        new AdaptiveMaxPool2d(1), new Flatten(), new Linear(81, 10)), 3, 1, 20, 20);
+        new AdaptiveMaxPool2d(1), new Flatten(), new Linear(81, 10)), block, 3, 1, 20, 20);
   }
 
-  @Test
-  void cifarCnnWithHiddenReluLayerMatchesTheEagerStep() {
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void cifarCnnWithHiddenReluLayerMatchesTheEagerStep(int block) {
     assertSameStep(() -> new Sequential(
         new Conv2d(3, 32, 5).padding(2), new ReLU(), new MaxPool2d(2),
         new Conv2d(32, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
         new Conv2d(64, 64, 5).padding(2), new ReLU(), new MaxPool2d(2),
-        new Flatten(), new Linear(64 * 16, 100), new ReLU(), new Linear(100, 10)), 3, 3, 32, 32);
+        new Flatten(), new Linear(64 * 16, 100), new ReLU(), new Linear(100, 10)), block, 3, 3, 32, 32);
   }
 
-  @Test
-  void standaloneReluCeilModePoolingAndOddSizesMatchTheEagerStep() {
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void standaloneReluCeilModePoolingAndOddSizesMatchTheEagerStep(int block) {
     assertSameStep(() -> new Sequential(
         new ReLU(), new Conv2d(3, 8, 3).stride(2).padding(1).paddingMode(PaddingMode.CIRCULAR),
         new MaxPool2d(2).ceilMode(true), new ReLU(), new Conv2d(8, 5, 2), new Flatten(), new Linear(5 * 3 * 3, 3)),
-        2, 3, 15, 13);
+        block, 2, 3, 15, 13);
   }
 
   @Test
   void ignoredTargetsAreLeftOutOfTheMeanLikeTheEagerStep() {
-    assertSameStep(() -> net1(1, PaddingMode.ZEROS), new long[] {0, 3, 4}, 6, 3, 12, 12);
+    assertSameStep(() -> net1(1, PaddingMode.ZEROS), CapturedCnnStep.channelBlock(net1(1, PaddingMode.ZEROS)),
+        new long[] {0, 3, 4}, 6, 3, 12, 12);
+  }
+
+  /** The two layouts against each other (each is checked against the eager step above), zero padding 2 included. */
+  @ParameterizedTest
+  @ValueSource(strings = {"mnist", "net1-zeros"})
+  void sixteenChannelBlocksGiveTheStepOfEightChannelBlocks(String name) {
+    Init.manualSeed(13);
+    Module model = name.equals("mnist") ? new Sequential(
+        new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Conv2d(16, 32, 3).padding(1), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(32 * 7 * 7, 10)) : net1(2, PaddingMode.ZEROS);
+    INDArray x = Nd4j.rand(DataType.FLOAT, name.equals("mnist") ? new long[] {4, 1, 28, 28} : new long[] {4, 3, 32,
+      32}).subi(0.3);
+    INDArray y = Nd4j.createFromArray(1L, 0L, 1L, 1L);
+    Map<Integer, CapturedStep.StepResult> results = new LinkedHashMap<>();
+    Map<Integer, List<INDArray>> grads = new LinkedHashMap<>();
+    for (int block : new int[] {8, 16}) {
+      model.zeroGrad();
+      results.put(block, new CapturedCnnStep(model, x.shape(), true, block).step(x, y));
+      grads.put(block, model.parameters().stream().map(p -> p.grad().array().dup()).toList());
+    }
+    assertEquals(results.get(8).loss(), results.get(16).loss(), 1e-5 * Math.max(1, Math.abs(results.get(8).loss())),
+        "loss");
+    assertClose(results.get(8).output(), results.get(16).output(), "logits");
+    for (int i = 0; i < grads.get(8).size(); i++) {
+      assertClose(grads.get(8).get(i), grads.get(16).get(i), "gradient of " + model.parameters().get(i));
+    }
+  }
+
+  /**
+   * The ReLU gradient taken on the pooled values, before the max-pooling gradient, against taken after it on the
+   * convolution's output: bit for bit the same parameter gradients (overlapping, padded and ceil-mode windows, global
+   * pooling), and the switch changes what runs.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void reluGradientOnThePooledValuesIsExact(int block) {
+    Supplier<Module> build = () -> new Sequential(
+        new Conv2d(3, 16, 3).padding(1), new ReLU(), new MaxPool2d(3).stride(2).padding(1),
+        new Conv2d(16, 16, 3).padding(1), new ReLU(), new MaxPool2d(2).ceilMode(true),
+        new Conv2d(16, 32, 3), new ReLU(), new AdaptiveMaxPool2d(1), new Flatten(), new Linear(32, 4));
+    INDArray x = Nd4j.rand(DataType.FLOAT, 5, 3, 17, 17).subi(0.5); // many windows with only negative values
+    INDArray y = Nd4j.createFromArray(0L, 1L, 2L, 3L, 1L);
+    Map<Boolean, List<INDArray>> grads = new LinkedHashMap<>();
+    Map<Boolean, List<String>> calls = new LinkedHashMap<>();
+    boolean original = CapturedCnnStep.reluGradientOnPooled;
+    try {
+      for (boolean onPooled : new boolean[] {true, false}) {
+        CapturedCnnStep.reluGradientOnPooled = onPooled;
+        Init.manualSeed(17);
+        Module model = build.get();
+        CapturedCnnStep net = new CapturedCnnStep(model, x.shape(), true, block);
+        net.step(x, y);
+        grads.put(onPooled, model.parameters().stream().map(p -> p.grad().array().dup()).toList());
+        calls.put(onPooled, List.copyOf(net.timings().keySet()));
+      }
+    } finally {
+      CapturedCnnStep.reluGradientOnPooled = original;
+    }
+    assertTrue(calls.get(true).contains("ReLU gradient on the pooled values"), calls.get(true).toString());
+    assertTrue(!calls.get(false).contains("ReLU gradient on the pooled values"), calls.get(false).toString());
+    for (int i = 0; i < grads.get(true).size(); i++) {
+      assertTrue(java.util.Arrays.equals(grads.get(false).get(i).data().asFloat(), grads.get(true).get(i).data()
+          .asFloat()), "gradient " + i + " differs");
+    }
+  }
+
+  @Test
+  void theChannelBlockFollowsTheCpuUnlessForced() {
+    Module whole = net1(2, PaddingMode.ZEROS); // convolutions read 32 and 64 channels
+    Module half = cifarBnDropout(); // the second convolution reads 8 channels: a half 16-channel block
+    assertEquals(Dnnl.avx512() ? 16 : 8, CapturedCnnStep.channelBlockFor("auto", whole));
+    assertEquals(8, CapturedCnnStep.channelBlockFor("auto", half));
+    assertEquals(8, CapturedCnnStep.channelBlockFor("8", whole));
+    assertEquals(16, CapturedCnnStep.channelBlockFor("16", half));
+    assertThrows(IllegalArgumentException.class, () -> CapturedCnnStep.channelBlockFor("32", whole));
+    assertThrows(IllegalArgumentException.class, () -> new CapturedCnnStep(net1(0, PaddingMode.ZEROS), new long[] {2,
+      3, 32, 32}, true, 4));
   }
 
   @Test
@@ -215,7 +303,10 @@ class CapturedCnnStepTest {
 
   @Test
   void convolutionsRunOnJitKernelsNotTheReferenceCode() {
+    // with the block this CPU gets (nothing forced): 16 channels with AVX-512, else 8
     var padding = new CapturedCnnStep(net1(2, PaddingMode.REFLECT), new long[] {8, 3, 32, 32}, true);
+    // implicit zero padding of 2 around a 3x3 kernel: AVX-512's weight-gradient kernel rejects it
+    var widePadding = new CapturedCnnStep(net1(2, PaddingMode.ZEROS), new long[] {8, 3, 32, 32}, true);
     var greyScale = new CapturedCnnStep(new Sequential(new Conv2d(1, 16, 3).padding(1), new ReLU(), new MaxPool2d(2),
         new Flatten(), new Linear(16 * 14 * 14, 10)), new long[] {8, 1, 28, 28}, true);
     var valid = new CapturedCnnStep(net1(0, PaddingMode.ZEROS), new long[] {8, 3, 32, 32}, true); // stride leaves rows unread
@@ -225,7 +316,7 @@ class CapturedCnnStepTest {
     var batchNorm = new CapturedCnnStep(cifarBnDropout(), new long[] {8, 3, 8, 8}, true);
     assertTrue(batchNorm.implementations().stream().anyMatch(s -> s.startsWith("batch norm gradient")), batchNorm
         .implementations().toString());
-    for (CapturedCnnStep net : List.of(padding, greyScale, valid, oddChannels, batchNorm)) {
+    for (CapturedCnnStep net : List.of(padding, widePadding, greyScale, valid, oddChannels, batchNorm)) {
       List<String> slow = new ArrayList<>(net.implementations().stream().filter(s -> s.contains("ref")).toList());
       assertTrue(slow.isEmpty(), "reference kernels: " + slow + " of " + net.implementations());
     }
@@ -243,15 +334,16 @@ class CapturedCnnStepTest {
         new Flatten(), new Linear(16 * 2 * 2, 32), new ReLU(), new Dropout(0.5), new Linear(32, 5));
   }
 
-  @Test
-  void batchNormAndDropoutMatchTheEagerStepOverSeveralStepsAndInEvaluation() {
+  @ParameterizedTest
+  @ValueSource(ints = {8, 16})
+  void batchNormAndDropoutMatchTheEagerStepOverSeveralStepsAndInEvaluation(int block) {
     long[] xShape = {6, 3, 8, 8}; // 96 values per channel in the second batch norm: unbiased != biased
     Init.manualSeed(11);
     Module eager = cifarBnDropout();
     Init.manualSeed(11);
     Module captured = cifarBnDropout();
     assertNull(CapturedCnnStep.unsupported(captured, xShape, DataType.FLOAT));
-    CapturedCnnStep net = new CapturedCnnStep(captured, xShape, true);
+    CapturedCnnStep net = new CapturedCnnStep(captured, xShape, true, block);
     List<Parameter> ep = eager.parameters();
     List<Parameter> cp = captured.parameters();
     assertEquals(ep.size(), cp.size());
@@ -293,7 +385,7 @@ class CapturedCnnStepTest {
       Tensor out = eager.call(Tensor.of(x));
       expected = new CapturedStep.StepResult(F.crossEntropy(out, Tensor.of(y)).item(), out.array());
     }
-    CapturedStep.StepResult actual = new CapturedCnnStep(captured, xShape, false).run(x, y);
+    CapturedStep.StepResult actual = new CapturedCnnStep(captured, xShape, false, block).run(x, y);
     assertClose(expected.output(), actual.output(), "eval logits");
     assertEquals(expected.loss(), actual.loss(), 1e-5 * Math.max(1, Math.abs(expected.loss())), "eval loss");
     assertSameRunningStatistics(eager, captured, " after evaluation (unchanged)");

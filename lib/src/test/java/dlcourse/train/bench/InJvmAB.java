@@ -19,11 +19,19 @@ import java.util.*;
  * }</pre>
  *
  * Cases: {@code gpt-nano}, {@code gpt-micro}, {@code vit}, {@code captioner}, {@code cifar-bn} (SGD; the captured
- * step or the eager one by the switch {@code dlcourse.train.bench.InJvmAB#captured}, default eager).
+ * step or the eager one by the switch {@code dlcourse.train.bench.InJvmAB#captured}, default eager), and
+ * {@code captured:MODEL} for the bench's CNNs ({@code captured:mnist}, {@code captured:cifar}, {@code captured:net1-zeros}
+ * ...): two captured steps of one model, one built with the switches on and one with them off (switches of
+ * {@code CapturedCnnStep} are read when a step is built), stepped by the switches' current value. The switch
+ * {@code dlcourse.train.bench.InJvmAB#sixteen} there picks 16-channel blocks (on) or 8 (off); without it the
+ * block is the one this CPU gets.
  */
 public class InJvmAB {
   /** cifar-bn: the captured CNN step ({@code CapturedCnnStep}) instead of the eager one; a switch for the A/B. */
   static volatile boolean captured;
+
+  /** captured:MODEL: activations in 16-channel blocks (on) or 8 (off); a switch for the A/B of the two layouts. */
+  static volatile boolean sixteen;
 
   public static void main(String[] args) throws Exception {
     String name = args[0];
@@ -39,7 +47,8 @@ public class InJvmAB {
     }
     int blocks = Integer.parseInt(args[2]);
     int per = Integer.parseInt(args[3]);
-    Bench.EagerTraining step = name.startsWith("gpt") ? new SequenceModels.Step(SequenceModels.create(name), 42)
+    Bench.Side step = name.startsWith("captured:") ? capturedCnn(name.substring("captured:".length()), fs)
+        : name.startsWith("gpt") ? new SequenceModels.Step(SequenceModels.create(name), 42)
         : name.equals("cifar-bn") ? cifar() : SequenceCases.create(name, 42);
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     for (int i = 0; i < 3 * per; i++)
@@ -77,6 +86,52 @@ public class InJvmAB {
         name, args[1], med(wall.get(true)), med(cpu.get(true)), med(wall.get(false)), med(cpu.get(false)),
         med(ratiosW), Collections.min(ratiosW), Collections.max(ratiosW), med(ratiosC), Collections.min(ratiosC),
         Collections.max(ratiosC), blocks, per);
+  }
+
+  /**
+   * The bench's CNN {@code model} (its batch, random inputs, SGD) as two captured steps, built with {@code switches}
+   * on and off; each step runs the one the first switch's current value picks.
+   */
+  static Bench.Side capturedCnn(String model, Field[] switches) throws IllegalAccessException {
+    dlcourse.nn.Init.manualSeed(42);
+    ReferenceModels.Spec spec = ReferenceModels.create(model);
+    dlcourse.nn.Module m = spec.model();
+    m.train();
+    var opt = new dlcourse.train.SGD(m.parameters(), 0.01);
+    long[] in = spec.inputShape();
+    var x = org.nd4j.linalg.factory.Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, spec.batch(), in[0], in[1],
+        in[2]);
+    long[] ys = new long[spec.batch()];
+    for (int i = 0; i < ys.length; i++)
+      ys[i] = i % spec.classes();
+    var y = org.nd4j.linalg.factory.Nd4j.createFromArray(ys);
+    boolean layoutAB = Arrays.stream(switches).anyMatch(f -> f.getName().equals("sixteen"));
+    var nets = new dlcourse.compile.CapturedCnnStep[2];
+    for (int side = 0; side < 2; side++) {
+      for (Field f : switches) {
+        f.setBoolean(null, side == 0);
+      }
+      int block = layoutAB ? (sixteen ? 16 : 8) : dlcourse.compile.CapturedCnnStep.channelBlock(m);
+      nets[side] = new dlcourse.compile.CapturedCnnStep(m, x.shape(), true, block);
+    }
+    return new Bench.Side() {
+      @Override
+      public double step() {
+        long t0 = System.nanoTime();
+        try {
+          nets[switches[0].getBoolean(null) ? 0 : 1].step(x, y);
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+        opt.step();
+        return (System.nanoTime() - t0) / 1e6;
+      }
+
+      @Override
+      public String engine() {
+        return "oneDNN";
+      }
+    };
   }
 
   static Bench.EagerTraining cifar() {
