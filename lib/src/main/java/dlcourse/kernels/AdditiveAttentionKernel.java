@@ -308,7 +308,7 @@ public final class AdditiveAttentionKernel {
     }
   }
 
-  /** The sum of {@code v[from .. from + n)}, the same partial sums as {@link #sum(float[])}. */
+  /** The sum of {@code v[from .. from + n)} in eight interleaved partial sums. */
   private static float sum(float[] v, int from, int n) {
     float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
     int i = from, end = from + n;
@@ -330,22 +330,7 @@ public final class AdditiveAttentionKernel {
 
   /** The sum of {@code v}, in eight interleaved partial sums (a serial float sum neither vectorizes nor pipelines). */
   private static float sum(float[] v) {
-    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
-    int i = 0;
-    for (; i + 7 < v.length; i += 8) {
-      s0 += v[i];
-      s1 += v[i + 1];
-      s2 += v[i + 2];
-      s3 += v[i + 3];
-      s4 += v[i + 4];
-      s5 += v[i + 5];
-      s6 += v[i + 6];
-      s7 += v[i + 7];
-    }
-    for (; i < v.length; i++) {
-      s0 += v[i];
-    }
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    return sum(v, 0, v.length);
   }
 
   /** Softmax of {@code v[from .. from + n)} in place, in double. */
