@@ -62,10 +62,23 @@ public final class Bench {
   }
 
   /**
-   * Steps per case: warm-up steps per side, rounds, measured steps per round. Each round runs one extra,
-   * discarded step per side first, so that each side is warm again after the other one ran.
+   * Steps per case: warm-up steps per side, rounds, measured steps per round; and {@code warmupSeconds}, the least time
+   * our side keeps warming up after its warm-up steps. Each round runs one extra, discarded step per side first, so
+   * that each side is warm again after the other one ran.
    */
-  record Plan(int warmup, int rounds, int perRound) {}
+  record Plan(int warmup, double warmupSeconds, int rounds, int perRound) {
+    Plan(int warmup, int rounds, int perRound) {
+      this(warmup, 0, rounds, perRound);
+    }
+  }
+
+  /**
+   * Our eager sequence models' warm-up time. On the pinned core the JIT's compiler threads take turns with the step
+   * until the step's code is compiled: in session 14 (-XX:+PrintCompilation, 1 core) C2 still compiled 100-300
+   * methods per 50 steps and our step's wall time ran 1.3-4x its CPU time in some rounds, settling after ~12 s
+   * (captioner ~200 steps, ViT ~200, gpt-nano ~30); a training run has thousands of steps. PyTorch has no JIT.
+   */
+  static final double SEQUENCE_WARMUP_SECONDS = 15;
 
   static Plan plan(String name, double scale) {
     Plan p = switch (name) {
@@ -74,15 +87,22 @@ public final class Bench {
       case "cifar-bn" -> new Plan(3, 7, 3);
       case OP_COST -> new Plan(300, 7, 100);
       // 7 rounds of 3: with 5 of 2, PyTorch's own step moving 20-30% between rounds let one run's median cross 1.0x
-      case "gpt-nano", "gpt-micro" -> new Plan(1, 7, 3);
-      case "vit" -> new Plan(40, 7, 12); // 40 warm-up steps for the JIT; 12 per round: at ~20 ms a step, 4 left one
-      // pause or descheduling deciding a round (quiet brackets 0.68-1.98 in session 12)
-      // 20 warm-up steps (~2 s): with 2 the JIT's C2 threads still compiled on the pinned core during the rounds
-      // (11% of the process's samples in session 13's perf profile); a training run has thousands of steps
-      case "captioner" -> new Plan(20, 7, 4);
+      case "gpt-nano", "gpt-micro" -> new Plan(1, SEQUENCE_WARMUP_SECONDS, 7, 3);
+      // 12 per round: at ~20 ms a step, 4 left one pause or descheduling deciding a round
+      case "vit" -> new Plan(40, SEQUENCE_WARMUP_SECONDS, 7, 12);
+      case "captioner" -> new Plan(20, SEQUENCE_WARMUP_SECONDS, 7, 4);
       default -> new Plan(2, 7, 4);
     };
-    return new Plan(p.warmup(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)), p.perRound());
+    return new Plan(p.warmup(), p.warmupSeconds(), Math.max(MIN_ROUNDS, (int) Math.round(p.rounds() * scale)),
+        p.perRound());
+  }
+
+  /** Our side's warm-up: {@code plan.warmup()} steps, then more until {@code plan.warmupSeconds()} have passed. */
+  static void warmUp(Side ours, Plan plan) {
+    long start = System.nanoTime();
+    for (int i = 0; i < plan.warmup() || System.nanoTime() - start < plan.warmupSeconds() * 1e9; i++) {
+      ours.step();
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -330,9 +350,7 @@ public final class Bench {
    */
   static void measure(String name, String description, String batch, int threads, Plan plan,
       double budgetSeconds, Side ours, TorchProcess torch, Integer perOp) throws IOException {
-    for (int i = 0; i < plan.warmup(); i++) {
-      ours.step();
-    }
+    warmUp(ours, plan);
     torch.run(name, plan.warmup());
     List<List<Double>> a = new ArrayList<>();
     List<List<Double>> b = new ArrayList<>();

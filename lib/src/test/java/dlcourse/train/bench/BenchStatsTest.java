@@ -2,6 +2,7 @@ package dlcourse.train.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,5 +65,33 @@ class BenchStatsTest {
     assertEquals(14, Bench.plan("cifar", 2).rounds());
     assertEquals(Bench.MIN_ROUNDS, Bench.plan("net1-reflect", 0.1).rounds());
     assertEquals(Bench.plan("mnist", 1).perRound(), Bench.plan("mnist", 3).perRound());
+  }
+
+  @Test
+  void warmUpRunsItsStepsAndThenUntilItsTimeHasPassed() {
+    int[] steps = {0};
+    Bench.Side counting = new Bench.Side() {
+      @Override
+      public double step() {
+        steps[0]++;
+        return 0;
+      }
+
+      @Override
+      public String engine() {
+        return "test";
+      }
+    };
+    Bench.warmUp(counting, new Bench.Plan(5, 7, 1));
+    assertEquals(5, steps[0]); // no warm-up time: the steps alone
+    steps[0] = 0;
+    long start = System.nanoTime();
+    Bench.warmUp(counting, new Bench.Plan(5, 0.05, 7, 1));
+    assertTrue(System.nanoTime() - start >= 50_000_000L, "warmed up for less than its 0.05 s");
+    assertTrue(steps[0] > 5, "only its " + steps[0] + " steps");
+    for (String eager : List.of("gpt-nano", "gpt-micro", "vit", "captioner")) {
+      assertEquals(Bench.SEQUENCE_WARMUP_SECONDS, Bench.plan(eager, 2).warmupSeconds(), eager);
+    }
+    assertEquals(0, Bench.plan("mnist", 1).warmupSeconds());
   }
 }
