@@ -3,6 +3,7 @@ package dlcourse.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dlcourse.nn.F;
@@ -134,5 +135,12 @@ class LayoutTest {
     assertEquals(cats[1], cats[0]);
     assertEquals(parts[1][0], parts[0][0]);
     assertEquals(parts[1][1], parts[0][1]);
+  }
+
+  @Test
+  void plainFloatsNamesTheCountAndTheShapeWhenTheyDisagree() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Layout.plainFloats(new float[7],
+        2, 3));
+    assertTrue(e.getMessage().contains("7 values for shape [2, 3]"), e.getMessage());
   }
 }
