@@ -181,14 +181,8 @@ class LSTMTest {
       Tensor h0 = Tensor.of(Tensor.randn(12, 4, 6).array().castTo(type)).requiresGrad(true);
       Tensor c0 = Tensor.of(Tensor.randn(13, 4, 6).array().castTo(type)).requiresGrad(true);
       Tensor u = Tensor.of(Tensor.randn(14, 4, 6).array().castTo(type));
-      LSTMCell.State s = new LSTMCell.State(h0, c0);
-      Tensor loss = null;
-      for (int t = 0; t < 3; t++) {
-        s = cell.forward(x.narrow(0, t, 1).reshape(4, 7), s);
-        Tensor term = s.h().mul(u).sum().add(s.c().mul(s.c()).sum().mul(0.5));
-        loss = loss == null ? term : loss.add(term);
-      }
-      loss.backward();
+      ThreeSteps steps = threeSteps(cell, x, h0, c0, u);
+      steps.loss().backward();
       List<Double> all = new ArrayList<>();
       for (Tensor t : List.of(x, h0, c0, cell.weightIh(), cell.weightHh(), cell.biasIh(), cell.biasHh())) {
         for (double v : t.grad().array().castTo(DataType.DOUBLE).data().asDouble()) {
@@ -196,7 +190,7 @@ class LSTMTest {
         }
       }
       grads[run] = all.stream().mapToDouble(Double::doubleValue).toArray();
-      values[run] = s.h().array().castTo(DataType.DOUBLE);
+      values[run] = steps.last().h().array().castTo(DataType.DOUBLE);
     }
     assertTrue(GradCheck.maxAbsDiff(values[0], values[1]) < 1e-6);
     double worst = 0;
@@ -356,5 +350,23 @@ class LSTMTest {
     for (int i = 0; i < d.length; i++) {
       assertEquals(0, GradCheck.maxAbsDiff(f[0][i].grad(), f[1][i].grad()), 1e-5, "input " + i);
     }
+  }
+
+  /** The loss of {@link #threeSteps} and the state after the last step. */
+  record ThreeSteps(Tensor loss, LSTMCell.State last) {}
+
+  /**
+   * Three steps of {@code cell} on {@code x} (3, B, in) from {@code h0, c0} in which both h' and c' carry gradient: the
+   * loss is the sum over steps of {@code sum(h' * u) + sum(c'^2) / 2}.
+   */
+  static ThreeSteps threeSteps(LSTMCell cell, Tensor x, Tensor h0, Tensor c0, Tensor u) {
+    LSTMCell.State s = new LSTMCell.State(h0, c0);
+    Tensor loss = null;
+    for (int t = 0; t < 3; t++) {
+      s = cell.forward(x.narrow(0, t, 1).reshape(x.shape()[1], x.shape()[2]), s);
+      Tensor term = s.h().mul(u).sum().add(s.c().mul(s.c()).sum().mul(0.5));
+      loss = loss == null ? term : loss.add(term);
+    }
+    return new ThreeSteps(loss, s);
   }
 }
